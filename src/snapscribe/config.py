@@ -1,0 +1,185 @@
+"""All configuration in one place, with defaults that work on a laptop.
+
+Sources, later ones winning: built-in defaults, a TOML file (``--config``, else
+``$SNAPSCRIBE_CONFIG``, else ``./snapscribe.toml`` if present), environment variables
+``SNAPSCRIBE_<SECTION>__<KEY>`` (e.g. ``SNAPSCRIBE_NSFW__BLOCK=0.9``), then CLI flags.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class IntakeConfig(_Section):
+    max_bytes: int = 25 * 1024 * 1024
+    max_pixels: int = 64_000_000
+    max_side: int = 16_384
+    min_side: int = 16
+
+
+class ModelsConfig(_Section):
+    thumbnail_side: int = 128
+    classifier_side: int = 280
+    detector_side: int = 300
+    low_res_side: int = 512
+    threads: int = Field(0, description="worker threads for a batch; 0 = one per CPU core")
+
+
+class DetectorConfig(_Section):
+    min_score: float = 0.45
+    max_objects: int = 10
+
+
+class NSFWConfig(_Section):
+    enabled: bool = True
+    review: float = 0.6
+    block: float = 0.85
+
+
+class HashListConfig(_Section):
+    enabled: bool = True
+    threshold: int = 31
+    min_quality: int = 0
+
+
+class OCRConfig(_Section):
+    enabled: bool = True
+    # A cheap text-presence check decides whether the full OCR pass runs.
+    gate: bool = True
+    injection_policy: Literal["review", "block", "allow"] = "review"
+
+
+class TaggingConfig(_Section):
+    max_tags: int = 12
+    min_score: float = 0.2
+    extra_vocabulary: list[str] = Field(default_factory=list, description="extra tag files (one tag a line)")
+
+
+class CaptionConfig(_Section):
+    min_hashtags: int = 3
+    max_hashtags: int = 8
+
+
+class VLMConfig(_Section):
+    endpoint: str = "http://127.0.0.1:8000/v1"
+    model: str = "llava-hf/llava-1.5-7b-hf"
+    api_key: str | None = None
+    timeout_s: float = 30.0
+    retries: int = 2
+    concurrency: int = 4
+    max_tokens: int = 60
+    image_side: int = 336
+    prompt: str = (
+        "Write one short, friendly social-media caption for this photo. "
+        "Describe only what is clearly visible. Do not guess names, places or text."
+    )
+
+
+class PolishConfig(_Section):
+    model_path: str | None = None
+    max_tokens: int = 48
+
+
+class ClipConfig(_Section):
+    model_path: str | None = None
+
+
+class EnginesConfig(_Section):
+    captioner: Literal["default", "vlm", "polish"] = "default"
+    tagger: Literal["default", "clip"] = "default"
+
+
+class StoreConfig(_Section):
+    db: str = Field("", description="sqlite:///path or postgresql://...; empty = <data_dir>/snapscribe.db")
+    data_dir: str = Field("", description="empty = $SNAPSCRIBE_HOME or ~/.local/share/snapscribe")
+
+
+class Settings(_Section):
+    intake: IntakeConfig = Field(default_factory=IntakeConfig)
+    models: ModelsConfig = Field(default_factory=ModelsConfig)
+    detector: DetectorConfig = Field(default_factory=DetectorConfig)
+    nsfw: NSFWConfig = Field(default_factory=NSFWConfig)
+    hashlist: HashListConfig = Field(default_factory=HashListConfig)
+    ocr: OCRConfig = Field(default_factory=OCRConfig)
+    tagging: TaggingConfig = Field(default_factory=TaggingConfig)
+    caption: CaptionConfig = Field(default_factory=CaptionConfig)
+    engines: EnginesConfig = Field(default_factory=EnginesConfig)
+    vlm: VLMConfig = Field(default_factory=VLMConfig)
+    polish: PolishConfig = Field(default_factory=PolishConfig)
+    clip: ClipConfig = Field(default_factory=ClipConfig)
+    store: StoreConfig = Field(default_factory=StoreConfig)
+
+    def data_dir(self) -> Path:
+        raw = self.store.data_dir or os.environ.get("SNAPSCRIBE_HOME") or "~/.local/share/snapscribe"
+        path = Path(raw).expanduser()
+        path.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def db_url(self) -> str:
+        if self.store.db:
+            return self.store.db if "://" in self.store.db else f"sqlite:///{Path(self.store.db).resolve()}"
+        return f"sqlite:///{self.data_dir() / 'snapscribe.db'}"
+
+    def with_overrides(self, **dotted: Any) -> "Settings":
+        """A copy with ``section.key`` values replaced, e.g. ``{"engines.captioner": "vlm"}``."""
+        data = self.model_dump()
+        for key, value in dotted.items():
+            if value is None:
+                continue
+            section, _, field = key.partition(".")
+            data.setdefault(section, {})[field] = value
+        return _validate(data)
+
+
+def _validate(data: dict[str, Any]) -> Settings:
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(f"invalid configuration: {exc}") from exc
+
+
+def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for name, raw in environ.items():
+        if not name.startswith("SNAPSCRIBE_") or "__" not in name:
+            continue
+        section, _, key = name[len("SNAPSCRIBE_"):].lower().partition("__")
+        try:
+            value: Any = json.loads(raw)
+        except ValueError:
+            value = raw
+        out.setdefault(section, {})[key] = value
+    return out
+
+
+def load_settings(path: str | Path | None = None, environ: dict[str, str] | None = None) -> Settings:
+    """Load settings from defaults, a TOML file and the environment."""
+    environ = dict(os.environ if environ is None else environ)
+    candidate = path or environ.get("SNAPSCRIBE_CONFIG")
+    data: dict[str, Any] = {}
+    if candidate:
+        file = Path(candidate)
+        if not file.is_file():
+            raise ConfigError(f"config file not found: {file}")
+    else:
+        file = Path("snapscribe.toml")
+    if file.is_file():
+        try:
+            data = tomllib.loads(file.read_text())
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"cannot parse {file}: {exc}") from exc
+    for section, values in _env_overrides(environ).items():
+        data.setdefault(section, {}).update(values)
+    return _validate(data)
