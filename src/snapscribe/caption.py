@@ -1,0 +1,146 @@
+"""The grounded composer: a caption built only from accepted evidence.
+
+Every noun it writes comes from an accepted subject, a scene cue or a measured
+attribute; when the evidence is thin it says less ("a photo in blue and green
+tones") rather than inventing an object.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from .evidence import Evidence, Subject
+from .normalize import ModelInputs
+from .records import Tag
+from .tagging import scene_tags
+
+_NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five"}
+_PEOPLE_CATEGORY = "person"
+_LANDSCAPE_PHRASES = {
+    "mountain": "mountain view", "valley": "valley view", "cliff": "cliffs", "volcano": "volcano",
+    "beach": "beach", "lake": "lakeside view", "coast": "coastline", "waterfall": "waterfall",
+}
+
+
+@dataclass(frozen=True)
+class CaptionDraft:
+    text: str
+    engine: str = "grounded"
+    fallback: str | None = None
+
+
+class Captioner(Protocol):
+    name: str
+
+    def caption(self, evidence: Evidence, tags: list[Tag], inputs: ModelInputs) -> CaptionDraft:
+        """One sentence describing only what the evidence supports."""
+
+
+def _article(phrase: str) -> str:
+    return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase
+
+
+def _counted(s: Subject) -> str:
+    if s.noun == "person":
+        if s.count == 1:
+            return "a person"
+        if s.count >= 4:
+            return "a group of people"
+        return f"{_NUMBERS.get(s.count, str(s.count))} people"
+    if s.count >= 2:
+        return f"{_NUMBERS.get(s.count, 'several')} {s.plural}" if s.count <= 5 else f"several {s.plural}"
+    return _article(s.specific if s.specific and s.score >= 0.8 else s.noun)
+
+
+def _colour_words(ev: Evidence, n: int = 2) -> list[str]:
+    return [name for name, share in ev.stats.dominant_colours[:n] if share >= 0.12]
+
+
+def _setting(ev: Evidence, main: Subject | None) -> str:
+    tags = scene_tags(ev)
+    main_noun = main.noun if main else ""
+    if "beach" in tags and main_noun != "beach":
+        return "at the beach" + (" at sunset" if "sunset" in tags else "")
+    if "sunset" in tags:
+        return "at sunset" + (" by the sea" if "sea" in tags else "")
+    if "night" in tags:
+        return "at night"
+    if "snow" in tags:
+        return "in the snow"
+    if "sea" in tags:
+        return "by the sea"
+    if "grass" in tags and (main is None or main.category not in ("landscape",)):
+        return "on the grass"
+    if "sky" in tags and main is not None and main.category in ("landscape", "building", "structure", "vehicle"):
+        return "under a cloudy sky" if "clouds" in tags else "under a clear sky"
+    if "nature" in tags and main is not None and main.category not in ("landscape", "plant", "flower"):
+        return "in nature"
+    return ""
+
+
+def _abstract_caption(ev: Evidence) -> str:
+    colours = _colour_words(ev)
+    colour = " and ".join(colours) if colours else "muted"
+    st = ev.stats
+    if st.flat_fraction > 0.6:
+        form = "with smooth gradients"
+    elif st.sharpness > 800:
+        form = "with intricate detail"
+    else:
+        form = "with flowing shapes"
+    return f"Abstract {colour} wallpaper {form}"
+
+
+def _scene_only_caption(ev: Evidence) -> str:
+    tags = scene_tags(ev)
+    colours = _colour_words(ev)
+    if "sunset" in tags:
+        return "Beautiful sunset" + (" over the sea" if "sea" in tags else "")
+    if "night" in tags:
+        return "A scene at night with city lights" if ev.stats.brightness > 0.08 else "A dark scene at night"
+    if "beach" in tags:
+        return "A sunny day at the beach" if "sky" in tags else "A view of the beach"
+    if "sea" in tags:
+        return "The sea under an open sky"
+    if "snow" in tags:
+        return "A snowy landscape"
+    if "sky" in tags:
+        return "Clouds in the sky" if "clouds" in tags else "A clear sky"
+    if "nature" in tags:
+        return "A green nature scene"
+    if colours:
+        return f"A photo in {' and '.join(colours)} tones"
+    return "A photo"
+
+
+def compose(ev: Evidence) -> str:
+    """The grounded caption sentence."""
+    main = ev.main
+    if ev.abstract >= 0.6 and (main is None or main.score < 0.85):
+        return _abstract_caption(ev)
+    if main is None:
+        return _scene_only_caption(ev)
+    if main.category in ("landscape", "water") and main.noun in _LANDSCAPE_PHRASES:
+        head = _LANDSCAPE_PHRASES[main.noun].capitalize()
+        setting = _setting(ev, main)
+        return f"{head} {setting}".strip() if setting else _article(_LANDSCAPE_PHRASES[main.noun]).capitalize()
+    phrase = _counted(main)
+    others = [s for s in ev.subjects[1:3] if s.score >= 0.5 and s.noun != main.noun
+              and s.category not in ("landscape", "water")]
+    if others:
+        phrase += " with " + _counted(others[0])
+    setting = _setting(ev, main)
+    sentence = f"{phrase} {setting}".strip()
+    if "sunset" in scene_tags(ev):
+        sentence = "Beautiful view of " + sentence
+    return sentence[0].upper() + sentence[1:]
+
+
+class GroundedComposer:
+    """The default captioner; needs no model beyond the evidence."""
+
+    name = "default"
+
+    def caption(self, evidence: Evidence, tags: list[Tag], inputs: ModelInputs) -> CaptionDraft:
+        return CaptionDraft(text=compose(evidence))

@@ -1,0 +1,35 @@
+"""The ``snapscribe`` command line."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import click
+
+from . import __version__
+from .commands.caption import caption
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="snapscribe")
+@click.option("--config", type=click.Path(exists=True, dir_okay=False), help="TOML settings file")
+@click.option("-v", "--verbose", count=True, help="more logging on stderr")
+@click.pass_context
+def cli(ctx: click.Context, config: str | None, verbose: int) -> None:
+    """snapscribe: safe, grounded captions, tags and hashtags for photo uploads."""
+    logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    ctx.ensure_object(dict)
+    ctx.obj["config"] = config
+
+
+cli.add_command(caption)
+
+
+def main() -> None:
+    cli(prog_name="snapscribe")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""CLI commands, one module each; :mod:`snapscribe.cli` assembles them."""

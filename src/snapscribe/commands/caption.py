@@ -1,0 +1,75 @@
+"""``snapscribe caption PATH...``: the main job on the embedded default."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from ..pipeline import Upload, build_pipeline
+from ..records import ImageRecord, Status
+from ..store import Database, ResultStore
+from .common import expand_paths, settings_from
+
+
+def _table_row(rec: ImageRecord, width: int) -> str:
+    name = Path(rec.source).name[:28]
+    if rec.status is Status.error and rec.error:
+        text = f"[{rec.error.code}] {rec.error.message}"
+    else:
+        text = rec.caption or "-"
+        if rec.hashtags:
+            text += "  " + " ".join("#" + h for h in rec.hashtags)
+    ms = "cached" if rec.cached else f"{sum(rec.timings_ms.values()):.0f} ms"
+    line = f"{name:<28}  {rec.status.value:<9}  {ms:>8}  {text}"
+    return line[:width] if width else line
+
+
+@click.command()
+@click.argument("paths", nargs=-1, required=True)
+@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True,
+              help="table for people, one JSON object per line for programs")
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), help="write results here instead of stdout")
+@click.option("--db", help="SQLite path or database URL (default: <data dir>/snapscribe.db)")
+@click.option("--force", is_flag=True, help="recompute, ignoring cached results and features")
+@click.option("--threads", type=int, help="images processed in parallel (default: CPU cores)")
+@click.option("--captioner", type=click.Choice(["default", "vlm", "polish"]), help="caption engine")
+@click.option("--tagger", type=click.Choice(["default", "clip"]), help="tag engine")
+@click.option("--no-progress", is_flag=True, help="no progress bar on stderr")
+@click.pass_context
+def caption(ctx: click.Context, paths, fmt, out, db, force, threads, captioner, tagger, no_progress) -> None:
+    """Caption images (files or directories, recursively): caption, hashtags, tags, objects.
+
+    Rejected or broken files become `error` records; the batch always finishes.
+    """
+    settings = settings_from(ctx, **{"store.db": db, "models.threads": threads,
+                                     "engines.captioner": captioner, "engines.tagger": tagger})
+    files = list(expand_paths(paths))
+    if not files:
+        raise click.UsageError("no image files found in the given paths")
+    store = ResultStore(Database(settings.db_url()))
+    pipeline = build_pipeline(settings, store)
+    stream = open(out, "w", encoding="utf-8") if out else sys.stdout
+    width = 0 if out or not sys.stdout.isatty() else click.get_terminal_size()[0]
+    show_progress = not no_progress and len(files) > 1
+    counts: dict[str, int] = {}
+    start = time.perf_counter()
+    try:
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(files), unit="img", file=sys.stderr, disable=not show_progress, leave=False)
+        uploads = (Upload(source=str(p), path=str(p)) for p in files)
+        for rec in pipeline.process_many(uploads, force=force):
+            counts[rec.status.value] = counts.get(rec.status.value, 0) + 1
+            stream.write((rec.to_json() if fmt == "jsonl" else _table_row(rec, width)) + "\n")
+            stream.flush()
+            bar.update(1)
+        bar.close()
+    finally:
+        if out:
+            stream.close()
+    elapsed = time.perf_counter() - start
+    summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
+    click.echo(f"{len(files)} images in {elapsed:.1f}s ({len(files) / elapsed:.1f} img/s): {summary}", err=True)

@@ -1,0 +1,1 @@
+"""Model engines behind small interfaces (see :mod:`snapscribe.engines.base`)."""

@@ -1,0 +1,54 @@
+"""EfficientNet-Lite3 ImageNet-1k classifier (int8 TFLite through ai-edge-litert)."""
+
+from __future__ import annotations
+
+import threading
+
+import numpy as np
+
+from ..normalize import ModelInputs
+from ..taxonomy import imagenet_classes
+from ..weights import detect_models_file
+
+
+class EfficientNetClassifier:
+    """ImageNet probabilities; the int8 model takes raw uint8 RGB pixels at 280x280."""
+
+    name = "efficientnet-lite3-imagenet"
+
+    def __init__(self) -> None:
+        self._path = str(detect_models_file("efficientnet_lite3.tflite"))
+        self.labels = [c.name for c in imagenet_classes()]
+        self._local = threading.local()
+
+    def _interpreter(self):
+        it = getattr(self._local, "interpreter", None)
+        if it is None:
+            from ai_edge_litert.interpreter import Interpreter
+
+            it = Interpreter(model_path=self._path, num_threads=1)
+            it.allocate_tensors()
+            self._local.interpreter = it
+            self._local.io = (it.get_input_details()[0], it.get_output_details()[0])
+        return it, self._local.io
+
+    @property
+    def input_side(self) -> int:
+        _, (inp, _) = self._interpreter()
+        return int(inp["shape"][1])
+
+    def classify(self, inputs: ModelInputs) -> np.ndarray:
+        it, (inp, out) = self._interpreter()
+        x = inputs.classifier
+        side = int(inp["shape"][1])
+        if x.shape[0] != side or x.shape[1] != side:
+            import cv2
+
+            x = cv2.resize(x, (side, side), interpolation=cv2.INTER_AREA)
+        it.set_tensor(inp["index"], np.ascontiguousarray(x[None], dtype=np.uint8))
+        it.invoke()
+        raw = it.get_tensor(out["index"])[0]
+        scale, zero = out["quantization"]
+        probs = (raw.astype(np.float32) - zero) * scale
+        total = float(probs.sum())
+        return probs / total if total > 0 else probs

@@ -1,0 +1,53 @@
+"""SSD-MobileNet-v2 COCO object detector (TensorFlow frozen graph through OpenCV's DNN module)."""
+
+from __future__ import annotations
+
+import threading
+
+import cv2
+import numpy as np
+
+from ..config import DetectorConfig
+from ..normalize import ModelInputs
+from ..taxonomy import coco_classes
+from ..weights import detect_models_file
+from .base import Detection
+
+
+class SSDDetector:
+    """COCO detections from the packaged SSD-MobileNet-v2; one network per thread."""
+
+    name = "ssd-mobilenet-v2-coco"
+
+    def __init__(self, cfg: DetectorConfig):
+        self._cfg = cfg
+        self._weights = str(detect_models_file("frozen_inference_graph.pb"))
+        self._graph = str(detect_models_file("ssd_mobilenet_v2_coco_2018_03_29.pbtxt"))
+        self._labels = {cid: c.name for cid, c in coco_classes().items()}
+        self._local = threading.local()
+
+    def _net(self) -> cv2.dnn.Net:
+        net = getattr(self._local, "net", None)
+        if net is None:
+            net = cv2.dnn.readNetFromTensorflow(self._weights, self._graph)
+            self._local.net = net
+        return net
+
+    def detect(self, inputs: ModelInputs) -> list[Detection]:
+        image = inputs.detector
+        blob = cv2.dnn.blobFromImage(image, size=(image.shape[1], image.shape[0]), swapRB=False)
+        net = self._net()
+        net.setInput(blob)
+        raw = net.forward()[0, 0]  # rows: (batch, class_id, score, x0, y0, x1, y1)
+        out: list[Detection] = []
+        floor = min(self._cfg.min_score, 0.3)  # keep weak ones: agreement logic may use them
+        for _, cid, score, x0, y0, x1, y1 in raw:
+            if score < floor:
+                continue
+            label = self._labels.get(int(cid))
+            if label is None:
+                continue
+            box = tuple(float(np.clip(v, 0.0, 1.0)) for v in (x0, y0, x1, y1))
+            out.append(Detection(label=label, class_id=int(cid), score=float(score), box=box))  # type: ignore[arg-type]
+        out.sort(key=lambda d: d.score, reverse=True)
+        return out[: self._cfg.max_objects * 2]

@@ -1,0 +1,264 @@
+"""The pipeline: intake → normalize → safety gates → understand → tags → caption → guard → store.
+
+Each stage is an engine behind a small interface (see ``engines.base``, ``tagging``,
+``caption``, ``safety``); :func:`build_pipeline` picks engines from the settings.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections.abc import Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from . import __version__
+from .attributes import BLUR_THRESHOLD
+from .caption import Captioner, GroundedComposer
+from .config import Settings
+from .engines.base import Classifier, Detector
+from .errors import EngineError, IntakeError, SnapscribeError
+from .evidence import Evidence, fuse
+from .intake import DecodedImage, decode, read_source
+from .normalize import ModelInputs, prepare
+from .records import Attributes, DetectedObject, ImageRecord, Provenance, Safety, Status, Tag, image_id_for
+from .store import ResultStore
+from .tagging import ConseTagger, Tagger, hashtags
+from .understand import FEATURES_KIND, Features, measure
+
+log = logging.getLogger("snapscribe.pipeline")
+
+
+@dataclass
+class Timings:
+    """Per-stage wall time in milliseconds, in the order stages ran."""
+
+    values: dict[str, float] = field(default_factory=dict)
+
+    @contextmanager
+    def stage(self, name: str):
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.values[name] = round(self.values.get(name, 0.0) + (time.perf_counter() - start) * 1000, 3)
+
+
+@dataclass(frozen=True)
+class Upload:
+    """One input: its display name and either bytes or a path to read them from."""
+
+    source: str
+    data: bytes | None = None
+    path: str | None = None
+
+
+def config_key(settings: Settings, extra: str = "") -> str:
+    """Fingerprint of everything that changes a result; the result cache is keyed by it."""
+    relevant = settings.model_dump_json(exclude={"store": True, "models": {"threads"}})
+    return hashlib.sha1(f"{__version__}|{relevant}|{extra}".encode()).hexdigest()[:16]
+
+
+class Pipeline:
+    """Turns uploads into :class:`ImageRecord` s, caching by content hash."""
+
+    def __init__(self, settings: Settings, store: ResultStore | None, *, detector: Detector,
+                 classifier: Classifier, tagger: Tagger, captioner: Captioner, safety=None, guard=None):
+        self.settings = settings
+        self.store = store
+        self.detector = detector
+        self.classifier = classifier
+        self.tagger = tagger
+        self.captioner = captioner
+        self.safety = safety  # SafetyGates | None
+        self.guard = guard  # GroundingGuard | None
+        self.features_version = f"{detector.name}|{classifier.name}|{settings.models.detector_side}|" \
+                                f"{settings.models.classifier_side}|{settings.models.low_res_side}|{__version__}"
+        self.config_key = config_key(settings, getattr(tagger, "name", ""))
+        self._threads = settings.models.threads or os.cpu_count() or 1
+
+    # -- one image ---------------------------------------------------------------------
+    def process(self, upload: Upload, *, force: bool = False) -> ImageRecord:
+        """Run the whole pipeline on one upload. Never raises for bad input: returns an error record."""
+        t = Timings()
+        try:
+            with t.stage("read"):
+                data = upload.data if upload.data is not None else read_source(upload.path or upload.source,
+                                                                               self.settings.intake)
+        except IntakeError as exc:
+            # No bytes to hash: the id is derived from the source name instead.
+            return ImageRecord.failed(source=upload.source, sha256=hashlib.sha256(upload.source.encode()).hexdigest(),
+                                      code=exc.code, message=exc.message, timings_ms=t.values)
+        with t.stage("hash"):
+            sha = hashlib.sha256(data).hexdigest()
+        if not force and self.store is not None:
+            with t.stage("cache"):
+                cached = self.store.get_cached(sha, self.config_key)
+            if cached is not None:
+                rechecked = self.safety.recheck_cached(cached, self.store) if self.safety else None
+                result = rechecked or cached
+                return result.model_copy(update={"source": upload.source, "cached": rechecked is None,
+                                                 "timings_ms": t.values})
+        try:
+            record = self._run(upload.source, data, sha, t, force=force)
+        except IntakeError as exc:
+            record = ImageRecord.failed(source=upload.source, sha256=sha, code=exc.code, message=exc.message,
+                                        timings_ms=t.values)
+        except SnapscribeError as exc:
+            log.exception("stage failed for %s", upload.source)
+            record = ImageRecord.failed(source=upload.source, sha256=sha, code=exc.code, message=exc.message,
+                                        timings_ms=t.values)
+        except Exception as exc:  # noqa: BLE001 - one bad image must not end the batch
+            log.exception("unexpected failure for %s", upload.source)
+            record = ImageRecord.failed(source=upload.source, sha256=sha, code="internal_error",
+                                        message=f"{type(exc).__name__}: {exc}", timings_ms=t.values)
+        if self.store is not None:
+            with t.stage("store"):
+                self.store.put(record, self.config_key)
+                if record.status in (Status.blocked, Status.review):
+                    self.store.audit(record.id, record.status.value, "pipeline",
+                                     "; ".join(record.safety.reasons) or None,
+                                     {"source": record.source, "safety": record.safety.model_dump(mode="json")})
+            record.timings_ms.update(t.values)
+        return record
+
+    def _run(self, source: str, data: bytes, sha: str, t: Timings, *, force: bool) -> ImageRecord:
+        cfg = self.settings
+        with t.stage("intake"):
+            decoded = decode(data, cfg.intake, draft_side=max(cfg.models.low_res_side, 1024))
+        with t.stage("normalize"):
+            inputs = prepare(decoded, cfg.models)
+        base = dict(id=image_id_for(sha), source=source, sha256=sha,
+                    provenance=Provenance(captioner=self.captioner.name, tagger=self.tagger.name,
+                                          pipeline_version=__version__))
+
+        safety = Safety()
+        status = Status.captioned
+        if self.safety is not None:
+            verdict = self.safety.check(decoded, inputs, t)
+            safety = verdict.safety
+            if verdict.status is Status.blocked:
+                # Nothing of a blocked image reaches a later stage.
+                return ImageRecord(status=Status.blocked, safety=safety, timings_ms=t.values,
+                                   attributes=self._basic_attributes(decoded), **base)
+            status = verdict.status
+
+        features = self._features(sha, inputs, t, force=force)
+        evidence = fuse(list(features.detections), features.probs, features.scene, features.stats,
+                        min_detection=cfg.detector.min_score)
+        if safety.ocr_text and not (safety.injection and safety.injection.detected):
+            evidence = _with_ocr(evidence, safety.ocr_text)
+        with t.stage("tags"):
+            tags = self.tagger.tag(evidence)
+        with t.stage("caption"):
+            draft = self.captioner.caption(evidence, tags, inputs)
+        caption, grounding = draft.text, None
+        if self.guard is not None:
+            with t.stage("ground"):
+                checked = self.guard.check(draft.text, evidence, tags)
+                caption, grounding = checked.caption, checked.grounding
+        provenance = base.pop("provenance").model_copy(update={"captioner": draft.engine,
+                                                               "fallback": draft.fallback})
+        fallback_words = [n for n, _ in features.stats.dominant_colours[:2]] + (
+            ["abstract", "art"] if evidence.abstract >= 0.6 else ["photography", "photooftheday"])
+        return ImageRecord(
+            status=status, caption=caption,
+            hashtags=hashtags(tags, minimum=cfg.caption.min_hashtags, maximum=cfg.caption.max_hashtags,
+                              tagger=self.tagger if isinstance(self.tagger, ConseTagger) else None,
+                              fallback=fallback_words),
+            tags=tags, objects=_objects(evidence, inputs), attributes=_attributes(decoded, features, evidence),
+            safety=safety, grounding=grounding, provenance=provenance, timings_ms=t.values, **base)
+
+    def _features(self, sha: str, inputs: ModelInputs, t: Timings, *, force: bool) -> Features:
+        if self.store is not None and not force:
+            with t.stage("feature_cache"):
+                blob = self.store.get_feature(sha, FEATURES_KIND, self.features_version)
+            if blob is not None:
+                return Features.from_bytes(blob)
+        with t.stage("attributes"):
+            stats, scene = measure(inputs)
+        try:
+            with t.stage("detect"):
+                detections = tuple(self.detector.detect(inputs))
+            with t.stage("classify"):
+                probs = self.classifier.classify(inputs)
+        except SnapscribeError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise EngineError(f"model failed: {type(exc).__name__}: {exc}") from exc
+        features = Features(detections=detections, probs=probs, stats=stats, scene=scene)
+        if self.store is not None:
+            self.store.put_feature(sha, FEATURES_KIND, self.features_version, features.to_bytes())
+        return features
+
+    @staticmethod
+    def _basic_attributes(decoded: DecodedImage) -> Attributes:
+        w, h = decoded.upright_size
+        return Attributes(width=w, height=h, format=decoded.format, animated=decoded.animated,
+                          exif_rotated=decoded.exif_rotated)
+
+    # -- many images -------------------------------------------------------------------
+    def process_many(self, uploads: Iterable[Upload], *, force: bool = False) -> Iterator[ImageRecord]:
+        """Process uploads on a thread pool (the models release the GIL), yielding in input order."""
+        if self._threads <= 1:
+            for upload in uploads:
+                yield self.process(upload, force=force)
+            return
+        with ThreadPoolExecutor(self._threads, thread_name_prefix="snapscribe") as pool:
+            window: list = []
+            for upload in uploads:
+                window.append(pool.submit(self.process, upload, force=force))
+                if len(window) >= self._threads * 4:
+                    yield window.pop(0).result()
+            for fut in window:
+                yield fut.result()
+
+
+def _with_ocr(ev: Evidence, text: str) -> Evidence:
+    from dataclasses import replace
+
+    return replace(ev, ocr_text=text)
+
+
+def _objects(ev: Evidence, inputs: ModelInputs) -> list[DetectedObject]:
+    w, h = inputs.upright_size
+    out = []
+    for d in ev.objects:
+        x0, y0, x1, y1 = d.box
+        out.append(DetectedObject(label=d.label, score=round(d.score, 3),
+                                  box=[round(x0 * w), round(y0 * h), round(x1 * w), round(y1 * h)]))
+    return out
+
+
+def _attributes(decoded: DecodedImage, f: Features, ev: Evidence) -> Attributes:
+    w, h = decoded.upright_size
+    st = f.stats
+    return Attributes(
+        width=w, height=h, format=decoded.format, animated=decoded.animated, exif_rotated=decoded.exif_rotated,
+        brightness=round(st.brightness, 3), contrast=round(st.contrast, 3),
+        colourfulness=round(st.colourfulness, 1), sharpness=round(st.sharpness, 1),
+        blurry=st.sharpness < BLUR_THRESHOLD, abstract=round(ev.abstract, 3),
+        dominant_colours=[n for n, share in st.dominant_colours if share >= 0.1],
+        scene=[Tag(label=k, score=v) for k, v in sorted(f.scene.as_dict().items(), key=lambda kv: -kv[1]) if v >= 0.3],
+    )
+
+
+_BUILD_LOCK = threading.Lock()
+
+
+def build_pipeline(settings: Settings, store: ResultStore | None) -> Pipeline:
+    """Assemble the pipeline with the engines the settings name."""
+    from .engines.effnet_classifier import EfficientNetClassifier
+    from .engines.minilm import MiniLMEmbedder
+    from .engines.ssd_detector import SSDDetector
+
+    with _BUILD_LOCK:
+        embedder = MiniLMEmbedder(cache_dir=settings.data_dir())
+        tagger: Tagger = ConseTagger(embedder, settings.tagging)
+        captioner: Captioner = GroundedComposer()
+        return Pipeline(settings, store, detector=SSDDetector(settings.detector),
+                        classifier=EfficientNetClassifier(), tagger=tagger, captioner=captioner)

@@ -1,0 +1,101 @@
+"""Scene and "stuff" cues from region colour and texture statistics.
+
+The packaged models know objects, not scenes: ImageNet and COCO have no sky, sea,
+grass, snow, night or sunset class. These cues fill that gap with measured region
+statistics — a smooth bright band on top is sky, textured green below is grass, a
+warm smooth upper half is a sunset sky, a dark frame with point lights is night.
+Each cue is a score in 0..1; thresholds live in the tagger, not here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+
+@dataclass(frozen=True)
+class SceneCues:
+    sky: float = 0.0
+    clouds: float = 0.0
+    sunset: float = 0.0
+    night: float = 0.0
+    greenery: float = 0.0
+    grass: float = 0.0
+    trees: float = 0.0
+    water: float = 0.0
+    snow: float = 0.0
+    sand: float = 0.0
+    outdoor: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return {k: round(float(v), 3) for k, v in self.__dict__.items()}
+
+
+def _local_texture(gray: np.ndarray) -> np.ndarray:
+    g = gray.astype(np.float32)
+    mean = cv2.blur(g, (7, 7))
+    sq = cv2.blur(g * g, (7, 7))
+    return np.sqrt(np.maximum(sq - mean * mean, 0))
+
+
+def scene_cues(rgb: np.ndarray) -> SceneCues:
+    """Measure scene cues on a small RGB array (the pipeline passes ~256 px)."""
+    h, w = rgb.shape[:2]
+    if h < 8 or w < 8:
+        return SceneCues()
+    hsv = cv2.cvtColor(rgb, cv2.COLOR_RGB2HSV)
+    hue = hsv[..., 0].astype(np.float32) * 2.0  # degrees 0..360
+    sat = hsv[..., 1].astype(np.float32) / 255.0
+    val = hsv[..., 2].astype(np.float32) / 255.0
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    tex = _local_texture(gray)
+    smooth = tex < 6.0
+    textured = tex > 10.0
+
+    top = slice(0, h // 3)
+    upper = slice(0, h // 2)
+    lower = slice(h // 2, h)
+    bottom = slice(2 * h // 3, h)
+
+    blue_sky = (hue >= 185) & (hue <= 250) & (sat > 0.12) & (val > 0.35)
+    grey_sky = (sat < 0.14) & (val > 0.62)
+    warm = ((hue <= 45) | (hue >= 320)) & (sat > 0.3) & (val > 0.3)
+    sky_px = (blue_sky | grey_sky | warm) & smooth
+    sky_top = float(sky_px[top].mean())
+    # Sky sits on top: require that the top rows are mostly sky-like and brighter than the bottom.
+    brighter_on_top = float(val[top].mean() - val[bottom].mean())
+    sky = float(np.clip((sky_top - 0.35) / 0.45, 0, 1) * np.clip(0.6 + brighter_on_top * 3, 0, 1))
+
+    cloud_px = grey_sky & ~smooth | (grey_sky & (tex > 2.5))
+    clouds = float(np.clip(cloud_px[upper].mean() / 0.25, 0, 1)) * (sky > 0.3) * float(blue_sky[upper].mean() > 0.05)
+
+    warm_upper = float((warm & (tex < 12))[upper].mean())
+    vivid = float(np.clip((sat[upper][warm[upper]].mean() if warm[upper].any() else 0.0) - 0.35, 0, 0.4) / 0.4)
+    darker_bottom = float(np.clip((val[upper].mean() - val[lower].mean()) * 3 + 0.5, 0, 1))
+    sunset = float(np.clip((warm_upper - 0.15) / 0.35, 0, 1) * (0.5 + 0.5 * vivid) * darker_bottom)
+
+    brightness = float(val.mean())
+    lights = float((val > 0.85).mean())
+    night = float(np.clip((0.3 - brightness) / 0.15, 0, 1) * (1.0 if 0.001 < lights < 0.2 else 0.5))
+
+    green = (hue >= 60) & (hue <= 170) & (sat > 0.18) & (val > 0.12)
+    green_tex = green & textured
+    greenery = float(np.clip(green_tex.mean() / 0.35, 0, 1))
+    grass = float(np.clip(green_tex[lower].mean() / 0.45, 0, 1)) * float(green_tex[lower].mean() > green_tex[upper].mean() * 0.8)
+    trees = float(np.clip(green_tex[upper].mean() / 0.35, 0, 1))
+
+    water_px = (hue >= 170) & (hue <= 250) & (sat > 0.15) & (val > 0.15)
+    water_lower = float(water_px[lower].mean())
+    water = float(np.clip((water_lower - 0.2) / 0.4, 0, 1)) * float(np.clip(sky + 0.3, 0, 1))
+
+    snow_px = (sat < 0.12) & (val > 0.75)
+    snow = float(np.clip((snow_px[lower].mean() - 0.35) / 0.4, 0, 1)) * float(textured[lower].mean() < 0.6)
+
+    sand_px = (hue >= 20) & (hue <= 50) & (sat > 0.12) & (sat < 0.55) & (val > 0.5)
+    sand = float(np.clip((sand_px[bottom].mean() - 0.25) / 0.4, 0, 1))
+
+    outdoor = float(np.clip(max(sky, greenery * 0.8, water, sunset, snow * 0.7), 0, 1))
+    return SceneCues(sky=sky, clouds=clouds, sunset=sunset, night=night, greenery=greenery, grass=grass,
+                     trees=trees, water=water, snow=snow, sand=sand, outdoor=outdoor)

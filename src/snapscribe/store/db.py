@@ -1,0 +1,195 @@
+"""A thin database layer over SQLite and PostgreSQL with one schema and one migration list.
+
+SQL is written once with ``?`` placeholders and ``{blob}``/``{autoid}``/``{json}``
+type markers; each dialect fills them in. Connections are per thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from ..errors import ConfigError
+
+MIGRATIONS: list[str] = [
+    # 1: results, feature cache, audit trail
+    """
+    CREATE TABLE IF NOT EXISTS results (
+        id TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        source TEXT NOT NULL,
+        status TEXT NOT NULL,
+        caption TEXT,
+        config_key TEXT NOT NULL,
+        record TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS results_status ON results (status, updated_at);
+    CREATE INDEX IF NOT EXISTS results_updated ON results (updated_at);
+    CREATE TABLE IF NOT EXISTS features (
+        sha256 TEXT NOT NULL,
+        kind TEXT NOT NULL,
+        version TEXT NOT NULL,
+        data {blob} NOT NULL,
+        created_at TEXT NOT NULL,
+        PRIMARY KEY (sha256, kind, version)
+    );
+    CREATE TABLE IF NOT EXISTS audit (
+        seq {autoid},
+        image_id TEXT,
+        action TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        reason TEXT,
+        detail TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS audit_image ON audit (image_id);
+    """,
+    # 2: hash lists (PDQ)
+    """
+    CREATE TABLE IF NOT EXISTS hashlists (
+        name TEXT PRIMARY KEY,
+        description TEXT,
+        created_at TEXT NOT NULL
+    );
+    CREATE TABLE IF NOT EXISTS hashlist_entries (
+        list_name TEXT NOT NULL,
+        hash TEXT NOT NULL,
+        metadata TEXT,
+        added_at TEXT NOT NULL,
+        PRIMARY KEY (list_name, hash)
+    );
+    """,
+]
+
+
+@dataclass(frozen=True)
+class Dialect:
+    name: str
+    blob: str
+    autoid: str
+    placeholder: str
+
+    def sql(self, text: str) -> str:
+        text = text.replace("{blob}", self.blob).replace("{autoid}", self.autoid)
+        if self.placeholder != "?":
+            text = text.replace("?", self.placeholder)
+        return text
+
+
+SQLITE = Dialect("sqlite", "BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT", "?")
+POSTGRES = Dialect("postgresql", "BYTEA", "BIGSERIAL PRIMARY KEY", "%s")
+
+
+class Database:
+    """One database, SQLite or PostgreSQL, by URL: ``sqlite:///path`` or ``postgresql://...``."""
+
+    def __init__(self, url: str):
+        self.url = url
+        parsed = urlparse(url)
+        if parsed.scheme == "sqlite":
+            self.dialect = SQLITE
+            path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else parsed.path
+            self._path = path or ":memory:"
+            if self._path != ":memory:":
+                Path(self._path).parent.mkdir(parents=True, exist_ok=True)
+        elif parsed.scheme in ("postgres", "postgresql"):
+            self.dialect = POSTGRES
+            self._path = url
+        else:
+            raise ConfigError(f"unsupported database URL {url!r}: use sqlite:///PATH or postgresql://...")
+        self._local = threading.local()
+        self._lock = threading.Lock()
+        self.migrate()
+
+    # -- connections -------------------------------------------------------------------
+    def _connect(self):
+        if self.dialect is SQLITE:
+            conn = sqlite3.connect(self._path, timeout=30, isolation_level=None, check_same_thread=False)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            conn.execute("PRAGMA busy_timeout=30000")
+            return conn
+        try:
+            import psycopg
+        except ImportError as exc:  # pragma: no cover - psycopg is a declared dependency
+            raise ConfigError("PostgreSQL needs the 'psycopg' package") from exc
+        return psycopg.connect(self._path, autocommit=True, connect_timeout=10)
+
+    def connection(self):
+        conn = getattr(self._local, "conn", None)
+        if conn is None or getattr(conn, "closed", False):
+            conn = self._connect()
+            self._local.conn = conn
+        return conn
+
+    def reset_connection(self) -> None:
+        """Drop this thread's connection (after the server went away); the next call reconnects."""
+        conn = getattr(self._local, "conn", None)
+        self._local.conn = None
+        if conn is not None:
+            try:
+                conn.close()
+            except Exception:  # noqa: BLE001 - it is already broken
+                pass
+
+    def close(self) -> None:
+        self.reset_connection()
+
+    # -- statements --------------------------------------------------------------------
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> int:
+        cur = self.connection().execute(self.dialect.sql(sql), tuple(params))
+        return cur.rowcount
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        cur = self.connection().execute(self.dialect.sql(sql), tuple(params))
+        return [tuple(r) for r in cur.fetchall()]
+
+    def query_one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+        rows = self.query(sql, params)
+        return rows[0] if rows else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        conn = self.connection()
+        if self.dialect is SQLITE:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+            except BaseException:
+                conn.execute("ROLLBACK")
+                raise
+            conn.execute("COMMIT")
+        else:
+            with conn.transaction():
+                yield
+
+    def upsert_sql(self, table: str, columns: Sequence[str], key: Sequence[str]) -> str:
+        """INSERT ... ON CONFLICT (key) DO UPDATE, valid in both SQLite and PostgreSQL."""
+        cols = ", ".join(columns)
+        marks = ", ".join("?" for _ in columns)
+        updates = ", ".join(f"{c} = excluded.{c}" for c in columns if c not in key)
+        action = f"DO UPDATE SET {updates}" if updates else "DO NOTHING"
+        return f"INSERT INTO {table} ({cols}) VALUES ({marks}) ON CONFLICT ({', '.join(key)}) {action}"
+
+    def migrate(self) -> None:
+        with self._lock:
+            conn = self.connection()
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+            done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+            for version, script in enumerate(MIGRATIONS, start=1):
+                if version in done:
+                    continue
+                statements = [s.strip() for s in self.dialect.sql(script).split(";") if s.strip()]
+                with self.transaction():
+                    for stmt in statements:
+                        conn.execute(stmt)
+                    conn.execute(self.dialect.sql(
+                        "INSERT INTO schema_migrations (version) VALUES (?) ON CONFLICT DO NOTHING"), (version,))

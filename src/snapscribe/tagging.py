@@ -1,0 +1,198 @@
+"""Open-vocabulary tags: direct evidence first, ConSE for the words around it.
+
+Direct tags come from accepted subjects, scene cues and style/colour attributes.
+ConSE (Norouzi et al., ICLR 2014) places the image in a sentence-embedding space as
+the probability-weighted mean of its top ImageNet class names' embeddings, then
+scores every vocabulary tag by cosine similarity — so "golden retriever" also tags
+"dog" and "pet", and "seashore" tags "beach" and "coast". ConSE alone is weak on rare
+words, so its tags are down-weighted and only used when the classifier is confident.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from .config import TaggingConfig
+from .engines.base import TextEmbedder
+from .evidence import Evidence
+from .records import Tag
+from .taxonomy import VocabularyTag, imagenet_classes, load_vocabulary
+
+_CATEGORY_TAGS = {
+    "animal": "animals", "bird": "bird", "pet": "pet", "insect": "insect", "sea_life": "sea life",
+    "flower": "flowers", "plant": "plants", "food": "food", "drink": "drink", "vehicle": "vehicle",
+    "landscape": "landscape", "water": "water", "building": "architecture", "structure": "architecture",
+    "instrument": "music", "sport": "sports",
+}
+_CONSE_KINDS = {"object", "animal", "food", "scene"}
+
+
+class Tagger(Protocol):
+    name: str
+
+    def tag(self, evidence: Evidence) -> list[Tag]:
+        """Scored tags, strongest first."""
+
+
+@dataclass
+class _Scores:
+    values: dict[str, float]
+
+    def add(self, label: str, score: float) -> None:
+        label = label.strip().lower()
+        if not label or score <= 0:
+            return
+        old = self.values.get(label, 0.0)
+        self.values[label] = 1 - (1 - old) * (1 - min(score, 0.99))
+
+
+def scene_tags(ev: Evidence) -> dict[str, float]:
+    """Tags that the scene cues and subjects support together."""
+    sc = ev.scene
+    nouns = {s.noun: s.score for s in ev.subjects}
+    out: dict[str, float] = {}
+    if ev.abstract >= 0.6:
+        return out  # a wallpaper's blue band is not a sky
+    if sc.sky >= 0.5:
+        out["sky"] = sc.sky
+    if sc.clouds >= 0.5:
+        out["clouds"] = sc.clouds * 0.9
+    if sc.sunset >= 0.45:
+        out["sunset"] = sc.sunset
+    if sc.night >= 0.5:
+        out["night"] = sc.night
+    if sc.greenery >= 0.5 or sc.trees >= 0.6:
+        out["nature"] = max(sc.greenery, sc.trees) * 0.8
+    if sc.grass >= 0.6:
+        out["grass"] = sc.grass * 0.8
+    if sc.trees >= 0.6:
+        out["trees"] = sc.trees * 0.7
+    if sc.snow >= 0.5:
+        out["snow"] = sc.snow * 0.8
+    beachy = max(nouns.get("beach", 0.0), sc.sand * sc.water)
+    if beachy >= 0.4:
+        out["beach"] = beachy
+    if sc.water >= 0.5 and sc.sky >= 0.5:
+        out["sea"] = min(sc.water, sc.sky) * 0.8
+    if any(n in nouns for n in ("mountain", "valley", "cliff", "volcano")):
+        out["landscape"] = max(nouns.get(n, 0.0) for n in ("mountain", "valley", "cliff", "volcano"))
+    if ev.people == 0 and sc.outdoor >= 0.6 and not ev.objects:
+        out["outdoors"] = sc.outdoor * 0.6
+    return out
+
+
+def style_tags(ev: Evidence) -> dict[str, float]:
+    st = ev.stats
+    out: dict[str, float] = {}
+    if ev.abstract >= 0.6:
+        out["abstract"] = ev.abstract
+        if st.flat_fraction > 0.5:
+            out["minimal"] = 0.5
+    if st.colourfulness < 6:
+        out["black and white"] = 0.9
+    elif st.colourfulness > 70:
+        out["colourful"] = min(1.0, st.colourfulness / 100)
+    for name, share in st.dominant_colours[:2]:
+        if share >= 0.25 and st.colourfulness >= 6:
+            out[name] = min(0.9, share + 0.3)
+    return out
+
+
+class ConseTagger:
+    """The default tagger: direct evidence + ConSE over the packaged MiniLM space."""
+
+    name = "conse"
+
+    def __init__(self, embedder: TextEmbedder, cfg: TaggingConfig):
+        self._cfg = cfg
+        self._embedder = embedder
+        self.vocabulary: tuple[VocabularyTag, ...] = load_vocabulary(cfg.extra_vocabulary)
+        self._by_word: dict[str, VocabularyTag] = {}
+        for v in self.vocabulary:
+            for word in (v.tag, *v.aliases):
+                self._by_word.setdefault(word.lower(), v)
+        self._vocab_emb: np.ndarray | None = None
+        self._class_emb: np.ndarray | None = None
+
+    def canonical(self, word: str) -> str:
+        v = self._by_word.get(word.lower())
+        return v.tag if v else word.lower()
+
+    def vocabulary_entry(self, tag: str) -> VocabularyTag | None:
+        return self._by_word.get(tag.lower())
+
+    def _embeddings(self) -> tuple[np.ndarray, np.ndarray]:
+        if self._vocab_emb is None or self._class_emb is None:
+            self._vocab_emb = self._embedder.embed([v.tag for v in self.vocabulary])
+            self._class_emb = self._embedder.embed([c.specific for c in imagenet_classes()])
+        return self._vocab_emb, self._class_emb
+
+    def conse(self, ev: Evidence, top: int = 5) -> list[tuple[VocabularyTag, float]]:
+        """Vocabulary tags by cosine similarity to the ConSE image embedding."""
+        picks = [(c, p) for c, p in ev.class_top[:top] if not c.risky]
+        mass = sum(p for _, p in picks)
+        if mass < 0.3 or ev.abstract >= 0.6:
+            return []
+        vocab_emb, class_emb = self._embeddings()
+        vec = sum(p * class_emb[c.index] for c, p in picks) / mass
+        vec = vec / (np.linalg.norm(vec) or 1.0)
+        sims = vocab_emb @ vec
+        order = np.argsort(sims)[::-1][:8]
+        return [(self.vocabulary[int(i)], float(sims[int(i)]) * min(mass, 1.0)) for i in order]
+
+    def tag(self, ev: Evidence) -> list[Tag]:
+        scores = _Scores({})
+        for s in ev.subjects:
+            scores.add(self.canonical(s.noun), s.score)
+            if s.specific:
+                scores.add(s.specific, s.score * 0.8)
+            cat = _CATEGORY_TAGS.get(s.category)
+            if cat:
+                scores.add(self.canonical(cat), s.score * 0.7)
+        if ev.people >= 3:
+            scores.add("people", 0.8)
+        for label, value in scene_tags(ev).items():
+            scores.add(self.canonical(label), value)
+        for label, value in style_tags(ev).items():
+            scores.add(self.canonical(label), value)
+        for vtag, value in self.conse(ev):
+            if vtag.kind in _CONSE_KINDS and value >= 0.45:
+                # ConSE only ever adds weight to words near what we already have.
+                scores.add(vtag.tag, (value - 0.3) * 0.8)
+        ranked = sorted(scores.values.items(), key=lambda kv: kv[1], reverse=True)
+        return [Tag(label=label, score=round(score, 3)) for label, score in ranked
+                if score >= self._cfg.min_score][: self._cfg.max_tags]
+
+
+_HASHTAG_CLEAN = re.compile(r"[^a-z0-9]+")
+
+
+def hashtag_for(tag: str, vocabulary: ConseTagger | None = None) -> str:
+    entry = vocabulary.vocabulary_entry(tag) if vocabulary else None
+    if entry is not None and entry.hashtag:
+        return entry.hashtag
+    return _HASHTAG_CLEAN.sub("", tag.lower())
+
+
+def hashtags(tags: Sequence[Tag], *, minimum: int, maximum: int, tagger: ConseTagger | None = None,
+             fallback: Sequence[str] = ()) -> list[str]:
+    """3-8 hashtags from the strongest tags, unique, lower case, without '#'."""
+    out: list[str] = []
+    for t in tags:
+        h = hashtag_for(t.label, tagger)
+        if h and h not in out and t.score >= 0.3:
+            out.append(h)
+        if len(out) >= maximum:
+            break
+    for word in fallback:
+        if len(out) >= minimum:
+            break
+        h = _HASHTAG_CLEAN.sub("", word.lower())
+        if h and h not in out:
+            out.append(h)
+    return out

@@ -1,0 +1,67 @@
+"""Understanding: run the detector and classifier, measure pixels, and cache the raw features.
+
+Raw model outputs are cached by content hash (``features`` table), so changing tag
+or caption settings never re-runs a model on an image it has already seen.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from .attributes import PixelStats, pixel_stats
+from .engines.base import Classifier, Detection, Detector
+from .normalize import ModelInputs
+from .scene import SceneCues, scene_cues
+
+FEATURES_KIND = "understanding"
+_TOP_K = 50
+
+
+@dataclass(frozen=True)
+class Features:
+    """Raw model outputs and pixel statistics for one image."""
+
+    detections: tuple[Detection, ...]
+    probs: np.ndarray
+    stats: PixelStats
+    scene: SceneCues
+
+    def to_bytes(self) -> bytes:
+        top = np.argsort(self.probs)[::-1][:_TOP_K]
+        return json.dumps({
+            "detections": [asdict(d) for d in self.detections],
+            "n_classes": int(self.probs.shape[0]),
+            "top": [[int(i), round(float(self.probs[i]), 6)] for i in top],
+            "stats": asdict(self.stats),
+            "scene": asdict(self.scene),
+        }).encode()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Features":
+        raw = json.loads(data)
+        probs = np.zeros(raw["n_classes"], dtype=np.float32)
+        for i, p in raw["top"]:
+            probs[i] = p
+        dets = tuple(Detection(label=d["label"], class_id=d["class_id"], score=d["score"], box=tuple(d["box"]))
+                     for d in raw["detections"])
+        stats = raw["stats"]
+        stats["dominant_colours"] = [tuple(c) for c in stats["dominant_colours"]]
+        return cls(detections=dets, probs=probs, stats=PixelStats(**stats), scene=SceneCues(**raw["scene"]))
+
+
+def measure(inputs: ModelInputs) -> tuple[PixelStats, SceneCues]:
+    """Pixel statistics at work size, scene cues at a quarter of it (cheap, ample for regions)."""
+    work = inputs.work_array
+    stats = pixel_stats(work)
+    small = inputs.work.copy()
+    small.thumbnail((256, 256))
+    return stats, scene_cues(np.asarray(small))
+
+
+def understand(inputs: ModelInputs, detector: Detector, classifier: Classifier) -> Features:
+    stats, scene = measure(inputs)
+    return Features(detections=tuple(detector.detect(inputs)), probs=classifier.classify(inputs),
+                    stats=stats, scene=scene)
