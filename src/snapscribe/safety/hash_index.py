@@ -82,6 +82,9 @@ def _distances(a64: np.ndarray, b64: np.ndarray) -> np.ndarray:
 class HashIndex:
     """Exact Hamming-radius index of 256-bit hashes with integer keys.
 
+    Queries may run concurrently once nothing is pending (after :meth:`build`);
+    adding while querying needs external locking.
+
     >>> idx = HashIndex(); idx.add("00" * 32, key=7)
     >>> idx.query("00" * 31 + "03", threshold=31)
     [(7, 2)]
@@ -207,10 +210,14 @@ class HashIndex:
                 pq, pi, pd = self._scan(q64, self._hashes.view(np.uint64), t)
             else:
                 pq, pi, pd = self._mih(qs, q64, t)
-            parts_q.append(pq), parts_key.append(self._keys[pi]), parts_d.append(pd)
+            parts_q.append(pq)
+            parts_key.append(self._keys[pi])
+            parts_d.append(pd)
         if len(self._buf_keys):
             pq, pi, pd = self._scan(q64, self._buf_hashes.view(np.uint64), t)
-            parts_q.append(pq), parts_key.append(self._buf_keys[pi]), parts_d.append(pd)
+            parts_q.append(pq)
+            parts_key.append(self._buf_keys[pi])
+            parts_d.append(pd)
 
         results: list[list[tuple[int, int]]] = [[] for _ in range(nq)]
         if not parts_q:
@@ -232,7 +239,9 @@ class HashIndex:
         for s in range(0, len(h64), step):
             d = _distances(q64[:, None, :], h64[None, s:s + step, :])  # (nq, step)
             qi, hi = np.nonzero(d <= t)
-            rq.append(qi), ri.append(hi + s), rd.append(d[qi, hi])
+            rq.append(qi)
+            ri.append(hi + s)
+            rd.append(d[qi, hi])
         return np.concatenate(rq), np.concatenate(ri), np.concatenate(rd).astype(np.int64)
 
     def _mih(self, qs: np.ndarray, q64: np.ndarray, t: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
