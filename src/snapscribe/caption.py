@@ -20,7 +20,7 @@ _WORN = {"suit", "jersey", "coat", "dress", "shirt", "hat", "tie", "glasses", "s
 _NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five"}
 _PEOPLE_CATEGORY = "person"
 _LANDSCAPE_PHRASES = {
-    "mountain": "mountain view", "valley": "valley view", "cliff": "cliffs", "volcano": "volcano",
+    "mountain": "mountain landscape", "valley": "valley landscape", "cliff": "cliffs", "volcano": "volcano",
     "beach": "beach", "lake": "lake view", "coast": "coastline", "waterfall": "waterfall",
 }
 
@@ -88,6 +88,12 @@ def _setting(ev: Evidence, main: Subject | None) -> str:
     return ""
 
 
+def _ground_below(ev: Evidence) -> bool:
+    """Sky on top and something else (land, water, trees) filling the bottom: a landscape."""
+    sc = ev.scene
+    return sc.sky >= 0.5 and sc.sky_cover <= 0.7 and ev.stats.contrast >= 0.08
+
+
 def _abstract_caption(ev: Evidence) -> str:
     st = ev.stats
     if st.flat_fraction > 0.6:
@@ -116,10 +122,15 @@ def _scene_only_caption(ev: Evidence) -> str:
         return "A snowy landscape"
     if sc.uniform_texture >= 0.5:
         return f"Close-up of a {_colour_phrase(ev)} texture"
-    if "flowers" in tags:
-        return "Colourful flowers among green leaves"
+    if "flower" in tags:
+        colours = _colour_words(ev, 3)
+        petal = next((c for c in colours if c not in ("dark green", "green", "black", "grey", "brown")), "")
+        return f"Close-up of a {petal + ' ' if petal else ''}flower"
     if sc.greenery >= 0.6:
         return "Lush green grass and plants" if sc.grass >= 0.6 and sc.trees < 0.3 else "Lush green plants"
+    if "sky" in tags and sc.sky_cover < 0.75 and _ground_below(ev):
+        sky = "a cloudy sky" if ("clouds" in tags or sc.overcast >= 0.5) else "a clear sky"
+        return f"A landscape under {sky}" + (" with green fields" if sc.grass >= 0.5 else "")
     if "sky" in tags:
         if sc.overcast >= 0.5 and sc.clouds < 0.3:
             # A flat pale frame could as well be a wall or paper: don't claim a sky.

@@ -138,10 +138,16 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
     even = float(np.clip(1.0 - levels.std() / 0.12, 0, 1))
     uniform_texture = busy * steady * even
 
-    petals = ((hue >= 270) | (hue <= 60)) & (sat > 0.45) & (val > 0.35) & (tex > 3)
-    petal_share = float(petals.mean())
-    blossom = float(np.clip((petal_share - 0.02) / 0.08, 0, 1) * float(petal_share < 0.6)
-                    * np.clip((green.mean() - 0.15) / 0.2, 0, 1))
+    # Flower close-up: one large vivid warm/pink blob (petals) against green or dark bokeh.
+    petals = ((hue >= 280) | (hue <= 65)) & (sat > 0.5) & (val > 0.3)
+    blob = 0.0
+    if petals.mean() > 0.05:
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(petals.astype(np.uint8))
+        blob = float(stats[1:, cv2.CC_STAT_AREA].max() / petals.size) if n > 1 else 0.0
+    backdrop = float(((green & (sat > 0.15)) | (val < 0.2)).mean())
+    centred = float(petals[h // 4: 3 * h // 4, w // 4: 3 * w // 4].mean() > petals.mean())
+    blossom = float(np.clip((blob - 0.06) / 0.1, 0, 1) * float(blob < 0.9)
+                    * np.clip(backdrop / 0.15, 0, 1) * (0.6 + 0.4 * centred) * (1.0 - sunset))
 
     outdoor = float(np.clip(max(sky, greenery * 0.8, water, sunset, snow * 0.7), 0, 1))
     return SceneCues(sky=sky, clouds=clouds, sunset=sunset, night=night, greenery=greenery, grass=grass,
