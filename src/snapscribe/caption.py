@@ -15,6 +15,7 @@ from .normalize import ModelInputs
 from .records import Tag
 from .tagging import scene_tags
 
+_WORN = {"suit", "jersey", "coat", "dress", "shirt", "hat", "tie", "glasses", "sunglasses", "mask"}
 _NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five"}
 _PEOPLE_CATEGORY = "person"
 _LANDSCAPE_PHRASES = {
@@ -106,7 +107,12 @@ def _scene_only_caption(ev: Evidence) -> str:
     if "snow" in tags:
         return "A snowy landscape"
     if "sky" in tags:
-        return "Clouds in the sky" if "clouds" in tags else "A clear sky"
+        if ev.scene.overcast >= 0.5:
+            return "An overcast grey sky"
+        if "clouds" in tags:
+            return "Clouds in a blue sky"
+        return "A clear blue sky" if "blue" in {n for n, _ in ev.stats.dominant_colours[:2]} or \
+            "sky blue" in {n for n, _ in ev.stats.dominant_colours[:2]} else "A clear sky"
     if "nature" in tags:
         return "A green nature scene"
     if colours:
@@ -127,7 +133,7 @@ def compose(ev: Evidence) -> str:
         return f"{head} {setting}".strip() if setting else _article(_LANDSCAPE_PHRASES[main.noun]).capitalize()
     phrase = _counted(main)
     others = [s for s in ev.subjects[1:3] if s.score >= 0.5 and s.noun != main.noun
-              and s.category not in ("landscape", "water")]
+              and s.category not in ("landscape", "water", "clothing") and s.noun not in _WORN]
     if others:
         phrase += " with " + _counted(others[0])
     setting = _setting(ev, main)

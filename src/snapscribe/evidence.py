@@ -139,7 +139,7 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
             count=count, area=max(d.area for d in dets))
 
     for cls, p in top[:5]:
-        if cls.risky or cls.category not in _SUBJECT_CATEGORIES:
+        if cls.risky or cls.person_context or cls.category not in _SUBJECT_CATEGORIES:
             continue
         agg = by_basic.get(cls.basic, 0.0)
         if agg < 0.3 or (abstract > 0.6 and agg < 0.7):
