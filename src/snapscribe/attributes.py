@@ -14,7 +14,7 @@ _PALETTE: dict[str, tuple[int, int, int]] = {
     "red": (200, 30, 30), "orange": (240, 140, 30), "yellow": (240, 220, 40),
     "green": (50, 150, 50), "teal": (0, 128, 128), "blue": (40, 80, 200),
     "purple": (120, 50, 160), "pink": (240, 130, 180), "brown": (120, 75, 40),
-    "beige": (220, 200, 160), "navy": (20, 30, 90), "sky blue": (120, 180, 235),
+    "beige": (220, 200, 160), "navy": (20, 30, 90), "light blue": (120, 180, 235),
     "dark green": (20, 70, 30), "magenta": (210, 40, 160), "gold": (210, 170, 60),
 }
 _PALETTE_NAMES = list(_PALETTE)

@@ -75,14 +75,22 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
     cloud_px = grey_sky & ~smooth | (grey_sky & (tex > 2.5))
     clouds = float(np.clip(cloud_px[upper].mean() / 0.25, 0, 1)) * (sky > 0.3) * float(blue_sky[upper].mean() > 0.05)
 
-    warm_upper = float((warm & (tex < 12))[upper].mean())
-    vivid = float(np.clip((sat[upper][warm[upper]].mean() if warm[upper].any() else 0.0) - 0.35, 0, 0.4) / 0.4)
-    darker_bottom = float(np.clip((val[upper].mean() - val[lower].mean()) * 3 + 0.5, 0, 1))
-    sunset = float(np.clip((warm_upper - 0.15) / 0.35, 0, 1) * (0.5 + 0.5 * vivid) * darker_bottom)
+    # Sunset: a bright, smooth sky in warm or pink tones above a darker ground, often with the sun.
+    head = slice(0, int(h * 0.45))
+    foot = slice(int(h * 0.7), h)
+    glow = (((hue <= 50) | (hue >= 290)) & (sat > 0.15) & (sat < 0.85) & (val > 0.45) & (tex < 8))
+    glow_head = float(glow[head].mean())
+    ground_darker = float(np.clip((val[head].mean() - val[foot].mean()) / 0.2, 0, 1))
+    sun_mask = (val > 0.97) & (sat < 0.35)
+    sun_share = float(sun_mask[: int(h * 0.7)].mean())
+    sun = float(0.0005 < sun_share < 0.06)
+    glow_score = float(np.clip((glow_head - 0.12) / 0.3, 0, 1))
+    sunset = float(np.clip(max(glow_score * (0.35 + 0.65 * ground_darker),
+                               sun * ground_darker * 0.7 * float(glow_head > 0.03)), 0, 1))
 
     brightness = float(val.mean())
     lights = float((val > 0.85).mean())
-    night = float(np.clip((0.3 - brightness) / 0.15, 0, 1) * (1.0 if 0.001 < lights < 0.2 else 0.5))
+    night = float(np.clip((0.3 - brightness) / 0.15, 0, 1) * (1.0 if 0.001 < lights < 0.2 else 0.3))
 
     green = (hue >= 60) & (hue <= 170) & (sat > 0.18) & (val > 0.12)
     green_tex = green & textured
@@ -101,7 +109,9 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
     overcast = float(np.clip((grey_sky & smooth)[upper].mean() / 0.6, 0, 1)) * float(blue_sky[upper].mean() < 0.15)
 
     snow_px = (sat < 0.12) & (val > 0.75)
-    snow = float(np.clip((snow_px[lower].mean() - 0.35) / 0.4, 0, 1)) * float(textured[lower].mean() < 0.6)
+    snow_tex = float(((tex > 2.0) & snow_px)[lower].mean())  # real snow has grain; a blank page has none
+    snow = float(np.clip((snow_px[lower].mean() - 0.35) / 0.4, 0, 1)) * float(textured[lower].mean() < 0.6) \
+        * float(np.clip(snow_tex / 0.15, 0, 1))
 
     sand_px = (hue >= 20) & (hue <= 50) & (sat > 0.12) & (sat < 0.55) & (val > 0.5)
     sand = float(np.clip((sand_px[bottom].mean() - 0.25) / 0.4, 0, 1))
@@ -109,7 +119,7 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
     bright_pts = (val > 0.6).astype(np.uint8)
     n_points = cv2.connectedComponents(bright_pts)[0] - 1 if brightness < 0.25 else 0
     stars = float(np.clip((n_points - 40) / 120, 0, 1) * np.clip((0.25 - brightness) / 0.1, 0, 1)
-                  * float((val > 0.6).mean() < 0.08))
+                  * float((val > 0.6).mean() < 0.08) * float(green.mean() < 0.2))
 
     # Stationarity: texture energy and colour barely change from cell to cell.
     cells = [(tex[i * h // 4:(i + 1) * h // 4, j * w // 4:(j + 1) * w // 4].mean(),

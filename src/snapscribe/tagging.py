@@ -56,14 +56,20 @@ def scene_tags(ev: Evidence) -> dict[str, float]:
     sc = ev.scene
     nouns = {s.noun: s.score for s in ev.subjects}
     out: dict[str, float] = {}
-    if ev.abstract >= 0.6:
+    if ev.rendered:
         return out  # a wallpaper's blue band is not a sky
     if sc.sky >= 0.5:
         out["sky"] = sc.sky
     if sc.clouds >= 0.5:
         out["clouds"] = sc.clouds * 0.9
-    if sc.sunset >= 0.45:
+    main = ev.main
+    close_up = main is not None and main.category in ("flower", "food", "drink", "household", "insect") \
+        and main.score >= 0.5
+    if sc.sunset >= 0.45 and not close_up:
         out["sunset"] = sc.sunset
+    if sc.stars >= 0.5:
+        out["stars"] = sc.stars
+        out["night"] = max(out.get("night", 0.0), sc.stars * 0.8)
     if sc.night >= 0.5:
         out["night"] = sc.night
     if sc.greenery >= 0.5 or sc.trees >= 0.6:
@@ -89,7 +95,7 @@ def scene_tags(ev: Evidence) -> dict[str, float]:
 def style_tags(ev: Evidence) -> dict[str, float]:
     st = ev.stats
     out: dict[str, float] = {}
-    if ev.abstract >= 0.6:
+    if ev.rendered:
         out["abstract"] = ev.abstract
         if st.flat_fraction > 0.5:
             out["minimal"] = 0.5
@@ -136,7 +142,7 @@ class ConseTagger:
         """Vocabulary tags by cosine similarity to the ConSE image embedding."""
         picks = [(c, p) for c, p in ev.class_top[:top] if not c.risky]
         mass = sum(p for _, p in picks)
-        if mass < 0.3 or ev.abstract >= 0.6:
+        if mass < 0.3 or ev.rendered:
             return []
         vocab_emb, class_emb = self._embeddings()
         vec = sum(p * class_emb[c.index] for c, p in picks) / mass
