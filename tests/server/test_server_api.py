@@ -45,7 +45,7 @@ def test_health_and_docs(server: Server):
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic dGVzdA=="},
-                                     {"Authorization": "Bearer "}])
+                                     {"Authorization": "Bearer"}])
 def test_401_without_a_valid_key(server: Server, headers):
     for method, path in [("GET", "/v1/images"), ("GET", "/v1/search?q=cat"), ("GET", "/v1/review"),
                          ("GET", "/v1/images/0123456789abcdef01234567")]:
@@ -59,7 +59,7 @@ def test_401_without_a_valid_key(server: Server, headers):
 
 def test_upload_then_result_with_caption(client, cat):
     assert cat["status"] == "captioned", cat
-    assert cat["caption"] and len(cat["caption"]) > 5
+    assert cat["caption"] and cat["caption"].strip()
     assert cat["hashtags"] and cat["tags"]
     assert cat["source"] == "cat.jpg" and cat["id"] == cat["sha256"][:24]
     assert cat["timings_ms"]
@@ -138,12 +138,10 @@ def test_expect_100_continue_gets_413_before_the_body(server: Server):
 
 
 @pytest.mark.parametrize("payload,code", [(b"hello, this is text\n", "not_an_image"), (b"", "empty_file"),
-                                          (b"GIF89a" + bytes(20), "corrupt_image")])
+                                          (b"%PDF-1.4\n" + bytes(100), "not_an_image"),
+                                          (b"GIF89a" + bytes(20), None)])
 def test_not_an_image_is_422_with_the_cli_code(tmp_path: Path, client, payload, code):
-    r = upload(client, data=payload, name="notes.txt")
-    assert r.status_code == 422, r.text
-    assert r.json()["error"]["code"] == code
-    # the CLI gives the same code for the same bytes
+    # the code the CLI writes into its error record for the same bytes
     f = tmp_path / "notes.txt"
     f.write_bytes(payload)
     from snapscribe.config import IntakeConfig
@@ -152,7 +150,10 @@ def test_not_an_image_is_422_with_the_cli_code(tmp_path: Path, client, payload, 
 
     with pytest.raises(IntakeError) as exc:
         decode(read_source(str(f), IntakeConfig()), IntakeConfig())
-    assert exc.value.code == code
+    assert code is None or exc.value.code == code
+    r = upload(client, data=payload, name="notes.txt")
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["code"] == exc.value.code
 
 
 def test_truncated_image_becomes_an_error_record(client):
@@ -198,8 +199,11 @@ def test_thumbnail(client, cat):
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"
     from PIL import Image
 
-    img = Image.open(io.BytesIO(r.content))
-    assert max(img.size) <= 384
+    small = Image.open(io.BytesIO(r.content)).size
+    assert max(small) <= 384
+    large = Image.open(io.BytesIO(client.get(f"/v1/images/{cat['id']}/thumbnail", params={"size": "large"}).content))
+    assert max(small) < max(large.size) <= 1024
+    assert client.get(f"/v1/images/{cat['id']}/thumbnail", params={"size": "huge"}).status_code == 422
 
 
 def test_metrics_parse_as_prometheus_text(server: Server, cat):

@@ -7,7 +7,7 @@ import re
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -145,13 +145,15 @@ def _routes(app: FastAPI, svc: Service) -> None:
 
     @app.get("/v1/images/{image_id}/thumbnail", tags=["images"], response_class=Response,
              responses={**_ERRORS, 200: {"content": {"image/jpeg": {}}}, 404: {"model": ErrorResponse}})
-    def thumbnail(image_id: str, who: Caller) -> Response:
-        """A JPEG thumbnail. Blocked images have none, ever."""
+    def thumbnail(image_id: str, who: Caller,
+                  size: Annotated[Literal["small", "large"], Query(description="small: [server] thumbnail_side px; "
+                                                                   "large: 1024 px")] = "small") -> Response:
+        """A JPEG preview. Blocked images have none, ever."""
         rec = svc.store.get(_check_id(image_id))
         if rec is None or rec.status in (Status.blocked, Status.error):
             raise ApiError(404, "not_found", f"no thumbnail for {image_id}")
-        path = svc.blobs.thumbnail(image_id, svc.blobs.key(rec.sha256), svc.settings.server.thumbnail_side,
-                                   svc.settings.intake)
+        side = svc.settings.server.thumbnail_side if size == "small" else 1024
+        path = svc.blobs.thumbnail(image_id, svc.blobs.key(rec.sha256), side, svc.settings.intake)
         if path is None:
             raise ApiError(404, "not_found", f"no thumbnail for {image_id}")
         return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})

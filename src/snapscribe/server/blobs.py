@@ -4,7 +4,7 @@ Client file names are display text only, never part of a path. Layout::
 
     <data>/uploads/ab/<sha256>      bytes waiting for or done with processing
     <data>/quarantine/ab/<sha256>   bytes of blocked images (never served)
-    <data>/thumbs/ab/<id>.jpg       gallery thumbnails
+    <data>/thumbs/ab/<id>-<px>.jpg  previews
     <data>/tmp/                     uploads being received
 """
 
@@ -72,6 +72,10 @@ class BlobStore:
             os.replace(temp_path, dest)
         return key
 
+    def has(self, sha256: str) -> bool:
+        key = self.key(sha256)
+        return self.path(key).exists() or self.path(key, "quarantine").exists()
+
     def read(self, key: str) -> bytes | None:
         for area in ("uploads", "quarantine"):
             p = self.path(key, area)
@@ -87,14 +91,14 @@ class BlobStore:
             os.replace(src, dest)
 
     # -- thumbnails --------------------------------------------------------------------
-    def thumb_path(self, image_id: str) -> Path:
+    def thumb_path(self, image_id: str, side: int) -> Path:
         if not _ID.match(image_id):
             raise ValueError("not an image id")
-        return self.root / "thumbs" / image_id[:2] / f"{image_id}.jpg"
+        return self.root / "thumbs" / image_id[:2] / f"{image_id}-{int(side)}.jpg"
 
     def thumbnail(self, image_id: str, key: str, side: int, intake: IntakeConfig) -> Path | None:
-        """A JPEG thumbnail (cached on disk), or None when the bytes are gone or not an image."""
-        out = self.thumb_path(image_id)
+        """A JPEG at most ``side`` px (cached on disk), or None when the bytes are gone or not an image."""
+        out = self.thumb_path(image_id, side)
         if out.exists():
             return out
         src = self.path(key)
@@ -115,7 +119,10 @@ class BlobStore:
         return out
 
     def drop_thumbnail(self, image_id: str) -> None:
-        try:
-            self.thumb_path(image_id).unlink()
-        except (OSError, ValueError):
-            pass
+        if not _ID.match(image_id):
+            return
+        for path in (self.root / "thumbs" / image_id[:2]).glob(f"{image_id}-*.jpg"):
+            try:
+                path.unlink()
+            except OSError:
+                pass

@@ -103,11 +103,14 @@ class Service:
         image_id = image_id_for(upload.sha256)
         existing = self.store.get(image_id)
         job = self.jobs.get(image_id)
+        detail = {"source": upload.filename, "bytes": upload.size}
         if existing is not None and existing.status is not Status.error:
-            self.metrics.uploads.labels("duplicate").inc()
+            if existing.status is not Status.blocked and not self.blobs.has(upload.sha256):
+                self.blobs.put(upload.path, upload.sha256)  # a result from the CLI: keep bytes for previews
+            self._duplicate(image_id, who, detail)
             return UploadAccepted(id=image_id, status=existing.status.value, duplicate=True, record=existing)
         if job is not None and job.status in (JobState.pending, JobState.running):
-            self.metrics.uploads.labels("duplicate").inc()
+            self._duplicate(image_id, who, detail)
             return UploadAccepted(id=image_id, status=job.status.value, duplicate=True)
         try:
             probe(upload.read(), self.settings.intake)
@@ -119,10 +122,14 @@ class Service:
         if not self.jobs.enqueue(image_id=image_id, sha256=upload.sha256, source=upload.filename, blob=key,
                                  submitted_by=who.name):
             self.jobs.requeue(image_id)  # an earlier attempt ended in an error record: try again
-        self.store.audit(image_id, "upload", who.name, None, {"source": upload.filename, "bytes": upload.size})
+        self.store.audit(image_id, "upload", who.name, None, detail)
         self.metrics.uploads.labels("accepted").inc()
         self.pool.wake()
         return UploadAccepted(id=image_id, status=JobState.pending.value)
+
+    def _duplicate(self, image_id: str, who: Principal, detail: dict) -> None:
+        self.metrics.uploads.labels("duplicate").inc()
+        self.store.audit(image_id, "upload", who.name, "duplicate: not processed again", detail)
 
     def state_of(self, image_id: str) -> tuple[ImageRecord | None, object | None]:
         """(record, None) when finished, (None, JobInfo) while queued, (None, None) if unknown."""

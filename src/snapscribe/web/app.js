@@ -52,12 +52,21 @@ function uploadFile(file, onProgress) {
   });
 }
 
-async function thumbnailUrl(id) {
-  if (state.thumbs.has(id)) return state.thumbs.get(id);
-  const res = await api(`/v1/images/${id}/thumbnail`, { raw: true });
+async function thumbnailUrl(id, size = "small") {
+  const key = `${id}:${size}`;
+  if (state.thumbs.has(key)) return state.thumbs.get(key);
+  const res = await api(`/v1/images/${id}/thumbnail?size=${size}`, { raw: true });
   const url = URL.createObjectURL(await res.blob());
-  state.thumbs.set(id, url);
+  state.thumbs.set(key, url);
   return url;
+}
+
+function forgetThumbnails(id) {
+  for (const size of ["small", "large"]) {
+    const url = state.thumbs.get(`${id}:${size}`);
+    if (url) URL.revokeObjectURL(url);
+    state.thumbs.delete(`${id}:${size}`);
+  }
 }
 
 // -- small DOM helpers ---------------------------------------------------------------
@@ -247,7 +256,12 @@ async function runSearch(q) {
   const { data } = await api(`/v1/search?q=${encodeURIComponent(q)}&limit=48`);
   if (q !== state.lastQuery) return;
   $("#count-search").textContent = String(data.hits.length);
-  fill($("#results"), data.hits.map((h) => buildCard(h.record)), $("#results-empty"));
+  const cards = data.hits.map((h) => {
+    const card = buildCard(h.record);
+    card.querySelector(".badges").prepend(el("span", "badge match", `match ${Math.round(Math.min(1, h.score) * 100)}%`));
+    return card;
+  });
+  fill($("#results"), cards, $("#results-empty"));
 }
 
 async function decide(id, decision, card) {
@@ -255,7 +269,7 @@ async function decide(id, decision, card) {
   try {
     await api(`/v1/review/${id}`, { method: "POST", body: { decision } });
     toast(decision === "approve" ? "Approved" : "Rejected — the image is now blocked", decision === "approve" ? "ok" : "");
-    if (decision === "reject") { const u = state.thumbs.get(id); if (u) URL.revokeObjectURL(u); state.thumbs.delete(id); }
+    if (decision === "reject") forgetThumbnails(id);
     card.remove();
     await Promise.all([loadReview(true), loadGallery()]);
     $("#review-empty").hidden = $("#review").children.length > 0;
@@ -298,7 +312,8 @@ async function openDetail(rec) {
     const img = el("img");
     img.alt = rec.caption || "photo";
     pic.appendChild(img);
-    thumbnailUrl(rec.id).then((u) => { img.src = u; }).catch(() => {});
+    thumbnailUrl(rec.id).then((u) => { if (!img.src) img.src = u; }).catch(() => {});
+    thumbnailUrl(rec.id, "large").then((u) => { img.src = u; }).catch(() => {});
   }
   const info = el("div", "info");
   info.appendChild(el("h2", "", rec.caption || rec.status));
