@@ -124,6 +124,8 @@ class ServerConfig(_Section):
     max_wait_s: float = Field(120.0, description="upper bound for POST /v1/images?wait=")
     metrics_public: bool = Field(True, description="serve /metrics without an API key")
     thumbnail_side: int = 384
+    warmup: bool = Field(True, description="run one synthetic image through the pipeline before reporting ready, "
+                                           "so the first upload does not pay for loading models")
 
 
 class Settings(_Section):

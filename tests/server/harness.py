@@ -50,7 +50,7 @@ class Server:
     def db_url(self) -> str:
         return f"sqlite:///{self.data_dir / 'snapscribe.db'}"
 
-    def start(self, timeout: float = 180) -> "Server":
+    def start(self, timeout: float = 180) -> Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
         cmd = [sys.executable, "-m", "snapscribe.cli", "serve", "--port", str(self.port), "--data-dir",
                str(self.data_dir), "--workers", str(self.workers), "--log-level", "warning"]

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
-
 from harness import FINAL, Server, sample_photos, set_status, upload, wait_done
+from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from hostile import jpeg_bytes, photo_like  # noqa: E402
@@ -41,7 +40,8 @@ def test_health_and_docs(server: Server):
     assert docs.status_code == 200 and "/docs-assets/swagger-ui-bundle.js" in docs.text  # no CDN
     assert httpx.get(f"{server.url}/docs-assets/swagger-ui-bundle.js").status_code == 200
     spec = httpx.get(f"{server.url}/openapi.json").json()
-    assert {"/v1/images", "/v1/images/{image_id}", "/v1/search", "/v1/review", "/v1/review/{image_id}"} <= set(spec["paths"])
+    paths = {"/v1/images", "/v1/images/{image_id}", "/v1/search", "/v1/review", "/v1/review/{image_id}"}
+    assert paths <= set(spec["paths"])
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic dGVzdA=="},

@@ -7,7 +7,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-
 from harness import SCREENSHOTS, Server, sample_photos, set_status, upload, wait_done
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

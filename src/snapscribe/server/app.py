@@ -23,8 +23,18 @@ from ..records import ImageRecord, Status
 from .auth import Principal
 from .errors import ApiError, install_handlers
 from .metrics import HttpMetricsMiddleware
-from .schemas import (AuditEntry, ErrorResponse, Health, ImageList, JobInfo, ReviewRequest, ReviewResult,
-                      SearchHit, SearchResults, UploadAccepted)
+from .schemas import (
+    AuditEntry,
+    ErrorResponse,
+    Health,
+    ImageList,
+    JobInfo,
+    ReviewRequest,
+    ReviewResult,
+    SearchHit,
+    SearchResults,
+    UploadAccepted,
+)
 from .service import PipelineFactory, Service
 from .uploads import receive
 
@@ -216,7 +226,8 @@ def _web(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         kw = {"swagger_js_url": js, "swagger_css_url": css} if js else {}
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="snapscribe API", swagger_favicon_url="/static/favicon.svg", **kw)
+        return get_swagger_ui_html(openapi_url="/openapi.json", title="snapscribe API",
+                                   swagger_favicon_url="/static/favicon.svg", **kw)
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -34,6 +34,28 @@ def _default_factory(settings: Settings, store: ResultStore):
     return build_pipeline(settings, store)
 
 
+def _warm_up(pipeline) -> None:
+    """Load every model by processing one synthetic image, storing nothing."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from ..pipeline import Upload
+
+    y, x = np.mgrid[0:240, 0:320]
+    arr = np.stack([x * 255 // 319, y * 255 // 239, (x + y) * 127 // 560], -1).astype(np.uint8)
+    arr[60:120, 80:160] = (200, 40, 40)
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, "JPEG", quality=85)
+    store, pipeline.store = pipeline.store, None  # workers are not running yet: nobody else uses it
+    try:
+        rec = pipeline.process(Upload(source="warmup.jpg", data=buf.getvalue()))
+        log.info("warm-up: %s in %.0f ms", rec.status.value, sum(rec.timings_ms.values()))
+    finally:
+        pipeline.store = store
+
+
 class Service:
     """The server's state. ``start``/``stop`` run the workers; the rest is called by route handlers."""
 
@@ -68,7 +90,10 @@ class Service:
 
     def _load_pipeline(self) -> None:
         try:
-            self.pipeline = self._factory(self.settings, self.store)
+            pipeline = self._factory(self.settings, self.store)
+            if self.settings.server.warmup:
+                _warm_up(pipeline)
+            self.pipeline = pipeline
             self.pipeline_state = "ready"
             self.ready.set()
             self.search.refresh()

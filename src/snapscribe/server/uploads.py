@@ -59,7 +59,7 @@ class _Sink:
     cap: int
     size: int = 0
     too_large: bool = False
-    hasher: "hashlib._Hash" = field(default_factory=hashlib.sha256)
+    hasher: hashlib._Hash = field(default_factory=hashlib.sha256)
 
     def write(self, data: bytes) -> None:
         if self.too_large or not data:
