@@ -118,3 +118,24 @@ def test_retry_later_and_release(db):
     q.release([b.token])  # clean shutdown: back to pending without spending an attempt
     back = q.claim()
     assert back is not None and back.id == b.id and back.attempts == 1
+
+
+def test_restart_on_the_same_host_takes_over_a_dead_process_jobs(db):
+    import subprocess
+    import sys
+
+    gone = subprocess.Popen([sys.executable, "-c", "pass"])
+    gone.wait()
+    dead = JobQueue(db, lease_s=300)
+    host, _, rest = dead.owner.split(":", 2)
+    dead.owner = f"{host}:{gone.pid}:{rest}"
+    alive = JobQueue(db, lease_s=300)
+    _add(dead, 2)
+    a, b = dead.claim(), alive.claim()
+    assert a and b
+    restarted = JobQueue(db, lease_s=300)
+    assert restarted.claim() is None  # both leased
+    assert restarted.recover_local() == 1  # only the dead process's job
+    job = restarted.claim()
+    assert job is not None and job.id == a.id and job.attempts == 2
+    assert restarted.claim() is None  # the live owner keeps its job

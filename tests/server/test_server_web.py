@@ -38,9 +38,9 @@ def _id(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:24]
 
 
-def _shot(page, name: str) -> None:
+def _shot(page, name: str, *, full_page: bool = True) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SCREENSHOTS / name), full_page=True)
+    page.screenshot(path=str(SCREENSHOTS / name), full_page=full_page)
 
 
 def test_upload_gallery_search_review_in_chromium(server: Server, browser_page):
@@ -115,5 +115,5 @@ def test_upload_gallery_search_review_in_chromium(server: Server, browser_page):
     page.wait_for_selector("#detail[open] .info h2")
     page.wait_for_function("document.querySelector('#detail .pic img')?.naturalWidth > 400")
     page.wait_for_timeout(300)
-    _shot(page, "detail.png")
+    _shot(page, "detail.png", full_page=False)
     assert problems == [], problems

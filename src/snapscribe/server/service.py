@@ -82,6 +82,10 @@ class Service:
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
         self.blobs.clean_tmp()
+        if self.db.dialect.name == "sqlite":
+            recovered = self.jobs.recover_local()
+            if recovered:
+                log.warning("resuming the jobs of %d crashed worker(s)", recovered)
         threading.Thread(target=self._load_pipeline, name="snapscribe-load", daemon=True).start()
         self.pool.start()
 
