@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import shutil
+import time
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,14 @@ def browser_page(tmp_path):
 
 def _id(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()[:24]
+
+
+def _until(page, expression: str, timeout: float = 30) -> None:
+    """Poll a JS expression from outside (the page's CSP forbids the eval that wait_for_function uses)."""
+    deadline = time.monotonic() + timeout
+    while not page.evaluate(expression):
+        assert time.monotonic() < deadline, f"timed out waiting for {expression}"
+        page.wait_for_timeout(100)
 
 
 def _shot(page, name: str, *, full_page: bool = True) -> None:
@@ -113,7 +122,7 @@ def test_upload_gallery_search_review_in_chromium(server: Server, browser_page):
     assert thumbs and not any(waiting[1] in u for u in thumbs)
     page.click(f"{card} .media")
     page.wait_for_selector("#detail[open] .info h2")
-    page.wait_for_function("document.querySelector('#detail .pic img')?.naturalWidth > 400")
+    _until(page, "document.querySelector('#detail .pic img')?.naturalWidth > 400")
     page.wait_for_timeout(300)
     _shot(page, "detail.png", full_page=False)
     assert problems == [], problems

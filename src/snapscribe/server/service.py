@@ -54,6 +54,12 @@ def _warm_up(pipeline) -> None:
         log.info("warm-up: %s in %.0f ms", rec.status.value, sum(rec.timings_ms.values()))
     finally:
         pipeline.store = store
+    # A synthetic image skips ConSE, whose vocabulary embeddings (~20 s on a fresh data dir) would
+    # otherwise land on the first real upload.
+    tagger = getattr(pipeline, "tagger", None)
+    precompute = getattr(tagger, "warm_up", None) or getattr(tagger, "_embeddings", None)
+    if callable(precompute):
+        precompute()
 
 
 class Service:
@@ -97,6 +103,7 @@ class Service:
             pipeline = self._factory(self.settings, self.store)
             if self.settings.server.warmup:
                 _warm_up(pipeline)
+                self.search.encoder.encode(["warm up"], cache=False)
             self.pipeline = pipeline
             self.pipeline_state = "ready"
             self.ready.set()
