@@ -10,19 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from .evidence import Evidence, Subject
+from .evidence import Evidence, Subject, close_up
 from .normalize import ModelInputs
 from .records import Tag
 from .tagging import scene_tags
 
 _MASS_NOUNS = {"food", "grass", "coffee", "fruit"}
-_GENERIC = {"animal", "pet", "plant", "food", "vehicle", "building", "insect", "bird", "flower"}
 _WORN = {"suit", "jersey", "coat", "dress", "shirt", "hat", "tie", "glasses", "sunglasses", "mask"}
 _NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five"}
 _PEOPLE_CATEGORY = "person"
 _LANDSCAPE_PHRASES = {
     "mountain": "mountain view", "valley": "valley view", "cliff": "cliffs", "volcano": "volcano",
-    "beach": "beach", "lake": "lakeside view", "coast": "coastline", "waterfall": "waterfall",
+    "beach": "beach", "lake": "lake view", "coast": "coastline", "waterfall": "waterfall",
 }
 
 
@@ -72,6 +71,8 @@ def _setting(ev: Evidence, main: Subject | None) -> str:
     main_noun = main.noun if main else ""
     if "beach" in tags and main_noun != "beach":
         return "at the beach" + (" at sunset" if "sunset" in tags else "")
+    if close_up(main):
+        return ""  # a dark or warm background behind a close-up is not night or a sunset
     if "sunset" in tags:
         return "at sunset" + (" by the water" if "sea" in tags else "")
     if "night" in tags:
@@ -79,7 +80,7 @@ def _setting(ev: Evidence, main: Subject | None) -> str:
     if "snow" in tags:
         return "in the snow"
     if "sea" in tags:
-        return "by the sea"
+        return "by the water"
     if "grass" in tags and (main is None or main.category not in ("landscape", "plant", "flower")):
         return "on the grass"
     if "sky" in tags and main is not None and main.category in ("landscape", "building", "structure", "vehicle"):
@@ -105,16 +106,16 @@ def _scene_only_caption(ev: Evidence) -> str:
         return "Stars scattered across the night sky"
     if "sunset" in tags:
         return "Beautiful sunset sky" + (" over the water" if "sea" in tags else "")
-    if "night" in tags:
+    if "night" in tags and sc.greenery < 0.3:
         return "A scene at night"
     if "beach" in tags:
         return "A sunny day at the beach" if "sky" in tags else "A view of the beach"
     if "sea" in tags:
-        return "The sea under an open sky"
+        return "Calm water under an open sky"
     if "snow" in tags:
         return "A snowy landscape"
     if sc.uniform_texture >= 0.5:
-        return f"Close-up of a {_colour_phrase(ev)} textured surface"
+        return f"Close-up of a {_colour_phrase(ev)} texture"
     if sc.greenery >= 0.6:
         return "Lush green grass and plants" if sc.grass >= 0.6 and sc.trees < 0.3 else "Lush green plants"
     if "sky" in tags or sc.sky_cover >= 0.6:
@@ -144,7 +145,7 @@ def compose(ev: Evidence) -> str:
     phrase = _counted(main)
     others = [s for s in ev.subjects[1:3] if s.score >= 0.5 and s.noun != main.noun
               and s.category not in ("landscape", "water", "clothing") and s.noun not in _WORN
-              and not (s.category == main.category and s.noun in _GENERIC)]
+              and s.category != main.category]
     if others:
         phrase += " with " + _counted(others[0])
     setting = _setting(ev, main)

@@ -126,7 +126,7 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
             need = max(need, 0.85 if agree >= 0.1 else 0.95)  # wallpapers: SSD invents umbrellas and kites
         elif abstract >= UNSURE:
             need = max(need, 0.7 if agree >= 0.1 else 0.85)
-        if agree < 0.05 and info.name != "person":
+        if agree < 0.1 and info.name != "person":
             need = max(need, 0.6)  # nothing else sees it (ImageNet has no person class to agree)
         if risky_mass >= 0.5 and agree < 0.1:
             need = max(need, 0.8)  # the classifier sees a texture or pattern, not objects
@@ -134,7 +134,7 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
             need = max(need, 0.7)  # a speck far away is a guess
         if det.area > 0.8 and agree < 0.05 and info.name != "person":
             need = max(need, 0.9)  # a box covering the frame with no classifier support = texture
-        if lead_mass >= 0.4 and not _compatible(lead_category, info.category) and agree < 0.05 \
+        if lead_mass >= 0.3 and not _compatible(lead_category, info.category) and agree < 0.05 \
                 and info.name != "person":
             need = max(need, 0.85)  # a banana on a flower, a stop sign on fruit
         if det.score >= need or (det.score >= 0.3 and agree >= 0.3 and abstract < UNSURE):
@@ -191,6 +191,14 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
     ranked = sorted(subjects.values(), key=_salience, reverse=True)
     return Evidence(subjects=tuple(ranked), objects=tuple(accepted), class_top=tuple(top), scene=scene,
                     stats=stats, abstract=abstract, people=people, notes=tuple(notes))
+
+
+_CLOSE_UP = {"flower", "food", "drink", "household", "insect", "plant", "tool", "electronics", "accessory", "toy"}
+
+
+def close_up(main: Subject | None) -> bool:
+    """A subject that fills the frame or is small by nature: its background is not a scene."""
+    return main is not None and (main.category in _CLOSE_UP or main.area >= 0.35) and main.score >= 0.5
 
 
 def _salience(s: Subject) -> float:

@@ -74,7 +74,7 @@ class Pipeline:
         self.classifier = classifier
         self.tagger = tagger
         self.captioner = captioner
-        self.safety = safety  # SafetyGates | None
+        self.safety = safety  # safety.gates.SafetyGates | None
         self.guard = guard  # GroundingGuard | None
         self.features_version = f"{detector.name}|{classifier.name}|{settings.models.detector_side}|" \
                                 f"{settings.models.classifier_side}|{settings.models.low_res_side}|{__version__}"
@@ -139,7 +139,7 @@ class Pipeline:
         safety = Safety()
         status = Status.captioned
         if self.safety is not None:
-            verdict = self.safety.check(decoded, inputs, t)
+            verdict = self.safety.check(decoded, inputs, t, self.store, sha)
             safety = verdict.safety
             if verdict.status is Status.blocked:
                 # Nothing of a blocked image reaches a later stage.
@@ -150,7 +150,9 @@ class Pipeline:
         features = self._features(sha, inputs, t, force=force)
         evidence = fuse(list(features.detections), features.probs, features.scene, features.stats,
                         features.synthetic, min_detection=cfg.detector.min_score)
-        if safety.ocr_text and not (safety.injection and safety.injection.detected):
+        if safety.ocr_text and not (safety.injection and safety.injection.detected) \
+                and features.stats.sharpness >= BLUR_THRESHOLD:
+            # Only clean text from a sharp image counts as evidence; flagged text never does.
             evidence = _with_ocr(evidence, safety.ocr_text)
         with t.stage("tags"):
             tags = self.tagger.tag(evidence)
@@ -255,10 +257,14 @@ def build_pipeline(settings: Settings, store: ResultStore | None) -> Pipeline:
     from .engines.effnet_classifier import EfficientNetClassifier
     from .engines.minilm import MiniLMEmbedder
     from .engines.ssd_detector import SSDDetector
+    from .safety.gates import SafetyGates
+    from .safety.hashlists import HashListStore
 
     with _BUILD_LOCK:
         embedder = MiniLMEmbedder(cache_dir=settings.data_dir())
         tagger: Tagger = ConseTagger(embedder, settings.tagging)
         captioner: Captioner = GroundedComposer()
+        lists = HashListStore(store.db, settings.hashlist.refresh_s) if store is not None else None
+        gates = SafetyGates(settings, lists)
         return Pipeline(settings, store, detector=SSDDetector(settings.detector),
-                        classifier=EfficientNetClassifier(), tagger=tagger, captioner=captioner)
+                        classifier=EfficientNetClassifier(), tagger=tagger, captioner=captioner, safety=gates)

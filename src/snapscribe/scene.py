@@ -72,8 +72,8 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
     brighter_on_top = float(val[top].mean() - val[bottom].mean())
     sky = float(np.clip((sky_top - 0.35) / 0.45, 0, 1) * np.clip(0.6 + brighter_on_top * 3, 0, 1))
 
-    cloud_px = grey_sky & ~smooth | (grey_sky & (tex > 2.5))
-    clouds = float(np.clip(cloud_px[upper].mean() / 0.25, 0, 1)) * (sky > 0.3) * float(blue_sky[upper].mean() > 0.05)
+    cloud_px = (sat < 0.25) & (val > 0.45) & (tex > 2.5) & (tex < 14)
+    clouds = float(np.clip(cloud_px[upper].mean() / 0.25, 0, 1)) * float(((blue_sky | grey_sky) & (tex < 14))[upper].mean() > 0.5)
 
     # Sunset: a bright, smooth sky in warm or pink tones above a darker ground, often with the sun.
     head = slice(0, int(h * 0.45))
@@ -105,7 +105,8 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
     waves = float(tex[lower].mean() - tex[top].mean())
     horizon = float(np.clip(max(step / 0.12, waves / 2.0), 0, 1))
     water = float(np.clip((water_lower - 0.2) / 0.4, 0, 1)) * float(np.clip(sky + 0.3, 0, 1)) * horizon
-    sky_cover = float(sky_px.mean())
+    # Cloudscapes are textured, so the frame-wide sky share uses a looser texture bound.
+    sky_cover = float(((blue_sky | grey_sky | warm) & (tex < 14)).mean())
     overcast = float(np.clip((grey_sky & smooth)[upper].mean() / 0.6, 0, 1)) * float(blue_sky[upper].mean() < 0.15)
 
     snow_px = (sat < 0.12) & (val > 0.75)

@@ -19,7 +19,7 @@ import numpy as np
 
 from .config import TaggingConfig
 from .engines.base import TextEmbedder
-from .evidence import Evidence
+from .evidence import Evidence, close_up
 from .records import Tag
 from .taxonomy import VocabularyTag, imagenet_classes, load_vocabulary
 
@@ -62,15 +62,13 @@ def scene_tags(ev: Evidence) -> dict[str, float]:
         out["sky"] = sc.sky
     if sc.clouds >= 0.5:
         out["clouds"] = sc.clouds * 0.9
-    main = ev.main
-    close_up = main is not None and main.category in ("flower", "food", "drink", "household", "insect") \
-        and main.score >= 0.5
-    if sc.sunset >= 0.45 and not close_up:
+    near = close_up(ev.main)
+    if sc.sunset >= 0.45 and not near:
         out["sunset"] = sc.sunset
     if sc.stars >= 0.5:
         out["stars"] = sc.stars
         out["night"] = max(out.get("night", 0.0), sc.stars * 0.8)
-    if sc.night >= 0.5:
+    if sc.night >= 0.5 and not near and sc.greenery < 0.3:
         out["night"] = sc.night
     if sc.greenery >= 0.5 or sc.trees >= 0.6:
         out["nature"] = max(sc.greenery, sc.trees) * 0.8
