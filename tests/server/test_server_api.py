@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from harness import FINAL, Server, sample_photos, set_status, upload, wait_done
+from harness import FINAL, Server, injected_photo, sample_photos, upload, wait_done
 from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -229,23 +229,29 @@ def test_search_ranks_matching_images_and_hides_blocked(server: Server, client, 
     assert hits and hits[0]["record"]["id"] == cat["id"], [(h["record"]["caption"], h["score"]) for h in hits]
     hits = client.get("/v1/search", params={"q": "cup of coffee"}).json()["hits"]
     assert hits and hits[0]["record"]["id"] == ids["coffee.jpg"]
-    # reject the coffee photo in review: it becomes blocked and disappears from search
-    set_status(server.db_url, ids["coffee.jpg"], "review")
-    r = client.post(f"/v1/review/{ids['coffee.jpg']}", json={"decision": "reject"})
-    assert r.status_code == 200 and r.json()["status"] == "blocked"
-    for q in ("cup of coffee", "coffee", "espresso", "drink"):
-        found = [h["record"]["id"] for h in client.get("/v1/search", params={"q": q}).json()["hits"]]
-        assert ids["coffee.jpg"] not in found
-    assert client.get(f"/v1/images/{ids['coffee.jpg']}/thumbnail").status_code == 404
+    hits = client.get("/v1/search", params={"q": "mountain landscape"}).json()["hits"]
+    assert hits and hits[0]["record"]["id"] == ids["mountains.jpg"]
     assert client.get("/v1/search").status_code == 422  # q is required
+    # a photo the safety gates sent to review is findable; once rejected it is blocked and gone
+    held = wait_done(client, upload(client, data=injected_photo(photos["cat.jpg"]), name="held.jpg").json()["id"])
+    assert held["status"] == "review", held["safety"]
+    query = " ".join(t["label"] for t in held["tags"][:3]) or held["caption"]
+    assert held["id"] in [h["record"]["id"] for h in client.get("/v1/search", params={"q": query}).json()["hits"]]
+    r = client.post(f"/v1/review/{held['id']}", json={"decision": "reject"})
+    assert r.status_code == 200 and r.json()["status"] == "blocked"
+    for q in (query, held["caption"], "cat", "animal"):
+        found = [h["record"]["id"] for h in client.get("/v1/search", params={"q": q}).json()["hits"]]
+        assert held["id"] not in found
+    assert client.get(f"/v1/images/{held['id']}/thumbnail").status_code == 404
 
 
 def test_review_queue_records_who_and_when(server: Server, client):
     ids = []
     for seed in (21, 22):
-        r = upload(client, data=jpeg_bytes(photo_like(seed=seed)), name=f"review-{seed}.jpg")
-        ids.append(wait_done(client, r.json()["id"])["id"])
-        set_status(server.db_url, ids[-1], "review")
+        r = upload(client, data=injected_photo(seed=seed), name=f"review-{seed}.jpg")
+        rec = wait_done(client, r.json()["id"])
+        assert rec["status"] == "review", rec["safety"]  # the real gates: prompt injection in the image
+        ids.append(rec["id"])
     queue = client.get("/v1/review").json()
     assert set(ids) <= {r["id"] for r in queue["items"]} and queue["total"] >= 2
     with server.client(key="test-key-2") as moderator:
@@ -264,6 +270,10 @@ def test_review_queue_records_who_and_when(server: Server, client):
     trail = client.get(f"/v1/images/{ids[0]}/audit").json()
     decision = next(e for e in trail if e["action"] == "review_approve")
     assert decision["actor"] == "moderator" and decision["reason"] == "looks fine" and decision["at"]
+    assert any(e["action"] == "review" and e["actor"] == "pipeline" for e in trail)  # why it was held
+    # the same bytes again: still decided, not back in the queue
+    again = upload(client, data=injected_photo(seed=22), name="again.jpg").json()
+    assert again["id"] == ids[1] and again["status"] == "blocked"
 
 
 def test_rate_limit_429_per_key(server: Server):
@@ -280,3 +290,39 @@ def test_rate_limit_429_per_key(server: Server):
         assert other.get("/v1/images").status_code == 200  # limits are per key
     subprocess.run([sys.executable, "-m", "snapscribe.cli", "apikey", "revoke", "slow", "--db", server.db_url],
                    env=server.env, check=True, capture_output=True)
+
+
+def test_hash_listed_image_is_blocked_and_never_shown(tmp_path: Path, server: Server, client):
+    """A known-bad upload (PDQ hash list) is blocked before any model: no caption, no preview, no search hit."""
+    bad = tmp_path / "known-bad.jpg"
+    bad.write_bytes(jpeg_bytes(photo_like(640, 480, seed=31)))
+    subprocess.run([sys.executable, "-m", "snapscribe.cli", "hashlist", "--db", server.db_url, "add", "known-bad",
+                    str(bad)], env=server.env, check=True, capture_output=True)
+    time.sleep(2.5)  # the workers re-read the lists every [hashlist] refresh_s
+    rec = wait_done(client, upload(client, bad, name="innocent-name.jpg").json()["id"])
+    assert rec["status"] == "blocked" and rec["caption"] is None and rec["tags"] == []
+    assert rec["safety"]["hash_match"]["list_name"] == "known-bad"
+    assert client.get(f"/v1/images/{rec['id']}/thumbnail").status_code == 404
+    sha = rec["sha256"]
+    assert not (server.data_dir / "uploads" / sha[:2] / sha).exists()
+    assert (server.data_dir / "quarantine" / sha[:2] / sha).exists()
+    for q in ("abstract", "red", "colourful", "innocent"):
+        found = [h["record"]["id"] for h in client.get("/v1/search", params={"q": q}).json()["hits"]]
+        assert rec["id"] not in found
+    listed = {r["id"]: r for r in client.get("/v1/images", params={"status": "blocked"}).json()["items"]}
+    assert listed[rec["id"]]["caption"] is None
+    trail = client.get(f"/v1/images/{rec['id']}/audit").json()
+    assert any(e["action"] == "blocked" and e["actor"] == "pipeline" for e in trail)
+
+
+def test_duplicate_of_a_newly_listed_image_is_blocked_on_reupload(tmp_path: Path, server: Server, client):
+    photo = tmp_path / "later-listed.jpg"
+    photo.write_bytes(jpeg_bytes(photo_like(640, 480, seed=32)))
+    first = wait_done(client, upload(client, photo).json()["id"])
+    assert first["status"] == "captioned"
+    subprocess.run([sys.executable, "-m", "snapscribe.cli", "hashlist", "--db", server.db_url, "add", "later",
+                    str(photo)], env=server.env, check=True, capture_output=True)
+    time.sleep(2.5)
+    again = upload(client, photo).json()
+    assert again["id"] == first["id"] and again["duplicate"] is True and again["status"] == "blocked"
+    assert client.get(f"/v1/images/{first['id']}/thumbnail").status_code == 404

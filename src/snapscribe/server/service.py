@@ -141,6 +141,7 @@ class Service:
         job = self.jobs.get(image_id)
         detail = {"source": upload.filename, "bytes": upload.size}
         if existing is not None and existing.status is not Status.error:
+            existing = self._recheck(existing)
             if existing.status is not Status.blocked and not self.blobs.has(upload.sha256):
                 self.blobs.put(upload.path, upload.sha256)  # a result from the CLI: keep bytes for previews
             self._duplicate(image_id, who, detail)
@@ -162,6 +163,20 @@ class Service:
         self.metrics.uploads.labels("accepted").inc()
         self.pool.wake()
         return UploadAccepted(id=image_id, status=JobState.pending.value)
+
+    def _recheck(self, rec: ImageRecord) -> ImageRecord:
+        """A stored result must still honour hash lists that grew since (no decode, no models)."""
+        gates = getattr(self.pipeline, "safety", None)
+        recheck = getattr(gates, "recheck_cached", None)
+        if recheck is None:
+            return rec
+        blocked = recheck(rec, self.store)
+        if blocked is None:
+            return rec
+        self.blobs.quarantine(self.blobs.key(rec.sha256))
+        self.blobs.drop_thumbnail(rec.id)
+        self.search.add(blocked)
+        return blocked
 
     def _duplicate(self, image_id: str, who: Principal, detail: dict) -> None:
         self.metrics.uploads.labels("duplicate").inc()
