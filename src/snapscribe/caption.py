@@ -96,7 +96,7 @@ def _abstract_caption(ev: Evidence) -> str:
         form = "with intricate detail"
     else:
         form = "with flowing shapes"
-    return f"Abstract {_colour_phrase(ev)} wallpaper {form}"
+    return f"Abstract {_colour_phrase(ev)} art {form}"
 
 
 def _scene_only_caption(ev: Evidence) -> str:
@@ -116,11 +116,14 @@ def _scene_only_caption(ev: Evidence) -> str:
         return "A snowy landscape"
     if sc.uniform_texture >= 0.5:
         return f"Close-up of a {_colour_phrase(ev)} texture"
+    if "flowers" in tags:
+        return "Colourful flowers among green leaves"
     if sc.greenery >= 0.6:
         return "Lush green grass and plants" if sc.grass >= 0.6 and sc.trees < 0.3 else "Lush green plants"
-    if "sky" in tags or sc.sky_cover >= 0.6:
-        if sc.overcast >= 0.5:
-            return "An overcast grey sky"
+    if "sky" in tags:
+        if sc.overcast >= 0.5 and sc.clouds < 0.3:
+            # A flat pale frame could as well be a wall or paper: don't claim a sky.
+            return f"A photo in {_colour_phrase(ev)} tones" if sc.sky < 0.5 else "An overcast grey sky"
         if "clouds" in tags:
             return "Clouds in a blue sky"
         return "A clear blue sky" if {"blue", "light blue"} & set(_colour_words(ev)) else "A clear sky"
@@ -134,7 +137,7 @@ def compose(ev: Evidence) -> str:
     main = ev.main
     if ev.rendered:
         if main is not None and main.score >= 0.6:
-            return f"Illustration of {_counted(main)} in {_colour_phrase(ev)} tones"
+            return f"Illustration of {_counted(main)} in {_colour_phrase(ev)} tones, digital art"
         return _abstract_caption(ev)
     if main is None:
         return _scene_only_caption(ev)

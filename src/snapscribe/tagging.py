@@ -81,13 +81,20 @@ def scene_tags(ev: Evidence) -> dict[str, float]:
     beachy = max(nouns.get("beach", 0.0), sc.sand * sc.water)
     if beachy >= 0.4:
         out["beach"] = beachy
-    if sc.water >= 0.5 and sc.sky >= 0.5:
+    if sc.water >= 0.5 and sc.sky >= 0.5 and _support(ev, {"water", "landscape"}) >= 0.05:
         out["sea"] = min(sc.water, sc.sky) * 0.8
+    if sc.blossom >= 0.5 and not near:
+        out["flowers"] = sc.blossom * 0.7
     if any(n in nouns for n in ("mountain", "valley", "cliff", "volcano")):
         out["landscape"] = max(nouns.get(n, 0.0) for n in ("mountain", "valley", "cliff", "volcano"))
     if ev.people == 0 and sc.outdoor >= 0.6 and not ev.objects:
         out["outdoors"] = sc.outdoor * 0.6
     return out
+
+
+def _support(ev: Evidence, categories: set[str]) -> float:
+    """Classifier probability mass on classes of these categories."""
+    return sum(p for c, p in ev.class_top if c.category in categories and not c.risky)
 
 
 def style_tags(ev: Evidence) -> dict[str, float]:
