@@ -10,6 +10,7 @@ import click
 from . import __version__
 from .commands.caption import caption
 from .commands.hashing import hash_cmd, hashlist
+from .commands.serve import apikey, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +31,8 @@ def cli(ctx: click.Context, config: str | None, verbose: int) -> None:
 cli.add_command(caption)
 cli.add_command(hash_cmd)
 cli.add_command(hashlist)
+cli.add_command(serve)
+cli.add_command(apikey)
 
 
 def main() -> None:
