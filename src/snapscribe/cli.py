@@ -9,6 +9,7 @@ import click
 
 from . import __version__
 from .commands.caption import caption
+from .commands.ground import ground
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,6 +26,7 @@ def cli(ctx: click.Context, config: str | None, verbose: int) -> None:
 
 
 cli.add_command(caption)
+cli.add_command(ground)
 
 
 def main() -> None:
