@@ -141,6 +141,16 @@ WORD_SENSE = {
     "launch pad": ["launchpad.n.01"], "house": ["house.n.01"], "cabin": ["cabin.n.01"], "hut": ["hut.n.01"],
     "barn": ["barn.n.01"], "clock": ["clock.n.01"], "book": ["book.n.02"], "bench": ["bench.n.01"],
 }
+# Words newer than WordNet 3.0 (2006), mapped to the nearest synset.
+MODERN = {
+    "smartphone": ["cellular_telephone.n.01"], "iphone": ["cellular_telephone.n.01"],
+    "mobile phone": ["cellular_telephone.n.01"], "cell phone": ["cellular_telephone.n.01"],
+    "tablet": ["computer.n.01", "tablet.n.01"], "ipad": ["computer.n.01"], "drone": ["drone.n.04", "drone.n.01"],
+    "headphones": ["earphone.n.01"], "earbuds": ["earphone.n.01"], "smartwatch": ["watch.n.01"],
+    "e-bike": ["bicycle.n.01"], "ebike": ["bicycle.n.01"], "e-scooter": ["scooter.n.02"], "hoverboard": ["skateboard.n.01"],
+    "selfie stick": ["pole.n.01"], "laptop": ["laptop.n.01"], "webcam": ["camera.n.01"], "gopro": ["camera.n.01"],
+}
+
 # Category words above the concrete lexicographer files ("animal" is in noun.Tops).
 CATEGORY = {
     "animal": ["animal.n.01"], "creature": ["animal.n.01"], "wildlife": ["animal.n.01"], "pet": ["animal.n.01"],
@@ -299,6 +309,8 @@ def main() -> None:
         senses = [wn.sense(s) for s in WORD_SENSE[w]] if w in WORD_SENSE else wn.concrete_senses(w, 2)
         if senses:
             lemmas[w] = senses  # curated senses win
+    for w, senses in MODERN.items():
+        lemmas[w] = [wn.sense(x) for x in senses]
     for w, senses in CATEGORY.items():
         lemmas[w] = [wn.sense(x) for x in senses]
     for w, senses in WORD_SENSE.items():

@@ -21,12 +21,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-DEFAULT_SETS = [ROOT / "tests" / "data" / "grounding_checkset.json", ROOT / "tests" / "data" / "grounding_checkset_b.json"]
+DEFAULT_SETS = [ROOT / "tests" / "data" / name for name in
+                ("grounding_checkset.json", "grounding_checkset_b.json", "grounding_samples.json")]
 
 
 def resolve(image: str, devset: Path, pdq: Path) -> Path:
+    """``devset:NAME``, ``pdq:PATH`` or ``samples:NAME`` -> a file."""
     kind, _, rel = image.partition(":")
-    return (devset if kind == "devset" else pdq) / rel
+    return {"devset": devset, "pdq": pdq, "samples": ROOT / "samples"}[kind] / rel
 
 
 def evaluate(sets: list[Path], devset: Path, pdq: Path, show: bool = False) -> dict:

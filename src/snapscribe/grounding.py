@@ -74,6 +74,10 @@ _PLURAL_PEOPLE = {"people": 2, "men": 2, "women": 2, "girls": 2, "boys": 2, "chi
                   "crowd": 3}
 
 
+_LENIENT = ("setting", "scenery", "plant part", "tableware", "container", "insects are seen", "clothing",
+            "plant or flower seen", "buildings seen", "animals seen")
+
+
 @dataclass(frozen=True)
 class Verdict:
     """The check of one mention: ``why`` names the evidence, or what is missing."""
@@ -81,6 +85,11 @@ class Verdict:
     mention: Mention
     supported: bool
     why: str
+
+    @property
+    def lenient(self) -> bool:
+        """Accepted by a plausibility rule (settings, scenery, parts), not by a model's evidence."""
+        return self.supported and self.why.startswith(_LENIENT)
 
     @property
     def term(self) -> str:
@@ -175,6 +184,9 @@ class _Support:
         context = self._context(m.lemma)
         if context:
             return True, context, count
+        compound = self._compound(m)
+        if compound:
+            return True, compound, count
         kinds = set().union(*(self.lex.closure(x) for x in senses)) if senses else set()
         if kinds & set(_CLOTHING) and self.people_seen() > 0:
             return True, "clothing worn by a detected person", count
@@ -183,6 +195,23 @@ class _Support:
         if _BUILDING in kinds and self.categories.get("building", 0.0) >= 0.3:
             return True, "buildings seen (building types not told apart)", count
         return False, "no detection, class or tag is a kind of it", 0
+
+    def _compound(self, m: Mention) -> str | None:
+        """"coffee cup": a cup is seen and coffee is seen. Not "golden retriever" from a retriever."""
+        words = m.lemma.split()
+        if len(words) < 2:
+            return None
+        parts = []
+        for w in words:
+            lemma = self.lex.lemma(w)
+            if lemma is None:
+                return None
+            part = Mention(w, lemma, "scene" if lemma in SCENE_WORDS else "thing", m.start, m.end)
+            ok = self.scene(part)[0] if part.kind == "scene" else self.thing(part)[0]
+            if not ok:
+                return None
+            parts.append(lemma)
+        return "compound of seen things: " + " + ".join(parts)
 
     def _plants(self) -> float:
         cat = self.categories.get
@@ -440,7 +469,7 @@ def _connector_starts(text: str) -> list[tuple[int, int]]:
 def _cut(sentence: str, start: int, end: int) -> str | None:
     """Remove the clause holding [start, end) from ``sentence``; None when it is the subject."""
     spans = _connector_starts(sentence)
-    before = [s for s in spans if s[0] < start and s[1] <= start]
+    before = [s for s in spans if s[0] <= start and (s[1] <= start or s[0] == start)]
     if not before:
         return None
     head_words = sentence[:before[-1][0]].split()

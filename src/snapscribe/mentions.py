@@ -48,7 +48,7 @@ NON_CLAIMS = {
     "shape", "shapes", "curve", "curves", "layer", "layers", "band", "bands", "stripe", "stripes", "gradient",
     "gradients", "tone", "tones", "hue", "hues", "edge", "edges", "corner", "piece", "set", "figure", "form",
     "subject", "display", "moment", "day", "time", "world", "life", "nature", "landscape", "scenery", "vibes",
-    "beauty", "classic", "vintage", "modern", "antique", "glow", "sunlight", "sun", "daylight", "air", "weather", "mist", "fog", "haze", "silhouette",
+    "beauty", "portrait", "coffee break", "tea time", "lunch break", "classic", "vintage", "modern", "antique", "glow", "sunlight", "sun", "daylight", "air", "weather", "mist", "fog", "haze", "silhouette",
     "silhouettes", "outline", "surface", "blur", "bokeh", "focus", "camera", "lens", "angle", "perspective",
 }
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,

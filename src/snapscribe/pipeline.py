@@ -167,7 +167,7 @@ class Pipeline:
         if safety.ocr_text and not (safety.injection and safety.injection.detected):
             evidence = _with_ocr(evidence, safety.ocr_text)
         with t.stage("tags"):
-            tags = self.tagger.tag(evidence)
+            tags = self.tagger.tag(evidence, inputs)
         return Understanding(decoded, inputs, safety, status, features, evidence, tags)
 
     def _run(self, source: str, data: bytes, sha: str, t: Timings, *, force: bool) -> ImageRecord:
@@ -195,7 +195,7 @@ class Pipeline:
         return ImageRecord(
             status=status, caption=caption,
             hashtags=hashtags(tags, minimum=cfg.caption.min_hashtags, maximum=cfg.caption.max_hashtags,
-                              tagger=self.tagger if isinstance(self.tagger, ConseTagger) else None,
+                              tagger=self.tagger if hasattr(self.tagger, "vocabulary_entry") else None,
                               fallback=fallback_words),
             tags=tags, objects=_objects(evidence, inputs), attributes=_attributes(decoded, features, evidence),
             safety=safety, grounding=grounding, provenance=provenance, timings_ms=t.values, **base)
