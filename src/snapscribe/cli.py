@@ -10,6 +10,7 @@ import click
 from . import __version__
 from .commands.caption import caption
 from .commands.ground import ground
+from .commands.hashing import hash_cmd, hashlist
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -21,12 +22,16 @@ def cli(ctx: click.Context, config: str | None, verbose: int) -> None:
     """snapscribe: safe, grounded captions, tags and hashtags for photo uploads."""
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
 
 
 cli.add_command(caption)
 cli.add_command(ground)
+cli.add_command(hash_cmd)
+cli.add_command(hashlist)
 
 
 def main() -> None:

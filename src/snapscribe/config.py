@@ -52,6 +52,7 @@ class HashListConfig(_Section):
     enabled: bool = True
     threshold: int = 31
     min_quality: int = 0
+    refresh_s: float = Field(2.0, description="how often a worker checks the lists for changes")
 
 
 class OCRConfig(_Section):
