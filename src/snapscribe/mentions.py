@@ -162,23 +162,25 @@ def _match_at(tokens: list[Token], i: int, lexicon: Lexicon) -> tuple[int, str, 
 
 
 def _count_before(tokens: list[Token], i: int) -> int | None:
-    """A number claimed just before token ``i`` ("two dogs", "a group of people")."""
-    words = [t.lower for t in tokens[max(0, i - 4):i]]
+    """A number claimed just before token ``i`` ("two dogs", "a group of people"); not a model
+    number ("Falcon 9 rocket", "Boeing 747")."""
+    window = tokens[max(0, i - 4):i]
+    words = [t.lower for t in window]
     for n in (3, 2, 1):
         if len(words) >= n:
             phrase = " ".join(words[-n:])
             if phrase in _NUMBER_WORDS:
                 return _NUMBER_WORDS[phrase]
     # skip up to two adjectives: "two small dogs", "three happy little kids"
-    for k in (2, 3):
-        if len(words) >= k:
-            w = words[-k]
-            if w in _NUMBER_WORDS:
-                return _NUMBER_WORDS[w]
-            if w.isdigit() and 1 < int(w) < 1000:
-                return int(w)
-    if words and words[-1].isdigit() and 1 < int(words[-1]) < 1000:
-        return int(words[-1])
+    for k in (1, 2, 3):
+        if len(words) < k:
+            break
+        w = words[-k]
+        if w in _NUMBER_WORDS:
+            return _NUMBER_WORDS[w]
+        if w.isdigit():
+            named = len(window) > k and window[-k - 1].text[:1].isupper()
+            return int(w) if 1 < int(w) < 1000 and not named else None
     return None
 
 
@@ -233,7 +235,8 @@ def extract(caption: str, lexicon: Lexicon) -> list[Mention]:
         skip = False
         if nxt is not None and nxt.is_word and not nxt.lower.startswith("#") and kind != "person":
             follow = _match_at(tokens, i + n, lexicon)
-            if follow is not None and follow[1] != "person":
+            verbish = nxt.lower in _AMBIGUOUS or (follow is not None and follow[2] in _AMBIGUOUS)
+            if follow is not None and follow[1] != "person" and not verbish:
                 skip = True  # a modifier: "dog bed", "beach towel", "orange flower"
             elif nxt.lower in NON_CLAIMS and kind == "thing" and nxt.lower not in ("view", "scene"):
                 skip = True  # "bird figurine"-like compounds with a composition head: "coffee colour"
