@@ -180,6 +180,22 @@ def test_dead_endpoint_in_the_pipeline_record(cat):
     assert rec.grounding is not None and rec.grounding.supported
 
 
+def test_fallback_records_are_not_served_from_the_cache(tmp_path):
+    from snapscribe.store import Database, ResultStore
+
+    store = ResultStore(Database(f"sqlite:///{tmp_path / 'r.db'}"))
+    dead = Settings().with_overrides(**{"engines.captioner": "vlm", "vlm.retries": 0,
+                                        "vlm.endpoint": f"http://127.0.0.1:{free_port()}/v1"})
+    p = build_pipeline(dead, store)
+    first = p.process(Upload(source=str(CAT), path=str(CAT)))
+    again = p.process(Upload(source=str(CAT), path=str(CAT)))
+    assert first.provenance.fallback and not again.cached  # tried the endpoint again
+    assert store.get(first.id).provenance.fallback  # but the record is stored
+    ok = build_pipeline(Settings(), store)
+    ok.process(Upload(source=str(CAT), path=str(CAT)))
+    assert ok.process(Upload(source=str(CAT), path=str(CAT))).cached
+
+
 def test_slow_endpoint_times_out_instead_of_hanging(stub, cat):
     handler, url = stub
     handler.delay = 10

@@ -134,7 +134,10 @@ class Pipeline:
                                         message=f"{type(exc).__name__}: {exc}", timings_ms=t.values)
         if self.store is not None:
             with t.stage("store"):
-                self.store.put(record, self.config_key)
+                # A caption from a fallback (VLM down) is stored but not served from the cache:
+                # the next request for these bytes tries the engine again (features stay cached).
+                key = self.config_key if record.provenance.fallback is None else f"{self.config_key}~fallback"
+                self.store.put(record, key)
                 if record.status in (Status.blocked, Status.review):
                     self.store.audit(record.id, record.status.value, "pipeline",
                                      "; ".join(record.safety.reasons) or None,
