@@ -11,6 +11,7 @@ from . import __version__
 from .commands.caption import caption
 from .commands.ground import ground
 from .commands.hashing import hash_cmd, hashlist
+from .commands.serve import apikey, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -32,6 +33,8 @@ cli.add_command(caption)
 cli.add_command(ground)
 cli.add_command(hash_cmd)
 cli.add_command(hashlist)
+cli.add_command(serve)
+cli.add_command(apikey)
 
 
 def main() -> None:

@@ -72,7 +72,7 @@ class Upload:
 
 def config_key(settings: Settings, extra: str = "") -> str:
     """Fingerprint of everything that changes a result; the result cache is keyed by it."""
-    relevant = settings.model_dump_json(exclude={"store": True, "models": {"threads"}})
+    relevant = settings.model_dump_json(exclude={"store": True, "server": True, "models": {"threads"}})
     return hashlib.sha1(f"{__version__}|{relevant}|{extra}".encode()).hexdigest()[:16]
 
 
