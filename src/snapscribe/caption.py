@@ -157,6 +157,8 @@ def compose(ev: Evidence) -> str:
         setting = _setting(ev, main)
         return f"{phrase.capitalize()} {setting}".strip() if setting else _article(phrase).capitalize()
     phrase = _counted(main)
+    if main.noun == "person" and main.count == 1 and main.area >= 0.25:
+        phrase = "a portrait of a person"  # one person filling the frame
     others = [s for s in ev.subjects[1:3] if s.score >= 0.5 and s.noun != main.noun
               and s.category not in ("landscape", "water", "clothing") and s.noun not in _WORN
               and s.category != main.category]
