@@ -8,8 +8,10 @@ import os
 import click
 
 from . import __version__
+from .commands.bench import bench
 from .commands.caption import caption
 from .commands.hashing import hash_cmd, hashlist
+from .commands.plan import plan
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -30,6 +32,8 @@ def cli(ctx: click.Context, config: str | None, verbose: int) -> None:
 cli.add_command(caption)
 cli.add_command(hash_cmd)
 cli.add_command(hashlist)
+cli.add_command(bench)
+cli.add_command(plan)
 
 
 def main() -> None:
