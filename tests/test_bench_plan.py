@@ -140,7 +140,10 @@ def test_bench_json_has_the_figures(bench_run):
         assert r["stages"][stage]["images"] == 3
     # the baseline runs OCR on every image without the gate, at full resolution, on one thread
     assert r["baseline_stages"]["ocr"]["images"] == 3
-    assert [s["threads"] for s in r["passes"]] == [2, 2]
+    assert [s["threads"] for s in r["passes"]] == [2, 2, 2, 2, 1]  # 1 cold, 3 warm, 1 single-thread
+    assert r["single_thread_images_per_s"] > 0
+    assert [st["step"] for st in r["ladder"]][0] == "naive baseline"
+    assert r["ladder"][-1]["images_per_s"] == pytest.approx(r["warm_images_per_s"], abs=0.1)
     assert r["nsfw_batch"] and all(b["ms_per_image"] > 0 for b in r["nsfw_batch"])
     assert math.isclose(r["gains"]["speedup"], r["speedup_vs_baseline"], rel_tol=0.02)
 
