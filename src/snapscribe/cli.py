@@ -12,6 +12,7 @@ from .commands.bench import bench
 from .commands.caption import caption
 from .commands.hashing import hash_cmd, hashlist
 from .commands.plan import plan
+from .commands.serve import apikey, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -34,6 +35,8 @@ cli.add_command(hash_cmd)
 cli.add_command(hashlist)
 cli.add_command(bench)
 cli.add_command(plan)
+cli.add_command(serve)
+cli.add_command(apikey)
 
 
 def main() -> None:

@@ -28,7 +28,7 @@ from .normalize import ModelInputs, prepare
 from .records import Attributes, DetectedObject, ImageRecord, Provenance, Safety, Status, Tag, image_id_for
 from .store import ResultStore
 from .tagging import ConseTagger, Tagger, hashtags
-from .understand import FEATURES_KIND, Features, measure
+from .understand import FEATURES_KIND, FEATURES_REVISION, Features, measure
 
 log = logging.getLogger("snapscribe.pipeline")
 
@@ -59,7 +59,7 @@ class Upload:
 
 def config_key(settings: Settings, extra: str = "") -> str:
     """Fingerprint of everything that changes a result; the result cache is keyed by it."""
-    relevant = settings.model_dump_json(exclude={"store": True, "models": {"threads"}})
+    relevant = settings.model_dump_json(exclude={"store": True, "server": True, "models": {"threads"}})
     return hashlib.sha1(f"{__version__}|{relevant}|{extra}".encode()).hexdigest()[:16]
 
 
@@ -77,13 +77,16 @@ class Pipeline:
         self.safety = safety  # safety.gates.SafetyGates | None
         self.guard = guard  # GroundingGuard | None
         self.features_version = f"{detector.name}|{classifier.name}|{settings.models.detector_side}|" \
-                                f"{settings.models.classifier_side}|{settings.models.low_res_side}|{__version__}"
-        self.config_key = config_key(settings, getattr(tagger, "name", ""))
+                                f"{settings.models.classifier_side}|{settings.models.low_res_side}|{__version__}|r{FEATURES_REVISION}"
+        self.config_key = config_key(settings, f"{getattr(tagger, 'name', '')}|{self.features_version}")
         self._threads = settings.models.threads or os.cpu_count() or 1
 
     # -- one image ---------------------------------------------------------------------
-    def process(self, upload: Upload, *, force: bool = False) -> ImageRecord:
-        """Run the whole pipeline on one upload. Never raises for bad input: returns an error record."""
+    def process(self, upload: Upload, *, force: bool = False, refresh: bool = False) -> ImageRecord:
+        """Run the whole pipeline on one upload. Never raises for bad input: returns an error record.
+
+        ``refresh`` recomputes the result but reuses cached model features; ``force`` recomputes both.
+        """
         t = Timings()
         try:
             with t.stage("read"):
@@ -95,7 +98,7 @@ class Pipeline:
                                       code=exc.code, message=exc.message, timings_ms=t.values)
         with t.stage("hash"):
             sha = hashlib.sha256(data).hexdigest()
-        if not force and self.store is not None:
+        if not (force or refresh) and self.store is not None:
             with t.stage("cache"):
                 cached = self.store.get_cached(sha, self.config_key)
             if cached is not None:
@@ -204,16 +207,17 @@ class Pipeline:
                           exif_rotated=decoded.exif_rotated)
 
     # -- many images -------------------------------------------------------------------
-    def process_many(self, uploads: Iterable[Upload], *, force: bool = False) -> Iterator[ImageRecord]:
+    def process_many(self, uploads: Iterable[Upload], *, force: bool = False,
+                     refresh: bool = False) -> Iterator[ImageRecord]:
         """Process uploads on a thread pool (the models release the GIL), yielding in input order."""
         if self._threads <= 1:
             for upload in uploads:
-                yield self.process(upload, force=force)
+                yield self.process(upload, force=force, refresh=refresh)
             return
         with ThreadPoolExecutor(self._threads, thread_name_prefix="snapscribe") as pool:
             window: list = []
             for upload in uploads:
-                window.append(pool.submit(self.process, upload, force=force))
+                window.append(pool.submit(self.process, upload, force=force, refresh=refresh))
                 if len(window) >= self._threads * 4:
                     yield window.pop(0).result()
             for fut in window:
