@@ -76,11 +76,17 @@ def test_plan_scales_linearly_and_vlm_override():
 
 
 def test_plan_inputs_from_bench():
-    got = inputs_from_bench({"images_per_s": 15.5, "cpu_s_per_image": 0.1, "timestamp": "t",
-                             "machine": {"cores": 4, "loadavg_start": [1.0, 1.0, 1.0]}, "images": {"count": 9}},
-                            "b.json")
-    assert got["cpu_images_per_s"] == 15.5 and got["cpu_cores_per_machine"] == 4
-    assert "measured" in got["cpu_source"] and "40.0 images/s" in got["cpu_source"]
+    quiet = {"images_per_s": 15.5, "cpu_s_per_image": 0.1, "timestamp": "t",
+             "machine": {"cores": 4, "loadavg_start": [1.0, 1.0, 1.0]}, "images": {"count": 9}}
+    got = inputs_from_bench(quiet, "b.json")
+    assert got["cpu_images_per_s"] == 15.5 and got["cpu_cores_per_machine"] == 4 and got["cpu_basis"] == "wall"
+    assert "measured" in got["cpu_source"] and "40.00 images/s" in got["cpu_source"]
+    # an oversubscribed bench machine: auto sizes by CPU time, 4 cores / 0.1 s = 40 img/s
+    busy = dict(quiet, machine={"cores": 4, "loadavg_start": [9.0, 9.0, 9.0]})
+    got = inputs_from_bench(busy, "b.json")
+    assert got["cpu_basis"] == "cpu" and got["cpu_images_per_s"] == pytest.approx(40.0)
+    assert inputs_from_bench(busy, "b.json", "wall")["cpu_images_per_s"] == 15.5
+    assert inputs_from_bench(quiet, "b.json", "cpu")["cpu_images_per_s"] == pytest.approx(40.0)
 
 
 def test_plan_cli_json_reads_bench_file(tmp_path, monkeypatch):
@@ -94,6 +100,7 @@ def test_plan_cli_json_reads_bench_file(tmp_path, monkeypatch):
     # 34.722 / (6 * 0.7) = 8.27 -> 9 (+1)
     assert plan["cpu_fleet"]["machines_peak"] == 10
     assert any("measured by snapscribe bench" in a for a in plan["assumptions"])
+    assert plan["inputs"]["cpu_basis"] == "wall"  # no load average in the file: wall clock
     assert any("900 MB" in a for a in plan["assumptions"])
     # text form, no bench saved in the fresh home: the assumed target rate, said so
     res = CliRunner().invoke(cli, ["plan", "--uploads-per-day", "1000000"])
@@ -161,7 +168,11 @@ def test_bench_writes_report_and_saves_for_plan(bench_run):
                                                                      "--json"])
     assert res.exit_code == 0, res.output
     plan = json.loads(res.output)
-    assert plan["inputs"]["cpu_images_per_s"] == r["images_per_s"]
+    if plan["inputs"]["cpu_basis"] == "wall":
+        assert plan["inputs"]["cpu_images_per_s"] == r["images_per_s"]
+    else:  # the test machine was oversubscribed
+        assert plan["inputs"]["cpu_images_per_s"] == pytest.approx(r["machine"]["cores"] / r["cpu_s_per_image"],
+                                                                   rel=1e-3)
 
 
 def test_bench_text_and_report_with_every_section(bench_run, tmp_path):

@@ -36,11 +36,14 @@ from .common import settings_from
 @click.option("--a10g-hour-price", type=click.FloatRange(min=0), default=1.0, show_default=True)
 @click.option("--bench-json", type=click.Path(exists=True, dir_okay=False),
               help="a `snapscribe bench --json` output (default: <data dir>/bench/last.json if present)")
+@click.option("--cpu-basis", type=click.Choice(["auto", "wall", "cpu"]), default="auto", show_default=True,
+              help="bench figure to size CPU workers by: measured images/s (wall), cores / CPU-s per image "
+                   "(cpu), or cpu only when the bench machine was oversubscribed (auto)")
 @click.option("--json", "as_json", is_flag=True, help="print one JSON object")
 @click.pass_context
 def plan(ctx: click.Context, uploads_per_day, peak_factor, target_utilisation, redundancy, cpu_images_per_s,
          cpu_hour_price, gpu_hour_price, vlm_batch, vlm_images_per_s, hosted_vlm_price, gate_pass_rate,
-         a10g_hour_price, bench_json, as_json) -> None:
+         a10g_hour_price, bench_json, cpu_basis, as_json) -> None:
     """How many CPU workers and GPUs N uploads a day need, what they cost per day and per image,
     and how that compares with a hosted VLM for every image or only for gated images.
 
@@ -65,11 +68,12 @@ def plan(ctx: click.Context, uploads_per_day, peak_factor, target_utilisation, r
             bench = load_bench(source)
         except (OSError, ValueError) as exc:
             raise click.UsageError(f"cannot read bench figures from {source}: {exc}") from exc
-        for key, value in inputs_from_bench(bench, Path(source).name).items():
+        for key, value in inputs_from_bench(bench, Path(source).name, cpu_basis).items():
             setattr(inputs, key, value)
     if cpu_images_per_s:
         inputs.cpu_images_per_s = cpu_images_per_s
         inputs.cpu_source = "given (--cpu-images-per-s)"
+        inputs.cpu_basis = "given"
     if gate_pass_rate is not None:
         inputs.gate_pass_rate = gate_pass_rate
         inputs.gate_source = "given (--gate-pass-rate)"

@@ -12,7 +12,8 @@ What one bench run does, all in one process, on the same images:
    (``models.low_res_side`` >= every image side: the work image is the full decode and JPEG
    draft (DCT-scaled) decoding never applies).
 4. **naive baseline**: the *same pipeline code* configured the naive way: full-resolution
-   work image, no JPEG draft decode, OCR on every image (no text gate), no result or
+   work image, no JPEG draft decode, full OCR on every image (no gate, no staged confirm
+   pass), no result or
    feature cache (``force``), one image at a time on one thread.
 5. **NSFW batch sizes**: the one engine with a batched path, at a few batch sizes.
 6. optional **threads sweep**: cold passes at other thread counts.
@@ -53,7 +54,7 @@ from ..store import Database, ResultStore
 # A value for a key the settings do not have is skipped (and reported).
 LOWRES_OFF_SIDE = 1 << 14
 LOWRES_OFF = {"models.low_res_side": LOWRES_OFF_SIDE}
-NAIVE = {"models.low_res_side": LOWRES_OFF_SIDE, "ocr.gate": False, "models.threads": 1}
+NAIVE = {"models.low_res_side": LOWRES_OFF_SIDE, "ocr.gate": False, "ocr.staged": False, "models.threads": 1}
 
 # Where a stage's time goes, and which optimisation moves it: used to explain the ratio.
 STAGE_LEVERS = {
@@ -132,9 +133,12 @@ class PassResult:
     statuses: list[str]
     cached: int = 0
     notes: list[str] = field(default_factory=list)
-    ocr_calls: int = 0
-    ocr_full: int = 0
+    ocr_stages: dict[str, int] = field(default_factory=dict)
     ocr_text: int = 0
+
+    def ocr_shares(self) -> dict[str, float]:
+        total = sum(self.ocr_stages.values()) or 1
+        return {k: round(v / total, 3) for k, v in sorted(self.ocr_stages.items())}
 
     @property
     def n(self) -> int:
@@ -198,8 +202,7 @@ class _Probe:
     def __init__(self, pipeline: Pipeline):
         self.pipeline = pipeline
         self.by_record: dict[int, float] = {}
-        self.ocr_calls = 0
-        self.ocr_full = 0
+        self.ocr_stages: dict[str, int] = {}
         self._lock = threading.Lock()
         original = pipeline.process
 
@@ -218,9 +221,10 @@ class _Probe:
 
             def counted(*args, **kwargs):
                 res = read(*args, **kwargs)
+                # "gate" (cleared by the edge gate), "detect" (detector found no text), "recognise"
+                stage = getattr(res, "stage", "") or ("recognise" if getattr(res, "ran_full", False) else "gate")
                 with self._lock:
-                    self.ocr_calls += 1
-                    self.ocr_full += bool(getattr(res, "ran_full", False))
+                    self.ocr_stages[stage] = self.ocr_stages.get(stage, 0) + 1
                 return res
 
             reader.read = counted
@@ -232,10 +236,9 @@ class _Probe:
             return sum(rec.timings_ms.values()), False
         return ms, True
 
-    def take_ocr(self) -> tuple[int, int]:
+    def take_ocr(self) -> dict[str, int]:
         with self._lock:
-            out = (self.ocr_calls, self.ocr_full)
-            self.ocr_calls = self.ocr_full = 0
+            out, self.ocr_stages = self.ocr_stages, {}
         return out
 
 
@@ -259,7 +262,7 @@ def _run_pass(name: str, pipeline: Pipeline, probe: _Probe, uploads: list[Upload
     notes = [] if probed == len(records) else [
         f"{name}: {len(records) - probed} latencies are sums of stage timings (not routed through process())"]
     result = PassResult(name, 1 if sequential else threads, wall, cpu, lat, stages, statuses, cached, notes)
-    result.ocr_calls, result.ocr_full = probe.take_ocr()
+    result.ocr_stages = probe.take_ocr()
     result.ocr_text = sum(1 for r in records if r.safety and r.safety.ocr_text)
     return result
 
@@ -476,14 +479,15 @@ def run_bench(base: Settings, files: list[str], *, repeat: int = 2, threads: int
                          "warm": [round(x, 3) for x in warm.latencies_ms]},
         "status_counts": status,
         "safe_share": round((status.get(Status.captioned.value, 0) + status.get(Status.review.value, 0)) / n, 3),
-        "ocr": {"full_pass_share": round(cold_passes[0].ocr_full / max(1, cold_passes[0].ocr_calls), 3),
+        "ocr": {"stages": cold_passes[0].ocr_shares(),
+                "past_gate_share": round(1 - cold_passes[0].ocr_shares().get("gate", 0.0), 3),
                 "text_found_share": round(cold_passes[0].ocr_text / n, 3),
-                "baseline_full_pass_share": round(base_pass.ocr_full / max(1, base_pass.ocr_calls), 3)
-                if base_pass else None},
+                "baseline_stages": base_pass.ocr_shares() if base_pass else None},
         "nsfw_batch": batch,
         "threads_sweep": sweep,
         "settings": {"low_res_side": base.models.low_res_side, "ocr_gate": base.ocr.gate,
-                     "ocr_enabled": base.ocr.enabled, "nsfw_enabled": base.nsfw.enabled,
+                     "ocr_enabled": base.ocr.enabled,
+                     "ocr_staged": getattr(base.ocr, "staged", None), "nsfw_enabled": base.nsfw.enabled,
                      "captioner": base.engines.captioner},
         "notes": notes + [x for p in cold_passes + warm_passes + [seq_pass] for x in p.notes],
     }
@@ -518,11 +522,11 @@ def ladder(base: PassResult | None, lowres_off: PassResult | None, seq: PassResu
     """Cold throughput as each optimisation is switched on, one at a time, on the same images."""
     steps: list[tuple[str, str, float]] = []
     if base is not None:
-        steps.append(("naive baseline", "full resolution, OCR on every image, no cache, 1 thread",
+        steps.append(("naive baseline", "full resolution, full OCR on every image, no cache, 1 thread",
                       base.images_per_s))
     if lowres_off is not None:
-        steps.append(("+ OCR text gate" if base is not None else "low-res off",
-                      "full OCR only when the cheap gate sees text", lowres_off.images_per_s))
+        steps.append(("+ staged OCR gate" if base is not None else "low-res off",
+                      "edge gate + small confirm detector before full OCR", lowres_off.images_per_s))
     steps.append(("+ low-res first pass" if lowres_off is not None else "+ OCR gate and low-res first pass",
                   "cheap stages on the low-res work image", seq.images_per_s))
     steps.append((f"+ {cold.threads} threads", "images in parallel", cold.images_per_s))
@@ -604,6 +608,12 @@ def save_last(result: dict[str, Any], settings: Settings) -> Path:
     return path
 
 
+def _fmt_factor(f: float | None) -> str:
+    if not f:
+        return ""
+    return f"x{f:,.0f}" if f >= 100 else f"x{f:.2f}"
+
+
 def _fmt_ms(x: float | None) -> str:
     if x is None:
         return "-"
@@ -647,8 +657,8 @@ def render_text(r: dict[str, Any]) -> str:
     if r.get("ladder"):
         out += ["", "where the speed comes from (cold img/s as each optimisation is switched on):"]
         for st in r["ladder"]:
-            f = f"x{st['factor']:.2f}" if st["factor"] else ""
-            out.append(f"  {st['step']:<34}{st['images_per_s']:>9.2f} img/s {f:>7}   {st['what']}")
+            f = _fmt_factor(st["factor"])
+            out.append(f"  {st['step']:<30}{st['images_per_s']:>10.2f} img/s {f:>8}   {st['what']}")
     g = r.get("gains")
     if g:
         out += [f"ours vs naive baseline: {r['speedup_vs_baseline']:.2f}x cold, {r['warm_speedup_vs_baseline']:.0f}x "
@@ -657,9 +667,11 @@ def render_text(r: dict[str, Any]) -> str:
                 f"more cores busy ({g['cores_busy_baseline']:.2f} -> {g['cores_busy_ours']:.2f})"]
     ocr = r.get("ocr") or {}
     if ocr:
-        out.append(f"OCR: the gate sent {ocr['full_pass_share']:.0%} of images to the full pass "
-                   f"(baseline: {ocr['baseline_full_pass_share'] if ocr['baseline_full_pass_share'] is not None else '-'}"
-                   f"); text found in {ocr['text_found_share']:.0%}")
+        def _shares(d):
+            return ", ".join(f"{k} {v:.0%}" for k, v in d.items()) if d else "-"
+
+        out.append(f"OCR: where each image stopped — ours: {_shares(ocr['stages'])}; baseline: "
+                   f"{_shares(ocr.get('baseline_stages'))}; text found in {ocr['text_found_share']:.0%}")
     out += ["", "per stage, cold, mean ms per image (over all images); 1-thread columns compare like for like:"]
     head = f"{'stage':<14}{'ours':>8}{'p95':>8}{'share':>7}{'ours 1t':>9}"
     has_low = "lowres_off_stages" in r

@@ -44,6 +44,7 @@ class PlanInputs:
     cpu_images_per_s: float = TARGET_CPU_IMAGES_PER_S  # one worker machine
     cpu_cores_per_machine: int = 2
     cpu_source: str = "assumed (issue 7 target, not measured)"
+    cpu_basis: str = "assumed"
     cpu_hour_price: float = 0.08
     gpu_hour_price: float = 3.0
     vlm_batch: int = 64
@@ -202,21 +203,43 @@ def make_plan(p: PlanInputs) -> dict[str, Any]:
 
 
 # -- inputs from a bench run ---------------------------------------------------------------
-def inputs_from_bench(bench: dict[str, Any], source: str) -> dict[str, Any]:
-    """Plan inputs a bench JSON provides: the measured CPU rate and machine size."""
+def inputs_from_bench(bench: dict[str, Any], source: str, basis: str = "auto") -> dict[str, Any]:
+    """Plan inputs a bench JSON provides: one worker machine's rate and size.
+
+    ``basis``: ``wall`` = the measured images/s; ``cpu`` = cores / CPU-seconds per image (what a
+    dedicated machine of that size does if the worker keeps every core busy); ``auto`` = wall,
+    unless other processes oversubscribed the bench machine (load average above its cores),
+    when wall-clock figures understate a dedicated machine and the CPU basis is used.
+    """
     out: dict[str, Any] = {}
     rate = bench.get("images_per_s")
-    if rate:
-        machine = bench.get("machine") or {}
-        cores = int(machine.get("cores") or 2)
-        load = machine.get("loadavg_start")
-        noise = f"; load average {load[0]:.1f} on {cores} cores when measured" if load else ""
+    if not rate:
+        return out
+    machine = bench.get("machine") or {}
+    cores = int(machine.get("cores") or 2)
+    load = (machine.get("loadavg_start") or [None])[0]
+    cpu_s = bench.get("cpu_s_per_image")
+    cpu_rate = cores / cpu_s if cpu_s else None
+    busy = bench.get("cores_busy")
+    if basis == "auto":
+        basis = "cpu" if (cpu_rate and load is not None and load > cores) else "wall"
+    if basis == "cpu" and not cpu_rate:
+        basis = "wall"
+    where = (f"snapscribe bench, {source}, {bench.get('timestamp', '?')}, "
+             f"{bench.get('images', {}).get('count', '?')} images")
+    load_txt = f"load average {load:.1f} on {cores} cores" if load is not None else f"{cores} cores"
+    if basis == "cpu":
+        out["cpu_images_per_s"] = round(float(cpu_rate), 3)
+        out["cpu_source"] = (f"CPU basis: {cores} cores / {cpu_s:.3f} CPU-s per image measured by {where}; "
+                             f"assumes a dedicated worker keeps all its cores busy (the bench machine was shared: "
+                             f"{load_txt}, wall-clock rate {float(rate):.2f} images/s"
+                             + (f", {busy:.2f} cores busy" if busy else "") + ")")
+    else:
         out["cpu_images_per_s"] = float(rate)
-        out["cpu_cores_per_machine"] = cores
-        cpu_s = bench.get("cpu_s_per_image")
-        bound = f"; CPU-bound estimate {cores / cpu_s:.1f} images/s from {cpu_s:.3f} CPU-s/image" if cpu_s else ""
-        out["cpu_source"] = (f"measured by snapscribe bench ({source}, {bench.get('timestamp', '?')}, "
-                             f"{bench.get('images', {}).get('count', '?')} images{noise}{bound})")
+        out["cpu_source"] = (f"wall-clock rate measured by {where} ({load_txt}"
+                             + (f"; CPU basis would give {cpu_rate:.2f} images/s" if cpu_rate else "") + ")")
+    out["cpu_cores_per_machine"] = cores
+    out["cpu_basis"] = basis
     return out
 
 

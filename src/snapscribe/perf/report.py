@@ -7,6 +7,8 @@ import json
 from pathlib import Path
 from typing import Any
 
+from .bench import _fmt_factor
+
 
 def _plt():
     import matplotlib
@@ -85,7 +87,7 @@ def throughput_chart(r: dict[str, Any], path: Path) -> None:
         colours[len(steps) - 1] = COLOURS["warm"]
     bars = ax.bar([x[0] for x in rows], [max(x[1], 1e-3) for x in rows], color=colours)
     for bar, (_, v, f) in zip(bars, rows):
-        label = f"{v:,.1f}" + (f"\n(x{f:.2f})" if f else "")
+        label = f"{v:,.1f}" + (f"\n({_fmt_factor(f)})" if f else "")
         ax.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom",
                     fontsize=8)
     ax.set_yscale("log")
@@ -144,7 +146,7 @@ def write_report(r: dict[str, Any], out_dir: str | Path, text: str | None = None
                                 f"{g['share_of_saving']:.0%}", g["lever"]] for g in gains["stages"]]))
     if r.get("ladder"):
         gain_html = _table(["step", "images/s", "factor", "what"],
-                           [[st["step"], st["images_per_s"], f"x{st['factor']:.2f}" if st["factor"] else "",
+                           [[st["step"], st["images_per_s"], _fmt_factor(st["factor"]),
                              st["what"]] for st in r["ladder"]]) + gain_html
     stage_rows = [[k, v["images"], v["mean_ms"], v["p50_ms"], v["p95_ms"], f"{v['share']:.0%}"]
                   for k, v in r["stages"].items()]
