@@ -63,7 +63,8 @@ STAGE_LEVERS = {
     "intake": "decode (JPEG draft/DCT scaling when the image is >= 2x the first-pass side)",
     "normalize": "resize once to the low-res work image and model inputs",
     "hash_scan": "PDQ on the low-res work image (x 4 views x 8 dihedral)",
-    "nsfw": "open_nsfw on the low-res work image", "ocr": "text gate: full OCR only when text is likely",
+    "nsfw": "open_nsfw on the low-res work image", 
+    "ocr": "edge gate, then a small confirm detector; full detection + recognition only on text",
     "attributes": "pixel statistics on the low-res work image", "detect": "SSD at a fixed 300 px input",
     "classify": "EfficientNet at a fixed 280 px input", "tags": "tagging", "caption": "grounded composer",
     "ground": "grounding guard", "store": "SQLite write",
@@ -133,12 +134,16 @@ class PassResult:
     statuses: list[str]
     cached: int = 0
     notes: list[str] = field(default_factory=list)
-    ocr_stages: dict[str, int] = field(default_factory=dict)
+    ocr_stages: dict[str, list[float]] = field(default_factory=dict)  # where OCR stopped -> ms each
     ocr_text: int = 0
 
     def ocr_shares(self) -> dict[str, float]:
-        total = sum(self.ocr_stages.values()) or 1
-        return {k: round(v / total, 3) for k, v in sorted(self.ocr_stages.items())}
+        total = sum(len(v) for v in self.ocr_stages.values()) or 1
+        return {k: round(len(v) / total, 3) for k, v in sorted(self.ocr_stages.items())}
+
+    def ocr_ms(self) -> dict[str, float]:
+        """Mean OCR ms (gate + detection + recognition) of the images that stopped at each step."""
+        return {k: round(statistics.fmean(v), 1) for k, v in sorted(self.ocr_stages.items()) if v}
 
     @property
     def n(self) -> int:
@@ -202,7 +207,7 @@ class _Probe:
     def __init__(self, pipeline: Pipeline):
         self.pipeline = pipeline
         self.by_record: dict[int, float] = {}
-        self.ocr_stages: dict[str, int] = {}
+        self.ocr_stages: dict[str, list[float]] = {}
         self._lock = threading.Lock()
         original = pipeline.process
 
@@ -223,8 +228,9 @@ class _Probe:
                 res = read(*args, **kwargs)
                 # "gate" (cleared by the edge gate), "detect" (detector found no text), "recognise"
                 stage = getattr(res, "stage", "") or ("recognise" if getattr(res, "ran_full", False) else "gate")
+                ms = float(getattr(res, "gate_ms", 0.0)) + float(getattr(res, "ocr_ms", 0.0))
                 with self._lock:
-                    self.ocr_stages[stage] = self.ocr_stages.get(stage, 0) + 1
+                    self.ocr_stages.setdefault(stage, []).append(ms)
                 return res
 
             reader.read = counted
@@ -236,7 +242,7 @@ class _Probe:
             return sum(rec.timings_ms.values()), False
         return ms, True
 
-    def take_ocr(self) -> dict[str, int]:
+    def take_ocr(self) -> dict[str, list[float]]:
         with self._lock:
             out, self.ocr_stages = self.ocr_stages, {}
         return out
@@ -480,9 +486,11 @@ def run_bench(base: Settings, files: list[str], *, repeat: int = 2, threads: int
         "status_counts": status,
         "safe_share": round((status.get(Status.captioned.value, 0) + status.get(Status.review.value, 0)) / n, 3),
         "ocr": {"stages": cold_passes[0].ocr_shares(),
+                "ms_by_stage_1t": seq_pass.ocr_ms(),
                 "past_gate_share": round(1 - cold_passes[0].ocr_shares().get("gate", 0.0), 3),
                 "text_found_share": round(cold_passes[0].ocr_text / n, 3),
-                "baseline_stages": base_pass.ocr_shares() if base_pass else None},
+                "baseline_stages": base_pass.ocr_shares() if base_pass else None,
+                "baseline_ms_by_stage": base_pass.ocr_ms() if base_pass else None},
         "nsfw_batch": batch,
         "threads_sweep": sweep,
         "settings": {"low_res_side": base.models.low_res_side, "ocr_gate": base.ocr.gate,
@@ -670,8 +678,13 @@ def render_text(r: dict[str, Any]) -> str:
         def _shares(d):
             return ", ".join(f"{k} {v:.0%}" for k, v in d.items()) if d else "-"
 
+        def _ms(d):
+            return ", ".join(f"{k} {v:.0f} ms" for k, v in d.items()) if d else "-"
+
         out.append(f"OCR: where each image stopped — ours: {_shares(ocr['stages'])}; baseline: "
                    f"{_shares(ocr.get('baseline_stages'))}; text found in {ocr['text_found_share']:.0%}")
+        out.append(f"     mean OCR ms by where it stopped (1 thread) — ours: {_ms(ocr.get('ms_by_stage_1t'))}; "
+                   f"baseline: {_ms(ocr.get('baseline_ms_by_stage'))}")
     out += ["", "per stage, cold, mean ms per image (over all images); 1-thread columns compare like for like:"]
     head = f"{'stage':<14}{'ours':>8}{'p95':>8}{'share':>7}{'ours 1t':>9}"
     has_low = "lowres_off_stages" in r

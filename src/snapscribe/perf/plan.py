@@ -280,7 +280,7 @@ def render_text(plan: dict[str, Any]) -> str:
                      f"{r['batch_fill_s_avg_gated']:>8.1f}")
     a = plan["a10g_alternative_gated"]
     lines.append(f"A10G instead of H100 (gated): {a[0]['gpus_peak_gated']}-{a[1]['gpus_peak_gated']} GPUs at peak "
-                 f"(${a[1]['cost_per_day_gated']:,.0f}-{a[0]['cost_per_day_gated']:,.0f}/day)")
+                 f"(${a[0]['cost_per_day_gated']:,.0f}-{a[1]['cost_per_day_gated']:,.0f}/day)")
     lines.append("")
     lines.append("assumptions:")
     lines.extend(f"  - {x}" for x in plan["assumptions"])
