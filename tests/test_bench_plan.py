@@ -48,6 +48,7 @@ def test_plan_for_one_million_a_day_by_hand():
     hosted_all = _scenario(plan, "hosted_vlm_all")
     assert hosted_all["cost_per_day"] == pytest.approx(10_000.0)
     assert hosted_all["cost_per_image"] == pytest.approx(0.01)
+    assert _scenario(plan, "self_hosted_vlm_gated")["vlm_images_per_day"] == 300_000
     assert _scenario(plan, "hosted_vlm_gated")["cost_per_day"] == pytest.approx(11.52 + 300_000 * 0.01)
     self_all = _scenario(plan, "self_hosted_vlm_all")
     assert self_all["cost_per_day"] == pytest.approx(11.52 + 3 * 24 * 3.0)  # 227.52

@@ -104,7 +104,8 @@ def make_plan(p: PlanInputs) -> dict[str, Any]:
     g = p.gate_pass_rate
     gpu_gated = _fleet(avg * g, peak * g, vlm, p.gpu_hour_price, p)
 
-    def scenario(name: str, desc: str, cpu_fleet: dict | None, gpu_fleet: dict | None, hosted_images: float):
+    def scenario(name: str, desc: str, cpu_fleet: dict | None, gpu_fleet: dict | None, hosted_images: float,
+                 vlm_images: float):
         static = (cpu_fleet["cost_per_day_static"] if cpu_fleet else 0.0) + \
                  (gpu_fleet["cost_per_day_static"] if gpu_fleet else 0.0) + hosted_images * p.hosted_vlm_price
         auto = (cpu_fleet["cost_per_day_autoscaled"] if cpu_fleet else 0.0) + \
@@ -115,8 +116,7 @@ def make_plan(p: PlanInputs) -> dict[str, Any]:
             "cpu_workers_peak": cpu_fleet["machines_peak"] if cpu_fleet else 0,
             "gpus_avg": gpu_fleet["machines_avg"] if gpu_fleet else 0,
             "gpus_peak": gpu_fleet["machines_peak"] if gpu_fleet else 0,
-            "vlm_images_per_day": round(hosted_images if hosted_images else
-                                        (gpu_fleet["load_avg_images_per_s"] * SECONDS_PER_DAY if gpu_fleet else 0)),
+            "vlm_images_per_day": round(vlm_images),
             "hosted_vlm_cost_per_day": round(hosted_images * p.hosted_vlm_price, 2),
             "cost_per_day": round(static, 2),
             "cost_per_day_autoscaled": round(auto, 2),
@@ -126,13 +126,13 @@ def make_plan(p: PlanInputs) -> dict[str, Any]:
 
     scenarios = [
         scenario("hosted_vlm_all", "every upload to a hosted VLM (the seed's reference: no fleet of ours)",
-                 None, None, n),
+                 None, None, n, n),
         scenario("hosted_vlm_gated", "our CPU fleet (safety, tags, grounded caption) + hosted VLM for gated images",
-                 cpu, None, n * g),
-        scenario("self_hosted_vlm_all", "our CPU fleet + our H100s captioning every upload", cpu, gpu_all, 0.0),
+                 cpu, None, n * g, n * g),
+        scenario("self_hosted_vlm_all", "our CPU fleet + our H100s captioning every upload", cpu, gpu_all, 0.0, n),
         scenario("self_hosted_vlm_gated", "our CPU fleet + our H100s captioning only gated images",
-                 cpu, gpu_gated, 0.0),
-        scenario("cpu_only", "our CPU fleet alone (embedded default: grounded composer, no VLM)", cpu, None, 0.0),
+                 cpu, gpu_gated, 0.0, n * g),
+        scenario("cpu_only", "our CPU fleet alone (embedded default: grounded composer, no VLM)", cpu, None, 0.0, 0.0),
     ]
     reference = scenarios[0]["cost_per_day"]
     for s in scenarios:

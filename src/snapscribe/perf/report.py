@@ -32,6 +32,10 @@ def stage_chart(r: dict[str, Any], path: Path) -> None:
         series.append(("naive baseline", r["baseline_stages"], COLOURS["baseline"]))
     keys = [k for k in dict.fromkeys([k for _, s, _ in series for k in s])
             if max(s.get(k, {}).get("mean_ms", 0.0) for _, s, _ in series) >= 0.05]
+    from .bench import PIPELINE_ORDER
+
+    order = {k: i for i, k in enumerate(PIPELINE_ORDER + ["untimed"])}
+    keys.sort(key=lambda k: order.get(k, len(order)))
     keys.reverse()  # pipeline order from top to bottom
     height = 0.8 / len(series)
     fig, ax = plt.subplots(figsize=(9, 0.45 * len(keys) + 1.5))
