@@ -10,6 +10,7 @@ import click
 from . import __version__
 from .commands.bench import bench
 from .commands.caption import caption
+from .commands.ground import ground
 from .commands.hashing import hash_cmd, hashlist
 from .commands.plan import plan
 from .commands.serve import apikey, serve
@@ -31,6 +32,7 @@ def cli(ctx: click.Context, config: str | None, verbose: int) -> None:
 
 
 cli.add_command(caption)
+cli.add_command(ground)
 cli.add_command(hash_cmd)
 cli.add_command(hashlist)
 cli.add_command(bench)

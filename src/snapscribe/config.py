@@ -77,14 +77,22 @@ class CaptionConfig(_Section):
 
 
 class VLMConfig(_Section):
-    endpoint: str = "http://127.0.0.1:8000/v1"
+    """A vision-language model behind an OpenAI-compatible chat-completions endpoint
+    (vLLM, llama.cpp server, Ollama's /v1)."""
+
+    endpoint: str = Field("http://127.0.0.1:8000/v1", description="base URL; /chat/completions is appended")
     model: str = "llava-hf/llava-1.5-7b-hf"
-    api_key: str | None = None
-    timeout_s: float = 30.0
-    retries: int = 2
-    concurrency: int = 4
+    api_key: str | None = Field(None, description="sent as 'Authorization: Bearer'; or $SNAPSCRIBE_VLM__API_KEY")
+    timeout_s: float = Field(30.0, description="per attempt: connect, and each read while streaming")
+    retries: int = Field(2, description="extra attempts after a timeout, connection error, 429 or 5xx")
+    backoff_s: float = Field(0.5, description="first retry delay; doubles each retry (with jitter)")
+    deadline_s: float = Field(90.0, description="hard limit for one caption, all attempts together")
+    concurrency: int = Field(4, description="requests in flight at once from one process")
     max_tokens: int = 60
-    image_side: int = 336
+    temperature: float = 0.2
+    stream: bool = Field(False, description="read the answer as server-sent events")
+    image_side: int = Field(336, description="long side of the JPEG sent (LLaVA-1.5 sees 336x336)")
+    context: bool = Field(True, description="add detected objects and tags (trusted) to the prompt")
     prompt: str = (
         "Write one short, friendly social-media caption for this photo. "
         "Describe only what is clearly visible. Do not guess names, places or text."
@@ -92,12 +100,24 @@ class VLMConfig(_Section):
 
 
 class PolishConfig(_Section):
-    model_path: str | None = None
+    """Rewrite the grounded caption with a small local GGUF model (llama-cpp-python)."""
+
+    model_path: str | None = Field(None, description="GGUF file; empty = the packaged SmolLM2-135M-Instruct")
     max_tokens: int = 48
+    temperature: float = 0.7
+    threads: int = Field(2, description="CPU threads for llama.cpp")
+    attempts: int = Field(2, description="rewrites tried before keeping the grounded caption")
+    seed: int = 7
 
 
 class ClipConfig(_Section):
-    model_path: str | None = None
+    """A CLIP model (transformers layout: config.json, weights, tokenizer) in a local folder."""
+
+    model_path: str | None = Field(None, description="folder with a transformers CLIPModel and its tokenizer")
+    temperature: float = Field(0.01, description="softmax temperature over the vocabulary (CLIP's logit scale is 100)")
+    prompt: str = "a photo of {tag}"
+    min_score: float = Field(0.05, description="zero-shot tags below this probability are dropped")
+    max_tags: int = 8
 
 
 class EnginesConfig(_Section):

@@ -69,6 +69,7 @@ class Evidence:
     people: int = 0
     ocr_text: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    candidates: tuple[Detection, ...] = ()  # every raw detection, accepted or not (weak support for the guard)
 
     @property
     def main(self) -> Subject | None:
@@ -190,7 +191,8 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
 
     ranked = sorted(subjects.values(), key=_salience, reverse=True)
     return Evidence(subjects=tuple(ranked), objects=tuple(accepted), class_top=tuple(top), scene=scene,
-                    stats=stats, abstract=abstract, people=people, notes=tuple(notes))
+                    stats=stats, abstract=abstract, people=people, notes=tuple(notes),
+                    candidates=tuple(detections))
 
 
 _CLOSE_UP = {"flower", "food", "drink", "household", "insect", "plant", "tool", "electronics", "accessory", "toy"}

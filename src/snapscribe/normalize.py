@@ -31,6 +31,14 @@ class ModelInputs:
     def work_array(self) -> np.ndarray:
         return np.asarray(self.work)
 
+    def fitted(self, side: int) -> Image.Image:
+        """The work image with its long side at most ``side`` px (e.g. 336 for a VLM), made on demand."""
+        return _fit(self.work, side)
+
+    def square(self, side: int) -> np.ndarray:
+        """A ``side`` px square centre crop (CLIP's 224 input), made on demand."""
+        return np.asarray(centre_crop_square(self.work, side, crop_ratio=1.0))
+
 
 def _fit(image: Image.Image, side: int) -> Image.Image:
     w, h = image.size
@@ -45,10 +53,10 @@ def _fit(image: Image.Image, side: int) -> Image.Image:
     return image.resize(size, Image.Resampling.BILINEAR, reducing_gap=None)
 
 
-def centre_crop_square(image: Image.Image, side: int) -> Image.Image:
-    """Resize the shorter side to ``side / 0.875`` and take the centre square (ImageNet eval)."""
+def centre_crop_square(image: Image.Image, side: int, crop_ratio: float = 0.875) -> Image.Image:
+    """Resize the shorter side to ``side / crop_ratio`` and take the centre square (ImageNet eval: 0.875)."""
     w, h = image.size
-    short = side / 0.875
+    short = side / crop_ratio
     scale = short / min(w, h)
     resized = image.resize((max(side, round(w * scale)), max(side, round(h * scale))),
                            Image.Resampling.BILINEAR)

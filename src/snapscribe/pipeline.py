@@ -49,6 +49,19 @@ class Timings:
 
 
 @dataclass(frozen=True)
+class Understanding:
+    """What the pipeline knows about one image before any caption is written."""
+
+    decoded: DecodedImage
+    inputs: ModelInputs
+    safety: Safety
+    status: Status
+    features: Features | None = None
+    evidence: Evidence | None = None
+    tags: list[Tag] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
 class Upload:
     """One input: its display name and either bytes or a path to read them from."""
 
@@ -121,7 +134,10 @@ class Pipeline:
                                         message=f"{type(exc).__name__}: {exc}", timings_ms=t.values)
         if self.store is not None:
             with t.stage("store"):
-                self.store.put(record, self.config_key)
+                # A caption from a fallback (VLM down) is stored but not served from the cache:
+                # the next request for these bytes tries the engine again (features stay cached).
+                key = self.config_key if record.provenance.fallback is None else f"{self.config_key}~fallback"
+                self.store.put(record, key)
                 if record.status in (Status.blocked, Status.review):
                     self.store.audit(record.id, record.status.value, "pipeline",
                                      "; ".join(record.safety.reasons) or None,
@@ -129,27 +145,28 @@ class Pipeline:
             record.timings_ms.update(t.values)
         return record
 
-    def _run(self, source: str, data: bytes, sha: str, t: Timings, *, force: bool) -> ImageRecord:
+    def understand(self, data: bytes, *, sha: str | None = None, t: Timings | None = None,
+                   force: bool = False) -> Understanding:
+        """Everything before the caption: decode, safety gates, models, evidence, tags.
+
+        A blocked image stops at the gates (``evidence`` is None). Raises IntakeError for bad input.
+        """
         cfg = self.settings
+        t = t or Timings()
+        sha = sha or hashlib.sha256(data).hexdigest()
         with t.stage("intake"):
             decoded = decode(data, cfg.intake, draft_side=max(cfg.models.low_res_side, 1024))
         with t.stage("normalize"):
             inputs = prepare(decoded, cfg.models)
-        base = dict(id=image_id_for(sha), source=source, sha256=sha,
-                    provenance=Provenance(captioner=self.captioner.name, tagger=self.tagger.name,
-                                          pipeline_version=__version__))
-
         safety = Safety()
         status = Status.captioned
         if self.safety is not None:
             verdict = self.safety.check(decoded, inputs, t, self.store, sha)
             safety = verdict.safety
-            if verdict.status is Status.blocked:
-                # Nothing of a blocked image reaches a later stage.
-                return ImageRecord(status=Status.blocked, safety=safety, timings_ms=t.values,
-                                   attributes=self._basic_attributes(decoded), **base)
             status = verdict.status
-
+            if status is Status.blocked:
+                # Nothing of a blocked image reaches a later stage.
+                return Understanding(decoded, inputs, safety, status)
         features = self._features(sha, inputs, t, force=force)
         evidence = fuse(list(features.detections), features.probs, features.scene, features.stats,
                         features.synthetic, min_detection=cfg.detector.min_score)
@@ -158,7 +175,20 @@ class Pipeline:
             # Only clean text from a sharp image counts as evidence; flagged text never does.
             evidence = _with_ocr(evidence, safety.ocr_text)
         with t.stage("tags"):
-            tags = self.tagger.tag(evidence)
+            tags = self.tagger.tag(evidence, inputs)
+        return Understanding(decoded, inputs, safety, status, features, evidence, tags)
+
+    def _run(self, source: str, data: bytes, sha: str, t: Timings, *, force: bool) -> ImageRecord:
+        cfg = self.settings
+        u = self.understand(data, sha=sha, t=t, force=force)
+        decoded, inputs, safety, status = u.decoded, u.inputs, u.safety, u.status
+        base = dict(id=image_id_for(sha), source=source, sha256=sha,
+                    provenance=Provenance(captioner=self.captioner.name, tagger=self.tagger.name,
+                                          pipeline_version=__version__))
+        if u.evidence is None or u.features is None:
+            return ImageRecord(status=Status.blocked, safety=safety, timings_ms=t.values,
+                               attributes=self._basic_attributes(decoded), **base)
+        features, evidence, tags = u.features, u.evidence, u.tags
         with t.stage("caption"):
             draft = self.captioner.caption(evidence, tags, inputs)
         caption, grounding = draft.text, None
@@ -173,7 +203,7 @@ class Pipeline:
         return ImageRecord(
             status=status, caption=caption,
             hashtags=hashtags(tags, minimum=cfg.caption.min_hashtags, maximum=cfg.caption.max_hashtags,
-                              tagger=self.tagger if isinstance(self.tagger, ConseTagger) else None,
+                              tagger=self.tagger if hasattr(self.tagger, "vocabulary_entry") else None,
                               fallback=fallback_words),
             tags=tags, objects=_objects(evidence, inputs), attributes=_attributes(decoded, features, evidence),
             safety=safety, grounding=grounding, provenance=provenance, timings_ms=t.values, **base)
@@ -257,18 +287,42 @@ _BUILD_LOCK = threading.Lock()
 
 
 def build_pipeline(settings: Settings, store: ResultStore | None) -> Pipeline:
-    """Assemble the pipeline with the engines the settings name."""
+    """Assemble the pipeline with the engines the settings name (``engines.captioner``,
+    ``engines.tagger``); every caption, from any engine, passes the grounding guard."""
     from .engines.effnet_classifier import EfficientNetClassifier
-    from .engines.minilm import MiniLMEmbedder
     from .engines.ssd_detector import SSDDetector
+    from .grounding import GroundingGuard
     from .safety.gates import SafetyGates
     from .safety.hashlists import HashListStore
 
     with _BUILD_LOCK:
-        embedder = MiniLMEmbedder(cache_dir=settings.data_dir())
-        tagger: Tagger = ConseTagger(embedder, settings.tagging)
-        captioner: Captioner = GroundedComposer()
+        guard = GroundingGuard()
+        tagger = _build_tagger(settings)
+        captioner = _build_captioner(settings, guard)
         lists = HashListStore(store.db, settings.hashlist.refresh_s) if store is not None else None
         gates = SafetyGates(settings, lists)
         return Pipeline(settings, store, detector=SSDDetector(settings.detector),
-                        classifier=EfficientNetClassifier(), tagger=tagger, captioner=captioner, safety=gates)
+                        classifier=EfficientNetClassifier(), tagger=tagger, captioner=captioner, safety=gates,
+                        guard=guard)
+
+
+def _build_tagger(settings: Settings) -> Tagger:
+    from .engines.minilm import MiniLMEmbedder
+
+    if settings.engines.tagger == "clip":
+        from .engines.clip import ClipEngine, ClipTagger
+
+        return ClipTagger(ClipEngine.from_config(settings.clip), settings.tagging, settings.clip)
+    return ConseTagger(MiniLMEmbedder(cache_dir=settings.data_dir()), settings.tagging)
+
+
+def _build_captioner(settings: Settings, guard) -> Captioner:
+    if settings.engines.captioner == "vlm":
+        from .engines.vlm import VLMCaptioner
+
+        return VLMCaptioner(settings.vlm)
+    if settings.engines.captioner == "polish":
+        from .engines.polish import PolishCaptioner
+
+        return PolishCaptioner(settings.polish, guard)
+    return GroundedComposer()

@@ -102,6 +102,7 @@ class Grounding(_Model):
     unsupported_terms: list[str] = Field(default_factory=list)
     action: str = "kept"  # kept | removed | replaced
     original: str | None = None
+    reasons: list[str] = Field(default_factory=list, description="why each unsupported term was flagged")
 
 
 class Provenance(_Model):

@@ -20,6 +20,7 @@ import numpy as np
 from .config import TaggingConfig
 from .engines.base import TextEmbedder
 from .evidence import UNSURE, Evidence, close_up
+from .normalize import ModelInputs
 from .records import Tag
 from .taxonomy import VocabularyTag, imagenet_classes, load_vocabulary
 
@@ -35,8 +36,8 @@ _CONSE_KINDS = {"object", "animal", "food", "scene"}
 class Tagger(Protocol):
     name: str
 
-    def tag(self, evidence: Evidence) -> list[Tag]:
-        """Scored tags, strongest first."""
+    def tag(self, evidence: Evidence, inputs: ModelInputs | None = None) -> list[Tag]:
+        """Scored tags, strongest first (image-based taggers such as CLIP also read ``inputs``)."""
 
 
 @dataclass
@@ -157,7 +158,7 @@ class ConseTagger:
         order = np.argsort(sims)[::-1][:8]
         return [(self.vocabulary[int(i)], float(sims[int(i)]) * min(mass, 1.0)) for i in order]
 
-    def tag(self, ev: Evidence) -> list[Tag]:
+    def tag(self, ev: Evidence, inputs: ModelInputs | None = None) -> list[Tag]:
         scores = _Scores({})
         for s in ev.subjects:
             scores.add(self.canonical(s.noun), s.score)

@@ -29,6 +29,8 @@ class SSDDetector:
     def _net(self) -> cv2.dnn.Net:
         net = getattr(self._local, "net", None)
         if net is None:
+            # One image per thread, one core per image: OpenCV's own pool would oversubscribe.
+            cv2.setNumThreads(1)
             net = cv2.dnn.readNetFromTensorflow(self._weights, self._graph)
             self._local.net = net
         return net
