@@ -535,8 +535,13 @@ def ladder(base: PassResult | None, lowres_off: PassResult | None, seq: PassResu
     if lowres_off is not None:
         steps.append(("+ staged OCR gate" if base is not None else "low-res off",
                       "edge gate + small confirm detector before full OCR", lowres_off.images_per_s))
-    steps.append(("+ low-res first pass" if lowres_off is not None else "+ OCR gate and low-res first pass",
-                  "cheap stages on the low-res work image", seq.images_per_s))
+    if lowres_off is not None:
+        steps.append(("+ low-res first pass", "cheap stages on the low-res work image", seq.images_per_s))
+    elif base is not None:
+        steps.append(("+ OCR gate and low-res first pass", "staged OCR gate; cheap stages on the low-res work image",
+                      seq.images_per_s))
+    else:
+        steps.append(("ours, 1 thread", "one image at a time", seq.images_per_s))
     steps.append((f"+ {cold.threads} threads", "images in parallel", cold.images_per_s))
     steps.append(("+ warm cache", "same images again, from the result cache", warm_rate))
     out, prev = [], None
@@ -660,8 +665,10 @@ def render_text(r: dict[str, Any]) -> str:
                    f"{_fmt_ms(s['p95_ms']):>9}{s['cpu_s_per_image']:>11.3f}")
     out.append(f"{'warm (result cache), median pass':<36}{r['warm_images_per_s']:>9.1f}{_fmt_ms(r['warm_p50_ms']):>9}"
                f"{_fmt_ms(r['warm_p95_ms']):>9}")
-    out.append(f"peak RSS {r['peak_rss_mb']:.0f} MB after ours' passes ({r['peak_rss_mb_total']:.0f} MB for the "
-               "whole bench, which also loads the low-res-off and baseline pipelines)")
+    others = [x for x, k in (("low-res-off", "lowres_off_stages"), ("baseline", "baseline_stages")) if k in r]
+    out.append(f"peak RSS {r['peak_rss_mb']:.0f} MB after ours' passes" + (
+        f" ({r['peak_rss_mb_total']:.0f} MB for the whole bench, which also loads the {' and '.join(others)} "
+        f"pipeline{'s' if len(others) > 1 else ''})" if others else ""))
     if r.get("ladder"):
         out += ["", "where the speed comes from (cold img/s as each optimisation is switched on):"]
         for st in r["ladder"]:
