@@ -8,9 +8,11 @@ import os
 import click
 
 from . import __version__
+from .commands.bench import bench
 from .commands.caption import caption
 from .commands.ground import ground
 from .commands.hashing import hash_cmd, hashlist
+from .commands.plan import plan
 from .commands.serve import apikey, serve
 
 
@@ -33,6 +35,8 @@ cli.add_command(caption)
 cli.add_command(ground)
 cli.add_command(hash_cmd)
 cli.add_command(hashlist)
+cli.add_command(bench)
+cli.add_command(plan)
 cli.add_command(serve)
 cli.add_command(apikey)
 

@@ -59,6 +59,9 @@ class OCRConfig(_Section):
     enabled: bool = True
     # A cheap text-presence check decides whether the full OCR pass runs.
     gate: bool = True
+    # After the gate, a small detector pass confirms text before full-size detection and
+    # recognition (False: one full pass; `snapscribe bench` uses it for the naive baseline).
+    staged: bool = True
     injection_policy: Literal["review", "block", "allow"] = "review"
 
 

@@ -67,7 +67,7 @@ class SafetyGates:
         self.hashlists = hashlists
         self.nsfw = nsfw if nsfw is not None else (NSFWScorer() if settings.nsfw.enabled else None)
         self.reader = reader if reader is not None else (
-            TextReader(gate=settings.ocr.gate) if settings.ocr.enabled else None)
+            TextReader(gate=settings.ocr.gate, staged=settings.ocr.staged) if settings.ocr.enabled else None)
         self.injection = injection or InjectionDetector()
 
     # -- fresh images --------------------------------------------------------------------
