@@ -8,7 +8,10 @@ import os
 import click
 
 from . import __version__
+from .commands.broker import broker
 from .commands.caption import caption
+from .commands.submit import submit
+from .commands.worker import worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -25,6 +28,9 @@ def cli(ctx: click.Context, config: str | None, verbose: int) -> None:
 
 
 cli.add_command(caption)
+cli.add_command(submit)
+cli.add_command(worker)
+cli.add_command(broker)
 
 
 def main() -> None:
