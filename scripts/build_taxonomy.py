@@ -948,7 +948,8 @@ ov(945, "bell pepper", basic="pepper")
 ov(947, "mushroom", basic="mushroom", category="plant",
    risky="fires on ambiguous close-ups (measured)")
 ov(948, "Granny Smith", specific="green apple", basic="apple")
-ov(958, "hay", specific="hay bales", basic="hay", category="plant")
+ov(958, "hay", specific="hay bales", basic="hay", category="plant",
+   risky="fires on dry grass and dunes (measured on the dev set)")
 ov(962, "meat loaf", specific="meatloaf", basic="meatloaf")
 ov(966, "red wine", basic="wine")
 ov(967, "espresso", basic="coffee")
@@ -959,7 +960,8 @@ ov(970, "alp", specific="alpine peaks", basic="mountain", category="landscape",
 ov(971, "bubble", category="other", risky="fires on bokeh, circles and abstract blobs")
 ov(972, "cliff", basic="cliff", category="landscape", hashtags=["cliffs", "nature"])
 ov(973, "coral reef", basic="coral reef", category="water", hashtags=["coralreef", "underwater"])
-ov(974, "geyser", basic="geyser", category="landscape", hashtags=["geyser", "nature"])
+ov(974, "geyser", basic="geyser", category="landscape", hashtags=["geyser", "nature"],
+   risky="fires on fog, mist and low cloud (measured on the dev set)")
 ov(975, "lakeside", specific="lakeshore", basic="lake", category="water",
    hashtags=["lake", "nature"])
 ov(976, "promontory", specific="headland", basic="coast", category="landscape",
@@ -984,7 +986,8 @@ ov(989, "hip", specific="rose hips", basic="berries", category="plant")
 ov(990, "buckeye", specific="conker", basic="conker", category="plant")
 ov(991, "coral fungus", basic="mushroom")
 ov(996, "hen-of-the-woods", basic="mushroom")
-ov(998, "ear", specific="ear of corn", basic="corn", category="food")
+ov(998, "ear", specific="ear of corn", basic="corn", category="food",
+   risky="fires on grass heads and reeds (measured on the dev set)")
 ov(999, "toilet tissue", specific="toilet paper", basic="toilet paper", category="household",
    risky="fires on white soft textures")
 

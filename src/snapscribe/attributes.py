@@ -1,5 +1,5 @@
-"""Image attributes from pixel statistics: exposure, colour, sharpness, dominant colours,
-and the photo-versus-synthetic judgement. Pure NumPy/OpenCV on the small work image."""
+"""Image attributes from pixel statistics: exposure, colour, sharpness, dominant colours.
+Pure NumPy/OpenCV on the small work image."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ _PALETTE: dict[str, tuple[int, int, int]] = {
     "red": (200, 30, 30), "orange": (240, 140, 30), "yellow": (240, 220, 40),
     "green": (50, 150, 50), "teal": (0, 128, 128), "blue": (40, 80, 200),
     "purple": (120, 50, 160), "pink": (240, 130, 180), "brown": (120, 75, 40),
-    "beige": (220, 200, 160), "navy": (20, 30, 90), "sky blue": (120, 180, 235),
+    "beige": (220, 200, 160), "navy": (20, 30, 90), "light blue": (120, 180, 235),
     "dark green": (20, 70, 30), "magenta": (210, 40, 160), "gold": (210, 170, 60),
 }
 _PALETTE_NAMES = list(_PALETTE)
@@ -32,10 +32,7 @@ class PixelStats:
     colourfulness: float
     sharpness: float
     dominant_colours: list[tuple[str, float]]  # (name, share), largest first
-    abstract: float
     flat_fraction: float
-    noise: float
-    unique_colours: int
 
 
 def _colourfulness(rgb: np.ndarray) -> float:
@@ -61,19 +58,6 @@ def dominant_colours(rgb: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
     return sorted(named.items(), key=lambda kv: kv[1], reverse=True)
 
 
-def _noise_level(gray: np.ndarray) -> float:
-    """Median absolute high-pass residual in smooth areas: photos carry sensor noise and
-    JPEG grain; rendered gradients and flat fills have almost none."""
-    g = gray.astype(np.float32)
-    residual = np.abs(g - cv2.GaussianBlur(g, (3, 3), 0))
-    gx = cv2.Sobel(g, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(g, cv2.CV_32F, 0, 1, ksize=3)
-    smooth = np.hypot(gx, gy) < 20
-    if smooth.sum() < 100:
-        return float(np.median(residual))
-    return float(np.median(residual[smooth]))
-
-
 def pixel_stats(rgb: np.ndarray) -> PixelStats:
     """Compute :class:`PixelStats` from a work-size RGB array."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
@@ -83,21 +67,6 @@ def pixel_stats(rgb: np.ndarray) -> PixelStats:
     gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
     flat_fraction = float((np.hypot(gx, gy) < 4).mean())
-    noise = _noise_level(gray)
-    small = cv2.resize(rgb, (96, 96), interpolation=cv2.INTER_NEAREST)
-    quant = (small // 8).reshape(-1, 3)
-    unique = int(len(np.unique(quant[:, 0].astype(np.int32) * 1024 + quant[:, 1] * 32 + quant[:, 2])))
-    colours = dominant_colours(rgb)
-    abstract = _abstract_score(flat_fraction, noise, unique, _colourfulness(rgb))
     return PixelStats(brightness=brightness, contrast=contrast, colourfulness=_colourfulness(rgb),
-                      sharpness=sharpness, dominant_colours=colours, abstract=abstract,
-                      flat_fraction=flat_fraction, noise=noise, unique_colours=unique)
+                      sharpness=sharpness, dominant_colours=dominant_colours(rgb), flat_fraction=flat_fraction)
 
-
-def _abstract_score(flat_fraction: float, noise: float, unique_colours: int, colourfulness: float) -> float:
-    """Pixel-level evidence that an image is rendered rather than photographed (0..1)."""
-    score = 0.0
-    score += 0.45 * np.clip((flat_fraction - 0.25) / 0.5, 0, 1)  # large perfectly smooth areas
-    score += 0.35 * np.clip((0.6 - noise) / 0.5, 0, 1)  # no sensor noise in smooth areas
-    score += 0.2 * np.clip((400 - unique_colours) / 350, 0, 1)  # a small palette
-    return float(np.clip(score, 0, 1))

@@ -10,16 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from .evidence import Evidence, Subject
+from .evidence import Evidence, Subject, close_up
 from .normalize import ModelInputs
 from .records import Tag
 from .tagging import scene_tags
 
+_MASS_NOUNS = {"food", "grass", "coffee", "fruit"}
+_WORN = {"suit", "jersey", "coat", "dress", "shirt", "hat", "tie", "glasses", "sunglasses", "mask"}
 _NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five"}
 _PEOPLE_CATEGORY = "person"
 _LANDSCAPE_PHRASES = {
     "mountain": "mountain view", "valley": "valley view", "cliff": "cliffs", "volcano": "volcano",
-    "beach": "beach", "lake": "lakeside view", "coast": "coastline", "waterfall": "waterfall",
+    "beach": "beach", "lake": "lake view", "coast": "coastline", "waterfall": "waterfall",
 }
 
 
@@ -50,11 +52,18 @@ def _counted(s: Subject) -> str:
         return f"{_NUMBERS.get(s.count, str(s.count))} people"
     if s.count >= 2:
         return f"{_NUMBERS.get(s.count, 'several')} {s.plural}" if s.count <= 5 else f"several {s.plural}"
-    return _article(s.specific if s.specific and s.score >= 0.8 else s.noun)
+    if s.noun in _MASS_NOUNS:
+        return s.noun
+    return _article(s.noun)
 
 
 def _colour_words(ev: Evidence, n: int = 2) -> list[str]:
     return [name for name, share in ev.stats.dominant_colours[:n] if share >= 0.12]
+
+
+def _colour_phrase(ev: Evidence) -> str:
+    colours = _colour_words(ev)
+    return " and ".join(colours) if colours else "muted"
 
 
 def _setting(ev: Evidence, main: Subject | None) -> str:
@@ -62,26 +71,24 @@ def _setting(ev: Evidence, main: Subject | None) -> str:
     main_noun = main.noun if main else ""
     if "beach" in tags and main_noun != "beach":
         return "at the beach" + (" at sunset" if "sunset" in tags else "")
+    if close_up(main):
+        return ""  # a dark or warm background behind a close-up is not night or a sunset
     if "sunset" in tags:
-        return "at sunset" + (" by the sea" if "sea" in tags else "")
+        return "at sunset" + (" by the water" if "sea" in tags else "")
     if "night" in tags:
         return "at night"
     if "snow" in tags:
         return "in the snow"
     if "sea" in tags:
-        return "by the sea"
-    if "grass" in tags and (main is None or main.category not in ("landscape",)):
+        return "by the water"
+    if "grass" in tags and (main is None or main.category not in ("landscape", "plant", "flower")):
         return "on the grass"
     if "sky" in tags and main is not None and main.category in ("landscape", "building", "structure", "vehicle"):
-        return "under a cloudy sky" if "clouds" in tags else "under a clear sky"
-    if "nature" in tags and main is not None and main.category not in ("landscape", "plant", "flower"):
-        return "in nature"
+        return "under a cloudy sky" if "clouds" in tags or ev.scene.overcast >= 0.5 else "under a clear sky"
     return ""
 
 
 def _abstract_caption(ev: Evidence) -> str:
-    colours = _colour_words(ev)
-    colour = " and ".join(colours) if colours else "muted"
     st = ev.stats
     if st.flat_fraction > 0.6:
         form = "with smooth gradients"
@@ -89,51 +96,62 @@ def _abstract_caption(ev: Evidence) -> str:
         form = "with intricate detail"
     else:
         form = "with flowing shapes"
-    return f"Abstract {colour} wallpaper {form}"
+    return f"Abstract {_colour_phrase(ev)} wallpaper {form}"
 
 
 def _scene_only_caption(ev: Evidence) -> str:
     tags = scene_tags(ev)
-    colours = _colour_words(ev)
+    sc = ev.scene
+    if "stars" in tags:
+        return "Stars scattered across the night sky"
     if "sunset" in tags:
-        return "Beautiful sunset" + (" over the sea" if "sea" in tags else "")
-    if "night" in tags:
-        return "A scene at night with city lights" if ev.stats.brightness > 0.08 else "A dark scene at night"
+        return "Beautiful sunset sky" + (" over the water" if "sea" in tags else "")
+    if "night" in tags and sc.greenery < 0.3:
+        return "A scene at night"
     if "beach" in tags:
         return "A sunny day at the beach" if "sky" in tags else "A view of the beach"
     if "sea" in tags:
-        return "The sea under an open sky"
+        return "Calm water under an open sky"
     if "snow" in tags:
         return "A snowy landscape"
-    if "sky" in tags:
-        return "Clouds in the sky" if "clouds" in tags else "A clear sky"
+    if sc.uniform_texture >= 0.5:
+        return f"Close-up of a {_colour_phrase(ev)} texture"
+    if sc.greenery >= 0.6:
+        return "Lush green grass and plants" if sc.grass >= 0.6 and sc.trees < 0.3 else "Lush green plants"
+    if "sky" in tags or sc.sky_cover >= 0.6:
+        if sc.overcast >= 0.5:
+            return "An overcast grey sky"
+        if "clouds" in tags:
+            return "Clouds in a blue sky"
+        return "A clear blue sky" if {"blue", "light blue"} & set(_colour_words(ev)) else "A clear sky"
     if "nature" in tags:
         return "A green nature scene"
-    if colours:
-        return f"A photo in {' and '.join(colours)} tones"
-    return "A photo"
+    return f"A photo in {_colour_phrase(ev)} tones"
 
 
 def compose(ev: Evidence) -> str:
     """The grounded caption sentence."""
     main = ev.main
-    if ev.abstract >= 0.6 and (main is None or main.score < 0.85):
+    if ev.rendered:
+        if main is not None and main.score >= 0.6:
+            return f"Illustration of {_counted(main)} in {_colour_phrase(ev)} tones"
         return _abstract_caption(ev)
     if main is None:
         return _scene_only_caption(ev)
     if main.category in ("landscape", "water") and main.noun in _LANDSCAPE_PHRASES:
-        head = _LANDSCAPE_PHRASES[main.noun].capitalize()
+        phrase = _LANDSCAPE_PHRASES[main.noun]
         setting = _setting(ev, main)
-        return f"{head} {setting}".strip() if setting else _article(_LANDSCAPE_PHRASES[main.noun]).capitalize()
+        return f"{phrase.capitalize()} {setting}".strip() if setting else _article(phrase).capitalize()
     phrase = _counted(main)
     others = [s for s in ev.subjects[1:3] if s.score >= 0.5 and s.noun != main.noun
-              and s.category not in ("landscape", "water")]
+              and s.category not in ("landscape", "water", "clothing") and s.noun not in _WORN
+              and s.category != main.category]
     if others:
         phrase += " with " + _counted(others[0])
     setting = _setting(ev, main)
     sentence = f"{phrase} {setting}".strip()
-    if "sunset" in scene_tags(ev):
-        sentence = "Beautiful view of " + sentence
+    if setting.startswith("at sunset"):
+        sentence = "Beautiful sunset: " + sentence
     return sentence[0].upper() + sentence[1:]
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from .attributes import PixelStats
 from .engines.base import Detection
 from .scene import SceneCues
+from .synthetic import judge
 from .taxonomy import ImageNetClass, coco_classes, imagenet_classes
 
 # Categories whose classifier evidence may name a main subject.
@@ -26,6 +27,21 @@ _SUBJECT_CATEGORIES = {
     "accessory", "electronics", "instrument", "sport", "tool", "toy",
 }
 _LIVING = {"animal", "bird", "pet", "insect", "sea_life"}
+# When the classifier is sure of a category but not of the species, say the category.
+_CATEGORY_NOUNS = {
+    "bird": ("bird", "birds"), "insect": ("insect", "insects"), "flower": ("flower", "flowers"),
+    "food": ("food", "food"), "sea_life": ("sea creature", "sea creatures"),
+    "pet": ("pet", "pets"), "animal": ("animal", "animals"),
+}
+# Categories a detector and a classifier can disagree about without contradiction.
+_COMPATIBLE = [
+    {"animal", "pet", "bird", "insect", "sea_life"},
+    {"food", "drink", "household"},
+    {"flower", "plant"},
+    {"vehicle", "structure", "building"},
+]
+RENDERED = 0.6  # synthetic probability above which the image is treated as rendered art
+UNSURE = 0.35  # between UNSURE and RENDERED only strongly corroborated objects are named
 
 
 @dataclass(frozen=True)
@@ -49,7 +65,7 @@ class Evidence:
     class_top: tuple[tuple[ImageNetClass, float], ...]
     scene: SceneCues
     stats: PixelStats
-    abstract: float
+    abstract: float  # probability that the image is rendered art, not a photograph
     people: int = 0
     ocr_text: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -58,6 +74,10 @@ class Evidence:
     def main(self) -> Subject | None:
         return self.subjects[0] if self.subjects else None
 
+    @property
+    def rendered(self) -> bool:
+        return self.abstract >= RENDERED
+
     def nouns(self) -> set[str]:
         """Every noun the evidence supports (for the grounding guard)."""
         out = {s.noun for s in self.subjects} | {s.plural for s in self.subjects}
@@ -65,7 +85,11 @@ class Evidence:
         return {n for n in out if n}
 
 
-def _aggregate_classes(probs: np.ndarray, k: int = 10) -> tuple[list[tuple[ImageNetClass, float]], dict[str, float], dict[str, float]]:
+def _compatible(a: str, b: str) -> bool:
+    return a == b or any(a in group and b in group for group in _COMPATIBLE)
+
+
+def _aggregate(probs: np.ndarray, k: int = 10):
     classes = imagenet_classes()
     order = np.argsort(probs)[::-1][:k]
     top = [(classes[int(i)], float(probs[int(i)])) for i in order]
@@ -80,34 +104,40 @@ def _aggregate_classes(probs: np.ndarray, k: int = 10) -> tuple[list[tuple[Image
 
 
 def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats: PixelStats,
-         *, min_detection: float = 0.45) -> Evidence:
+         synthetic_pixels: dict[str, float] | None = None, *, min_detection: float = 0.45) -> Evidence:
     """Combine raw model outputs into accepted evidence."""
     coco = coco_classes()
-    top, by_basic, by_category = _aggregate_classes(probs)
+    top, by_basic, by_category = _aggregate(probs)
+    n_strong = sum(1 for d in detections if d.score >= 0.5)
+    abstract = judge(synthetic_pixels, probs, n_strong).probability if synthetic_pixels else 0.0
     notes: list[str] = []
-    top_p = top[0][1] if top else 0.0
+    lead_category, lead_mass = max(by_category.items(), key=lambda kv: kv[1], default=("", 0.0))
     risky_mass = sum(p for c, p in top if c.risky)
-    entropy_like = 1.0 - top_p
-
-    # Abstract/synthetic: pixels look rendered, and the classifier has no confident real object.
-    confident_real = max((p for c, p in top[:3] if not c.risky and c.category in _SUBJECT_CATEGORIES), default=0.0)
-    abstract = stats.abstract
-    abstract = float(np.clip(abstract + 0.25 * min(risky_mass / 0.4, 1) + 0.1 * entropy_like - 0.5 * confident_real, 0, 1))
 
     accepted: list[Detection] = []
     for det in detections:
         info = coco.get(det.class_id)
-        if info is None:
+        if info is None or det.area < 0.004:
             continue
-        agree = by_basic.get(info.basic, 0.0) + 0.5 * by_category.get(info.category, 0.0)
+        agree = by_basic.get(info.basic, 0.0) + 0.5 * sum(
+            m for c, m in by_category.items() if _compatible(c, info.category))
         need = min_detection
-        if abstract > 0.5:
-            need = max(need, 0.85)  # wallpapers: SSD invents umbrellas and kites
+        if abstract >= RENDERED:
+            need = max(need, 0.85 if agree >= 0.1 else 0.95)  # wallpapers: SSD invents umbrellas and kites
+        elif abstract >= UNSURE:
+            need = max(need, 0.7 if agree >= 0.1 else 0.85)
+        if agree < 0.1 and info.name != "person":
+            need = max(need, 0.6)  # nothing else sees it (ImageNet has no person class to agree)
+        if risky_mass >= 0.5 and agree < 0.1:
+            need = max(need, 0.8)  # the classifier sees a texture or pattern, not objects
+        if det.area < 0.02 and agree < 0.1:
+            need = max(need, 0.7)  # a speck far away is a guess
         if det.area > 0.8 and agree < 0.05 and info.name != "person":
             need = max(need, 0.9)  # a box covering the frame with no classifier support = texture
-        if det.area < 0.004:
-            continue
-        if det.score >= need or (det.score >= 0.3 and agree >= 0.3):
+        if lead_mass >= 0.3 and not _compatible(lead_category, info.category) and agree < 0.05 \
+                and info.name != "person":
+            need = max(need, 0.85)  # a banana on a flower, a stop sign on fruit
+        if det.score >= need or (det.score >= 0.3 and agree >= 0.3 and abstract < UNSURE):
             accepted.append(det)
         elif det.score >= 0.5:
             notes.append(f"dropped {det.label} {det.score:.2f}: unsupported")
@@ -131,25 +161,44 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
     people = 0
     for cid, dets in per_label.items():
         info = coco[cid]
-        strong = [d for d in dets if d.score >= min_detection]
-        count = max(1, len(strong))
+        count = max(1, sum(1 for d in dets if d.score >= min_detection))
         if info.name == "person":
             people = count
         add(info.basic, info.plural, info.category, max(d.score for d in dets), "detector",
             count=count, area=max(d.area for d in dets))
 
+    need_class = 0.35 if abstract < UNSURE else (0.6 if abstract < RENDERED else 0.8)
+    detected_big = [s for s in subjects.values() if s.area >= 0.3]
     for cls, p in top[:5]:
-        if cls.risky or cls.category not in _SUBJECT_CATEGORIES:
+        if cls.risky or cls.person_context or cls.category not in _SUBJECT_CATEGORIES:
             continue
+        if cls.basic not in subjects and any(_compatible(d.category, cls.category) for d in detected_big):
+            continue  # the detector already named this region (a horse, not "a horse with a dog")
         agg = by_basic.get(cls.basic, 0.0)
-        if agg < 0.3 or (abstract > 0.6 and agg < 0.7):
+        if agg < need_class and not (cls.basic in subjects and agg >= 0.1):
             continue
-        specific = cls.specific if p >= 0.6 and cls.specific != cls.basic else None
+        specific = cls.specific if p >= 0.7 and cls.specific != cls.basic else None
         add(cls.basic, cls.plural, cls.category, min(agg, 0.99), "classifier", specific=specific)
+
+    # Sure of the kind of thing but not which one: name the category ("a bird", "flowers").
+    if not any(s.category in _CATEGORY_NOUNS or s.category in _LIVING for s in subjects.values()):
+        for category, mass in sorted(by_category.items(), key=lambda kv: -kv[1]):
+            if category in _CATEGORY_NOUNS and mass >= need_class + 0.1:
+                noun, plural = _CATEGORY_NOUNS[category]
+                add(noun, plural, category, min(mass, 0.95) * 0.8, "classifier")
+                break
 
     ranked = sorted(subjects.values(), key=_salience, reverse=True)
     return Evidence(subjects=tuple(ranked), objects=tuple(accepted), class_top=tuple(top), scene=scene,
                     stats=stats, abstract=abstract, people=people, notes=tuple(notes))
+
+
+_CLOSE_UP = {"flower", "food", "drink", "household", "insect", "plant", "tool", "electronics", "accessory", "toy"}
+
+
+def close_up(main: Subject | None) -> bool:
+    """A subject that fills the frame or is small by nature: its background is not a scene."""
+    return main is not None and (main.category in _CLOSE_UP or main.area >= 0.35) and main.score >= 0.5
 
 
 def _salience(s: Subject) -> float:

@@ -152,7 +152,7 @@ class Pipeline:
 
         features = self._features(sha, inputs, t, force=force)
         evidence = fuse(list(features.detections), features.probs, features.scene, features.stats,
-                        min_detection=cfg.detector.min_score)
+                        features.synthetic, min_detection=cfg.detector.min_score)
         if safety.ocr_text and not (safety.injection and safety.injection.detected):
             evidence = _with_ocr(evidence, safety.ocr_text)
         with t.stage("tags"):
@@ -183,7 +183,7 @@ class Pipeline:
             if blob is not None:
                 return Features.from_bytes(blob)
         with t.stage("attributes"):
-            stats, scene = measure(inputs)
+            stats, scene, synthetic = measure(inputs)
         try:
             with t.stage("detect"):
                 detections = tuple(self.detector.detect(inputs))
@@ -193,7 +193,7 @@ class Pipeline:
             raise
         except Exception as exc:  # noqa: BLE001
             raise EngineError(f"model failed: {type(exc).__name__}: {exc}") from exc
-        features = Features(detections=detections, probs=probs, stats=stats, scene=scene)
+        features = Features(detections=detections, probs=probs, stats=stats, scene=scene, synthetic=synthetic)
         if self.store is not None:
             self.store.put_feature(sha, FEATURES_KIND, self.features_version, features.to_bytes())
         return features

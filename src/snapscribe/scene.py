@@ -28,6 +28,10 @@ class SceneCues:
     snow: float = 0.0
     sand: float = 0.0
     outdoor: float = 0.0
+    sky_cover: float = 0.0  # share of the whole frame that looks like sky
+    overcast: float = 0.0
+    stars: float = 0.0  # a dark frame sprinkled with many small points of light
+    uniform_texture: float = 0.0  # the same busy texture everywhere: a surface close-up
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(float(v), 3) for k, v in self.__dict__.items()}
@@ -68,17 +72,25 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
     brighter_on_top = float(val[top].mean() - val[bottom].mean())
     sky = float(np.clip((sky_top - 0.35) / 0.45, 0, 1) * np.clip(0.6 + brighter_on_top * 3, 0, 1))
 
-    cloud_px = grey_sky & ~smooth | (grey_sky & (tex > 2.5))
-    clouds = float(np.clip(cloud_px[upper].mean() / 0.25, 0, 1)) * (sky > 0.3) * float(blue_sky[upper].mean() > 0.05)
+    cloud_px = (sat < 0.25) & (val > 0.45) & (tex > 2.5) & (tex < 14)
+    clouds = float(np.clip(cloud_px[upper].mean() / 0.25, 0, 1)) * float(((blue_sky | grey_sky) & (tex < 14))[upper].mean() > 0.5)
 
-    warm_upper = float((warm & (tex < 12))[upper].mean())
-    vivid = float(np.clip((sat[upper][warm[upper]].mean() if warm[upper].any() else 0.0) - 0.35, 0, 0.4) / 0.4)
-    darker_bottom = float(np.clip((val[upper].mean() - val[lower].mean()) * 3 + 0.5, 0, 1))
-    sunset = float(np.clip((warm_upper - 0.15) / 0.35, 0, 1) * (0.5 + 0.5 * vivid) * darker_bottom)
+    # Sunset: a bright, smooth sky in warm or pink tones above a darker ground, often with the sun.
+    head = slice(0, int(h * 0.45))
+    foot = slice(int(h * 0.7), h)
+    glow = (((hue <= 50) | (hue >= 290)) & (sat > 0.15) & (sat < 0.85) & (val > 0.45) & (tex < 8))
+    glow_head = float(glow[head].mean())
+    ground_darker = float(np.clip((val[head].mean() - val[foot].mean()) / 0.2, 0, 1))
+    sun_mask = (val > 0.97) & (sat < 0.35)
+    sun_share = float(sun_mask[: int(h * 0.7)].mean())
+    sun = float(0.0005 < sun_share < 0.06)
+    glow_score = float(np.clip((glow_head - 0.12) / 0.3, 0, 1))
+    sunset = float(np.clip(max(glow_score * (0.35 + 0.65 * ground_darker),
+                               sun * ground_darker * 0.7 * float(glow_head > 0.03)), 0, 1))
 
     brightness = float(val.mean())
     lights = float((val > 0.85).mean())
-    night = float(np.clip((0.3 - brightness) / 0.15, 0, 1) * (1.0 if 0.001 < lights < 0.2 else 0.5))
+    night = float(np.clip((0.3 - brightness) / 0.15, 0, 1) * (1.0 if 0.001 < lights < 0.2 else 0.3))
 
     green = (hue >= 60) & (hue <= 170) & (sat > 0.18) & (val > 0.12)
     green_tex = green & textured
@@ -88,14 +100,40 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
 
     water_px = (hue >= 170) & (hue <= 250) & (sat > 0.15) & (val > 0.15)
     water_lower = float(water_px[lower].mean())
-    water = float(np.clip((water_lower - 0.2) / 0.4, 0, 1)) * float(np.clip(sky + 0.3, 0, 1))
+    # Water below sky differs from it: a horizon (a step in colour) or waves (more texture).
+    step = float(np.abs(rgb[top].reshape(-1, 3).mean(0) - rgb[bottom].reshape(-1, 3).mean(0)).max() / 255.0)
+    waves = float(tex[lower].mean() - tex[top].mean())
+    horizon = float(np.clip(max(step / 0.12, waves / 2.0), 0, 1))
+    water = float(np.clip((water_lower - 0.2) / 0.4, 0, 1)) * float(np.clip(sky + 0.3, 0, 1)) * horizon
+    # Cloudscapes are textured, so the frame-wide sky share uses a looser texture bound.
+    sky_cover = float(((blue_sky | grey_sky | warm) & (tex < 14)).mean())
+    overcast = float(np.clip((grey_sky & smooth)[upper].mean() / 0.6, 0, 1)) * float(blue_sky[upper].mean() < 0.15)
 
     snow_px = (sat < 0.12) & (val > 0.75)
-    snow = float(np.clip((snow_px[lower].mean() - 0.35) / 0.4, 0, 1)) * float(textured[lower].mean() < 0.6)
+    snow_tex = float(((tex > 2.0) & snow_px)[lower].mean())  # real snow has grain; a blank page has none
+    snow = float(np.clip((snow_px[lower].mean() - 0.35) / 0.4, 0, 1)) * float(textured[lower].mean() < 0.6) \
+        * float(np.clip(snow_tex / 0.15, 0, 1))
 
     sand_px = (hue >= 20) & (hue <= 50) & (sat > 0.12) & (sat < 0.55) & (val > 0.5)
     sand = float(np.clip((sand_px[bottom].mean() - 0.25) / 0.4, 0, 1))
 
+    bright_pts = (val > 0.6).astype(np.uint8)
+    n_points = cv2.connectedComponents(bright_pts)[0] - 1 if brightness < 0.25 else 0
+    stars = float(np.clip((n_points - 40) / 120, 0, 1) * np.clip((0.25 - brightness) / 0.1, 0, 1)
+                  * float((val > 0.6).mean() < 0.08) * float(green.mean() < 0.2))
+
+    # Stationarity: texture energy and colour barely change from cell to cell.
+    cells = [(tex[i * h // 4:(i + 1) * h // 4, j * w // 4:(j + 1) * w // 4].mean(),
+              val[i * h // 4:(i + 1) * h // 4, j * w // 4:(j + 1) * w // 4].mean())
+             for i in range(4) for j in range(4)]
+    energy = np.array([c[0] for c in cells])
+    levels = np.array([c[1] for c in cells])
+    busy = float(np.clip((energy.min() - 6.0) / 8.0, 0, 1))
+    steady = float(np.clip(1.0 - (energy.std() / (energy.mean() + 1e-6)) / 0.35, 0, 1))
+    even = float(np.clip(1.0 - levels.std() / 0.12, 0, 1))
+    uniform_texture = busy * steady * even
+
     outdoor = float(np.clip(max(sky, greenery * 0.8, water, sunset, snow * 0.7), 0, 1))
     return SceneCues(sky=sky, clouds=clouds, sunset=sunset, night=night, greenery=greenery, grass=grass,
-                     trees=trees, water=water, snow=snow, sand=sand, outdoor=outdoor)
+                     trees=trees, water=water, snow=snow, sand=sand, outdoor=outdoor, sky_cover=sky_cover,
+                     overcast=overcast, stars=stars, uniform_texture=uniform_texture)

@@ -19,7 +19,7 @@ import numpy as np
 
 from .config import TaggingConfig
 from .engines.base import TextEmbedder
-from .evidence import Evidence
+from .evidence import Evidence, close_up
 from .records import Tag
 from .taxonomy import VocabularyTag, imagenet_classes, load_vocabulary
 
@@ -56,15 +56,19 @@ def scene_tags(ev: Evidence) -> dict[str, float]:
     sc = ev.scene
     nouns = {s.noun: s.score for s in ev.subjects}
     out: dict[str, float] = {}
-    if ev.abstract >= 0.6:
+    if ev.rendered:
         return out  # a wallpaper's blue band is not a sky
     if sc.sky >= 0.5:
         out["sky"] = sc.sky
     if sc.clouds >= 0.5:
         out["clouds"] = sc.clouds * 0.9
-    if sc.sunset >= 0.45:
+    near = close_up(ev.main)
+    if sc.sunset >= 0.45 and not near:
         out["sunset"] = sc.sunset
-    if sc.night >= 0.5:
+    if sc.stars >= 0.5:
+        out["stars"] = sc.stars
+        out["night"] = max(out.get("night", 0.0), sc.stars * 0.8)
+    if sc.night >= 0.5 and not near and sc.greenery < 0.3:
         out["night"] = sc.night
     if sc.greenery >= 0.5 or sc.trees >= 0.6:
         out["nature"] = max(sc.greenery, sc.trees) * 0.8
@@ -89,7 +93,7 @@ def scene_tags(ev: Evidence) -> dict[str, float]:
 def style_tags(ev: Evidence) -> dict[str, float]:
     st = ev.stats
     out: dict[str, float] = {}
-    if ev.abstract >= 0.6:
+    if ev.rendered:
         out["abstract"] = ev.abstract
         if st.flat_fraction > 0.5:
             out["minimal"] = 0.5
@@ -136,7 +140,7 @@ class ConseTagger:
         """Vocabulary tags by cosine similarity to the ConSE image embedding."""
         picks = [(c, p) for c, p in ev.class_top[:top] if not c.risky]
         mass = sum(p for _, p in picks)
-        if mass < 0.3 or ev.abstract >= 0.6:
+        if mass < 0.3 or ev.rendered:
             return []
         vocab_emb, class_emb = self._embeddings()
         vec = sum(p * class_emb[c.index] for c, p in picks) / mass

@@ -12,9 +12,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from .attributes import PixelStats, pixel_stats
-from .engines.base import Classifier, Detection, Detector
+from .engines.base import Detection
 from .normalize import ModelInputs
 from .scene import SceneCues, scene_cues
+from .synthetic import pixel_features
 
 FEATURES_KIND = "understanding"
 _TOP_K = 50
@@ -28,6 +29,7 @@ class Features:
     probs: np.ndarray
     stats: PixelStats
     scene: SceneCues
+    synthetic: dict[str, float]  # pixel features of the photo-vs-rendered judgement
 
     def to_bytes(self) -> bytes:
         top = np.argsort(self.probs)[::-1][:_TOP_K]
@@ -37,6 +39,7 @@ class Features:
             "top": [[int(i), round(float(self.probs[i]), 6)] for i in top],
             "stats": asdict(self.stats),
             "scene": asdict(self.scene),
+            "synthetic": self.synthetic,
         }).encode()
 
     @classmethod
@@ -49,19 +52,15 @@ class Features:
                      for d in raw["detections"])
         stats = raw["stats"]
         stats["dominant_colours"] = [tuple(c) for c in stats["dominant_colours"]]
-        return cls(detections=dets, probs=probs, stats=PixelStats(**stats), scene=SceneCues(**raw["scene"]))
+        return cls(detections=dets, probs=probs, stats=PixelStats(**stats), scene=SceneCues(**raw["scene"]),
+                   synthetic=raw["synthetic"])
 
 
-def measure(inputs: ModelInputs) -> tuple[PixelStats, SceneCues]:
-    """Pixel statistics at work size, scene cues at a quarter of it (cheap, ample for regions)."""
+def measure(inputs: ModelInputs) -> tuple[PixelStats, SceneCues, dict[str, float]]:
+    """Pixel statistics at work size; scene cues and rendered-image features at 256 px."""
     work = inputs.work_array
     stats = pixel_stats(work)
     small = inputs.work.copy()
     small.thumbnail((256, 256))
-    return stats, scene_cues(np.asarray(small))
-
-
-def understand(inputs: ModelInputs, detector: Detector, classifier: Classifier) -> Features:
-    stats, scene = measure(inputs)
-    return Features(detections=tuple(detector.detect(inputs)), probs=classifier.classify(inputs),
-                    stats=stats, scene=scene)
+    small_arr = np.asarray(small)
+    return stats, scene_cues(small_arr), pixel_features(small_arr)

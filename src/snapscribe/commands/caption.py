@@ -59,7 +59,7 @@ def caption(ctx: click.Context, paths, fmt, out, db, force, threads, captioner, 
     try:
         from tqdm import tqdm
 
-        bar = tqdm(total=len(files), unit="img", file=sys.stderr, disable=not show_progress, leave=False)
+        bar = tqdm(total=len(files), unit="img", file=sys.stderr, disable=None if show_progress else True, leave=False)
         uploads = (Upload(source=str(p), path=str(p)) for p in files)
         for rec in pipeline.process_many(uploads, force=force):
             counts[rec.status.value] = counts.get(rec.status.value, 0) + 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 
+import cv2
 import numpy as np
 
 from ..normalize import ModelInputs
@@ -16,7 +17,8 @@ class EfficientNetClassifier:
 
     name = "efficientnet-lite3-imagenet"
 
-    def __init__(self) -> None:
+    def __init__(self, two_views: bool = True) -> None:
+        self.two_views = two_views
         self._path = str(detect_models_file("efficientnet_lite3.tflite"))
         self.labels = [c.name for c in imagenet_classes()]
         self._local = threading.local()
@@ -37,18 +39,21 @@ class EfficientNetClassifier:
         _, (inp, _) = self._interpreter()
         return int(inp["shape"][1])
 
-    def classify(self, inputs: ModelInputs) -> np.ndarray:
+    def _run(self, x: np.ndarray) -> np.ndarray:
         it, (inp, out) = self._interpreter()
-        x = inputs.classifier
         side = int(inp["shape"][1])
         if x.shape[0] != side or x.shape[1] != side:
-            import cv2
-
             x = cv2.resize(x, (side, side), interpolation=cv2.INTER_AREA)
         it.set_tensor(inp["index"], np.ascontiguousarray(x[None], dtype=np.uint8))
         it.invoke()
         raw = it.get_tensor(out["index"])[0]
         scale, zero = out["quantization"]
-        probs = (raw.astype(np.float32) - zero) * scale
+        return (raw.astype(np.float32) - zero) * scale
+
+    def classify(self, inputs: ModelInputs) -> np.ndarray:
+        """Mean of two views: the centre crop (detail) and the whole frame (wide photos' edges)."""
+        probs = self._run(inputs.classifier)
+        if self.two_views:
+            probs = 0.5 * (probs + self._run(inputs.detector))
         total = float(probs.sum())
         return probs / total if total > 0 else probs

@@ -1,0 +1,238 @@
+"""OCR with a cheap text-presence gate, on rapidocr's packaged PP-OCR models.
+
+Most photos carry no text, and a full OCR pass (DB detector + CRNN recogniser) costs a few
+hundred milliseconds on one core, so :meth:`TextReader.read` first runs :meth:`has_text`:
+a classical stroke/edge heuristic on a ~480 px grey image (a few ms). Only when it sees
+text-like structure does the full pass run. Its score also sizes the detector input: large
+text is detected on a smaller image, which is most of the cost.
+
+The gate (no model): horizontal runs of strong, short edges. Characters are thin strokes with
+high local contrast; a morphological gradient finds them, a horizontal closing joins the
+letters of a word into one blob, and blobs are kept when they look like words (height
+6..25 % of the image, wider than tall, solid, with many vertical edge crossings along the
+middle row). The score grows with the number of such blobs and how many are stacked in
+lines. Textured photos (gravel, foliage) produce irregular blobs that fail the shape test.
+
+Only rapidocr's default packaged models are used (others would try to download). One engine
+per :class:`TextReader`, built lazily; onnxruntime sessions are thread-safe, so one reader can
+serve several worker threads (``threads`` is the intra-op count per call, 1 by default
+because the pipeline parallelises across images).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import cv2
+import numpy as np
+from PIL import Image
+
+__all__ = ["OcrLine", "OcrResult", "TextReader"]
+
+
+@dataclass
+class OcrLine:
+    text: str
+    score: float
+    box: list[int]  # [x0, y0, x1, y1] in pixels of the image passed to read()
+
+
+@dataclass
+class OcrResult:
+    text: str = ""
+    lines: list[OcrLine] = field(default_factory=list)
+    ran_full: bool = False
+    gate_score: float = 0.0
+    gate_ms: float = 0.0
+    ocr_ms: float = 0.0
+
+    @property
+    def ms(self) -> float:
+        return self.gate_ms + self.ocr_ms
+
+
+def _as_rgb_array(image: Image.Image | np.ndarray) -> np.ndarray:
+    if isinstance(image, np.ndarray):
+        arr = image
+        if arr.ndim == 2:
+            arr = np.stack([arr] * 3, axis=-1)
+        elif arr.shape[2] == 4:
+            arr = arr[:, :, :3]
+        return np.ascontiguousarray(arr, dtype=np.uint8)
+    if image.mode != "RGB":
+        image = image.convert("RGB")
+    return np.asarray(image)
+
+
+def _resize_max(arr: np.ndarray, side: int) -> tuple[np.ndarray, float]:
+    h, w = arr.shape[:2]
+    scale = side / max(h, w)
+    if scale >= 1.0:
+        return arr, 1.0
+    out = cv2.resize(arr, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    return out, scale
+
+
+_K3 = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+
+
+class TextReader:
+    """Reads text from images: gate first, then rapidocr detection + recognition.
+
+    ``gate_threshold``: a :meth:`has_text` score at or above it runs the full pass.
+    ``max_side``: the image is downscaled to this before OCR (recognition crops come from it).
+    ``det_side``: the detector's input size bounds (smallest, largest); the gate's estimate of
+    the text height picks a value in between.
+    """
+
+    def __init__(self, *, threads: int = 1, gate: bool = True, gate_threshold: float = 0.25,
+                 gate_side: int = 480, max_side: int = 1024, det_side: tuple[int, int] = (480, 960),
+                 min_line_score: float = 0.5, use_cls: bool = False) -> None:
+        self.threads = threads
+        self.gate = gate
+        self.gate_threshold = gate_threshold
+        self.gate_side = gate_side
+        self.max_side = max_side
+        self.det_side = det_side
+        self.min_line_score = min_line_score
+        self.use_cls = use_cls
+        self._engine = None
+        self._lock = threading.Lock()
+        self._edge_floor = 40.0
+        self._edge_pct = 85.0
+        self._max_candidates = 1500
+        self._evidence_scale = 6.0
+
+    # -- engine ------------------------------------------------------------------------------
+    @property
+    def engine(self):
+        if self._engine is None:
+            with self._lock:
+                if self._engine is None:
+                    from rapidocr import RapidOCR
+
+                    params = {
+                        "Global.log_level": "error",  # "detection result is empty" is not a problem
+                        "Global.use_cls": self.use_cls,
+                        "Global.text_score": self.min_line_score,
+                        "Global.max_side_len": max(self.max_side, 64),
+                        "EngineConfig.onnxruntime.intra_op_num_threads": self.threads,
+                        "EngineConfig.onnxruntime.inter_op_num_threads": 1,
+                        "Det.limit_type": "max",
+                        "Det.limit_side_len": self.det_side[1],
+                    }
+                    self._engine = RapidOCR(params=params)
+        return self._engine
+
+    # -- gate ---------------------------------------------------------------------------------
+    def has_text(self, image: Image.Image | np.ndarray) -> float:
+        """0..1 likelihood that the image carries legible text. Costs a few ms."""
+        score, _ = self._gate(_as_rgb_array(image))
+        return score
+
+    def _gate(self, rgb: np.ndarray) -> tuple[float, float]:
+        """(score, median character height as a fraction of the image's longer side)."""
+        small, _ = _resize_max(rgb, self.gate_side)
+        H, W = small.shape[:2]
+        if min(H, W) < 16:
+            return 0.0, 0.0
+        side = max(H, W)
+        # colour gradient (max over channels): red text on blue sky has little grey contrast
+        grad = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, _K3).max(axis=2)
+        thr = max(self._edge_floor, float(np.percentile(grad, self._edge_pct)))
+        edges = (grad >= thr).astype(np.uint8)
+        n, _, stats, _ = cv2.connectedComponentsWithStats(edges, connectivity=8)
+        if n <= 3:
+            return 0.0, 0.0
+        st = stats[1:]
+        x, y, w, h, area = (st[:, i].astype(np.float32) for i in range(5))
+        # character-like components: size, aspect, ink
+        # (letters, or whole words where the letters touch)
+        keep = (h >= 5) & (h <= 0.2 * side) & (w >= 2) & (w <= 12 * h) & (area >= 0.12 * w * h) & \
+            (area <= 0.9 * w * h)
+        idx = np.flatnonzero(keep)
+        if len(idx) < 3:
+            return 0.0, 0.0
+        if len(idx) > self._max_candidates:  # very busy texture: subsample evenly
+            idx = idx[np.linspace(0, len(idx) - 1, self._max_candidates).astype(int)]
+        x, y, w, h = x[idx], y[idx], w[idx], h[idx]
+        cy = y + h / 2.0
+        # link i -> j when j is the next letter to the right on the same line, of similar height
+        hmax = np.maximum(h[:, None], h[None, :])
+        hmin = np.minimum(h[:, None], h[None, :])
+        gap = x[None, :] - (x[:, None] + w[:, None])
+        link = ((hmax / hmin) < 1.6) & (np.abs(cy[:, None] - cy[None, :]) < 0.3 * hmax) & \
+               (gap > -0.15 * hmax) & (gap < 0.8 * hmax)
+        np.fill_diagonal(link, False)
+        has_right = link.any(axis=1)
+        has_left = link.any(axis=0)
+        middle = has_left | has_right  # in a chain of >= 2 letters / words on one line
+        m = int(middle.sum())
+        if m == 0:
+            return 0.0, 0.0
+        # texture penalty: text occupies lines; a field of linked blobs covering the image is not text
+        frac = m / float(len(idx))
+        evidence = m * (0.5 if (frac >= 0.5 and len(idx) >= 30) else 1.0)
+        score = float(1.0 - np.exp(-evidence / self._evidence_scale))
+        return round(score, 4), float(np.median(h[middle])) / side
+
+    # -- full pass ----------------------------------------------------------------------------
+    def read(self, image: Image.Image | np.ndarray, force: bool = False) -> OcrResult:
+        """Gate, then (if the gate passes or ``force``) detection + recognition."""
+        rgb = _as_rgb_array(image)
+        t0 = time.perf_counter()
+        gate_score, text_h = self._gate(rgb) if (self.gate or not force) else (1.0, 0.0)
+        gate_ms = (time.perf_counter() - t0) * 1000.0
+        if not force and self.gate and gate_score < self.gate_threshold:
+            return OcrResult(gate_score=gate_score, gate_ms=gate_ms)
+        t1 = time.perf_counter()
+        work, scale = _resize_max(rgb, self.max_side)
+        det_side = self._det_side_for(text_h, max(work.shape[:2])) if not force else self.det_side[1]
+        lines = self._ocr(work, det_side)
+        inv = 1.0 / scale
+        for ln in lines:
+            ln.box = [round(v * inv) for v in ln.box]
+        ocr_ms = (time.perf_counter() - t1) * 1000.0
+        text = "\n".join(ln.text for ln in lines)
+        return OcrResult(text=text, lines=lines, ran_full=True, gate_score=gate_score,
+                         gate_ms=gate_ms, ocr_ms=ocr_ms)
+
+    def _det_side_for(self, text_h: float, work_side: int) -> int:
+        """Detector input size: text blobs of ~20 px at detector scale are enough."""
+        lo, hi = self.det_side
+        if text_h <= 0:
+            side = hi
+        else:
+            side = int(np.clip(20.0 / text_h, lo, hi))
+        side = min(side, max(32, work_side))
+        return max(32, int(round(side / 32.0)) * 32)
+
+    def _ocr(self, rgb: np.ndarray, det_side: int) -> list[OcrLine]:
+        engine = self.engine
+        det = engine._load_det_model() if hasattr(engine, "_load_det_model") else None
+        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+        if det is not None and hasattr(det, "limit_side_len"):
+            # Per-call detector size: TextDetector reads it on every call (rapidocr 3.x). Two
+            # threads may race here; the loser merely runs at the other's size, so no lock.
+            det.limit_side_len = det_side
+            det.limit_type = "max"
+            out = engine(bgr)
+        else:  # pragma: no cover - other rapidocr versions
+            out = engine(bgr)
+        txts = getattr(out, "txts", None) or ()
+        boxes = getattr(out, "boxes", None)
+        scores = getattr(out, "scores", None) or ()
+        lines = []
+        for i, txt in enumerate(txts):
+            if not txt or not txt.strip():
+                continue
+            box = boxes[i] if boxes is not None and len(boxes) > i else None
+            if box is not None:
+                pts = np.asarray(box).reshape(-1, 2)
+                bb = [int(pts[:, 0].min()), int(pts[:, 1].min()), int(pts[:, 0].max()), int(pts[:, 1].max())]
+            else:
+                bb = [0, 0, 0, 0]
+            lines.append(OcrLine(text=txt.strip(), score=float(scores[i]) if i < len(scores) else 0.0, box=bb))
+        return lines
