@@ -4,7 +4,7 @@ Scenario 1 is the operator's check from issue 4: uploads with duplicates, corrup
 missing file and messages that are not JSON; two workers; one is killed with SIGKILL while
 busy; the other finishes. Scenario 2 takes the database away mid-run (connections killed and
 refused, as in a restart), then drains one worker with SIGTERM and lets a fresh one finish.
-Both check: one row per distinct id, nothing lost, every bad input dead-lettered with an
+Scenario 3 freezes the broker past the session timeout. All check: one row per distinct id, nothing lost, every bad input dead-lettered with an
 `error` row, and committed offsets at the end of every partition.
 """
 
@@ -208,6 +208,9 @@ def test_two_workers_one_killed_nothing_lost_nothing_duplicated(broker, admin, d
     assert {m.key().decode() for m in results} == all_ids
     _wait_committed(broker.bootstrap, t["group"], t["topic"], _end_offsets(uploads), timeout=20)
 
+    # Health: the progress log reports zero lag on every partition once the job is done.
+    a.wait_for(lambda w: (p := w.last("progress")) and p["lag"] == 0 and len(p["lag_by_partition"]) == PARTITIONS,
+               timeout=20, what="zero lag on all partitions")
     assert a.stop() == 0, a.tail()
     stopped = a.last("stopped")
     assert stopped and stopped["uncommitted_in_flight"] == 0
@@ -267,3 +270,35 @@ def test_database_outage_then_sigterm_drain_loses_nothing(broker, admin, databas
     # Resumed from the committed offsets: w2 did not redo what w1 had committed (at most in-flight overlap).
     assert processed(w2) <= len(ids) - len(done_by_w1) + 2 * 2, (processed(w2), len(ids), len(done_by_w1))
     assert w2.stop() == 0, w2.tail()
+
+
+def test_broker_freeze_session_lost_then_recovered(broker, admin, database, workers, tmp_path):
+    """The broker stops answering (SIGSTOP) for longer than the session timeout, then comes back:
+    the worker loses its partitions mid-batch, rejoins, and finishes; nothing is lost or dead-lettered."""
+    import os
+    import signal
+
+    t = _topics(uuid.uuid4().hex[:6])
+    env = base_env(tmp_path / "home")
+    from snapscribe.queue.broker import ensure_topics
+
+    ensure_topics(broker.bootstrap, {t["topic"]: PARTITIONS, t["results"]: PARTITIONS, t["dlq"]: 1})
+    submitted = _submit(broker.bootstrap, t["topic"], _make_images(tmp_path / "in", 20, seed0=200), env)
+    ids = {m["id"] for m in submitted}
+    w = WorkerProc.start("worker-f", tmp_path, env, "--brokers", broker.bootstrap, "--topic", t["topic"],
+                         "--group", t["group"], "--db", db_url(database), "--results-topic", t["results"],
+                         "--dlq-topic", t["dlq"], "--concurrency", "2")
+    workers.append(w)
+    w.wait_for(lambda w: processed(w) >= 2, timeout=90, what="first results")
+    os.kill(broker.process.pid, signal.SIGSTOP)
+    try:
+        w.wait_for(lambda w: w.of("lost") or w.of("revoked"), timeout=30, what="the session to time out")
+    finally:
+        os.kill(broker.process.pid, signal.SIGCONT)
+    assert len(_rows(admin, database)) < len(ids), "the freeze came after the work was done"
+    _wait_rows(admin, database, ids, timeout=120, workers=[w])
+    assert all(r[1] != "error" for r in _rows(admin, database))
+    uploads = read_topic(broker.bootstrap, t["topic"], expect=len(submitted))
+    _wait_committed(broker.bootstrap, t["group"], t["topic"], _end_offsets(uploads), timeout=30)
+    assert not read_topic(broker.bootstrap, t["dlq"], idle_s=1)
+    assert w.stop() == 0, w.tail()

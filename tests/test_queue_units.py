@@ -74,3 +74,14 @@ def test_dead_letter_keeps_the_original_bytes():
     back = DeadLetter.from_bytes(letter.to_bytes())
     assert base64.b64decode(back.original.value_base64) == b"\xff\x00junk" and back.original.offset == 41
     assert OriginalMessage.of("up", 0, 0, b"k", b"{text").value_text == "{text"
+
+
+def test_kafka_settings_from_toml_and_environment(tmp_path):
+    from snapscribe.config import load_settings
+
+    cfg = tmp_path / "snapscribe.toml"
+    cfg.write_text('[kafka]\nbrokers = "k1:9092,k2:9092"\nconcurrency = 2\n'
+                   '[kafka.client]\n"security.protocol" = "SASL_SSL"\n')
+    s = load_settings(cfg, environ={"SNAPSCRIBE_KAFKA__CONCURRENCY": "4"})
+    assert s.kafka.brokers == "k1:9092,k2:9092" and s.kafka.concurrency == 4
+    assert s.kafka.client == {"security.protocol": "SASL_SSL"}

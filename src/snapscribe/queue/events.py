@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import threading
 import time
@@ -57,3 +58,21 @@ class Stats:
             span = (self.last_done_at or 0.0) - (self.first_at or 0.0)
             avg = done / span if span > 0 else 0.0
             return {**dict(self.counts), "rate": round(rate, 2), "rate_avg": round(avg, 2)}
+
+
+class _EventHandler(logging.Handler):
+    def __init__(self, events: EventLog):
+        super().__init__(logging.INFO)
+        self.events = events
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.events.emit("kafka_log", level=record.levelname.lower(), message=record.getMessage())
+
+
+def kafka_logger(events: EventLog) -> logging.Logger:
+    """A logger for librdkafka's ``logger`` setting: its messages become ``kafka_log`` JSON lines."""
+    logger = logging.getLogger(f"snapscribe.kafka.{events.worker}")
+    logger.handlers = [_EventHandler(events)]
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    return logger

@@ -23,10 +23,12 @@ class PublishError(Exception):
 class Publisher:
     """An idempotent ``acks=all`` producer; :meth:`send` returns a future resolved on delivery."""
 
-    def __init__(self, brokers: str, client: dict[str, str] | None = None, *, linger_ms: int = 5):
+    def __init__(self, brokers: str, client: dict[str, str] | None = None, *, linger_ms: int = 5,
+                 logger=None):
         from confluent_kafka import Producer
 
-        self._producer = Producer({
+        extra = {"logger": logger} if logger is not None else {}
+        self._producer = Producer({**extra,
             "bootstrap.servers": brokers,
             "enable.idempotence": True,
             "acks": "all",

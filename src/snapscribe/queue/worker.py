@@ -23,7 +23,7 @@ from ..pipeline import Pipeline, build_pipeline
 from ..store import Database, ResultStore
 from ..store.db import is_unavailable
 from .broker import ensure_topics
-from .events import EventLog, Stats
+from .events import EventLog, Stats, kafka_logger
 from .handler import Abandoned, MessageHandler, Outcome, RawMessage
 from .offsets import OffsetBook, PartitionOffsets
 from .producer import Publisher
@@ -52,6 +52,7 @@ class Worker:
         self._fatal: BaseException | None = None
         self._done: queue.Queue[tuple[PartitionOffsets, int, Future]] = queue.Queue()
         self._paused = False
+        self._resync = False  # set on rebalance: re-apply pause/resume to the new assignment
         self._consumer = None
         self._handler: MessageHandler | None = None
 
@@ -62,18 +63,22 @@ class Worker:
         self._stopping.set()
 
     # -- setup -------------------------------------------------------------------------
-    def _open_store(self) -> ResultStore:
+    def _until_ready(self, what: str, call):
+        """Run a startup step, retrying while the database or the broker is unreachable."""
+        from confluent_kafka import KafkaException
+
         tries = 0
         while True:
             try:
-                return ResultStore(Database(self.db_url))
+                return call()
             except Exception as exc:
-                if not is_unavailable(exc) or self._stopping.is_set():
+                if not (is_unavailable(exc) or isinstance(exc, KafkaException)) or self._stopping.is_set():
                     raise
                 tries += 1
                 delay = min(self.kafka.retry_backoff_s * 2 ** min(tries - 1, 16), self.kafka.retry_backoff_max_s)
-                self.events.emit("transient_error", during="connect", error=str(exc)[:300], retry_in_s=delay)
-                time.sleep(delay)
+                self.events.emit("transient_error", during=what, error=f"{type(exc).__name__}: {exc}"[:300],
+                                 tries=tries, retry_in_s=round(delay, 2))
+                self._stopping.wait(delay)
 
     def _consumer_config(self) -> dict:
         k = self.kafka
@@ -87,6 +92,7 @@ class Worker:
             "session.timeout.ms": k.session_timeout_ms,
             "heartbeat.interval.ms": max(500, k.session_timeout_ms // 4),
             "max.poll.interval.ms": k.max_poll_interval_ms,
+            "logger": kafka_logger(self.events),
             **k.client,
         }
 
@@ -96,12 +102,14 @@ class Worker:
 
         k = self.kafka
         started = time.monotonic()
-        store = self._open_store()
+        store = self._until_ready("connect", lambda: ResultStore(Database(self.db_url)))
         pipeline = self._pipeline or build_pipeline(self.settings, store)
         if self.create_topics:
-            ensure_topics(k.brokers, {k.topic: k.partitions, k.results_topic: k.partitions,
-                                      k.dlq_topic: 1}, k.client)
-        publisher = Publisher(k.brokers, k.client) if (k.results_topic or k.dlq_topic) else None
+            self._until_ready("create_topics", lambda: ensure_topics(
+                k.brokers, {k.topic: k.partitions, k.results_topic: k.partitions, k.dlq_topic: 1}, k.client))
+        publisher = None
+        if k.results_topic or k.dlq_topic:
+            publisher = Publisher(k.brokers, k.client, logger=kafka_logger(self.events))
         self._handler = MessageHandler(self.settings, pipeline, publisher, worker_id=self.worker_id,
                                        events=self.events, stats=self.stats)
         consumer = self._consumer = Consumer(self._consumer_config())
@@ -166,12 +174,18 @@ class Worker:
                 self._fatal = exc
 
     def _flow_control(self) -> None:
+        """Pause every assigned partition while the pool is full, resume when it is not.
+
+        After a rebalance the pause state is set again explicitly on the whole assignment:
+        librdkafka may keep a partition paused across a lost/reassigned generation.
+        """
         full = self.book.in_flight >= self.kafka.concurrency
-        if full != self._paused:
-            parts = self._consumer.assignment()
-            if parts:
-                (self._consumer.pause if full else self._consumer.resume)(parts)
-            self._paused = full
+        if full == self._paused and not self._resync:
+            return
+        parts = self._consumer.assignment()
+        if parts:
+            (self._consumer.pause if full else self._consumer.resume)(parts)
+        self._paused, self._resync = full, False
 
     # -- offsets -----------------------------------------------------------------------
     def _commit(self, trackers: list[PartitionOffsets] | None = None) -> None:
@@ -201,7 +215,7 @@ class Worker:
     def _on_assign(self, consumer, partitions) -> None:
         for tp in partitions:
             self.book.assign(tp.topic, tp.partition)
-        self._paused = False
+        self._resync = True
         self.events.emit("assigned", partitions=sorted(tp.partition for tp in partitions))
 
     def _on_revoke(self, consumer, partitions) -> None:
@@ -214,14 +228,14 @@ class Worker:
         left = sum(t.in_flight for t in trackers)
         for tp in partitions:
             self.book.revoke(tp.topic, tp.partition)
-        self._paused = False
+        self._resync = True
         self.events.emit("revoked", partitions=sorted(tp.partition for tp in partitions),
                          committed={t.partition: t.committed for t in trackers}, left_in_flight=left)
 
     def _on_lost(self, consumer, partitions) -> None:
         for tp in partitions:
             self.book.revoke(tp.topic, tp.partition)
-        self._paused = False
+        self._resync = True
         self.events.emit("lost", partitions=sorted(tp.partition for tp in partitions))
 
     def _on_error(self, err) -> None:
@@ -235,22 +249,30 @@ class Worker:
 
     # -- health ------------------------------------------------------------------------
     def _lag(self) -> dict[int, int]:
+        """Messages not yet finished per partition: high watermark (from the last fetch) minus position."""
         from confluent_kafka import TopicPartition
 
         lag: dict[int, int] = {}
+        unknown: dict[int, tuple[int, int]] = {}
         for t in list(self.book.parts.values()):
             try:
                 low, high = self._consumer.get_watermark_offsets(TopicPartition(t.topic, t.partition), cached=True)
-            except Exception:  # noqa: BLE001 - not known yet
+            except Exception:  # noqa: BLE001 - not fetched yet
                 continue
             if high < 0:
                 continue
-            done = t.position
-            if done is None:
-                pos = self._consumer.position([TopicPartition(t.topic, t.partition)])[0].offset
-                done = pos if pos >= 0 else None
-            if done is not None:
-                lag[t.partition] = max(0, high - done)
+            if t.position is not None:
+                lag[t.partition] = max(0, high - t.position)
+            else:
+                unknown[t.partition] = (low, high)
+        if unknown:  # nothing consumed here since the assignment: measure from the committed offset
+            try:
+                got = self._consumer.committed([TopicPartition(self.kafka.topic, p) for p in unknown], timeout=2)
+            except Exception:  # noqa: BLE001 - the next progress line tries again
+                got = []
+            for tp in got:
+                low, high = unknown[tp.partition]
+                lag[tp.partition] = max(0, high - (tp.offset if tp.offset >= 0 else max(low, 0)))
         return lag
 
     def _progress(self) -> None:
