@@ -4,8 +4,9 @@ Scenario 1 is the operator's check from issue 4: uploads with duplicates, corrup
 missing file and messages that are not JSON; two workers; one is killed with SIGKILL while
 busy; the other finishes. Scenario 2 takes the database away mid-run (connections killed and
 refused, as in a restart), then drains one worker with SIGTERM and lets a fresh one finish.
-Scenario 3 freezes the broker past the session timeout. All check: one row per distinct id, nothing lost, every bad input dead-lettered with an
-`error` row, and committed offsets at the end of every partition.
+Scenario 3 freezes the broker past the session timeout. All check: one row per distinct id,
+nothing lost, every bad input dead-lettered with an `error` row, and committed offsets at the
+end of every partition.
 """
 
 from __future__ import annotations
