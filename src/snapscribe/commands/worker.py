@@ -31,13 +31,16 @@ def worker(ctx: click.Context, brokers, topic, group, db, results_topic, dlq_top
     kafka.progress_interval_s). SIGTERM or Ctrl-C drains in-flight images, commits and
     leaves the group; a second one stops waiting for an unavailable database.
     """
-    from ..queue.worker import Worker
+    from ..queue.events import EventLog, json_logging
+    from ..queue.worker import Worker, default_worker_id
 
     settings = settings_from(ctx, **{
         "kafka.brokers": brokers, "kafka.topic": topic, "kafka.group": group, "store.db": db,
         "kafka.results_topic": results_topic, "kafka.dlq_topic": dlq_topic, "kafka.concurrency": concurrency,
         "kafka.max_attempts": max_attempts})
-    w = Worker(settings, settings.db_url(), worker_id=worker_id, create_topics=create_topics)
+    events = EventLog(worker_id or default_worker_id())
+    json_logging(events)
+    w = Worker(settings, settings.db_url(), worker_id=events.worker, events=events, create_topics=create_topics)
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: w.request_stop())
     sys.exit(w.run())

@@ -61,18 +61,29 @@ class Stats:
 
 
 class _EventHandler(logging.Handler):
-    def __init__(self, events: EventLog):
-        super().__init__(logging.INFO)
+    def __init__(self, events: EventLog, event: str, level: int = logging.INFO):
+        super().__init__(level)
         self.events = events
+        self.event = event
 
     def emit(self, record: logging.LogRecord) -> None:
-        self.events.emit("kafka_log", level=record.levelname.lower(), message=record.getMessage())
+        fields = {"level": record.levelname.lower(), "message": record.getMessage()}
+        if self.event == "log":
+            fields["logger"] = record.name
+        if record.exc_info:
+            fields["exception"] = logging.Formatter().formatException(record.exc_info)[-2000:]
+        self.events.emit(self.event, **fields)
+
+
+def json_logging(events: EventLog) -> None:
+    """Route Python logging (e.g. the pipeline's warnings) into ``log`` JSON lines, at the root's level."""
+    logging.getLogger().handlers = [_EventHandler(events, "log", logging.NOTSET)]
 
 
 def kafka_logger(events: EventLog) -> logging.Logger:
     """A logger for librdkafka's ``logger`` setting: its messages become ``kafka_log`` JSON lines."""
     logger = logging.getLogger(f"snapscribe.kafka.{events.worker}")
-    logger.handlers = [_EventHandler(events)]
+    logger.handlers = [_EventHandler(events, "kafka_log")]
     logger.propagate = False
     logger.setLevel(logging.INFO)
     return logger
