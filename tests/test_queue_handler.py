@@ -74,3 +74,10 @@ def test_a_later_failure_never_overwrites_a_finished_result(handler, tmp_path):
     out = handler.handle(_raw(UploadMessage(id=image_id, uri=uri), 1))
     assert not out.dead_letter and out.status == Status.captioned.value
     assert handler.store.get(image_id).status is Status.captioned
+
+
+def test_a_malformed_message_for_a_finished_image_is_dead_lettered_without_touching_the_row(handler, tmp_path):
+    uri, image_id = _file(tmp_path, 4)
+    assert not handler.handle(_raw(UploadMessage(id=image_id, uri=uri))).dead_letter
+    out = handler.handle(RawMessage("up", 0, 9, image_id.encode(), b"{oops"))
+    assert out.dead_letter and handler.store.get(image_id).status is Status.captioned

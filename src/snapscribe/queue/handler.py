@@ -136,15 +136,19 @@ class MessageHandler:
         if record is None and failure.image_id is not None:
             existing = self._infra("read", lambda: self.store.get(failure.image_id))
             if existing is not None and existing.status is not Status.error:
-                # The image already has a result (an earlier copy of this message got through).
-                self._publish_result(existing)
-                self.stats.add("processed")
-                self.stats.add("already_done")
-                return Outcome(existing.id, existing.status.value, cached=True)
-            record = ImageRecord(id=failure.image_id, source=failure.source or _kafka_ref(raw),
-                                 sha256=failure.sha256, status=Status.error,
-                                 error=ErrorInfo(code=failure.code, message=failure.message))
-            self._infra("store", lambda: self.store.put(record, self.pipeline.config_key))
+                # The image already has a result, which a failure never overwrites. A source that
+                # has gone since (an earlier copy of this message got through) is no failure at all;
+                # a malformed message still goes to the DLQ.
+                if failure.code != "bad_message":
+                    self._publish_result(existing)
+                    self.stats.add("processed")
+                    self.stats.add("already_done")
+                    return Outcome(existing.id, existing.status.value, cached=True)
+            else:
+                record = ImageRecord(id=failure.image_id, source=failure.source or _kafka_ref(raw),
+                                     sha256=failure.sha256, status=Status.error,
+                                     error=ErrorInfo(code=failure.code, message=failure.message))
+                self._infra("store", lambda: self.store.put(record, self.pipeline.config_key))
         if record is not None:
             self._publish_result(record)
         letter = DeadLetter(reason=failure.code, message=failure.message, image_id=failure.image_id,
@@ -164,7 +168,7 @@ class MessageHandler:
     def _publish_result(self, record: ImageRecord) -> None:
         if self.publisher is None or not self.kafka.results_topic:
             return
-        value = record.model_dump_json(exclude={"timings_ms"} if record.cached else None).encode()
+        value = record.to_json().encode()
         self._infra("results", lambda: self.publisher.send_and_wait(self.kafka.results_topic, record.id, value))
 
     def _infra(self, what: str, call: Callable[[], T]) -> T:
