@@ -115,6 +115,8 @@ class KafkaConfig(_Section):
     results_topic: str = Field("snapscribe.results", description="empty = do not publish results")
     dlq_topic: str = Field("snapscribe.dlq", description="dead letters; empty = log them only")
     concurrency: int = Field(1, ge=1, description="images in flight per worker process")
+    prefetch: int = Field(1, ge=0, description="messages queued beyond concurrency, so a free thread never waits "
+                                               "for a fetch")
     max_attempts: int = Field(3, ge=1, description="tries before a retryable bad message goes to the DLQ")
     retry_backoff_s: float = Field(0.5, gt=0, description="first backoff; doubles per try")
     retry_backoff_max_s: float = Field(15.0, gt=0, description="cap for transient (database, broker) retries")

@@ -1,8 +1,9 @@
 """The worker: a consumer-group member that runs the pipeline and commits only what is durable.
 
 The main thread owns the consumer: it polls, dispatches messages to a pool of
-``concurrency`` threads, pauses the partitions while the pool is full (so polling, and
-with it group membership, never stops), commits each partition's contiguous finished
+``concurrency`` threads (plus ``prefetch`` queued), pauses the partitions while that is
+full (so polling, and with it group membership, never stops), commits each partition's
+contiguous finished
 offsets (:mod:`.offsets`), and logs progress with throughput and lag. A message is
 finished only after its result row is written and its records are acknowledged by the
 broker, so a crash at any point means redelivery, never loss; idempotent writes by image
@@ -158,6 +159,8 @@ class Worker:
             except queue.Empty:
                 return
             block_s = 0.0
+            if future.cancelled():
+                continue  # never started (shutdown): stays uncommitted
             exc = future.exception()
             if exc is None:
                 outcome: Outcome = future.result()
@@ -179,7 +182,7 @@ class Worker:
         After a rebalance the pause state is set again explicitly on the whole assignment:
         librdkafka may keep a partition paused across a lost/reassigned generation.
         """
-        full = self.book.in_flight >= self.kafka.concurrency
+        full = self.book.in_flight >= self.kafka.concurrency + self.kafka.prefetch
         if full == self._paused and not self._resync:
             return
         parts = self._consumer.assignment()
