@@ -3,11 +3,10 @@
 The main thread owns the consumer: it polls, dispatches messages to a pool of
 ``concurrency`` threads (plus ``prefetch`` queued), pauses the partitions while that is
 full (so polling, and with it group membership, never stops), commits each partition's
-contiguous finished
-offsets (:mod:`.offsets`), and logs progress with throughput and lag. A message is
-finished only after its result row is written and its records are acknowledged by the
-broker, so a crash at any point means redelivery, never loss; idempotent writes by image
-id make redelivery harmless.
+contiguous finished offsets (:mod:`.offsets`), and logs progress with throughput and lag.
+A message is finished only after its result row is written and its records are
+acknowledged by the broker, so a crash at any point means redelivery, never loss;
+idempotent writes by image id make redelivery harmless.
 """
 
 from __future__ import annotations
