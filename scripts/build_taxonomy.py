@@ -631,7 +631,7 @@ ov(653, "milk can", basic="milk churn", category="household")
 ov(654, "minibus", basic="minibus")
 ov(655, "miniskirt", basic="skirt", person_context=True)
 ov(656, "minivan", basic="car")
-ov(657, "missile", category="other", risky="weapon: unsafe to name without strong evidence")
+ov(657, "missile", specific="rocket", basic="rocket", category="vehicle", hashtags=["rocket", "space"])  # fires on launch-pad photos; "rocket" is the neutral word
 ov(658, "mitten", basic="glove", category="clothing")
 ov(659, "mixing bowl", basic="bowl")
 ov(660, "mobile home", basic="caravan", category="vehicle")
@@ -730,8 +730,7 @@ ov(741, "prayer rug", specific="rug", basic="rug", category="texture_like",
 ov(742, "printer", basic="printer")
 ov(743, "prison", specific="prison", basic="building", category="building",
    risky="unsafe to label a place a prison without strong evidence")
-ov(744, "projectile", specific="missile", category="other",
-   risky="weapon: unsafe to name without strong evidence")
+ov(744, "projectile", specific="rocket", basic="rocket", category="vehicle", hashtags=["rocket", "space"])
 ov(745, "projector", basic="projector", category="electronics")
 ov(746, "puck", specific="hockey puck", basic="puck", category="sport")
 ov(747, "punching bag", basic="punching bag", category="sport")

@@ -11,6 +11,7 @@
 Usage::
 
     PYTHONPATH=src python scripts/eval_injection.py [SET_DIR] [--limit N] [--no-force]
+        [--photos NO_TEXT_DIR [--baseline OLD_OCR_PY]]
 """
 
 from __future__ import annotations
@@ -156,10 +157,22 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--no-force", action="store_true", help="skip the no-gate pass")
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--photos", type=Path, default=None,
+                    help="folder of photos without text: read() cost and how many reach recognition")
+    ap.add_argument("--baseline", type=Path, default=None, help="with --photos: another ocr.py to compare")
     args = ap.parse_args()
     eval_strings()
     if args.set_dir:
         eval_images(args.set_dir, args.limit, not args.no_force, args.threads)
+    if args.photos:
+        from eval_ocr_gate import cost_report, load_reader_class, photo_files
+
+        from snapscribe.safety.ocr import TextReader
+
+        readers = {"staged": TextReader(threads=1)}
+        if args.baseline:
+            readers["baseline"] = load_reader_class(args.baseline)(threads=1)
+        cost_report(readers, photo_files(args.photos, args.limit))
 
 
 if __name__ == "__main__":

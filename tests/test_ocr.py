@@ -99,3 +99,30 @@ def test_spanish_injection_end_to_end(reader: TextReader) -> None:
                      fill=(255, 240, 0))
     res = reader.read(img)
     assert detect_injection(res.text).detected, res.text
+
+
+def test_stages_reported(reader: TextReader) -> None:
+    plain = reader.read(_photo())
+    assert plain.stage == "gate" and not plain.ran_full
+    res = reader.read(_with_text(_photo(), ["SUMMER SALE", "Fresh bread daily"]))
+    assert res.stage == "recognise" and res.ran_full and res.det_side > 0 and res.n_boxes >= 1
+
+
+def test_confirm_pass_clears_texture_without_recognition(reader: TextReader) -> None:
+    """A busy texture that the edge gate lets through stops at the small detector pass."""
+    rng = np.random.default_rng(5)
+    tex = (rng.random((96, 128)) > 0.5).astype(np.uint8) * 200 + 30
+    img = Image.fromarray(np.stack([tex] * 3, -1)).resize((1024, 768), Image.NEAREST)
+    img = img.filter(ImageFilter.GaussianBlur(1.0))
+    res = reader.read(img)
+    if res.gate_score >= reader.gate_threshold:  # the gate let it through: the detector decides
+        assert res.stage in ("detect", "recognise")
+        assert res.det_side <= max(reader.confirm_side) or res.stage == "recognise"
+    assert not detect_injection(res.text).detected
+
+
+def test_unstaged_matches_former_single_pass(reader: TextReader) -> None:
+    full = TextReader(threads=1, staged=False)
+    img = _with_text(_photo(), ["SUMMER SALE", "Fresh bread daily"])
+    res = full.read(img)
+    assert res.stage == "recognise" and "summer" in res.text.lower(), res.text

@@ -20,7 +20,7 @@ _WORN = {"suit", "jersey", "coat", "dress", "shirt", "hat", "tie", "glasses", "s
 _NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five"}
 _PEOPLE_CATEGORY = "person"
 _LANDSCAPE_PHRASES = {
-    "mountain": "mountain view", "valley": "valley view", "cliff": "cliffs", "volcano": "volcano",
+    "mountain": "mountain landscape", "valley": "valley landscape", "cliff": "cliffs", "volcano": "volcano",
     "beach": "beach", "lake": "lake view", "coast": "coastline", "waterfall": "waterfall",
 }
 
@@ -88,6 +88,12 @@ def _setting(ev: Evidence, main: Subject | None) -> str:
     return ""
 
 
+def _ground_below(ev: Evidence) -> bool:
+    """Sky on top and something else (land, water, trees) filling the bottom: a landscape."""
+    sc = ev.scene
+    return sc.sky >= 0.5 and sc.sky_cover <= 0.7 and ev.stats.contrast >= 0.08
+
+
 def _abstract_caption(ev: Evidence) -> str:
     st = ev.stats
     if st.flat_fraction > 0.6:
@@ -96,7 +102,7 @@ def _abstract_caption(ev: Evidence) -> str:
         form = "with intricate detail"
     else:
         form = "with flowing shapes"
-    return f"Abstract {_colour_phrase(ev)} wallpaper {form}"
+    return f"Abstract {_colour_phrase(ev)} art {form}"
 
 
 def _scene_only_caption(ev: Evidence) -> str:
@@ -116,11 +122,19 @@ def _scene_only_caption(ev: Evidence) -> str:
         return "A snowy landscape"
     if sc.uniform_texture >= 0.5:
         return f"Close-up of a {_colour_phrase(ev)} texture"
+    if "flower" in tags:
+        colours = _colour_words(ev, 3)
+        petal = next((c for c in colours if c not in ("dark green", "green", "black", "grey", "brown")), "")
+        return f"Close-up of a {petal + ' ' if petal else ''}flower"
     if sc.greenery >= 0.6:
         return "Lush green grass and plants" if sc.grass >= 0.6 and sc.trees < 0.3 else "Lush green plants"
-    if "sky" in tags or sc.sky_cover >= 0.6:
-        if sc.overcast >= 0.5:
-            return "An overcast grey sky"
+    if "sky" in tags and sc.sky_cover < 0.75 and _ground_below(ev):
+        sky = "a cloudy sky" if ("clouds" in tags or sc.overcast >= 0.5) else "a clear sky"
+        return f"A landscape under {sky}" + (" with green fields" if sc.grass >= 0.5 else "")
+    if "sky" in tags:
+        if sc.overcast >= 0.5 and sc.clouds < 0.3:
+            # A flat pale frame could as well be a wall or paper: don't claim a sky.
+            return f"A photo in {_colour_phrase(ev)} tones" if sc.sky < 0.5 else "An overcast grey sky"
         if "clouds" in tags:
             return "Clouds in a blue sky"
         return "A clear blue sky" if {"blue", "light blue"} & set(_colour_words(ev)) else "A clear sky"
@@ -134,7 +148,7 @@ def compose(ev: Evidence) -> str:
     main = ev.main
     if ev.rendered:
         if main is not None and main.score >= 0.6:
-            return f"Illustration of {_counted(main)} in {_colour_phrase(ev)} tones"
+            return f"Illustration of {_counted(main)} in {_colour_phrase(ev)} tones, digital art"
         return _abstract_caption(ev)
     if main is None:
         return _scene_only_caption(ev)

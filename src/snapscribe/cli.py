@@ -10,6 +10,8 @@ import click
 from . import __version__
 from .commands.broker import broker
 from .commands.caption import caption
+from .commands.hashing import hash_cmd, hashlist
+from .commands.serve import apikey, serve
 from .commands.submit import submit
 from .commands.worker import worker
 
@@ -23,6 +25,8 @@ def cli(ctx: click.Context, config: str | None, verbose: int) -> None:
     """snapscribe: safe, grounded captions, tags and hashtags for photo uploads."""
     logging.basicConfig(level=logging.WARNING - 10 * verbose, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
     ctx.ensure_object(dict)
     ctx.obj["config"] = config
 
@@ -31,6 +35,10 @@ cli.add_command(caption)
 cli.add_command(submit)
 cli.add_command(worker)
 cli.add_command(broker)
+cli.add_command(hash_cmd)
+cli.add_command(hashlist)
+cli.add_command(serve)
+cli.add_command(apikey)
 
 
 def main() -> None:

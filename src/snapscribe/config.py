@@ -52,6 +52,7 @@ class HashListConfig(_Section):
     enabled: bool = True
     threshold: int = 31
     min_quality: int = 0
+    refresh_s: float = Field(2.0, description="how often a worker checks the lists for changes")
 
 
 class OCRConfig(_Section):
@@ -131,6 +132,28 @@ class KafkaConfig(_Section):
                                    description="extra librdkafka settings, e.g. security.protocol, sasl.*")
 
 
+class ServerConfig(_Section):
+    """``snapscribe serve``: the HTTP service and its embedded job queue."""
+
+    host: str = "127.0.0.1"
+    port: int = 8080
+    api_keys: list[str] = Field(default_factory=list,
+                                description="'name:key' or 'key'; also $SNAPSCRIBE_API_KEYS (comma-separated) "
+                                            "and keys stored in the database")
+    rate_limit: float = Field(20.0, description="requests per second per API key (token bucket refill)")
+    rate_burst: int = Field(100, description="token bucket size per API key")
+    max_upload_bytes: int = Field(0, description="0 = intake.max_bytes")
+    workers: int = Field(2, description="in-process pipeline workers")
+    job_lease_s: float = Field(30.0, description="a claimed job returns to the queue if its worker stops "
+                                                 "heartbeating for this long (crash recovery)")
+    max_attempts: int = Field(3, description="a job that crashes its worker this often becomes an error record")
+    max_wait_s: float = Field(120.0, description="upper bound for POST /v1/images?wait=")
+    metrics_public: bool = Field(True, description="serve /metrics without an API key")
+    thumbnail_side: int = 384
+    warmup: bool = Field(True, description="run one synthetic image through the pipeline before reporting ready, "
+                                           "so the first upload does not pay for loading models")
+
+
 class Settings(_Section):
     intake: IntakeConfig = Field(default_factory=IntakeConfig)
     models: ModelsConfig = Field(default_factory=ModelsConfig)
@@ -146,6 +169,7 @@ class Settings(_Section):
     clip: ClipConfig = Field(default_factory=ClipConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     kafka: KafkaConfig = Field(default_factory=KafkaConfig)
+    server: ServerConfig = Field(default_factory=ServerConfig)
 
     def data_dir(self) -> Path:
         raw = self.store.data_dir or os.environ.get("SNAPSCRIBE_HOME") or "~/.local/share/snapscribe"

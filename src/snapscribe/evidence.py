@@ -119,14 +119,14 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
         info = coco.get(det.class_id)
         if info is None or det.area < 0.004:
             continue
-        agree = by_basic.get(info.basic, 0.0) + 0.5 * sum(
-            m for c, m in by_category.items() if _compatible(c, info.category))
+        agree = by_basic.get(info.basic, 0.0) + 0.5 * by_category.get(info.category, 0.0) + 0.25 * sum(
+            m for c, m in by_category.items() if c != info.category and _compatible(c, info.category))
         need = min_detection
         if abstract >= RENDERED:
             need = max(need, 0.85 if agree >= 0.1 else 0.95)  # wallpapers: SSD invents umbrellas and kites
         elif abstract >= UNSURE:
             need = max(need, 0.7 if agree >= 0.1 else 0.85)
-        if agree < 0.1 and info.name != "person":
+        if agree < 0.15 and info.name != "person":
             need = max(need, 0.6)  # nothing else sees it (ImageNet has no person class to agree)
         if risky_mass >= 0.5 and agree < 0.1:
             need = max(need, 0.8)  # the classifier sees a texture or pattern, not objects
@@ -151,7 +151,7 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
             subjects[noun] = Subject(noun, plural, category, score, count, (source,), area, specific)
             return
         fused = 1 - (1 - old.score) * (1 - score)  # independent sources agreeing
-        subjects[noun] = Subject(noun, plural, category, fused, max(old.count, count),
+        subjects[noun] = Subject(noun, old.plural, old.category, fused, max(old.count, count),
                                  tuple(dict.fromkeys(old.sources + (source,))), max(old.area, area),
                                  old.specific or specific)
 

@@ -162,3 +162,19 @@ def read_source(path: str, cfg: IntakeConfig) -> bytes:
     if len(data) > cfg.max_bytes:
         raise IntakeError(f"the file is over the cap of {cfg.max_bytes:,} bytes", "file_too_large")
     return data
+
+
+def probe(data: bytes, cfg: IntakeConfig) -> tuple[str, tuple[int, int]]:
+    """The cheap checks of :func:`decode` (size, format, header dimensions) without decoding pixels.
+
+    Returns ``(format, (width, height))`` or raises the same :class:`IntakeError` codes.
+    Damage further into the file (truncation) is only found by a full decode.
+    """
+    if not data:
+        raise IntakeError("the file is empty", "empty_file")
+    if len(data) > cfg.max_bytes:
+        raise IntakeError(f"the file is {len(data):,} bytes, over the cap of {cfg.max_bytes:,}",
+                          "file_too_large")
+    img = _open(data)
+    _check_header(img, cfg)
+    return img.format or "unknown", img.size

@@ -29,7 +29,7 @@ from .records import Attributes, DetectedObject, ImageRecord, Provenance, Safety
 from .store import ResultStore
 from .store.db import is_unavailable
 from .tagging import ConseTagger, Tagger, hashtags
-from .understand import FEATURES_KIND, Features, measure
+from .understand import FEATURES_KIND, FEATURES_REVISION, Features, measure
 
 log = logging.getLogger("snapscribe.pipeline")
 
@@ -60,7 +60,8 @@ class Upload:
 
 def config_key(settings: Settings, extra: str = "") -> str:
     """Fingerprint of everything that changes a result; the result cache is keyed by it."""
-    relevant = settings.model_dump_json(exclude={"store": True, "kafka": True, "models": {"threads"}})
+    relevant = settings.model_dump_json(exclude={"store": True, "kafka": True, "server": True,
+                                                 "models": {"threads"}})
     return hashlib.sha1(f"{__version__}|{relevant}|{extra}".encode()).hexdigest()[:16]
 
 
@@ -75,16 +76,19 @@ class Pipeline:
         self.classifier = classifier
         self.tagger = tagger
         self.captioner = captioner
-        self.safety = safety  # SafetyGates | None
+        self.safety = safety  # safety.gates.SafetyGates | None
         self.guard = guard  # GroundingGuard | None
         self.features_version = f"{detector.name}|{classifier.name}|{settings.models.detector_side}|" \
-                                f"{settings.models.classifier_side}|{settings.models.low_res_side}|{__version__}"
-        self.config_key = config_key(settings, getattr(tagger, "name", ""))
+                                f"{settings.models.classifier_side}|{settings.models.low_res_side}|{__version__}|r{FEATURES_REVISION}"
+        self.config_key = config_key(settings, f"{getattr(tagger, 'name', '')}|{self.features_version}")
         self._threads = settings.models.threads or os.cpu_count() or 1
 
     # -- one image ---------------------------------------------------------------------
-    def process(self, upload: Upload, *, force: bool = False) -> ImageRecord:
-        """Run the whole pipeline on one upload. Never raises for bad input: returns an error record."""
+    def process(self, upload: Upload, *, force: bool = False, refresh: bool = False) -> ImageRecord:
+        """Run the whole pipeline on one upload. Never raises for bad input: returns an error record.
+
+        ``refresh`` recomputes the result but reuses cached model features; ``force`` recomputes both.
+        """
         t = Timings()
         try:
             with t.stage("read"):
@@ -96,7 +100,7 @@ class Pipeline:
                                       code=exc.code, message=exc.message, timings_ms=t.values)
         with t.stage("hash"):
             sha = hashlib.sha256(data).hexdigest()
-        if not force and self.store is not None:
+        if not (force or refresh) and self.store is not None:
             with t.stage("cache"):
                 cached = self.store.get_cached(sha, self.config_key)
             if cached is not None:
@@ -142,7 +146,7 @@ class Pipeline:
         safety = Safety()
         status = Status.captioned
         if self.safety is not None:
-            verdict = self.safety.check(decoded, inputs, t)
+            verdict = self.safety.check(decoded, inputs, t, self.store, sha)
             safety = verdict.safety
             if verdict.status is Status.blocked:
                 # Nothing of a blocked image reaches a later stage.
@@ -153,7 +157,9 @@ class Pipeline:
         features = self._features(sha, inputs, t, force=force)
         evidence = fuse(list(features.detections), features.probs, features.scene, features.stats,
                         features.synthetic, min_detection=cfg.detector.min_score)
-        if safety.ocr_text and not (safety.injection and safety.injection.detected):
+        if safety.ocr_text and not (safety.injection and safety.injection.detected) \
+                and features.stats.sharpness >= BLUR_THRESHOLD:
+            # Only clean text from a sharp image counts as evidence; flagged text never does.
             evidence = _with_ocr(evidence, safety.ocr_text)
         with t.stage("tags"):
             tags = self.tagger.tag(evidence)
@@ -205,16 +211,17 @@ class Pipeline:
                           exif_rotated=decoded.exif_rotated)
 
     # -- many images -------------------------------------------------------------------
-    def process_many(self, uploads: Iterable[Upload], *, force: bool = False) -> Iterator[ImageRecord]:
+    def process_many(self, uploads: Iterable[Upload], *, force: bool = False,
+                     refresh: bool = False) -> Iterator[ImageRecord]:
         """Process uploads on a thread pool (the models release the GIL), yielding in input order."""
         if self._threads <= 1:
             for upload in uploads:
-                yield self.process(upload, force=force)
+                yield self.process(upload, force=force, refresh=refresh)
             return
         with ThreadPoolExecutor(self._threads, thread_name_prefix="snapscribe") as pool:
             window: list = []
             for upload in uploads:
-                window.append(pool.submit(self.process, upload, force=force))
+                window.append(pool.submit(self.process, upload, force=force, refresh=refresh))
                 if len(window) >= self._threads * 4:
                     yield window.pop(0).result()
             for fut in window:
@@ -258,10 +265,14 @@ def build_pipeline(settings: Settings, store: ResultStore | None) -> Pipeline:
     from .engines.effnet_classifier import EfficientNetClassifier
     from .engines.minilm import MiniLMEmbedder
     from .engines.ssd_detector import SSDDetector
+    from .safety.gates import SafetyGates
+    from .safety.hashlists import HashListStore
 
     with _BUILD_LOCK:
         embedder = MiniLMEmbedder(cache_dir=settings.data_dir())
         tagger: Tagger = ConseTagger(embedder, settings.tagging)
         captioner: Captioner = GroundedComposer()
+        lists = HashListStore(store.db, settings.hashlist.refresh_s) if store is not None else None
+        gates = SafetyGates(settings, lists)
         return Pipeline(settings, store, detector=SSDDetector(settings.detector),
-                        classifier=EfficientNetClassifier(), tagger=tagger, captioner=captioner)
+                        classifier=EfficientNetClassifier(), tagger=tagger, captioner=captioner, safety=gates)

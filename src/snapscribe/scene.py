@@ -32,6 +32,7 @@ class SceneCues:
     overcast: float = 0.0
     stars: float = 0.0  # a dark frame sprinkled with many small points of light
     uniform_texture: float = 0.0  # the same busy texture everywhere: a surface close-up
+    blossom: float = 0.0  # vivid warm or pink patches set in green: flowers
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(float(v), 3) for k, v in self.__dict__.items()}
@@ -73,7 +74,9 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
     sky = float(np.clip((sky_top - 0.35) / 0.45, 0, 1) * np.clip(0.6 + brighter_on_top * 3, 0, 1))
 
     cloud_px = (sat < 0.25) & (val > 0.45) & (tex > 2.5) & (tex < 14)
-    clouds = float(np.clip(cloud_px[upper].mean() / 0.25, 0, 1)) * float(((blue_sky | grey_sky) & (tex < 14))[upper].mean() > 0.5)
+    # Clouds need some blue sky around them; a flat pale frame could be a wall or a ceiling.
+    clouds = float(np.clip(cloud_px[upper].mean() / 0.25, 0, 1)) \
+        * float(((blue_sky | grey_sky) & (tex < 14))[upper].mean() > 0.5) * float(blue_sky[upper].mean() > 0.08)
 
     # Sunset: a bright, smooth sky in warm or pink tones above a darker ground, often with the sun.
     head = slice(0, int(h * 0.45))
@@ -90,7 +93,9 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
 
     brightness = float(val.mean())
     lights = float((val > 0.85).mean())
-    night = float(np.clip((0.3 - brightness) / 0.15, 0, 1) * (1.0 if 0.001 < lights < 0.2 else 0.3))
+    # Night: a dark frame with several small light sources (street lights, windows).
+    n_lights = cv2.connectedComponents((val > 0.85).astype(np.uint8))[0] - 1 if brightness < 0.3 else 0
+    night = float(np.clip((0.3 - brightness) / 0.15, 0, 1) * (1.0 if (0.001 < lights < 0.1 and n_lights >= 4) else 0.2))
 
     green = (hue >= 60) & (hue <= 170) & (sat > 0.18) & (val > 0.12)
     green_tex = green & textured
@@ -133,7 +138,18 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
     even = float(np.clip(1.0 - levels.std() / 0.12, 0, 1))
     uniform_texture = busy * steady * even
 
+    # Flower close-up: one large vivid warm/pink blob (petals) against green or dark bokeh.
+    petals = ((hue >= 280) | (hue <= 65)) & (sat > 0.5) & (val > 0.3)
+    blob = 0.0
+    if petals.mean() > 0.05:
+        n, labels, stats, _ = cv2.connectedComponentsWithStats(petals.astype(np.uint8))
+        blob = float(stats[1:, cv2.CC_STAT_AREA].max() / petals.size) if n > 1 else 0.0
+    backdrop = float(((green & (sat > 0.15)) | (val < 0.2)).mean())
+    centred = float(petals[h // 4: 3 * h // 4, w // 4: 3 * w // 4].mean() > petals.mean())
+    blossom = float(np.clip((blob - 0.06) / 0.1, 0, 1) * float(blob < 0.9)
+                    * np.clip(backdrop / 0.15, 0, 1) * (0.6 + 0.4 * centred) * (1.0 - sunset))
+
     outdoor = float(np.clip(max(sky, greenery * 0.8, water, sunset, snow * 0.7), 0, 1))
     return SceneCues(sky=sky, clouds=clouds, sunset=sunset, night=night, greenery=greenery, grass=grass,
                      trees=trees, water=water, snow=snow, sand=sand, outdoor=outdoor, sky_cover=sky_cover,
-                     overcast=overcast, stars=stars, uniform_texture=uniform_texture)
+                     overcast=overcast, stars=stars, uniform_texture=uniform_texture, blossom=blossom)

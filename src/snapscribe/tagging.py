@@ -19,7 +19,7 @@ import numpy as np
 
 from .config import TaggingConfig
 from .engines.base import TextEmbedder
-from .evidence import Evidence, close_up
+from .evidence import UNSURE, Evidence, close_up
 from .records import Tag
 from .taxonomy import VocabularyTag, imagenet_classes, load_vocabulary
 
@@ -58,12 +58,13 @@ def scene_tags(ev: Evidence) -> dict[str, float]:
     out: dict[str, float] = {}
     if ev.rendered:
         return out  # a wallpaper's blue band is not a sky
-    if sc.sky >= 0.5:
+    indoors = _support(ev, {"household", "furniture", "electronics"}) >= 0.15
+    if sc.sky >= 0.5 and not indoors:  # a white ceiling is not an overcast sky
         out["sky"] = sc.sky
     if sc.clouds >= 0.5:
         out["clouds"] = sc.clouds * 0.9
     near = close_up(ev.main)
-    if sc.sunset >= 0.45 and not near:
+    if sc.sunset >= 0.45 and not near and ev.abstract < UNSURE:
         out["sunset"] = sc.sunset
     if sc.stars >= 0.5:
         out["stars"] = sc.stars
@@ -81,13 +82,20 @@ def scene_tags(ev: Evidence) -> dict[str, float]:
     beachy = max(nouns.get("beach", 0.0), sc.sand * sc.water)
     if beachy >= 0.4:
         out["beach"] = beachy
-    if sc.water >= 0.5 and sc.sky >= 0.5:
+    if sc.water >= 0.5 and sc.sky >= 0.5 and _support(ev, {"water", "landscape"}) >= 0.05:
         out["sea"] = min(sc.water, sc.sky) * 0.8
+    if sc.blossom >= 0.5 and ev.main is None:
+        out["flower"] = sc.blossom * 0.7
     if any(n in nouns for n in ("mountain", "valley", "cliff", "volcano")):
         out["landscape"] = max(nouns.get(n, 0.0) for n in ("mountain", "valley", "cliff", "volcano"))
     if ev.people == 0 and sc.outdoor >= 0.6 and not ev.objects:
         out["outdoors"] = sc.outdoor * 0.6
     return out
+
+
+def _support(ev: Evidence, categories: set[str]) -> float:
+    """Classifier probability mass on classes of these categories."""
+    return sum(p for c, p in ev.class_top if c.category in categories and not c.risky)
 
 
 def style_tags(ev: Evidence) -> dict[str, float]:

@@ -18,6 +18,8 @@ from .scene import SceneCues, scene_cues
 from .synthetic import pixel_features
 
 FEATURES_KIND = "understanding"
+# Bump when pixel statistics or scene cues change, so cached features are recomputed.
+FEATURES_REVISION = 4
 _TOP_K = 50
 
 

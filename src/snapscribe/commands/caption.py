@@ -34,12 +34,13 @@ def _table_row(rec: ImageRecord, width: int) -> str:
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="write results here instead of stdout")
 @click.option("--db", help="SQLite path or database URL (default: <data dir>/snapscribe.db)")
 @click.option("--force", is_flag=True, help="recompute, ignoring cached results and features")
+@click.option("--refresh", is_flag=True, help="recompute results but reuse cached model features")
 @click.option("--threads", type=int, help="images processed in parallel (default: CPU cores)")
 @click.option("--captioner", type=click.Choice(["default", "vlm", "polish"]), help="caption engine")
 @click.option("--tagger", type=click.Choice(["default", "clip"]), help="tag engine")
 @click.option("--no-progress", is_flag=True, help="no progress bar on stderr")
 @click.pass_context
-def caption(ctx: click.Context, paths, fmt, out, db, force, threads, captioner, tagger, no_progress) -> None:
+def caption(ctx: click.Context, paths, fmt, out, db, force, refresh, threads, captioner, tagger, no_progress) -> None:
     """Caption images (files or directories, recursively): caption, hashtags, tags, objects.
 
     Rejected or broken files become `error` records; the batch always finishes.
@@ -61,7 +62,7 @@ def caption(ctx: click.Context, paths, fmt, out, db, force, threads, captioner, 
 
         bar = tqdm(total=len(files), unit="img", file=sys.stderr, disable=None if show_progress else True, leave=False)
         uploads = (Upload(source=str(p), path=str(p)) for p in files)
-        for rec in pipeline.process_many(uploads, force=force):
+        for rec in pipeline.process_many(uploads, force=force, refresh=refresh):
             counts[rec.status.value] = counts.get(rec.status.value, 0) + 1
             stream.write((rec.to_json() if fmt == "jsonl" else _table_row(rec, width)) + "\n")
             stream.flush()

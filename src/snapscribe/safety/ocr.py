@@ -13,6 +13,13 @@ letters of a word into one blob, and blobs are kept when they look like words (h
 middle row). The score grows with the number of such blobs and how many are stacked in
 lines. Textured photos (gravel, foliage) produce irregular blobs that fail the shape test.
 
+Staged (default): photos the gate lets through (about half of ordinary photos) get a
+*confirm* pass, rapidocr's DB detector alone at 320..512 px (sized so the gate's text height
+is ~16 px at detector scale). No box -> done (``stage="detect"``). Boxes -> detection at the
+full-pass size (480..960), then recognition of those boxes only (``stage="recognise"``).
+``OcrResult.stage`` says which step decided. The detector is called directly with a per-call
+input size, so no shared detector state is mutated.
+
 Only rapidocr's default packaged models are used (others would try to download). One engine
 per :class:`TextReader`, built lazily; onnxruntime sessions are thread-safe, so one reader can
 serve several worker threads (``threads`` is the intra-op count per call, 1 by default
@@ -47,6 +54,10 @@ class OcrResult:
     gate_score: float = 0.0
     gate_ms: float = 0.0
     ocr_ms: float = 0.0
+    det_ms: float = 0.0  # detector part of ocr_ms
+    det_side: int = 0  # detector input size (longer side), 0 when it did not run
+    n_boxes: int = 0  # boxes recognised
+    stage: str = ""  # what decided: "gate" (no text seen), "detect" (no boxes), "recognise"
 
     @property
     def ms(self) -> float:
@@ -89,7 +100,9 @@ class TextReader:
 
     def __init__(self, *, threads: int = 1, gate: bool = True, gate_threshold: float = 0.25,
                  gate_side: int = 480, max_side: int = 1024, det_side: tuple[int, int] = (480, 960),
-                 min_line_score: float = 0.5, use_cls: bool = False) -> None:
+                 min_line_score: float = 0.5, use_cls: bool = False, staged: bool = True,
+                 confirm_side: tuple[int, int] = (320, 512), confirm_text_px: float = 16.0,
+                 min_box_px: float = 5.0, max_boxes: int = 48, refine: bool = True) -> None:
         self.threads = threads
         self.gate = gate
         self.gate_threshold = gate_threshold
@@ -98,6 +111,12 @@ class TextReader:
         self.det_side = det_side
         self.min_line_score = min_line_score
         self.use_cls = use_cls
+        self.staged = staged
+        self.confirm_side = confirm_side
+        self.confirm_text_px = confirm_text_px
+        self.min_box_px = min_box_px
+        self.max_boxes = max_boxes
+        self.refine = refine
         self._engine = None
         self._lock = threading.Lock()
         self._edge_floor = 40.0
@@ -178,61 +197,120 @@ class TextReader:
         score = float(1.0 - np.exp(-evidence / self._evidence_scale))
         return round(score, 4), float(np.median(h[middle])) / side
 
-    # -- full pass ----------------------------------------------------------------------------
+    # -- staged pass ---------------------------------------------------------------------------
     def read(self, image: Image.Image | np.ndarray, force: bool = False) -> OcrResult:
-        """Gate, then (if the gate passes or ``force``) detection + recognition."""
+        """Gate, then (if the gate passes or ``force``) detection + recognition.
+
+        Staged (the default): the edge gate; then rapidocr's DB detector alone on a small
+        image (``confirm_side``, sized from the gate's text-height estimate), which clears
+        most textured photos the gate lets through; recognition then runs only on the boxes
+        it found, cropped from the full-resolution image, so the detector never reruns at
+        full size. ``staged=False`` keeps the former single full pass (detector at
+        ``det_side``) after the gate. ``force`` skips the gate and detects at ``det_side[1]``.
+        """
         rgb = _as_rgb_array(image)
         t0 = time.perf_counter()
         gate_score, text_h = self._gate(rgb) if (self.gate or not force) else (1.0, 0.0)
         gate_ms = (time.perf_counter() - t0) * 1000.0
         if not force and self.gate and gate_score < self.gate_threshold:
-            return OcrResult(gate_score=gate_score, gate_ms=gate_ms)
+            return OcrResult(gate_score=gate_score, gate_ms=gate_ms, stage="gate")
         t1 = time.perf_counter()
         work, scale = _resize_max(rgb, self.max_side)
-        det_side = self._det_side_for(text_h, max(work.shape[:2])) if not force else self.det_side[1]
-        lines = self._ocr(work, det_side)
+        bgr = np.ascontiguousarray(work[:, :, ::-1])
+        work_side = max(work.shape[:2])
+        if force:
+            det_side = min(self.det_side[1], _round32(work_side))
+        elif self.staged:
+            det_side = self._confirm_side_for(text_h, work_side)
+        else:
+            det_side = self._det_side_for(text_h, work_side)
+        boxes = self._detect(bgr, det_side)
+        det_ms = (time.perf_counter() - t1) * 1000.0
+        # boxes too small to carry a sentence at the scale they were found are dropped
+        min_h = max(self.min_box_px * work_side / float(det_side), 4.0)
+        boxes = [b for b in boxes if _box_hw(b)[0] >= min_h]
+        if not boxes:
+            ocr_ms = (time.perf_counter() - t1) * 1000.0
+            return OcrResult(gate_score=gate_score, gate_ms=gate_ms, ocr_ms=ocr_ms, det_ms=det_ms,
+                             det_side=det_side, stage="detect")
+        if self.staged and self.refine and not force:
+            # boxes from the small confirm pass cut and merge letters; text images are rare,
+            # so they get the full-size detector for recognition
+            full_side = self._det_side_for(text_h, work_side)
+            if full_side > det_side:
+                det_side = full_side
+                boxes = [b for b in self._detect(bgr, det_side) if _box_hw(b)[0] >= 4.0]
+                det_ms = (time.perf_counter() - t1) * 1000.0
+        lines = self._recognise(bgr, boxes)
         inv = 1.0 / scale
         for ln in lines:
             ln.box = [round(v * inv) for v in ln.box]
         ocr_ms = (time.perf_counter() - t1) * 1000.0
         text = "\n".join(ln.text for ln in lines)
-        return OcrResult(text=text, lines=lines, ran_full=True, gate_score=gate_score,
-                         gate_ms=gate_ms, ocr_ms=ocr_ms)
+        return OcrResult(text=text, lines=lines, ran_full=True, gate_score=gate_score, gate_ms=gate_ms,
+                         ocr_ms=ocr_ms, det_ms=det_ms, det_side=det_side, n_boxes=len(boxes),
+                         stage="recognise")
 
     def _det_side_for(self, text_h: float, work_side: int) -> int:
-        """Detector input size: text blobs of ~20 px at detector scale are enough."""
+        """Full-pass detector input size: text blobs of ~20 px at detector scale are enough."""
         lo, hi = self.det_side
-        if text_h <= 0:
-            side = hi
-        else:
-            side = int(np.clip(20.0 / text_h, lo, hi))
-        side = min(side, max(32, work_side))
-        return max(32, int(round(side / 32.0)) * 32)
+        side = hi if text_h <= 0 else int(np.clip(20.0 / text_h, lo, hi))
+        return _round32(min(side, max(32, work_side)))
 
-    def _ocr(self, rgb: np.ndarray, det_side: int) -> list[OcrLine]:
-        engine = self.engine
-        det = engine._load_det_model() if hasattr(engine, "_load_det_model") else None
-        bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
-        if det is not None and hasattr(det, "limit_side_len"):
-            # Per-call detector size: TextDetector reads it on every call (rapidocr 3.x). Two
-            # threads may race here; the loser merely runs at the other's size, so no lock.
-            det.limit_side_len = det_side
-            det.limit_type = "max"
-            out = engine(bgr)
-        else:  # pragma: no cover - other rapidocr versions
-            out = engine(bgr)
-        txts = getattr(out, "txts", None) or ()
-        boxes = getattr(out, "boxes", None)
-        scores = getattr(out, "scores", None) or ()
+    def _confirm_side_for(self, text_h: float, work_side: int) -> int:
+        """Confirm-pass detector input size: the smallest at which the gate's text height
+        reaches ``confirm_text_px`` pixels, within ``confirm_side``."""
+        lo, hi = self.confirm_side
+        side = hi if text_h <= 0 else int(np.clip(self.confirm_text_px / text_h, lo, hi))
+        return _round32(min(side, max(32, work_side)))
+
+    def _detect(self, bgr: np.ndarray, side: int) -> list[np.ndarray]:
+        """rapidocr's DB detector on ``bgr`` scaled so its longer side is ``side`` (a multiple
+        of 32 on both axes); quadrilaterals in ``bgr`` pixels, top-to-bottom, left-to-right.
+        The per-call size is local (no shared detector state is changed)."""
+        det = self.engine._load_det_model()
+        h, w = bgr.shape[:2]
+        r = side / float(max(h, w))
+        nh, nw = max(32, _round32(h * r)), max(32, _round32(w * r))
+        small = cv2.resize(bgr, (nw, nh), interpolation=cv2.INTER_AREA if r < 1 else cv2.INTER_LINEAR)
+        x = (small.astype(np.float32) * (2.0 / 255.0) - 1.0).transpose(2, 0, 1)[None]
+        preds = det.session(np.ascontiguousarray(x))
+        boxes, _scores = det.postprocess_op(preds, (h, w))
+        if len(boxes) == 0:
+            return []
+        return list(det.sorted_boxes(np.asarray(boxes, dtype=np.float32)))
+
+    def _recognise(self, bgr: np.ndarray, boxes: list[np.ndarray]) -> list[OcrLine]:
+        from rapidocr.ch_ppocr_rec import TextRecInput
+        from rapidocr.utils.process_img import get_rotate_crop_image
+
+        rec = self.engine._load_rec_model()
+        boxes = boxes[: self.max_boxes]
+        if not boxes:
+            return []
+        crops = [get_rotate_crop_image(bgr, np.array(b, dtype=np.float32)) for b in boxes]
+        if self.use_cls:
+            crops = list(self.engine._load_cls_model()(crops).img_list)
+        out = rec(TextRecInput(img=crops, return_word_box=False))
         lines = []
-        for i, txt in enumerate(txts):
-            if not txt or not txt.strip():
+        for b, txt, sc in zip(boxes, out.txts or (), out.scores or ()):
+            if not txt or not txt.strip() or sc < self.min_line_score:
                 continue
-            box = boxes[i] if boxes is not None and len(boxes) > i else None
-            if box is not None:
-                pts = np.asarray(box).reshape(-1, 2)
-                bb = [int(pts[:, 0].min()), int(pts[:, 1].min()), int(pts[:, 0].max()), int(pts[:, 1].max())]
-            else:
-                bb = [0, 0, 0, 0]
-            lines.append(OcrLine(text=txt.strip(), score=float(scores[i]) if i < len(scores) else 0.0, box=bb))
+            pts = np.asarray(b).reshape(-1, 2)
+            h, w = bgr.shape[:2]
+            bb = [int(max(0, pts[:, 0].min())), int(max(0, pts[:, 1].min())),
+                  int(min(w, pts[:, 0].max())), int(min(h, pts[:, 1].max()))]
+            lines.append(OcrLine(text=txt.strip(), score=float(sc), box=bb))
         return lines
+
+
+def _round32(v: float) -> int:
+    return max(32, int(round(v / 32.0)) * 32)
+
+
+def _box_hw(box: np.ndarray) -> tuple[float, float]:
+    """(height, width) of a detector quadrilateral (points clockwise from top-left)."""
+    p = np.asarray(box, dtype=np.float32).reshape(4, 2)
+    h = min(np.linalg.norm(p[0] - p[3]), np.linalg.norm(p[1] - p[2]))
+    w = max(np.linalg.norm(p[0] - p[1]), np.linalg.norm(p[3] - p[2]))
+    return float(h), float(w)

@@ -67,6 +67,52 @@ MIGRATIONS: list[str] = [
         PRIMARY KEY (list_name, hash)
     );
     """,
+    # 3: HTTP service: job queue, API keys, review decisions, search embeddings
+    """
+    CREATE TABLE IF NOT EXISTS jobs (
+        id TEXT PRIMARY KEY,
+        sha256 TEXT NOT NULL,
+        source TEXT NOT NULL,
+        blob TEXT NOT NULL,
+        state TEXT NOT NULL,
+        attempts INTEGER NOT NULL DEFAULT 0,
+        lease_owner TEXT,
+        lease_until BIGINT NOT NULL DEFAULT 0,
+        submitted_by TEXT,
+        last_error TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS jobs_claim ON jobs (state, lease_until, created_at);
+    CREATE INDEX IF NOT EXISTS jobs_owner ON jobs (lease_owner);
+    CREATE TABLE IF NOT EXISTS api_keys (
+        name TEXT PRIMARY KEY,
+        key_hash TEXT NOT NULL UNIQUE,
+        rate_limit DOUBLE PRECISION,
+        rate_burst INTEGER,
+        created_at TEXT NOT NULL,
+        revoked_at TEXT
+    );
+    CREATE TABLE IF NOT EXISTS reviews (
+        seq {autoid},
+        image_id TEXT NOT NULL,
+        decision TEXT NOT NULL,
+        actor TEXT NOT NULL,
+        note TEXT,
+        at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS reviews_image ON reviews (image_id);
+    CREATE TABLE IF NOT EXISTS search_index (
+        id TEXT PRIMARY KEY,
+        status TEXT NOT NULL,
+        model TEXT NOT NULL,
+        text TEXT NOT NULL,
+        tags TEXT NOT NULL,
+        vector {blob} NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX IF NOT EXISTS search_index_updated ON search_index (updated_at);
+    """,
 ]
 
 
