@@ -9,11 +9,14 @@ import click
 
 from . import __version__
 from .commands.bench import bench
+from .commands.broker import broker
 from .commands.caption import caption
 from .commands.ground import ground
 from .commands.hashing import hash_cmd, hashlist
 from .commands.plan import plan
 from .commands.serve import apikey, serve
+from .commands.submit import submit
+from .commands.worker import worker
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -33,6 +36,9 @@ def cli(ctx: click.Context, config: str | None, verbose: int) -> None:
 
 cli.add_command(caption)
 cli.add_command(ground)
+cli.add_command(submit)
+cli.add_command(worker)
+cli.add_command(broker)
 cli.add_command(hash_cmd)
 cli.add_command(hashlist)
 cli.add_command(bench)

@@ -130,6 +130,31 @@ class StoreConfig(_Section):
     data_dir: str = Field("", description="empty = $SNAPSCRIBE_HOME or ~/.local/share/snapscribe")
 
 
+class KafkaConfig(_Section):
+    """Upload stream and worker fleet (``snapscribe submit`` / ``snapscribe worker``)."""
+
+    brokers: str = "127.0.0.1:9092"
+    topic: str = "snapscribe.uploads"
+    group: str = "snapscribe-workers"
+    results_topic: str = Field("snapscribe.results", description="empty = do not publish results")
+    dlq_topic: str = Field("snapscribe.dlq", description="dead letters; empty = log them only")
+    concurrency: int = Field(1, ge=1, description="images in flight per worker process")
+    prefetch: int = Field(1, ge=0, description="messages queued beyond concurrency, so a free thread never waits "
+                                               "for a fetch")
+    max_attempts: int = Field(3, ge=1, description="tries before a retryable bad message goes to the DLQ")
+    retry_backoff_s: float = Field(0.5, gt=0, description="first backoff; doubles per try")
+    retry_backoff_max_s: float = Field(15.0, gt=0, description="cap for transient (database, broker) retries")
+    session_timeout_ms: int = Field(6000, description="how fast a dead worker is noticed")
+    max_poll_interval_ms: int = Field(6000, description="rebalance timeout; the worker polls while it works")
+    drain_timeout_s: float = Field(60.0, description="on SIGTERM, wait this long for in-flight images")
+    commit_interval_s: float = 1.0
+    progress_interval_s: float = 5.0
+    inline_max_bytes: int = Field(0, ge=0, le=512 * 1024, description="submit: embed files up to this size")
+    partitions: int = Field(12, ge=1, description="partitions when a command creates a topic")
+    client: dict[str, str] = Field(default_factory=dict,
+                                   description="extra librdkafka settings, e.g. security.protocol, sasl.*")
+
+
 class ServerConfig(_Section):
     """``snapscribe serve``: the HTTP service and its embedded job queue."""
 
@@ -166,6 +191,7 @@ class Settings(_Section):
     polish: PolishConfig = Field(default_factory=PolishConfig)
     clip: ClipConfig = Field(default_factory=ClipConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    kafka: KafkaConfig = Field(default_factory=KafkaConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
 
     def data_dir(self) -> Path:

@@ -27,6 +27,7 @@ from .intake import DecodedImage, decode, read_source
 from .normalize import ModelInputs, prepare
 from .records import Attributes, DetectedObject, ImageRecord, Provenance, Safety, Status, Tag, image_id_for
 from .store import ResultStore
+from .store.db import is_unavailable
 from .tagging import ConseTagger, Tagger, hashtags
 from .understand import FEATURES_KIND, FEATURES_REVISION, Features, measure
 
@@ -72,7 +73,8 @@ class Upload:
 
 def config_key(settings: Settings, extra: str = "") -> str:
     """Fingerprint of everything that changes a result; the result cache is keyed by it."""
-    relevant = settings.model_dump_json(exclude={"store": True, "server": True, "models": {"threads"}})
+    relevant = settings.model_dump_json(exclude={"store": True, "kafka": True, "server": True,
+                                                 "models": {"threads"}})
     return hashlib.sha1(f"{__version__}|{relevant}|{extra}".encode()).hexdigest()[:16]
 
 
@@ -129,6 +131,8 @@ class Pipeline:
             record = ImageRecord.failed(source=upload.source, sha256=sha, code=exc.code, message=exc.message,
                                         timings_ms=t.values)
         except Exception as exc:  # noqa: BLE001 - one bad image must not end the batch
+            if is_unavailable(exc):
+                raise  # the database, not the image, failed: the caller retries
             log.exception("unexpected failure for %s", upload.source)
             record = ImageRecord.failed(source=upload.source, sha256=sha, code="internal_error",
                                         message=f"{type(exc).__name__}: {exc}", timings_ms=t.values)

@@ -116,6 +116,21 @@ MIGRATIONS: list[str] = [
 ]
 
 
+def is_unavailable(exc: BaseException) -> bool:
+    """True for errors that mean "the database is unreachable or busy right now", worth retrying.
+
+    psycopg's OperationalError (server restart, terminated backend, refused connection) and
+    InterfaceError (connection already closed), and SQLite's "database is locked".
+    """
+    if isinstance(exc, sqlite3.OperationalError):
+        return "locked" in str(exc) or "busy" in str(exc)
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover
+        return False
+    return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
+
+
 @dataclass(frozen=True)
 class Dialect:
     name: str
@@ -129,6 +144,8 @@ class Dialect:
             text = text.replace("?", self.placeholder)
         return text
 
+
+_MIGRATION_LOCK = 0x5AB5C1  # pg_advisory_lock key held while migrating
 
 SQLITE = Dialect("sqlite", "BLOB", "INTEGER PRIMARY KEY AUTOINCREMENT", "?")
 POSTGRES = Dialect("postgresql", "BYTEA", "BIGSERIAL PRIMARY KEY", "%s")
@@ -228,14 +245,25 @@ class Database:
     def migrate(self) -> None:
         with self._lock:
             conn = self.connection()
-            conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
-            done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations").fetchall()}
-            for version, script in enumerate(MIGRATIONS, start=1):
-                if version in done:
-                    continue
-                statements = [s.strip() for s in self.dialect.sql(script).split(";") if s.strip()]
-                with self.transaction():
-                    for stmt in statements:
-                        conn.execute(stmt)
-                    conn.execute(self.dialect.sql(
-                        "INSERT INTO schema_migrations (version) VALUES (?) ON CONFLICT DO NOTHING"), (version,))
+            if self.dialect is POSTGRES:
+                # Several workers may start at once on a fresh database; migrate one at a time.
+                conn.execute("SELECT pg_advisory_lock(%s)", (_MIGRATION_LOCK,))
+                try:
+                    self._migrate(conn)
+                finally:
+                    conn.execute("SELECT pg_advisory_unlock(%s)", (_MIGRATION_LOCK,))
+            else:
+                self._migrate(conn)
+
+    def _migrate(self, conn) -> None:
+        conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+        done = {r[0] for r in conn.execute("SELECT version FROM schema_migrations").fetchall()}
+        for version, script in enumerate(MIGRATIONS, start=1):
+            if version in done:
+                continue
+            statements = [s.strip() for s in self.dialect.sql(script).split(";") if s.strip()]
+            with self.transaction():
+                for stmt in statements:
+                    conn.execute(stmt)
+                conn.execute(self.dialect.sql(
+                    "INSERT INTO schema_migrations (version) VALUES (?) ON CONFLICT DO NOTHING"), (version,))

@@ -1,0 +1,102 @@
+"""Publishing: a thread-safe producer whose sends can be awaited, and upload messages for files."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+
+from ..config import IntakeConfig
+from ..errors import IntakeError
+from ..intake import read_source
+from ..records import image_id_for
+from .fetch import path_to_uri
+from .messages import UploadMessage
+
+
+class PublishError(Exception):
+    """The broker did not acknowledge a message (transient: retry)."""
+
+
+class Publisher:
+    """An idempotent ``acks=all`` producer; :meth:`send` returns a future resolved on delivery."""
+
+    def __init__(self, brokers: str, client: dict[str, str] | None = None, *, linger_ms: int = 5,
+                 logger=None):
+        from confluent_kafka import Producer
+
+        extra = {"logger": logger} if logger is not None else {}
+        self._producer = Producer({**extra,
+            "bootstrap.servers": brokers,
+            "enable.idempotence": True,
+            "acks": "all",
+            "linger.ms": linger_ms,
+            "message.timeout.ms": 30000,
+            "socket.keepalive.enable": True,
+            **(client or {}),
+        })
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="snapscribe-producer", daemon=True)
+        self._thread.start()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            self._producer.poll(0.1)
+
+    def send(self, topic: str, key: str | bytes | None, value: bytes,
+             headers: dict[str, str] | None = None) -> "Future[tuple[int, int]]":
+        """Queue a message; the future gives (partition, offset) or raises :class:`PublishError`."""
+        future: Future[tuple[int, int]] = Future()
+
+        def delivered(err, msg) -> None:
+            if err is not None:
+                future.set_exception(PublishError(f"{topic}: {err}"))
+            else:
+                future.set_result((msg.partition(), msg.offset()))
+
+        def produce() -> None:
+            self._producer.produce(topic, value=value, key=key, headers=list((headers or {}).items()) or None,
+                                   on_delivery=delivered)
+
+        try:
+            try:
+                produce()
+            except BufferError:
+                self._producer.poll(1.0)  # local queue full: let deliveries drain, then try once more
+                produce()
+        except Exception as exc:  # noqa: BLE001 - BufferError again, KafkaException for a bad topic, ...
+            future.set_exception(PublishError(f"{topic}: {exc}"))
+        return future
+
+    def send_and_wait(self, topic: str, key: str | bytes | None, value: bytes, timeout_s: float = 35.0,
+                      headers: dict[str, str] | None = None) -> tuple[int, int]:
+        try:
+            return self.send(topic, key, value, headers).result(timeout_s)
+        except TimeoutError as exc:
+            raise PublishError(f"{topic}: no acknowledgement within {timeout_s}s") from exc
+
+    def flush(self, timeout_s: float = 30.0) -> int:
+        """Wait for queued messages; returns how many are still undelivered."""
+        return self._producer.flush(timeout_s)
+
+    def close(self, timeout_s: float = 30.0) -> int:
+        left = self.flush(timeout_s)
+        self._stop.set()
+        self._thread.join(2)
+        return left
+
+
+def upload_for_path(path: str | Path, cfg: IntakeConfig, inline_max_bytes: int = 0) -> UploadMessage:
+    """The upload message for a file: id from the content hash, bytes inline when small enough.
+
+    An unreadable file still gets a message (id from its URI), so the worker records the failure.
+    """
+    uri = path_to_uri(path)
+    try:
+        data = read_source(str(path), cfg)
+    except IntakeError:
+        return UploadMessage(id=image_id_for(hashlib.sha256(uri.encode()).hexdigest()), uri=uri)
+    inline = base64.b64encode(data).decode() if 0 < len(data) <= inline_max_bytes else None
+    return UploadMessage(id=image_id_for(hashlib.sha256(data).hexdigest()), uri=uri, data=inline)

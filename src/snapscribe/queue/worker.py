@@ -1,0 +1,317 @@
+"""The worker: a consumer-group member that runs the pipeline and commits only what is durable.
+
+The main thread owns the consumer: it polls, dispatches messages to a pool of
+``concurrency`` threads (plus ``prefetch`` queued), pauses the partitions while that is
+full (so polling, and with it group membership, never stops), commits each partition's
+contiguous finished offsets (:mod:`.offsets`), and logs progress with throughput and lag.
+A message is finished only after its result row is written and its records are
+acknowledged by the broker, so a crash at any point means redelivery, never loss;
+idempotent writes by image id make redelivery harmless.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import socket
+import threading
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from ..config import Settings
+from ..pipeline import Pipeline, build_pipeline
+from ..store import Database, ResultStore
+from ..store.db import is_unavailable
+from .broker import ensure_topics
+from .events import EventLog, Stats, kafka_logger
+from .handler import Abandoned, MessageHandler, Outcome, RawMessage
+from .offsets import OffsetBook, PartitionOffsets
+from .producer import Publisher
+
+
+def default_worker_id() -> str:
+    return f"{socket.gethostname()}-{os.getpid()}"
+
+
+class Worker:
+    """One worker process's consumer loop. :meth:`run` returns the exit status."""
+
+    def __init__(self, settings: Settings, db_url: str, *, worker_id: str | None = None,
+                 events: EventLog | None = None, create_topics: bool = True,
+                 pipeline: Pipeline | None = None):
+        self.settings = settings
+        self.kafka = settings.kafka
+        self.db_url = db_url
+        self.worker_id = worker_id or default_worker_id()
+        self.events = events or EventLog(self.worker_id)
+        self.create_topics = create_topics
+        self.stats = Stats()
+        self.book = OffsetBook()
+        self._pipeline = pipeline
+        self._stopping = threading.Event()
+        self._fatal: BaseException | None = None
+        self._done: queue.Queue[tuple[PartitionOffsets, int, Future]] = queue.Queue()
+        self._paused = False
+        self._resync = False  # set on rebalance: re-apply pause/resume to the new assignment
+        self._consumer = None
+        self._handler: MessageHandler | None = None
+
+    def request_stop(self) -> None:
+        """Drain and leave the group (SIGTERM). A second request stops waiting for the infrastructure."""
+        if self._stopping.is_set() and self._handler is not None:
+            self._handler.abandon.set()
+        self._stopping.set()
+
+    # -- setup -------------------------------------------------------------------------
+    def _until_ready(self, what: str, call):
+        """Run a startup step, retrying while the database or the broker is unreachable."""
+        from confluent_kafka import KafkaException
+
+        tries = 0
+        while True:
+            try:
+                return call()
+            except Exception as exc:
+                if not (is_unavailable(exc) or isinstance(exc, KafkaException)) or self._stopping.is_set():
+                    raise
+                tries += 1
+                delay = min(self.kafka.retry_backoff_s * 2 ** min(tries - 1, 16), self.kafka.retry_backoff_max_s)
+                self.events.emit("transient_error", during=what, error=f"{type(exc).__name__}: {exc}"[:300],
+                                 tries=tries, retry_in_s=round(delay, 2))
+                self._stopping.wait(delay)
+
+    def _consumer_config(self) -> dict:
+        k = self.kafka
+        return {
+            "bootstrap.servers": k.brokers,
+            "group.id": k.group,
+            "client.id": self.worker_id,
+            "enable.auto.commit": False,
+            "enable.auto.offset.store": False,
+            "auto.offset.reset": "earliest",
+            "session.timeout.ms": k.session_timeout_ms,
+            "heartbeat.interval.ms": max(500, k.session_timeout_ms // 4),
+            "max.poll.interval.ms": k.max_poll_interval_ms,
+            "logger": kafka_logger(self.events),
+            **k.client,
+        }
+
+    # -- the loop ----------------------------------------------------------------------
+    def run(self) -> int:
+        from confluent_kafka import Consumer
+
+        k = self.kafka
+        started = time.monotonic()
+        store = self._until_ready("connect", lambda: ResultStore(Database(self.db_url)))
+        pipeline = self._pipeline or build_pipeline(self.settings, store)
+        if self.create_topics:
+            self._until_ready("create_topics", lambda: ensure_topics(
+                k.brokers, {k.topic: k.partitions, k.results_topic: k.partitions, k.dlq_topic: 1}, k.client))
+        publisher = None
+        if k.results_topic or k.dlq_topic:
+            publisher = Publisher(k.brokers, k.client, logger=kafka_logger(self.events))
+        self._handler = MessageHandler(self.settings, pipeline, publisher, worker_id=self.worker_id,
+                                       events=self.events, stats=self.stats)
+        consumer = self._consumer = Consumer(self._consumer_config())
+        consumer.subscribe([k.topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)
+        self.events.emit("started", topic=k.topic, group=k.group, concurrency=k.concurrency,
+                         db=_redact(self.db_url), startup_s=round(time.monotonic() - started, 2))
+        pool = ThreadPoolExecutor(k.concurrency, thread_name_prefix="snapscribe-worker")
+        self._pool = pool
+        last_commit = last_progress = time.monotonic()
+        try:
+            while not self._stopping.is_set() and self._fatal is None:
+                msg = consumer.poll(0.05 if self.book.in_flight else 0.5)
+                self._collect()
+                if msg is not None:
+                    if msg.error():
+                        self._on_error(msg.error())
+                    else:
+                        self._dispatch(msg)
+                self._flow_control()
+                now = time.monotonic()
+                if now - last_commit >= k.commit_interval_s:
+                    self._commit()
+                    last_commit = now
+                if now - last_progress >= k.progress_interval_s:
+                    self._progress()
+                    last_progress = now
+        finally:
+            status = self._shutdown(consumer, pool, publisher)
+        return status
+
+    def _dispatch(self, msg) -> None:
+        tracker = self.book.get(msg.topic(), msg.partition())
+        if tracker is None:  # not ours (any more): it will be redelivered to the owner
+            return
+        tracker.start(msg.offset())
+        self.stats.add("received")
+        raw = RawMessage(msg.topic(), msg.partition(), msg.offset(), msg.key(), msg.value())
+        future = self._pool.submit(self._handler.handle, raw)
+        future.add_done_callback(lambda f, t=tracker, o=raw.offset: self._done.put((t, o, f)))
+
+    def _collect(self, block_s: float = 0.0) -> None:
+        """Mark finished messages; a message whose handling failed is never marked (and stops the worker)."""
+        while True:
+            try:
+                tracker, offset, future = self._done.get(timeout=block_s) if block_s else self._done.get_nowait()
+            except queue.Empty:
+                return
+            block_s = 0.0
+            if future.cancelled():
+                continue  # never started (shutdown): stays uncommitted
+            exc = future.exception()
+            if exc is None:
+                outcome: Outcome = future.result()
+                tracker.finish(offset)
+                if not tracker.revoked:
+                    continue
+                self.events.emit("finished_after_revoke", partition=tracker.partition, offset=offset,
+                                 image_id=outcome.image_id)
+            elif isinstance(exc, Abandoned):
+                self.events.emit("abandoned", partition=tracker.partition, offset=offset, during=str(exc))
+            else:
+                self.events.emit("fatal", partition=tracker.partition, offset=offset,
+                                 error=f"{type(exc).__name__}: {exc}"[:500])
+                self._fatal = exc
+
+    def _flow_control(self) -> None:
+        """Pause every assigned partition while the pool is full, resume when it is not.
+
+        After a rebalance the pause state is set again explicitly on the whole assignment:
+        librdkafka may keep a partition paused across a lost/reassigned generation.
+        """
+        full = self.book.in_flight >= self.kafka.concurrency + self.kafka.prefetch
+        if full == self._paused and not self._resync:
+            return
+        parts = self._consumer.assignment()
+        if parts:
+            (self._consumer.pause if full else self._consumer.resume)(parts)
+        self._paused, self._resync = full, False
+
+    # -- offsets -----------------------------------------------------------------------
+    def _commit(self, trackers: list[PartitionOffsets] | None = None) -> None:
+        from confluent_kafka import KafkaError, KafkaException, TopicPartition
+
+        pending = [t for t in (trackers if trackers is not None else self.book.to_commit())
+                   if t.uncommitted() is not None]
+        if not pending:
+            return
+        offsets = [TopicPartition(t.topic, t.partition, t.uncommitted()) for t in pending]
+        try:
+            result = self._consumer.commit(offsets=offsets, asynchronous=False)
+        except KafkaException as exc:
+            err = exc.args[0]
+            if err.code() != KafkaError._NO_OFFSET:
+                self.events.emit("commit_failed", error=str(err), retriable=err.retriable())
+            return
+        by_part = {(tp.topic, tp.partition): tp for tp in result or []}
+        for t, tp in zip(pending, offsets):
+            got = by_part.get((t.topic, t.partition))
+            if got is not None and got.error is not None:
+                self.events.emit("commit_failed", partition=t.partition, error=str(got.error))
+            else:
+                t.mark_committed(tp.offset)
+
+    # -- rebalancing -------------------------------------------------------------------
+    def _on_assign(self, consumer, partitions) -> None:
+        for tp in partitions:
+            self.book.assign(tp.topic, tp.partition)
+        self._resync = True
+        self.events.emit("assigned", partitions=sorted(tp.partition for tp in partitions))
+
+    def _on_revoke(self, consumer, partitions) -> None:
+        """Finish what is in flight on the revoked partitions (within the rebalance timeout), commit, let go."""
+        trackers = [t for tp in partitions if (t := self.book.get(tp.topic, tp.partition)) is not None]
+        deadline = time.monotonic() + max(1.0, self.kafka.max_poll_interval_ms / 1000 * 0.7)
+        while any(t.in_flight for t in trackers) and time.monotonic() < deadline and self._fatal is None:
+            self._collect(block_s=0.05)
+        self._commit(trackers)
+        left = sum(t.in_flight for t in trackers)
+        for tp in partitions:
+            self.book.revoke(tp.topic, tp.partition)
+        self._resync = True
+        self.events.emit("revoked", partitions=sorted(tp.partition for tp in partitions),
+                         committed={t.partition: t.committed for t in trackers}, left_in_flight=left)
+
+    def _on_lost(self, consumer, partitions) -> None:
+        for tp in partitions:
+            self.book.revoke(tp.topic, tp.partition)
+        self._resync = True
+        self.events.emit("lost", partitions=sorted(tp.partition for tp in partitions))
+
+    def _on_error(self, err) -> None:
+        from confluent_kafka import KafkaError
+
+        if err.code() == KafkaError._PARTITION_EOF:
+            return
+        self.events.emit("kafka_error", error=str(err), fatal=err.fatal(), retriable=err.retriable())
+        if err.fatal():
+            self._fatal = RuntimeError(str(err))
+
+    # -- health ------------------------------------------------------------------------
+    def _lag(self) -> dict[int, int]:
+        """Messages not yet finished per partition: high watermark (from the last fetch) minus position."""
+        from confluent_kafka import TopicPartition
+
+        lag: dict[int, int] = {}
+        unknown: dict[int, tuple[int, int]] = {}
+        for t in list(self.book.parts.values()):
+            try:
+                low, high = self._consumer.get_watermark_offsets(TopicPartition(t.topic, t.partition), cached=True)
+            except Exception:  # noqa: BLE001 - not fetched yet
+                continue
+            if high < 0:
+                continue
+            if t.position is not None:
+                lag[t.partition] = max(0, high - t.position)
+            else:
+                unknown[t.partition] = (low, high)
+        if unknown:  # nothing consumed here since the assignment: measure from the committed offset
+            try:
+                got = self._consumer.committed([TopicPartition(self.kafka.topic, p) for p in unknown], timeout=2)
+            except Exception:  # noqa: BLE001 - the next progress line tries again
+                got = []
+            for tp in got:
+                low, high = unknown[tp.partition]
+                lag[tp.partition] = max(0, high - (tp.offset if tp.offset >= 0 else max(low, 0)))
+        return lag
+
+    def _progress(self) -> None:
+        lag = self._lag()
+        self.events.emit("progress", **self.stats.snapshot(), in_flight=self.book.in_flight,
+                         assigned=sorted(p for _, p in self.book.parts), lag=sum(lag.values()),
+                         lag_by_partition=lag, paused=self._paused)
+
+    # -- shutdown ----------------------------------------------------------------------
+    def _shutdown(self, consumer, pool: ThreadPoolExecutor, publisher: Publisher | None) -> int:
+        reason = "fatal" if self._fatal is not None else "stop"
+        self.events.emit("draining", reason=reason, in_flight=self.book.in_flight)
+        parts = consumer.assignment()
+        if parts:
+            consumer.pause(parts)
+        deadline = time.monotonic() + self.kafka.drain_timeout_s
+        while self.book.in_flight and time.monotonic() < deadline:
+            consumer.poll(0.05)  # keeps the membership alive; paused partitions deliver nothing new
+            self._collect(block_s=0.05)
+            if self._handler.abandon.is_set():
+                break
+        if self.book.in_flight:
+            self._handler.abandon.set()
+        self._commit()
+        left = self.book.in_flight
+        consumer.close()  # revokes (committing again, a no-op) and leaves the group
+        pool.shutdown(wait=True, cancel_futures=True)
+        undelivered = publisher.close() if publisher is not None else 0
+        self.events.emit("stopped", reason=reason, uncommitted_in_flight=left, undelivered=undelivered,
+                         **self.stats.snapshot())
+        return 1 if self._fatal is not None else 0
+
+
+def _redact(url: str) -> str:
+    from urllib.parse import urlparse
+
+    parsed = urlparse(url)
+    if parsed.password:
+        return url.replace(f":{parsed.password}@", ":***@")
+    return url
