@@ -48,7 +48,9 @@ def query_variants(work: Image.Image) -> list[tuple[str, PdqHash]]:
     for f in (0.02, 0.04):
         py, px = max(1, int(h * f)), max(1, int(w * f))
         views.append((f"pad{int(f * 100)}+", np.pad(arr, ((py, py), (px, px), (0, 0)), mode="reflect")))
-    views.append(("median+", cv2.medianBlur(arr, 7)))
+    # PDQ hashes luminance only, so filtering the grey image is enough and 3x cheaper.
+    grey = cv2.medianBlur(cv2.cvtColor(arr, cv2.COLOR_RGB2GRAY), 7)
+    views.append(("median+", np.repeat(grey[:, :, None], 3, axis=2)))
     return [(prefix + name, h_) for prefix, view in views for name, h_ in compute_dihedral(view)]
 
 
