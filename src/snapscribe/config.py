@@ -32,6 +32,7 @@ class IntakeConfig(_Section):
 class ModelsConfig(_Section):
     thumbnail_side: int = 128
     classifier_side: int = 280
+    classifier_views: int = Field(2, ge=1, le=2, description="1 = centre crop; 2 = also the whole frame")
     detector_side: int = 300
     low_res_side: int = 512
     threads: int = Field(0, description="worker threads for a batch; 0 = one per CPU core")
@@ -123,6 +124,7 @@ class ClipConfig(_Section):
 class EnginesConfig(_Section):
     captioner: Literal["default", "vlm", "polish"] = "default"
     tagger: Literal["default", "clip"] = "default"
+    relevance_gate: bool = Field(True, description="send only images with detected subjects to an expensive captioner")
 
 
 class StoreConfig(_Section):

@@ -25,6 +25,7 @@ from .errors import EngineError, IntakeError, SnapscribeError
 from .evidence import Evidence, fuse
 from .intake import DecodedImage, decode, read_source
 from .normalize import ModelInputs, prepare
+from .relevance import judge as judge_relevance
 from .records import Attributes, DetectedObject, ImageRecord, Provenance, Safety, Status, Tag, image_id_for
 from .store import ResultStore
 from .store.db import is_unavailable
@@ -91,8 +92,9 @@ class Pipeline:
         self.captioner = captioner
         self.safety = safety  # safety.gates.SafetyGates | None
         self.guard = guard  # GroundingGuard | None
+        self._composer = GroundedComposer()
         self.features_version = f"{detector.name}|{classifier.name}|{settings.models.detector_side}|" \
-                                f"{settings.models.classifier_side}|{settings.models.low_res_side}|{__version__}|r{FEATURES_REVISION}"
+                                f"{settings.models.classifier_side}x{settings.models.classifier_views}|{settings.models.low_res_side}|{__version__}|r{FEATURES_REVISION}"
         self.config_key = config_key(settings, f"{getattr(tagger, 'name', '')}|{self.features_version}")
         self._threads = settings.models.threads or os.cpu_count() or 1
 
@@ -193,15 +195,21 @@ class Pipeline:
             return ImageRecord(status=Status.blocked, safety=safety, timings_ms=t.values,
                                attributes=self._basic_attributes(decoded), **base)
         features, evidence, tags = u.features, u.evidence, u.tags
+        relevance = judge_relevance(evidence)
+        captioner = self.captioner
+        if getattr(captioner, "expensive", False) and self.settings.engines.relevance_gate \
+                and not relevance.worth_captioning:
+            captioner = self._composer  # the relevance gate: the GPU only sees what it can add to
         with t.stage("caption"):
-            draft = self.captioner.caption(evidence, tags, inputs)
+            draft = captioner.caption(evidence, tags, inputs)
         caption, grounding = draft.text, None
         if self.guard is not None:
             with t.stage("ground"):
                 checked = self.guard.check(draft.text, evidence, tags)
                 caption, grounding = checked.caption, checked.grounding
-        provenance = base.pop("provenance").model_copy(update={"captioner": draft.engine,
-                                                               "fallback": draft.fallback})
+        provenance = base.pop("provenance").model_copy(update={
+            "captioner": draft.engine, "fallback": draft.fallback,
+            "relevant": relevance.worth_captioning, "relevance": relevance.reason})
         fallback_words = [n for n, _ in features.stats.dominant_colours[:2]] + (
             ["abstract", "art"] if evidence.abstract >= 0.6 else ["photography", "photooftheday"])
         return ImageRecord(
@@ -306,7 +314,7 @@ def build_pipeline(settings: Settings, store: ResultStore | None) -> Pipeline:
         lists = HashListStore(store.db, settings.hashlist.refresh_s) if store is not None else None
         gates = SafetyGates(settings, lists)
         return Pipeline(settings, store, detector=SSDDetector(settings.detector),
-                        classifier=EfficientNetClassifier(), tagger=tagger, captioner=captioner, safety=gates,
+                        classifier=EfficientNetClassifier(two_views=settings.models.classifier_views == 2), tagger=tagger, captioner=captioner, safety=gates,
                         guard=guard)
 
 

@@ -109,6 +109,8 @@ class Provenance(_Model):
     captioner: str = "default"
     tagger: str = "default"
     fallback: str | None = None
+    relevant: bool | None = Field(None, description="would the relevance gate send it to the expensive captioner")
+    relevance: str | None = None
     pipeline_version: str = ""
 
 

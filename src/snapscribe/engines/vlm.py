@@ -111,6 +111,8 @@ def clean_caption(text: str, limit: int = 220) -> str:
 class VLMCaptioner:
     """Caption with a remote VLM; fall back to the grounded composer on any failure."""
 
+    expensive = True  # the pipeline's relevance gate decides which images reach it
+
     name = "vlm"
 
     def __init__(self, cfg: VLMConfig, *, transport: httpx.BaseTransport | None = None):
