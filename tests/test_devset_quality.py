@@ -25,7 +25,7 @@ def devset() -> Path:
     labels = json.loads((ROOT / "devset" / "labels.json").read_text())["images"]
     missing = [i["file"] for i in labels if not (CACHE / i["file"]).exists()]
     if missing:
-        fetch = subprocess.run([sys.executable, str(ROOT / "scripts" / "fetch_devset.py"), "--no-resize"],
+        fetch = subprocess.run([sys.executable, str(ROOT / "scripts" / "fetch_devset.py"), "--no-resize", "--apt-update"],
                                capture_output=True, text=True, timeout=1200)
         if fetch.returncode != 0:
             pytest.skip(f"dev set could not be fetched: {fetch.stderr[-500:]}")
