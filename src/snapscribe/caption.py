@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from .evidence import Evidence, Subject, close_up
+from .evidence import UNSURE, Evidence, Subject, close_up
 from .normalize import ModelInputs
 from .records import Tag
 from .tagging import scene_tags
@@ -128,10 +128,10 @@ def _scene_only_caption(ev: Evidence) -> str:
         return f"Close-up of a {petal + ' ' if petal else ''}flower"
     if sc.greenery >= 0.6:
         return "Lush green grass and plants" if sc.grass >= 0.6 and sc.trees < 0.3 else "Lush green plants"
-    if "sky" in tags and sc.sky_cover < 0.75 and _ground_below(ev):
+    if "sky" in tags and sc.sky_cover < 0.75 and _ground_below(ev) and ev.abstract < UNSURE:
         sky = "a cloudy sky" if ("clouds" in tags or sc.overcast >= 0.5) else "a clear sky"
         return f"A landscape under {sky}" + (" with green fields" if sc.grass >= 0.5 else "")
-    if "sky" in tags:
+    if "sky" in tags and ev.abstract < UNSURE:
         if sc.overcast >= 0.5 and sc.clouds < 0.3:
             # A flat pale frame could as well be a wall or paper: don't claim a sky.
             return f"A photo in {_colour_phrase(ev)} tones" if sc.sky < 0.5 else "An overcast grey sky"
@@ -140,6 +140,8 @@ def _scene_only_caption(ev: Evidence) -> str:
         return "A clear blue sky" if {"blue", "light blue"} & set(_colour_words(ev)) else "A clear sky"
     if "nature" in tags:
         return "A green nature scene"
+    if ev.abstract >= UNSURE:
+        return f"Abstract {_colour_phrase(ev)} pattern"  # nothing recognised and it looks made, not shot
     return f"A photo in {_colour_phrase(ev)} tones"
 
 

@@ -133,7 +133,7 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
             need = max(need, 0.8)  # the classifier sees a texture or pattern, not objects
         if det.area < 0.02 and agree < 0.1:
             need = max(need, 0.7)  # a speck far away is a guess
-        if det.area > 0.8 and agree < 0.05 and info.name != "person":
+        if det.area > 0.6 and agree < 0.05 and info.name != "person":
             need = max(need, 0.9)  # a box covering the frame with no classifier support = texture
         if lead_mass >= 0.3 and not _compatible(lead_category, info.category) and agree < 0.05 \
                 and info.name != "person":

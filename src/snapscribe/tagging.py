@@ -65,7 +65,7 @@ def scene_tags(ev: Evidence) -> dict[str, float]:
     if sc.clouds >= 0.5:
         out["clouds"] = sc.clouds * 0.9
     near = close_up(ev.main)
-    if sc.sunset >= 0.45 and not near and ev.abstract < UNSURE:
+    if sc.sunset >= 0.55 and not near and ev.abstract < UNSURE:
         out["sunset"] = sc.sunset
     if sc.stars >= 0.5:
         out["stars"] = sc.stars
