@@ -93,6 +93,7 @@ class Pipeline:
         self.safety = safety  # safety.gates.SafetyGates | None
         self.guard = guard  # GroundingGuard | None
         self._composer = GroundedComposer()
+        self._executor: ThreadPoolExecutor | None = None
         self.features_version = f"{detector.name}|{classifier.name}|{settings.models.detector_side}|" \
                                 f"{settings.models.classifier_side}x{settings.models.classifier_views}|{settings.models.low_res_side}|{__version__}|r{FEATURES_REVISION}"
         self.config_key = config_key(settings, f"{getattr(tagger, 'name', '')}|{self.features_version}")
@@ -256,14 +257,27 @@ class Pipeline:
             for upload in uploads:
                 yield self.process(upload, force=force, refresh=refresh)
             return
-        with ThreadPoolExecutor(self._threads, thread_name_prefix="snapscribe") as pool:
-            window: list = []
-            for upload in uploads:
-                window.append(pool.submit(self.process, upload, force=force, refresh=refresh))
-                if len(window) >= self._threads * 4:
-                    yield window.pop(0).result()
-            for fut in window:
-                yield fut.result()
+        pool = self._pool()
+        window: list = []
+        for upload in uploads:
+            window.append(pool.submit(self.process, upload, force=force, refresh=refresh))
+            if len(window) >= self._threads * 4:
+                yield window.pop(0).result()
+        for fut in window:
+            yield fut.result()
+
+    def _pool(self) -> ThreadPoolExecutor:
+        """One long-lived pool: its threads keep their per-thread model instances loaded."""
+        with _BUILD_LOCK:
+            if self._executor is None:
+                self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="snapscribe")
+            return self._executor
+
+    def close(self) -> None:
+        """Stop the worker threads (idempotent)."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True)
+            self._executor = None
 
 
 def _with_ocr(ev: Evidence, text: str) -> Evidence:
