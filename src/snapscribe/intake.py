@@ -106,12 +106,8 @@ def _to_rgb(img: Image.Image) -> Image.Image:
     return img
 
 
-def decode(data: bytes, cfg: IntakeConfig, *, draft_side: int | None = None) -> DecodedImage:
-    """Validate and decode upload bytes into an upright RGB image.
-
-    ``draft_side`` lets JPEG decode at a reduced scale (DCT scaling) when the pipeline
-    never needs more than that many pixels on the long side: a large speed-up.
-    """
+def _opened_and_checked(data: bytes, cfg: IntakeConfig) -> Image.Image:
+    """Byte-size cap, then the header: format and dimensions, before any pixel is decoded."""
     if not data:
         raise IntakeError("the file is empty", "empty_file")
     if len(data) > cfg.max_bytes:
@@ -119,6 +115,16 @@ def decode(data: bytes, cfg: IntakeConfig, *, draft_side: int | None = None) -> 
                           "file_too_large")
     img = _open(data)
     _check_header(img, cfg)
+    return img
+
+
+def decode(data: bytes, cfg: IntakeConfig, *, draft_side: int | None = None) -> DecodedImage:
+    """Validate and decode upload bytes into an upright RGB image.
+
+    ``draft_side`` lets JPEG decode at a reduced scale (DCT scaling) when the pipeline
+    never needs more than that many pixels on the long side: a large speed-up.
+    """
+    img = _opened_and_checked(data, cfg)
     fmt = img.format or "unknown"
     original_size = img.size
     animated = bool(getattr(img, "is_animated", False))
@@ -170,11 +176,5 @@ def probe(data: bytes, cfg: IntakeConfig) -> tuple[str, tuple[int, int]]:
     Returns ``(format, (width, height))`` or raises the same :class:`IntakeError` codes.
     Damage further into the file (truncation) is only found by a full decode.
     """
-    if not data:
-        raise IntakeError("the file is empty", "empty_file")
-    if len(data) > cfg.max_bytes:
-        raise IntakeError(f"the file is {len(data):,} bytes, over the cap of {cfg.max_bytes:,}",
-                          "file_too_large")
-    img = _open(data)
-    _check_header(img, cfg)
+    img = _opened_and_checked(data, cfg)
     return img.format or "unknown", img.size

@@ -13,6 +13,15 @@ import numpy as np
 from ..weights import minilm_dir
 
 
+def load_minilm():
+    """The packaged all-MiniLM-L6-v2 as a SentenceTransformer, offline, on the CPU."""
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(minilm_dir()), device="cpu")
+
+
 class MiniLMEmbedder:
     """Text embeddings with an on-disk cache, so known texts never load the model."""
 
@@ -37,11 +46,7 @@ class MiniLMEmbedder:
 
     def _load(self):
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
-
-            self._model = SentenceTransformer(str(minilm_dir()), device="cpu")
+            self._model = load_minilm()
         return self._model
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:

@@ -14,7 +14,6 @@ from the database, so several servers sharing one database agree.
 from __future__ import annotations
 
 import json
-import os
 import re
 import threading
 from collections import OrderedDict
@@ -42,13 +41,9 @@ class TextEncoder:
 
     def _load(self):
         if self._model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
-            from sentence_transformers import SentenceTransformer
+            from ..engines.minilm import load_minilm
 
-            from ..weights import minilm_dir
-
-            self._model = SentenceTransformer(str(minilm_dir()), device="cpu")
+            self._model = load_minilm()
         return self._model
 
     def encode(self, texts: Sequence[str], *, cache: bool = True) -> np.ndarray:
