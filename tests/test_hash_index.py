@@ -7,12 +7,13 @@ import pytest
 
 from snapscribe.safety.hash_index import HashIndex, as_hash_array
 from snapscribe.safety.hashlist_io import (
-    HashList,
     HashListError,
     load_hash_list,
     parse_hash_list,
 )
+from snapscribe.safety.hashlists import HashListStore
 from snapscribe.safety.pdq import PdqHash
+from snapscribe.store import Database
 
 
 def _flip(h: np.ndarray, n_bits: int, rng: np.random.Generator) -> np.ndarray:
@@ -167,14 +168,15 @@ def test_parse_headerless_tab_separated_and_bad_first_line(tmp_path) -> None:
 def test_hash_list_best_match_over_dihedral_variants(tmp_path) -> None:
     path = tmp_path / "known_bad.csv"
     path.write_text(f"pdq,label\n{H1},bridge\n{H2},small\n")
-    hash_list, errors = HashList.from_file(path)
-    assert not errors and len(hash_list) == 2 and hash_list.name == "known_bad"
+    parsed = load_hash_list(path)
+    hash_list = HashListStore(Database(f"sqlite:///{tmp_path}/lists.db"))
+    assert not parsed.errors and hash_list.add("known_bad", parsed.entries) == 2 and len(hash_list) == 2
     near_h1 = format(int(H1, 16) ^ 0b111, "064x")  # 3 bits away
     far = format(int(H2, 16) ^ ((1 << 40) - 1), "064x")  # 40 bits away
-    match = hash_list.best_match([("original", far), ("rotate90", near_h1)])
+    match = hash_list.match([("original", PdqHash.from_hex(far)), ("rotate90", PdqHash.from_hex(near_h1))], 31)
     assert match is not None
     assert (match.transform, match.distance, match.matched_hash) == ("rotate90", 3, H1)
     assert match.query_hash == near_h1 and match.metadata == {"label": "bridge"}
     assert match.list_name == "known_bad"
-    assert hash_list.best_match([("original", far)]) is None
-    assert hash_list.match(H2, threshold=0)[0][0].metadata == {"label": "small"}
+    assert hash_list.match([("original", PdqHash.from_hex(far))], 31) is None
+    assert hash_list.match([("original", PdqHash.from_hex(H2))], 0).metadata == {"label": "small"}

@@ -2,19 +2,19 @@
 
 * :mod:`.pdq` - PDQ hashes and their 8 dihedral variants.
 * :mod:`.hash_index` - exact Hamming-radius index for millions of hashes.
-* :mod:`.hashlist_io` - hash-list files, and matching image hashes against them.
+* :mod:`.hashlist_io` - hash-list files.
+* :mod:`.hashlists` - hash lists in the database, matched through one :class:`HashIndex`.
 * :mod:`.nsfw` - open_nsfw scores and allow/review/block decisions.
 """
 
 from .hash_index import HashIndex
-from .hashlist_io import HashList, HashListEntry, HashListError, load_hash_list, parse_hash_list
+from .hashlist_io import HashListEntry, HashListError, load_hash_list, parse_hash_list
 from .nsfw import NSFWScorer, decide
 from .pdq import DIHEDRAL_NAMES, PdqHash, compute_dihedral, compute_pdq, hamming
 
 __all__ = [
     "DIHEDRAL_NAMES",
     "HashIndex",
-    "HashList",
     "HashListEntry",
     "HashListError",
     "NSFWScorer",

@@ -24,9 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import SnapscribeError
-from ..records import HashMatch
-from .hash_index import DEFAULT_THRESHOLD, HashIndex
-from .pdq import HASH_HEX_LEN, HashLike, PdqHash, as_hash_bytes
+from .pdq import HASH_HEX_LEN
 
 HASH_COLUMN_NAMES = ("pdq", "pdq_hex", "pdq_hash", "hash", "signal_value")
 _HEX = set(string.hexdigits)
@@ -125,53 +123,3 @@ def load_hash_list(path: str | Path, *, strict: bool = False) -> ParseResult:
     except (OSError, UnicodeDecodeError) as exc:
         raise HashListError(f"cannot read hash list {path}: {exc}") from exc
 
-
-class HashList:
-    """A named hash list with its :class:`HashIndex`, matched against image hashes."""
-
-    def __init__(self, name: str, entries: Sequence[HashListEntry]) -> None:
-        self.name = name
-        self.entries = list(entries)
-        self.index = HashIndex()
-        if self.entries:
-            self.index.add_many([e.hash_hex for e in self.entries], range(len(self.entries)))
-            self.index.build()
-
-    @classmethod
-    def from_file(cls, path: str | Path, name: str | None = None, *, strict: bool = False) -> tuple["HashList", list[LineError]]:
-        """Load a list (named after the file's stem by default) and the lines that were skipped."""
-        result = load_hash_list(path, strict=strict)
-        return cls(name or Path(path).stem, result.entries), result.errors
-
-    def __len__(self) -> int:
-        return len(self.entries)
-
-    def match(self, hash_value: HashLike, threshold: int = DEFAULT_THRESHOLD) -> list[tuple[HashListEntry, int]]:
-        """Entries within ``threshold`` of one hash, nearest first."""
-        return [(self.entries[k], d) for k, d in self.index.query(hash_value, threshold)]
-
-    def best_match(
-        self,
-        hashes: Sequence[tuple[str, PdqHash | str]],
-        threshold: int = DEFAULT_THRESHOLD,
-    ) -> HashMatch | None:
-        """The nearest match of any ``(transform, hash)`` (e.g. from ``compute_dihedral``), or None."""
-        if not hashes or not self.entries:
-            return None
-        raw = [as_hash_bytes(h) for _, h in hashes]
-        best: tuple[int, int, int] | None = None  # (distance, transform index, key)
-        for i, found in enumerate(self.index.query_many(raw, threshold)):
-            if found and (best is None or found[0][1] < best[0]):
-                best = (found[0][1], i, found[0][0])
-        if best is None:
-            return None
-        distance, i, key = best
-        entry = self.entries[key]
-        return HashMatch(
-            list_name=self.name,
-            distance=distance,
-            matched_hash=entry.hash_hex,
-            query_hash=raw[i].hex(),
-            transform=hashes[i][0],
-            metadata=dict(entry.metadata),
-        )

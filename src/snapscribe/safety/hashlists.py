@@ -111,22 +111,22 @@ class HashListStore:
         return len(self._entries)
 
     def match(self, variants: Sequence[tuple[str, PdqHash]], threshold: int) -> HashMatch | None:
-        """The closest list entry to any dihedral variant within ``threshold``, or None."""
+        """The closest list entry to any ``(transform, hash)`` within ``threshold``, or None;
+        ``query_hash`` is the variant's hash that matched."""
         self._refresh()
         index, entries = self._index, self._entries
         if index is None or not entries:
             return None
-        best: tuple[int, str, _Entry] | None = None
+        best: tuple[int, str, str, _Entry] | None = None
         results = index.query_many([h.hex for _, h in variants], threshold)
-        for (transform, _), hits in zip(variants, results):
+        for (transform, query), hits in zip(variants, results):
             for key, distance in hits:
                 if best is None or distance < best[0]:
-                    best = (distance, transform, entries[key])
+                    best = (distance, transform, query.hex, entries[key])
         if best is None:
             return None
-        distance, transform, entry = best
-        original = variants[0][1].hex
+        distance, transform, query_hex, entry = best
         return HashMatch(list_name=entry.list_name, distance=distance, matched_hash=entry.hash_hex,
-                         query_hash=original, transform=transform,
+                         query_hash=query_hex, transform=transform,
                          metadata={k: str(v) for k, v in entry.metadata.items()})
 
