@@ -35,7 +35,8 @@ class PixelStats:
     flat_fraction: float
 
 
-def _colourfulness(rgb: np.ndarray) -> float:
+def colourfulness(rgb: np.ndarray) -> float:
+    """Hasler-Suesstrunk colourfulness (~0 grey .. ~150 vivid)."""
     r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
     rg = r - g
     yb = 0.5 * (r + g) - b
@@ -67,6 +68,6 @@ def pixel_stats(rgb: np.ndarray) -> PixelStats:
     gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
     flat_fraction = float((np.hypot(gx, gy) < 4).mean())
-    return PixelStats(brightness=brightness, contrast=contrast, colourfulness=_colourfulness(rgb),
+    return PixelStats(brightness=brightness, contrast=contrast, colourfulness=colourfulness(rgb),
                       sharpness=sharpness, dominant_colours=dominant_colours(rgb), flat_fraction=flat_fraction)
 

@@ -79,12 +79,6 @@ class Evidence:
     def rendered(self) -> bool:
         return self.abstract >= RENDERED
 
-    def nouns(self) -> set[str]:
-        """Every noun the evidence supports (for the grounding guard)."""
-        out = {s.noun for s in self.subjects} | {s.plural for s in self.subjects}
-        out |= {s.specific for s in self.subjects if s.specific}
-        return {n for n in out if n}
-
 
 def _compatible(a: str, b: str) -> bool:
     return a == b or any(a in group and b in group for group in _COMPATIBLE)

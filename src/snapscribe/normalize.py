@@ -21,7 +21,6 @@ class ModelInputs:
     """Everything the model stages read; arrays are uint8 RGB, HWC."""
 
     work: Image.Image  # long side <= low_res_side
-    work_scale: float  # multiply work-image pixel coordinates by this for upright-original pixels
     thumbnail: np.ndarray  # long side <= thumbnail_side
     classifier: np.ndarray  # classifier_side square, centre crop after shorter-side resize
     detector: np.ndarray  # detector_side square, full frame squashed (SSD's training resize)
@@ -71,5 +70,5 @@ def prepare(decoded: DecodedImage, cfg: ModelsConfig) -> ModelInputs:
     detector = np.asarray(work.resize((cfg.detector_side, cfg.detector_side), Image.Resampling.BILINEAR))
     classifier = np.asarray(centre_crop_square(work, cfg.classifier_side))
     thumbnail = np.asarray(_fit(work, cfg.thumbnail_side))
-    return ModelInputs(work=work, work_scale=decoded.upright_size[0] / work.size[0], thumbnail=thumbnail,
+    return ModelInputs(work=work, thumbnail=thumbnail,
                        classifier=classifier, detector=detector, upright_size=decoded.upright_size)

@@ -19,6 +19,7 @@ from importlib import resources
 import cv2
 import numpy as np
 
+from .attributes import colourfulness
 from .taxonomy import imagenet_classes
 
 _NATURAL = {"animal", "bird", "pet", "insect", "sea_life", "plant", "flower", "landscape", "water", "food"}
@@ -52,9 +53,7 @@ def pixel_features(rgb: np.ndarray) -> dict[str, float]:
     noise = float(np.median(residual[calm])) if calm.sum() > 100 else float(np.median(residual))
     quant = (small // 8).reshape(-1, 3).astype(np.int32)
     colours = len(np.unique(quant[:, 0] * 1024 + quant[:, 1] * 32 + quant[:, 2]))
-    r, g, b = (small[..., i].astype(np.float32) for i in range(3))
-    rg, yb = r - g, 0.5 * (r + g) - b
-    colourfulness = float(np.sqrt(rg.std() ** 2 + yb.std() ** 2) + 0.3 * np.sqrt(rg.mean() ** 2 + yb.mean() ** 2))
+    vividness = colourfulness(small)
     hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
     hue = hsv[..., 0].astype(np.float32) * 2
     sat = hsv[..., 1].astype(np.float32) / 255
@@ -71,7 +70,7 @@ def pixel_features(rgb: np.ndarray) -> dict[str, float]:
         straight = float(sum(math.hypot(x1 - x0, y1 - y0) for x0, y0, x1, y1 in np.asarray(lines).reshape(-1, 4).astype(float)))
     straight_edges = straight / max(1.0, float((edges > 0).sum()))
     return {"flat": flat, "smooth_gradient": smooth_gradient, "noise": noise, "log_colours": math.log1p(colours),
-            "colourfulness": colourfulness / 100, "saturation": float(sat.mean()), "vivid_purple": vivid_purple,
+            "colourfulness": vividness / 100, "saturation": float(sat.mean()), "vivid_purple": vivid_purple,
             "edge_crispness": edge_crispness, "straight_edges": min(straight_edges, 3.0)}
 
 

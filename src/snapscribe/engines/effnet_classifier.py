@@ -34,11 +34,6 @@ class EfficientNetClassifier:
             self._local.io = (it.get_input_details()[0], it.get_output_details()[0])
         return it, self._local.io
 
-    @property
-    def input_side(self) -> int:
-        _, (inp, _) = self._interpreter()
-        return int(inp["shape"][1])
-
     def _run(self, x: np.ndarray) -> np.ndarray:
         it, (inp, out) = self._interpreter()
         side = int(inp["shape"][1])
