@@ -16,7 +16,11 @@ from __future__ import annotations
 import argparse
 import gzip
 import json
+import sys
 from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from wordnet_nouns import WordNetNouns  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "snapscribe" / "data"
@@ -160,46 +164,22 @@ CATEGORY = {
 
 
 class WordNet:
-    """Minimal WordNet 3.0 noun reader: synset words, lexfile, hypernyms; lemma senses."""
+    """The shared noun reader, seen with lower-case, space-separated words and lemmas."""
 
     def __init__(self, directory: Path):
+        raw = WordNetNouns(directory)
         self.synsets: dict[int, tuple[list[str], int, list[int]]] = {}
         self.proper: set[tuple[int, str]] = set()  # (synset, word) where the word is a name ("Burns")
-        with open(directory / "data.noun", encoding="latin-1") as fh:
-            for line in fh:
-                if line.startswith("  "):
-                    continue
-                head = line.partition(" | ")[0].split()
-                offset, lexfile, wcount = int(head[0]), int(head[1]), int(head[3], 16)
-                raw = [head[4 + 2 * i].replace("_", " ").split("(")[0] for i in range(wcount)]
-                words = [w.lower() for w in raw]
-                for w in raw:
-                    if w[:1].isupper():
-                        self.proper.add((offset, w.lower()))
-                i = 4 + 2 * wcount
-                hypernyms = []
-                for _ in range(int(head[i])):
-                    sym, off, pos = head[i + 1], head[i + 2], head[i + 3]
-                    if sym in ("@", "@i") and pos == "n":
-                        hypernyms.append(int(off))
-                    i += 4
-                self.synsets[offset] = (words, lexfile, hypernyms)
-        self.index: dict[str, list[int]] = {}
-        self.tagged: dict[str, int] = {}  # how often the word is sense-tagged in SemCor (commonness)
-        with open(directory / "index.noun", encoding="latin-1") as fh:
-            for line in fh:
-                if line.startswith("  "):
-                    continue
-                p = line.split()
-                word = p[0].replace("_", " ")
-                self.index[word] = [int(x) for x in p[4 + int(p[3]) + 2:]]
-                self.tagged[word] = int(p[4 + int(p[3]) + 1])
-        self.exceptions: dict[str, str] = {}
-        with open(directory / "noun.exc", encoding="latin-1") as fh:
-            for line in fh:
-                parts = line.split()
-                if len(parts) >= 2:
-                    self.exceptions[parts[0].replace("_", " ")] = parts[1].replace("_", " ")
+        for offset, syn in raw.synsets.items():
+            names = [w.replace("_", " ").split("(")[0] for w in syn.words]
+            for w in names:
+                if w[:1].isupper():
+                    self.proper.add((offset, w.lower()))
+            self.synsets[offset] = ([w.lower() for w in names], syn.lexfile, syn.hypernyms)
+        self.index = {w.replace("_", " "): offs for w, offs in raw.index.items()}
+        self.tagged = {w.replace("_", " "): n for w, n in raw.tagged.items()}
+        self.exceptions = {p.replace("_", " "): s.replace("_", " ") for p, s in raw.exceptions.items()}
+        self._closure = raw.closure
 
     def sense(self, name: str) -> int:
         lemma, _, num = name.rsplit(".", 2)
@@ -210,16 +190,7 @@ class WordNet:
         return out[:limit]
 
     def closure(self, offset: int) -> list[int]:
-        order, frontier = [offset], [offset]
-        while frontier:
-            nxt = []
-            for off in frontier:
-                for h in self.synsets[off][2]:
-                    if h not in order:
-                        order.append(h)
-                        nxt.append(h)
-            frontier = nxt
-        return order
+        return self._closure(offset)
 
 
 def main() -> None:

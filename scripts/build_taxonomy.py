@@ -44,6 +44,9 @@ import re
 import sys
 from pathlib import Path
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from wordnet_nouns import WordNetNouns  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "snapscribe" / "data"
 
@@ -54,54 +57,6 @@ CATEGORIES = (
     "person_related", "texture_like", "other",
 )
 
-# --------------------------------------------------------------------------- WordNet
-
-
-class WordNet:
-    """Minimal reader for the WordNet 3.0 noun database (hypernyms only)."""
-
-    def __init__(self, directory: Path):
-        self.synsets: dict[int, tuple[list[str], list[int]]] = {}
-        with open(directory / "data.noun", encoding="latin-1") as fh:
-            for line in fh:
-                if line.startswith("  "):
-                    continue
-                head = line.partition(" | ")[0].split()
-                offset, wcount = int(head[0]), int(head[3], 16)
-                words = [head[4 + 2 * i] for i in range(wcount)]
-                i = 4 + 2 * wcount
-                hypernyms = []
-                for _ in range(int(head[i])):
-                    sym, off, pos = head[i + 1], head[i + 2], head[i + 3]
-                    if sym in ("@", "@i") and pos == "n":
-                        hypernyms.append(int(off))
-                    i += 4
-                self.synsets[offset] = (words, hypernyms)
-        self.index: dict[str, list[int]] = {}
-        with open(directory / "index.noun", encoding="latin-1") as fh:
-            for line in fh:
-                if line.startswith("  "):
-                    continue
-                p = line.split()
-                self.index[p[0]] = [int(x) for x in p[4 + int(p[3]) + 2:]]
-
-    def offset(self, name: str) -> int:
-        """'dog.n.01' -> offset (sense numbers follow index.noun order, as in nltk)."""
-        lemma, _, sense = name.rsplit(".", 2)
-        return self.index[lemma][int(sense) - 1]
-
-    def closure(self, offset: int) -> list[int]:
-        """The synset itself, then its hypernyms breadth-first (nearest first)."""
-        order, frontier = [offset], [offset]
-        while frontier:
-            nxt = []
-            for off in frontier:
-                for h in self.synsets[off][1]:
-                    if h not in order:
-                        order.append(h)
-                        nxt.append(h)
-            frontier = nxt
-        return order
 
 
 # ---------------------------------------------------------------- hypernym rules
@@ -1067,7 +1022,7 @@ def default_specific(name: str) -> str:
 # ----------------------------------------------------------------------- ImageNet
 
 
-def build_imagenet(labels: list[str], wnids: list[str], wn: WordNet) -> list[dict]:
+def build_imagenet(labels: list[str], wnids: list[str], wn: WordNetNouns) -> list[dict]:
     rule_offsets = {wn.offset(name): rule for name, rule in RULES.items()}
     names = [clean_name(lbl) for lbl in labels]
     for idx, (expected, _) in O.items():
@@ -1658,7 +1613,7 @@ def main(argv: list[str] | None = None) -> int:
     wnids = (args.synsets or find_synsets()).read_text().split()
     if len(labels) != 1000 or len(wnids) != 1000:
         raise SystemExit(f"expected 1000 labels and synsets, got {len(labels)}, {len(wnids)}")
-    wn = WordNet(args.wordnet)
+    wn = WordNetNouns(args.wordnet)
 
     args.out.mkdir(parents=True, exist_ok=True)
     classes = build_imagenet(labels, wnids, wn)
