@@ -58,7 +58,6 @@ CATEGORIES = (
 )
 
 
-
 # ---------------------------------------------------------------- hypernym rules
 # synset -> (basic, category).  basic None = keep the class's own specific noun.
 RULES: dict[str, tuple[str | None, str]] = {
