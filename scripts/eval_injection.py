@@ -99,7 +99,7 @@ def eval_strings(seed: int = 1) -> None:
     print(f"detector: {(time.perf_counter() - t0) / n * 1000:.3f} ms per string")
 
 
-def eval_images(set_dir: Path, limit: int | None, force_too: bool, threads: int) -> None:
+def eval_images(set_dir: Path, limit: int | None, force_too: bool, threads: int, reader_kw: dict) -> None:
     from PIL import Image
 
     from snapscribe.safety.ocr import TextReader
@@ -109,7 +109,7 @@ def eval_images(set_dir: Path, limit: int | None, force_too: bool, threads: int)
         rng = random.Random(0)
         rng.shuffle(rows)
         rows = rows[:limit]
-    reader = TextReader(threads=threads)
+    reader = TextReader(threads=threads, **reader_kw)
     reader.read(Image.new("RGB", (64, 64)), force=True)  # load the models outside the timings
     modes = [("gated", False)] + ([("no gate", True)] if force_too else [])
     for mode, force in modes:
@@ -159,17 +159,19 @@ def main() -> None:
     ap.add_argument("--threads", type=int, default=1)
     ap.add_argument("--photos", type=Path, default=None,
                     help="folder of photos without text: read() cost and how many reach recognition")
+    ap.add_argument("--reader", type=json.loads, default={},
+                    help='TextReader keyword arguments as JSON, e.g. \'{"confirm_side": [256, 384]}\'')
     ap.add_argument("--baseline", type=Path, default=None, help="with --photos: another ocr.py to compare")
     args = ap.parse_args()
     eval_strings()
     if args.set_dir:
-        eval_images(args.set_dir, args.limit, not args.no_force, args.threads)
+        eval_images(args.set_dir, args.limit, not args.no_force, args.threads, args.reader)
     if args.photos:
         from eval_ocr_gate import cost_report, load_reader_class, photo_files
 
         from snapscribe.safety.ocr import TextReader
 
-        readers = {"staged": TextReader(threads=1)}
+        readers = {"staged": TextReader(threads=1, **args.reader)}
         if args.baseline:
             readers["baseline"] = load_reader_class(args.baseline)(threads=1)
         cost_report(readers, photo_files(args.photos, args.limit))

@@ -128,10 +128,13 @@ def _scene_only_caption(ev: Evidence) -> str:
         return f"Close-up of a {petal + ' ' if petal else ''}flower"
     if sc.greenery >= 0.6:
         return "Lush green grass and plants" if sc.grass >= 0.6 and sc.trees < 0.3 else "Lush green plants"
-    if "sky" in tags and sc.sky_cover < 0.75 and _ground_below(ev) and ev.abstract < UNSURE:
+    # A bright smooth band across the top of the frame is photographic evidence on its own:
+    # it outweighs an unsure photo-vs-rendered judgement (rendered images never get here).
+    shot = ev.abstract < UNSURE or sc.sky >= 0.95
+    if "sky" in tags and sc.sky_cover < 0.75 and _ground_below(ev) and shot:
         sky = "a cloudy sky" if ("clouds" in tags or sc.overcast >= 0.5) else "a clear sky"
         return f"A landscape under {sky}" + (" with green fields" if sc.grass >= 0.5 else "")
-    if "sky" in tags and ev.abstract < UNSURE:
+    if "sky" in tags and shot:
         if sc.overcast >= 0.5 and sc.clouds < 0.3:
             # A flat pale frame could as well be a wall or paper: don't claim a sky.
             return f"A photo in {_colour_phrase(ev)} tones" if sc.sky < 0.5 else "An overcast grey sky"

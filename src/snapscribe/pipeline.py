@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from . import __version__
 from .attributes import BLUR_THRESHOLD
 from .caption import Captioner, GroundedComposer
-from .config import Settings
+from .config import DetectorConfig, Settings
 from .engines.base import Classifier, Detector
 from .errors import EngineError, IntakeError, SnapscribeError
 from .evidence import Evidence, fuse
@@ -316,7 +316,6 @@ def build_pipeline(settings: Settings, store: ResultStore | None) -> Pipeline:
     """Assemble the pipeline with the engines the settings name (``engines.captioner``,
     ``engines.tagger``); every caption, from any engine, passes the grounding guard."""
     from .engines.effnet_classifier import EfficientNetClassifier
-    from .engines.ssd_detector import SSDDetector
     from .grounding import GroundingGuard
     from .safety.gates import SafetyGates
     from .safety.hashlists import HashListStore
@@ -327,9 +326,20 @@ def build_pipeline(settings: Settings, store: ResultStore | None) -> Pipeline:
         captioner = _build_captioner(settings, guard)
         lists = HashListStore(store.db, settings.hashlist.refresh_s) if store is not None else None
         gates = SafetyGates(settings, lists)
-        return Pipeline(settings, store, detector=SSDDetector(settings.detector),
-                        classifier=EfficientNetClassifier(two_views=settings.models.classifier_views == 2), tagger=tagger, captioner=captioner, safety=gates,
-                        guard=guard)
+        return Pipeline(settings, store, detector=build_detector(settings.detector),
+                        classifier=EfficientNetClassifier(two_views=settings.models.classifier_views == 2),
+                        tagger=tagger, captioner=captioner, safety=gates, guard=guard)
+
+
+def build_detector(cfg: DetectorConfig) -> Detector:
+    """The SSD detector on the engine the settings name (``detector.engine``)."""
+    if cfg.engine == "opencv":
+        from .engines.ssd_detector import SSDDetector
+
+        return SSDDetector(cfg)
+    from .engines.ssd_onnx import OnnxSSDDetector
+
+    return OnnxSSDDetector(cfg)
 
 
 def _build_tagger(settings: Settings) -> Tagger:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterable, Sequence
 
 import cv2
 import numpy as np
@@ -14,6 +15,34 @@ from ..weights import detect_models_file
 from .base import Detection
 
 
+def coco_labels() -> dict[int, str]:
+    """The detector's class id -> label name."""
+    return {cid: c.name for cid, c in coco_classes().items()}
+
+
+def score_floor(cfg: DetectorConfig) -> float:
+    """Keep weak detections too (down to 0.3): agreement logic may use them."""
+    return min(cfg.min_score, 0.3)
+
+
+def to_detections(rows: Iterable[Sequence[float]], labels: dict[int, str], cfg: DetectorConfig) -> list[Detection]:
+    """Raw SSD rows ``(class_id, score, x0, y0, x1, y1)`` (boxes as image fractions) ->
+    detections at or above the score floor with a known label, boxes clipped to the
+    image, most confident first, at most ``2 * max_objects``."""
+    out: list[Detection] = []
+    floor = score_floor(cfg)
+    for cid, score, x0, y0, x1, y1 in rows:
+        if score < floor:
+            continue
+        label = labels.get(int(cid))
+        if label is None:
+            continue
+        box = tuple(float(np.clip(v, 0.0, 1.0)) for v in (x0, y0, x1, y1))
+        out.append(Detection(label=label, class_id=int(cid), score=float(score), box=box))  # type: ignore[arg-type]
+    out.sort(key=lambda d: d.score, reverse=True)
+    return out[: cfg.max_objects * 2]
+
+
 class SSDDetector:
     """COCO detections from the packaged SSD-MobileNet-v2; one network per thread."""
 
@@ -23,7 +52,7 @@ class SSDDetector:
         self._cfg = cfg
         self._weights = str(detect_models_file("frozen_inference_graph.pb"))
         self._graph = str(detect_models_file("ssd_mobilenet_v2_coco_2018_03_29.pbtxt"))
-        self._labels = {cid: c.name for cid, c in coco_classes().items()}
+        self._labels = coco_labels()
         self._local = threading.local()
 
     def _net(self) -> cv2.dnn.Net:
@@ -41,15 +70,4 @@ class SSDDetector:
         net = self._net()
         net.setInput(blob)
         raw = net.forward()[0, 0]  # rows: (batch, class_id, score, x0, y0, x1, y1)
-        out: list[Detection] = []
-        floor = min(self._cfg.min_score, 0.3)  # keep weak ones: agreement logic may use them
-        for _, cid, score, x0, y0, x1, y1 in raw:
-            if score < floor:
-                continue
-            label = self._labels.get(int(cid))
-            if label is None:
-                continue
-            box = tuple(float(np.clip(v, 0.0, 1.0)) for v in (x0, y0, x1, y1))
-            out.append(Detection(label=label, class_id=int(cid), score=float(score), box=box))  # type: ignore[arg-type]
-        out.sort(key=lambda d: d.score, reverse=True)
-        return out[: self._cfg.max_objects * 2]
+        return to_detections(raw[:, 1:], self._labels, self._cfg)

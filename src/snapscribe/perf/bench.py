@@ -54,7 +54,8 @@ from ..store import Database, ResultStore
 # A value for a key the settings do not have is skipped (and reported).
 LOWRES_OFF_SIDE = 1 << 14
 LOWRES_OFF = {"models.low_res_side": LOWRES_OFF_SIDE}
-NAIVE = {"models.low_res_side": LOWRES_OFF_SIDE, "ocr.gate": False, "ocr.staged": False, "models.threads": 1}
+NAIVE = {"models.low_res_side": LOWRES_OFF_SIDE, "ocr.gate": False, "ocr.staged": False, "models.threads": 1,
+         "detector.engine": "opencv"}
 
 # Where a stage's time goes, and which optimisation moves it: used to explain the ratio.
 STAGE_LEVERS = {
@@ -62,10 +63,10 @@ STAGE_LEVERS = {
     "feature_cache": "feature-cache lookup",
     "intake": "decode (JPEG draft/DCT scaling when the image is >= 2x the first-pass side)",
     "normalize": "resize once to the low-res work image and model inputs",
-    "hash_scan": "PDQ on the low-res work image (x 4 views x 8 dihedral)",
+    "hash_scan": "PDQ on the low-res work image (x 4 views x 8 dihedral; views in matrix form)",
     "nsfw": "open_nsfw on the low-res work image", 
     "ocr": "edge gate, then a small confirm detector; full detection + recognition only on text",
-    "attributes": "pixel statistics on the low-res work image", "detect": "SSD at a fixed 300 px input",
+    "attributes": "pixel statistics on the low-res work image", "detect": "SSD at a fixed 300 px input, translated to onnxruntime (baseline: cv2.dnn)",
     "classify": "EfficientNet at a fixed 280 px input", "tags": "tagging", "caption": "grounded composer",
     "ground": "grounding guard", "store": "SQLite write",
 }
