@@ -11,7 +11,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 pytest.importorskip("rapidocr")
 
 from snapscribe.safety.injection import detect_injection  # noqa: E402
-from snapscribe.safety.ocr import OcrResult, TextReader  # noqa: E402
+from snapscribe.safety.ocr import INT8_DETECTOR, OcrResult, TextReader  # noqa: E402
 
 FONT = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf")
 
@@ -41,9 +41,17 @@ def _with_text(img: Image.Image, lines: list[str], size: int = 34, xy=(30, 40),
     return img
 
 
-@pytest.fixture(scope="module")
-def reader() -> TextReader:
-    return TextReader(threads=1)
+@pytest.fixture(scope="module", params=["fp32", "int8"])
+def reader(request) -> TextReader:
+    """Every test runs on rapidocr's packaged detector and on the shipped int8 copy (the default)."""
+    return TextReader(threads=1, det_model=str(INT8_DETECTOR) if request.param == "int8" else None)
+
+
+def test_int8_detector_ships_and_loads() -> None:
+    assert INT8_DETECTOR.is_file() and INT8_DETECTOR.stat().st_size < 4_000_000
+    session = TextReader(det_model=str(INT8_DETECTOR)).engine._load_det_model().session.session
+    assert Path(session._model_path).resolve() == INT8_DETECTOR  # rapidocr honoured Det.model_path
+    assert session.get_inputs()[0].shape[1] == 3
 
 
 def test_reads_clear_text(reader: TextReader) -> None:
@@ -126,3 +134,13 @@ def test_unstaged_matches_former_single_pass(reader: TextReader) -> None:
     img = _with_text(_photo(), ["SUMMER SALE", "Fresh bread daily"])
     res = full.read(img)
     assert res.stage == "recognise" and "summer" in res.text.lower(), res.text
+
+
+def test_histogram_percentile_equals_numpy() -> None:
+    from snapscribe.safety.ocr import _percentile_u8
+
+    rng = np.random.default_rng(0)
+    for _ in range(100):
+        a = rng.integers(0, int(rng.integers(1, 256)), size=(int(rng.integers(1, 50)), 37), dtype=np.uint8)
+        for pct in (0, 15, 50, 85, 99.9, 100):
+            assert _percentile_u8(a, pct) == pytest.approx(float(np.percentile(a, pct)), abs=1e-9)

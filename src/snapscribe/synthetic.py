@@ -52,7 +52,7 @@ def pixel_features(rgb: np.ndarray) -> dict[str, float]:
     calm = mag < 20
     noise = float(np.median(residual[calm])) if calm.sum() > 100 else float(np.median(residual))
     quant = (small // 8).reshape(-1, 3).astype(np.int32)
-    colours = len(np.unique(quant[:, 0] * 1024 + quant[:, 1] * 32 + quant[:, 2]))
+    colours = int(np.count_nonzero(np.bincount(quant[:, 0] * 1024 + quant[:, 1] * 32 + quant[:, 2], minlength=32768)))
     vividness = colourfulness(small)
     hsv = cv2.cvtColor(small, cv2.COLOR_RGB2HSV)
     hue = hsv[..., 0].astype(np.float32) * 2

@@ -55,7 +55,7 @@ from ..store import Database, ResultStore
 LOWRES_OFF_SIDE = 1 << 14
 LOWRES_OFF = {"models.low_res_side": LOWRES_OFF_SIDE}
 NAIVE = {"models.low_res_side": LOWRES_OFF_SIDE, "ocr.gate": False, "ocr.staged": False, "models.threads": 1,
-         "detector.engine": "opencv"}
+         "detector.engine": "opencv", "ocr.detector": "fp32"}
 
 # Where a stage's time goes, and which optimisation moves it: used to explain the ratio.
 STAGE_LEVERS = {
@@ -65,7 +65,7 @@ STAGE_LEVERS = {
     "normalize": "resize once to the low-res work image and model inputs",
     "hash_scan": "PDQ on the low-res work image (x 4 views x 8 dihedral; views in matrix form)",
     "nsfw": "open_nsfw on the low-res work image", 
-    "ocr": "edge gate, then a small confirm detector; full detection + recognition only on text",
+    "ocr": "edge gate, then a small confirm detector (int8); full detection + recognition only on text",
     "attributes": "pixel statistics on the low-res work image", "detect": "SSD at a fixed 300 px input, translated to onnxruntime (baseline: cv2.dnn)",
     "classify": "EfficientNet at a fixed 280 px input", "tags": "tagging", "caption": "grounded composer",
     "ground": "grounding guard", "store": "SQLite write",

@@ -24,7 +24,7 @@ from ..records import ImageRecord, Injection, NSFWScore, Safety, Status
 from .hashlists import HashListStore
 from .injection import InjectionDetector
 from .nsfw import NSFWScorer, decide
-from .ocr import TextReader
+from .ocr import INT8_DETECTOR, TextReader
 from .pdq import PdqHash, compute_dihedral
 from .pdq_fast import dihedral_from_luma, dihedral_views_from_luma, luma_plane
 
@@ -77,7 +77,9 @@ class SafetyGates:
         self.hashlists = hashlists
         self.nsfw = nsfw if nsfw is not None else (NSFWScorer() if settings.nsfw.enabled else None)
         self.reader = reader if reader is not None else (
-            TextReader(gate=settings.ocr.gate, staged=settings.ocr.staged) if settings.ocr.enabled else None)
+            TextReader(gate=settings.ocr.gate, staged=settings.ocr.staged,
+                       det_model=str(INT8_DETECTOR) if settings.ocr.detector == "int8" else None)
+            if settings.ocr.enabled else None)
         self.injection = injection or InjectionDetector()
 
     # -- fresh images --------------------------------------------------------------------

@@ -31,12 +31,18 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import cv2
 import numpy as np
 from PIL import Image
 
-__all__ = ["OcrLine", "OcrResult", "TextReader"]
+__all__ = ["INT8_DETECTOR", "OcrLine", "OcrResult", "TextReader"]
+
+#: rapidocr's PP-OCRv6 small DB detector, statically quantized to int8 (QDQ, per-channel weights)
+#: by ``scripts/quantize_text_detector.py``; ~1.7x faster than the packaged float model on
+#: AVX-512 VNNI CPUs with the same injection recall (README, "Safety").
+INT8_DETECTOR = Path(__file__).resolve().parent.parent / "data" / "ppocr_v6_det_small_int8.onnx"
 
 
 @dataclass
@@ -102,8 +108,10 @@ class TextReader:
                  gate_side: int = 480, max_side: int = 1024, det_side: tuple[int, int] = (480, 960),
                  min_line_score: float = 0.5, use_cls: bool = False, staged: bool = True,
                  confirm_side: tuple[int, int] = (320, 512), confirm_text_px: float = 16.0,
-                 min_box_px: float = 5.0, max_boxes: int = 48, refine: bool = True) -> None:
+                 min_box_px: float = 5.0, max_boxes: int = 48, refine: bool = True,
+                 det_model: str | None = None) -> None:
         self.threads = threads
+        self.det_model = det_model
         self.gate = gate
         self.gate_threshold = gate_threshold
         self.gate_side = gate_side
@@ -142,6 +150,8 @@ class TextReader:
                         "Det.limit_type": "max",
                         "Det.limit_side_len": self.det_side[1],
                     }
+                    if self.det_model:  # another ONNX file for the DB detector (e.g. an int8 copy)
+                        params["Det.model_path"] = str(self.det_model)
                     self._engine = RapidOCR(params=params)
         return self._engine
 
@@ -159,8 +169,9 @@ class TextReader:
             return 0.0, 0.0
         side = max(H, W)
         # colour gradient (max over channels): red text on blue sky has little grey contrast
-        grad = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, _K3).max(axis=2)
-        thr = max(self._edge_floor, float(np.percentile(grad, self._edge_pct)))
+        g3 = cv2.morphologyEx(small, cv2.MORPH_GRADIENT, _K3)
+        grad = cv2.max(cv2.max(g3[:, :, 0], g3[:, :, 1]), g3[:, :, 2])  # numpy's axis-2 max is ~10x slower
+        thr = max(self._edge_floor, _percentile_u8(grad, self._edge_pct))
         edges = (grad >= thr).astype(np.uint8)
         n, _, stats, _ = cv2.connectedComponentsWithStats(edges, connectivity=8)
         if n <= 3:
@@ -302,6 +313,15 @@ class TextReader:
                   int(min(w, pts[:, 0].max())), int(min(h, pts[:, 1].max()))]
             lines.append(OcrLine(text=txt.strip(), score=float(sc), box=bb))
         return lines
+
+
+def _percentile_u8(a: np.ndarray, pct: float) -> float:
+    """``np.percentile(a, pct)`` (linear interpolation) of a uint8 array, from its histogram."""
+    counts = np.bincount(a.ravel(), minlength=256).cumsum()
+    pos = pct / 100.0 * (a.size - 1)
+    lo_i = int(np.floor(pos))
+    lo, hi = np.searchsorted(counts, [lo_i, min(lo_i + 1, a.size - 1)], side="right")
+    return float(lo + (pos - lo_i) * (hi - lo))
 
 
 def _round32(v: float) -> int:
