@@ -144,3 +144,19 @@ def test_histogram_percentile_equals_numpy() -> None:
         a = rng.integers(0, int(rng.integers(1, 256)), size=(int(rng.integers(1, 50)), 37), dtype=np.uint8)
         for pct in (0, 15, 50, 85, 99.9, 100):
             assert _percentile_u8(a, pct) == pytest.approx(float(np.percentile(a, pct)), abs=1e-9)
+
+
+def test_lone_squarish_box_is_not_a_line_of_text(reader: TextReader) -> None:
+    """One blob that the confirm pass boxes, as wide as it is tall, stops there; words go on."""
+    from snapscribe.safety import ocr
+
+    boxes = [np.array([[10, 10], [60, 10], [60, 58], [10, 58]], np.float32)]
+    assert ocr._aspect(boxes[0]) < reader.min_line_aspect
+    line = np.array([[10, 10], [200, 10], [200, 40], [10, 40]], np.float32)
+    assert ocr._aspect(line) >= reader.min_line_aspect
+    img = _with_text(_photo(), ["O"], size=120, xy=(300, 150))
+    res = reader.read(img)
+    if res.stage != "gate":  # the edge gate may already stop one letter
+        assert res.stage == "detect" and not res.ran_full, (res.stage, res.text)
+    words = reader.read(_with_text(_photo(), ["Open daily"], size=60, xy=(60, 150)))
+    assert words.stage == "recognise" and "daily" in words.text.lower().replace(" ", ""), words.text

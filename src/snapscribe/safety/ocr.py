@@ -131,6 +131,9 @@ class TextReader:
         self._edge_pct = 85.0
         self._max_candidates = 1500
         self._evidence_scale = 6.0
+        # The confirm pass's one and only box must be this elongated to count as text: a lone
+        # squarish blob is texture (measured: 6 of 100 dev photos, none of 120 text images).
+        self.min_line_aspect = 1.5
 
     # -- engine ------------------------------------------------------------------------------
     @property
@@ -240,6 +243,8 @@ class TextReader:
         # boxes too small to carry a sentence at the scale they were found are dropped
         min_h = max(self.min_box_px * work_side / float(det_side), 4.0)
         boxes = [b for b in boxes if _box_hw(b)[0] >= min_h]
+        if self.staged and not force and len(boxes) == 1 and _aspect(boxes[0]) < self.min_line_aspect:
+            boxes = []  # one squarish blob is a texture or a logo, not a line of words
         if not boxes:
             ocr_ms = (time.perf_counter() - t1) * 1000.0
             return OcrResult(gate_score=gate_score, gate_ms=gate_ms, ocr_ms=ocr_ms, det_ms=det_ms,
@@ -326,6 +331,11 @@ def _percentile_u8(a: np.ndarray, pct: float) -> float:
 
 def _round32(v: float) -> int:
     return max(32, int(round(v / 32.0)) * 32)
+
+
+def _aspect(box: np.ndarray) -> float:
+    h, w = _box_hw(box)
+    return w / max(h, 1e-6)
 
 
 def _box_hw(box: np.ndarray) -> tuple[float, float]:
