@@ -127,6 +127,8 @@ def _scene_only_caption(ev: Evidence) -> str:
         petal = next((c for c in colours if c not in ("dark green", "green", "black", "grey", "brown")), "")
         return f"Close-up of a {petal + ' ' if petal else ''}flower"
     if sc.greenery >= 0.6:
+        if sc.blades >= 0.6:
+            return "Lush green grass"
         return "Lush green grass and plants" if sc.grass >= 0.6 and sc.trees < 0.3 else "Lush green plants"
     # A bright smooth band across the top of the frame is photographic evidence on its own:
     # it outweighs an unsure photo-vs-rendered judgement (rendered images never get here).
@@ -159,6 +161,9 @@ def compose(ev: Evidence) -> str:
         return _scene_only_caption(ev)
     if main.category in ("landscape", "water") and main.noun in _LANDSCAPE_PHRASES:
         phrase = _LANDSCAPE_PHRASES[main.noun]
+        if ev.scene.trees >= 0.9 and ev.scene.sky < 0.3 and main.noun in ("mountain", "valley"):
+            # tree texture fills the top of the frame and there is no sky band
+            phrase = "forest in a valley" if main.noun == "valley" else "forest on a mountainside"
         setting = _setting(ev, main)
         return f"{phrase.capitalize()} {setting}".strip() if setting else _article(phrase).capitalize()
     phrase = _counted(main)

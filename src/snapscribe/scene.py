@@ -33,6 +33,7 @@ class SceneCues:
     stars: float = 0.0  # a dark frame sprinkled with many small points of light
     uniform_texture: float = 0.0  # the same busy texture everywhere: a surface close-up
     blossom: float = 0.0  # vivid warm or pink patches set in green: flowers
+    blades: float = 0.0  # green texture made of upright strokes: grass seen from the side
 
     def as_dict(self) -> dict[str, float]:
         return {k: round(float(v), 3) for k, v in self.__dict__.items()}
@@ -149,7 +150,18 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
     blossom = float(np.clip((blob - 0.06) / 0.1, 0, 1) * float(blob < 0.9)
                     * np.clip(backdrop / 0.15, 0, 1) * (0.6 + 0.4 * centred) * (1.0 - sunset))
 
+    # Grass blades stand upright: in green texture, edges across x outweigh edges across y
+    # (measured gx/gy: a meadow 3.3; leaves, moss, forest, flower beds 0.9-1.5).
+    blades = 0.0
+    if green_tex.mean() >= 0.3:
+        gx = np.abs(cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3))
+        gy = np.abs(cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3))
+        edge = green & ((gx + gy) > 20)
+        ratio = float(gx[edge].sum() / (gy[edge].sum() + 1e-6))
+        blades = float(np.clip((ratio - 1.8) / 0.8, 0, 1) * np.clip(green_tex.mean() / 0.5, 0, 1))
+
     outdoor = float(np.clip(max(sky, greenery * 0.8, water, sunset, snow * 0.7), 0, 1))
     return SceneCues(sky=sky, clouds=clouds, sunset=sunset, night=night, greenery=greenery, grass=grass,
                      trees=trees, water=water, snow=snow, sand=sand, outdoor=outdoor, sky_cover=sky_cover,
-                     overcast=overcast, stars=stars, uniform_texture=uniform_texture, blossom=blossom)
+                     overcast=overcast, stars=stars, uniform_texture=uniform_texture, blossom=blossom,
+                     blades=blades)

@@ -74,8 +74,8 @@ def scene_tags(ev: Evidence) -> dict[str, float]:
         out["night"] = sc.night
     if sc.greenery >= 0.5 or sc.trees >= 0.6:
         out["nature"] = max(sc.greenery, sc.trees) * 0.8
-    if sc.grass >= 0.6:
-        out["grass"] = sc.grass * 0.8
+    if max(sc.grass, sc.blades) >= 0.6:
+        out["grass"] = max(sc.grass, sc.blades) * 0.8
     if sc.trees >= 0.6:
         out["trees"] = sc.trees * 0.7
     if sc.snow >= 0.5:

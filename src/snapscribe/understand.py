@@ -19,7 +19,7 @@ from .synthetic import pixel_features
 
 FEATURES_KIND = "understanding"
 # Bump when pixel statistics or scene cues change, so cached features are recomputed.
-FEATURES_REVISION = 4
+FEATURES_REVISION = 5
 _TOP_K = 50
 
 
