@@ -92,6 +92,7 @@ class Worker:
             "session.timeout.ms": k.session_timeout_ms,
             "heartbeat.interval.ms": max(500, k.session_timeout_ms // 4),
             "max.poll.interval.ms": k.max_poll_interval_ms,
+            "on_commit": self._on_commit,
             "logger": kafka_logger(self.events),
             **k.client,
         }
@@ -190,7 +191,11 @@ class Worker:
         self._paused, self._resync = full, False
 
     # -- offsets -----------------------------------------------------------------------
-    def _commit(self, trackers: list[PartitionOffsets] | None = None) -> None:
+    def _commit(self, trackers: list[PartitionOffsets] | None = None, *, wait: bool = False) -> None:
+        """Commit the finished prefix of each partition. The loop's periodic commits are
+        asynchronous (``wait=False``): a broker that stops answering must not stall the loop,
+        or the worker could not notice its session expire; :meth:`_on_commit` records what
+        the broker accepted. Revocation and shutdown wait for the answer."""
         from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
         pending = [t for t in (trackers if trackers is not None else self.book.to_commit())
@@ -199,19 +204,33 @@ class Worker:
             return
         offsets = [TopicPartition(t.topic, t.partition, t.uncommitted()) for t in pending]
         try:
-            result = self._consumer.commit(offsets=offsets, asynchronous=False)
+            result = self._consumer.commit(offsets=offsets, asynchronous=not wait)
         except KafkaException as exc:
             err = exc.args[0]
             if err.code() != KafkaError._NO_OFFSET:
                 self.events.emit("commit_failed", error=str(err), retriable=err.retriable())
             return
-        by_part = {(tp.topic, tp.partition): tp for tp in result or []}
-        for t, tp in zip(pending, offsets):
-            got = by_part.get((t.topic, t.partition))
-            if got is not None and got.error is not None:
-                self.events.emit("commit_failed", partition=t.partition, error=str(got.error))
-            else:
-                t.mark_committed(tp.offset)
+        if wait:
+            self._record_commits(result or [])
+
+    def _on_commit(self, err, partitions) -> None:
+        """librdkafka's commit callback (served by poll, on the loop's thread)."""
+        from confluent_kafka import KafkaError
+
+        if err is not None and err.code() != KafkaError._NO_OFFSET:
+            self.events.emit("commit_failed", error=str(err), retriable=err.retriable())
+            return
+        self._record_commits(partitions or [])
+
+    def _record_commits(self, partitions) -> None:
+        for tp in partitions:
+            t = self.book.get(tp.topic, tp.partition)
+            if t is None:
+                continue  # revoked since
+            if tp.error is not None:
+                self.events.emit("commit_failed", partition=tp.partition, error=str(tp.error))
+            elif tp.offset >= 0 and (t.committed is None or tp.offset > t.committed):
+                t.mark_committed(tp.offset)  # async answers may arrive out of order: only forward
 
     # -- rebalancing -------------------------------------------------------------------
     def _on_assign(self, consumer, partitions) -> None:
@@ -226,7 +245,7 @@ class Worker:
         deadline = time.monotonic() + max(1.0, self.kafka.max_poll_interval_ms / 1000 * 0.7)
         while any(t.in_flight for t in trackers) and time.monotonic() < deadline and self._fatal is None:
             self._collect(block_s=0.05)
-        self._commit(trackers)
+        self._commit(trackers, wait=True)
         left = sum(t.in_flight for t in trackers)
         for tp in partitions:
             self.book.revoke(tp.topic, tp.partition)
@@ -298,7 +317,7 @@ class Worker:
                 break
         if self.book.in_flight:
             self._handler.abandon.set()
-        self._commit()
+        self._commit(wait=True)
         left = self.book.in_flight
         consumer.close()  # revokes (committing again, a no-op) and leaves the group
         pool.shutdown(wait=True, cancel_futures=True)
