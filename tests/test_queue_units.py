@@ -85,3 +85,31 @@ def test_kafka_settings_from_toml_and_environment(tmp_path):
     s = load_settings(cfg, environ={"SNAPSCRIBE_KAFKA__CONCURRENCY": "4"})
     assert s.kafka.brokers == "k1:9092,k2:9092" and s.kafka.concurrency == 4
     assert s.kafka.client == {"security.protocol": "SASL_SSL"}
+
+
+def test_commit_answers_move_offsets_forward_only():
+    """Asynchronous commit answers can arrive late and out of order: a stale answer never moves
+    a partition's committed offset back, an error is reported, a revoked partition is ignored."""
+    import io
+
+    from confluent_kafka import KafkaError, TopicPartition
+
+    from snapscribe.config import Settings
+    from snapscribe.queue.events import EventLog
+    from snapscribe.queue.worker import Worker
+
+    log = io.StringIO()
+    w = Worker(Settings(), "sqlite:///:memory:", worker_id="w", events=EventLog("w", log), create_topics=False)
+    t = w.book.assign("up", 0)
+    for off in range(10):
+        t.start(off)
+        t.finish(off)
+    assert t.uncommitted() == 10
+    w._on_commit(None, [TopicPartition("up", 0, 8)])
+    assert t.committed == 8 and t.uncommitted() == 10
+    w._on_commit(None, [TopicPartition("up", 0, 5)])  # a late answer to an older commit
+    assert t.committed == 8
+    w._on_commit(None, [TopicPartition("up", 0, 10), TopicPartition("up", 3, 4)])  # partition 3: not ours
+    assert t.committed == 10 and t.uncommitted() is None
+    w._on_commit(KafkaError(KafkaError.REQUEST_TIMED_OUT), [TopicPartition("up", 0, 12)])
+    assert t.committed == 10 and '"commit_failed"' in log.getvalue()
