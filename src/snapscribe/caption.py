@@ -15,6 +15,7 @@ from .normalize import ModelInputs
 from .records import Tag
 from .tagging import scene_tags
 
+_AIRBORNE = {"parachute", "kite", "balloon", "airship", "airplane", "helicopter"}
 _MASS_NOUNS = {"food", "grass", "coffee", "fruit"}
 _WORN = {"suit", "jersey", "coat", "dress", "shirt", "hat", "tie", "glasses", "sunglasses", "mask"}
 _NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five"}
@@ -69,6 +70,8 @@ def _colour_phrase(ev: Evidence) -> str:
 def _setting(ev: Evidence, main: Subject | None) -> str:
     tags = scene_tags(ev)
     main_noun = main.noun if main else ""
+    if main_noun in _AIRBORNE and ev.scene.sky_cover >= 0.6 and not ev.rendered:
+        return "in the sky"  # a flying thing with sky filling most of the frame
     if "beach" in tags and main_noun != "beach":
         return "at the beach" + (" at sunset" if "sunset" in tags else "")
     if close_up(main):
