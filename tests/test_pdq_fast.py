@@ -12,6 +12,7 @@ from PIL import Image
 
 from snapscribe.safety import pdq, pdq_fast
 from snapscribe.safety.pdq import DIHEDRAL_NAMES, PdqHash, hamming, prepare_pixels
+from test_pdq import PIL_TRANSPOSE_NAMES  # PDQ's names for PIL's transposes
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SNAPSCRIBE_SHARED_DIR") or ROOT.parent / "shared")
@@ -25,16 +26,6 @@ needs_devset = pytest.mark.skipif(not DEVSET.is_dir(), reason=f"devset images no
 
 # Accuracy bounds against pdqhash, per dihedral form.
 MEAN_BITS, MAX_BITS, QUALITY_TOL = 4, 10, 5
-
-PIL_TRANSPOSE_NAMES = {
-    Image.Transpose.ROTATE_90: "rotate90",
-    Image.Transpose.ROTATE_180: "rotate180",
-    Image.Transpose.ROTATE_270: "rotate270",
-    Image.Transpose.FLIP_TOP_BOTTOM: "flipx",
-    Image.Transpose.FLIP_LEFT_RIGHT: "flipy",
-    Image.Transpose.TRANSPOSE: "flip_plus1",
-    Image.Transpose.TRANSVERSE: "flip_minus1",
-}
 
 
 def _open(path: Path) -> Image.Image:
