@@ -15,7 +15,8 @@ lines. Textured photos (gravel, foliage) produce irregular blobs that fail the s
 
 Staged (default): photos the gate lets through (about half of ordinary photos) get a
 *confirm* pass, rapidocr's DB detector alone at 320..512 px (sized so the gate's text height
-is ~16 px at detector scale). No box -> done (``stage="detect"``). Boxes -> detection at the
+is ~16 px at detector scale). No box, or one squarish box (a blob, not a line of words) ->
+done (``stage="detect"``). Boxes -> detection at the
 full-pass size (480..960), then recognition of those boxes only (``stage="recognise"``).
 ``OcrResult.stage`` says which step decided. The detector is called directly with a per-call
 input size, so no shared detector state is mutated.
