@@ -1,7 +1,10 @@
 """Fit the photo-vs-rendered logistic model on the labelled dev set.
 
-    .venv/bin/python scripts/train_synthetic.py [--labels devset/labels.json] [--cache devset/cache]
+    .venv/bin/python scripts/fetch_devset.py --labels devset/kinds.json --cache devset/cache-kinds
+    .venv/bin/python scripts/train_synthetic.py [--set LABELS CACHE ...]
 
+Trains on the dev set (devset/labels.json) plus devset/kinds.json, photo-or-rendered
+labels for 72 more images from the same Debian packages and opencv-doc's sample photos.
 Targets: `abstract` and `illustration` images are rendered (1); `photo` and `texture`
 are photographs (0). Prints leave-one-out accuracy, precision and recall, then writes
 src/snapscribe/data/synthetic_model.json (standardisation + weights).
@@ -50,17 +53,23 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 200) -> tupl
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--labels", default=str(ROOT / "devset/labels.json"))
-    ap.add_argument("--cache", default=str(ROOT / "devset/cache"))
+    ap.add_argument("--set", nargs=2, action="append", metavar=("LABELS", "CACHE"),
+                    help="a labels file and the folder its images are in (repeatable; default: the dev set "
+                         "and devset/kinds.json)")
     ap.add_argument("--l2", type=float, default=2.0)
     ap.add_argument("--out", default=str(ROOT / "src/snapscribe/data/synthetic_model.json"))
     args = ap.parse_args()
+    sets = args.set or [(ROOT / "devset/labels.json", ROOT / "devset/cache"),
+                        (ROOT / "devset/kinds.json", ROOT / "devset/cache-kinds")]
     settings = Settings()
     clf, det = EfficientNetClassifier(), SSDDetector(settings.detector)
     rows, ys, names = [], [], []
-    for item in json.loads(Path(args.labels).read_text())["images"]:
-        path = Path(args.cache) / item["file"]
+    missing = 0
+    items = [(item, Path(cache) / item["file"]) for labels, cache in sets
+             for item in json.loads(Path(labels).read_text())["images"]]
+    for item, path in items:
         if not path.exists():
+            missing += 1
             continue
         inputs = prepare(decode(path.read_bytes(), settings.intake, draft_side=1024), settings.models)
         feats = dict(measure(inputs)[2])
@@ -69,6 +78,8 @@ def main() -> int:
         rows.append([feats[f] for f in FEATURES])
         ys.append(1.0 if item["kind"] in ("abstract", "illustration") else 0.0)
         names.append(item["file"])
+    if missing:
+        print(f"warning: {missing} labelled images are not fetched (scripts/fetch_devset.py)")
     x, y = np.array(rows), np.array(ys)
     mu, sd = x.mean(0), x.std(0) + 1e-9
     z = (x - mu) / sd

@@ -183,10 +183,27 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
                 add(noun, plural, category, min(mass, 0.95) * 0.8, "classifier")
                 break
 
+    _name_unknown_animal(subjects, {info.basic for info in coco.values()})
     ranked = sorted(subjects.values(), key=_salience, reverse=True)
     return Evidence(subjects=tuple(ranked), objects=tuple(accepted), class_top=tuple(top), scene=scene,
                     stats=stats, abstract=abstract, people=people, notes=tuple(notes),
                     candidates=tuple(detections))
+
+
+def _name_unknown_animal(subjects: dict[str, Subject], coco_nouns: set[str]) -> None:
+    """COCO knows ten animals; a squirrel gets boxed as a "bird". When the classifier is sure of an
+    animal the detector has no class for, and the detector boxed exactly one other animal, they are
+    one creature: keep the classifier's name with the detector's box."""
+    named = [s for s in subjects.values() if s.category in _LIVING and s.sources == ("classifier",)
+             and s.noun not in coco_nouns and s.score >= 0.6]
+    boxed = [s for s in subjects.values() if s.category in _LIVING and "detector" in s.sources]
+    if len(named) != 1 or len(boxed) != 1 or boxed[0].count != 1 or boxed[0].noun == named[0].noun:
+        return
+    animal, box = named[0], boxed[0]
+    del subjects[box.noun]
+    subjects[animal.noun] = Subject(animal.noun, animal.plural, animal.category,
+                                    1 - (1 - animal.score) * (1 - box.score), 1,
+                                    ("classifier", "detector"), box.area, animal.specific)
 
 
 _CLOSE_UP = {"flower", "food", "drink", "household", "insect", "plant", "tool", "electronics", "accessory", "toy"}
@@ -194,7 +211,10 @@ _CLOSE_UP = {"flower", "food", "drink", "household", "insect", "plant", "tool", 
 
 def close_up(main: Subject | None) -> bool:
     """A subject that fills the frame or is small by nature: its background is not a scene."""
-    return main is not None and (main.category in _CLOSE_UP or main.area >= 0.35) and main.score >= 0.5
+    if main is None:
+        return False
+    # Indoor and small things are close-ups even when unsure which thing: never "a router on the grass".
+    return main.category in _CLOSE_UP or (main.area >= 0.35 and main.score >= 0.5)
 
 
 def _salience(s: Subject) -> float:
