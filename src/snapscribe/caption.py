@@ -114,7 +114,8 @@ def _abstract_caption(ev: Evidence) -> str:
     return f"Abstract {_colour_phrase(ev)} art {form}"
 
 
-def _scene_only_caption(ev: Evidence) -> str:
+def _scene_only_caption(ev: Evidence) -> str | None:
+    """A caption from scene cues alone, or None when they recognise nothing."""
     tags = scene_tags(ev)
     sc = ev.scene
     if "stars" in tags:
@@ -148,15 +149,24 @@ def _scene_only_caption(ev: Evidence) -> str:
     if "sky" in tags and shot:
         if sc.overcast >= 0.5 and sc.clouds < 0.3:
             # A flat pale frame could as well be a wall or paper: don't claim a sky.
-            return f"A photo in {_colour_phrase(ev)} tones" if sc.sky < 0.5 else "An overcast grey sky"
+            return None if sc.sky < 0.5 else "An overcast grey sky"
         if "clouds" in tags:
             return "Clouds in a blue sky"
         return "A clear blue sky" if {"blue", "light blue"} & set(_colour_words(ev)) else "A clear sky"
     if "nature" in tags:
         return "A green nature scene"
+    return None
+
+
+def _unrecognised_caption(ev: Evidence) -> str:
     if ev.abstract >= UNSURE:
         return f"Abstract {_colour_phrase(ev)} pattern"  # nothing recognised and it looks made, not shot
     return f"A photo in {_colour_phrase(ev)} tones"
+
+
+def recognises_something(ev: Evidence) -> bool:
+    """Whether the composer can name a subject or a scene, rather than only the colours."""
+    return ev.rendered or ev.main is not None or _scene_only_caption(ev) is not None
 
 
 def compose(ev: Evidence) -> str:
@@ -167,7 +177,7 @@ def compose(ev: Evidence) -> str:
             return f"Illustration of {_counted(main)} in {_colour_phrase(ev)} tones, digital art"
         return _abstract_caption(ev)
     if main is None:
-        return _scene_only_caption(ev)
+        return _scene_only_caption(ev) or _unrecognised_caption(ev)
     if main.category in ("landscape", "water") and main.noun in _LANDSCAPE_PHRASES:
         phrase = _LANDSCAPE_PHRASES[main.noun]
         if ev.scene.trees >= 0.9 and ev.scene.sky < 0.3 and main.noun in ("mountain", "valley"):

@@ -35,6 +35,10 @@ class ModelsConfig(_Section):
     classifier_views: int = Field(2, ge=1, le=2, description="1 = centre crop; 2 = also the whole frame")
     detector_side: int = 300
     low_res_side: int = 512
+    zoom: bool = Field(True, description="when the first pass recognises nothing, classify five crops and "
+                                         "name what two of them agree on")
+    zoom_crop: float = Field(2 / 3, gt=0.2, le=1.0, description="zoom crop side as a share of the short side")
+    zoom_agree: float = Field(0.5, ge=0, le=1, description="probability two zoom views must both exceed")
     threads: int = Field(0, description="worker threads for a batch; 0 = one per CPU core")
 
 

@@ -99,12 +99,14 @@ def _aggregate(probs: np.ndarray, k: int = 10):
 
 
 def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats: PixelStats,
-         synthetic_pixels: dict[str, float] | None = None, *, min_detection: float = 0.45) -> Evidence:
-    """Combine raw model outputs into accepted evidence."""
+         synthetic_pixels: dict[str, float] | None = None, *, min_detection: float = 0.45,
+         abstract: float | None = None) -> Evidence:
+    """Combine raw model outputs into accepted evidence (``abstract``: a photo-or-rendered judgement already made)."""
     coco = coco_classes()
     top, by_basic, by_category = _aggregate(probs)
     n_strong = sum(1 for d in detections if d.score >= 0.5)
-    abstract = judge(synthetic_pixels, probs, n_strong).probability if synthetic_pixels else 0.0
+    if abstract is None:
+        abstract = judge(synthetic_pixels, probs, n_strong).probability if synthetic_pixels else 0.0
     notes: list[str] = []
     lead_category, lead_mass = max(by_category.items(), key=lambda kv: kv[1], default=("", 0.0))
     risky_mass = sum(p for c, p in top if c.risky)

@@ -6,6 +6,7 @@ Each stage is an engine behind a small interface (see ``engines.base``, ``taggin
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import logging
 import os
@@ -30,7 +31,8 @@ from .records import Attributes, DetectedObject, ImageRecord, Provenance, Safety
 from .store import ResultStore
 from .store.db import is_unavailable
 from .tagging import ConseTagger, Tagger, hashtags
-from .understand import FEATURES_KIND, FEATURES_REVISION, Features, measure
+from .understand import FEATURES_KIND, FEATURES_REVISION, Features, as_stored, measure
+from .zoom import agreed, needs_zoom, zoom_boxes
 
 log = logging.getLogger("snapscribe.pipeline")
 
@@ -95,7 +97,7 @@ class Pipeline:
         self._composer = GroundedComposer()
         self._executor: ThreadPoolExecutor | None = None
         self.features_version = f"{detector.name}|{classifier.name}|{settings.models.detector_side}|" \
-                                f"{settings.models.classifier_side}x{settings.models.classifier_views}|{settings.models.low_res_side}|{__version__}|r{FEATURES_REVISION}"
+                                f"{settings.models.classifier_side}x{settings.models.classifier_views}|{settings.models.low_res_side}|z{settings.models.zoom_crop:.3f}|{__version__}|r{FEATURES_REVISION}"
         self.config_key = config_key(settings, f"{getattr(tagger, 'name', '')}|{self.features_version}")
         self._threads = settings.models.threads or os.cpu_count() or 1
 
@@ -177,6 +179,13 @@ class Pipeline:
         features = self._features(sha, inputs, t, force=force)
         evidence = fuse(list(features.detections), features.probs, features.scene, features.stats,
                         features.synthetic, min_detection=cfg.detector.min_score)
+        if cfg.models.zoom and needs_zoom(evidence):
+            features = self._zoomed(sha, inputs, features, t)
+            closer = fuse(list(features.detections), agreed(features.probs, features.views, cfg.models.zoom_agree),
+                          features.scene, features.stats, min_detection=cfg.detector.min_score,
+                          abstract=evidence.abstract)
+            if closer.main is not None:
+                evidence = closer
         if safety.ocr_text and not (safety.injection and safety.injection.detected) \
                 and features.stats.sharpness >= BLUR_THRESHOLD:
             # Only clean text from a sharp image counts as evidence; flagged text never does.
@@ -233,12 +242,27 @@ class Pipeline:
             with t.stage("detect"):
                 detections = tuple(self.detector.detect(inputs))
             with t.stage("classify"):
-                probs = self.classifier.classify(inputs)
+                probs = as_stored(self.classifier.classify(inputs))
         except SnapscribeError:
             raise
         except Exception as exc:  # noqa: BLE001
             raise EngineError(f"model failed: {type(exc).__name__}: {exc}") from exc
         features = Features(detections=detections, probs=probs, stats=stats, scene=scene, synthetic=synthetic)
+        if self.store is not None:
+            self.store.put_feature(sha, FEATURES_KIND, self.features_version, features.to_bytes())
+        return features
+
+    def _zoomed(self, sha: str, inputs: ModelInputs, features: Features, t: Timings) -> Features:
+        """The features with the zoom pass's crop probabilities, computed once and cached with them."""
+        if features.views is not None:
+            return features
+        w, h = inputs.work.size
+        try:
+            with t.stage("zoom"):
+                views = self.classifier.classify_regions(inputs, zoom_boxes(w, h, self.settings.models.zoom_crop))
+        except Exception as exc:  # noqa: BLE001
+            raise EngineError(f"model failed: {type(exc).__name__}: {exc}") from exc
+        features = dataclasses.replace(features, views=views)
         if self.store is not None:
             self.store.put_feature(sha, FEATURES_KIND, self.features_version, features.to_bytes())
         return features

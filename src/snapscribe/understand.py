@@ -6,6 +6,7 @@ or caption settings never re-runs a model on an image it has already seen.
 
 from __future__ import annotations
 
+import base64
 import json
 from dataclasses import asdict, dataclass
 
@@ -19,8 +20,8 @@ from .synthetic import pixel_features
 
 FEATURES_KIND = "understanding"
 # Bump when pixel statistics or scene cues change, so cached features are recomputed.
-FEATURES_REVISION = 5
-_TOP_K = 50
+FEATURES_REVISION = 6
+_TOP_K = 50  # zoom views keep only their top classes
 
 
 @dataclass(frozen=True)
@@ -32,30 +33,47 @@ class Features:
     stats: PixelStats
     scene: SceneCues
     synthetic: dict[str, float]  # pixel features of the photo-vs-rendered judgement
+    views: np.ndarray | None = None  # zoom-pass crop probabilities (n_views x classes), once a zoom ran
 
     def to_bytes(self) -> bytes:
-        top = np.argsort(self.probs)[::-1][:_TOP_K]
         return json.dumps({
             "detections": [asdict(d) for d in self.detections],
             "n_classes": int(self.probs.shape[0]),
-            "top": [[int(i), round(float(self.probs[i]), 6)] for i in top],
+            # All classes, as float16: the photo-or-rendered judgement reads the tail (entropy), so a
+            # top-k cut would make a cache hit judge differently from a fresh run.
+            "probs_f16": base64.b64encode(self.probs.astype("<f2").tobytes()).decode("ascii"),
             "stats": asdict(self.stats),
             "scene": asdict(self.scene),
             "synthetic": self.synthetic,
+            "views": None if self.views is None else [_sparse(v) for v in self.views],
         }).encode()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> "Features":
         raw = json.loads(data)
-        probs = np.zeros(raw["n_classes"], dtype=np.float32)
-        for i, p in raw["top"]:
-            probs[i] = p
+        probs = np.frombuffer(base64.b64decode(raw["probs_f16"]), dtype="<f2").astype(np.float32)
         dets = tuple(Detection(label=d["label"], class_id=d["class_id"], score=d["score"], box=tuple(d["box"]))
                      for d in raw["detections"])
         stats = raw["stats"]
         stats["dominant_colours"] = [tuple(c) for c in stats["dominant_colours"]]
+        views = None
+        if raw.get("views") is not None:
+            views = np.zeros((len(raw["views"]), raw["n_classes"]), dtype=np.float32)
+            for row, top in zip(views, raw["views"]):
+                for i, p in top:
+                    row[i] = p
         return cls(detections=dets, probs=probs, stats=PixelStats(**stats), scene=SceneCues(**raw["scene"]),
-                   synthetic=raw["synthetic"])
+                   synthetic=raw["synthetic"], views=views)
+
+
+def as_stored(probs: np.ndarray) -> np.ndarray:
+    """Probabilities at the precision the feature cache keeps, so fresh and cached runs agree exactly."""
+    return np.asarray(probs, dtype=np.float32).astype("<f2").astype(np.float32)
+
+
+def _sparse(probs: np.ndarray) -> list[list]:
+    top = np.argsort(probs)[::-1][:_TOP_K]
+    return [[int(i), round(float(probs[i]), 6)] for i in top]
 
 
 def measure(inputs: ModelInputs) -> tuple[PixelStats, SceneCues, dict[str, float]]:

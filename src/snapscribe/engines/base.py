@@ -42,6 +42,9 @@ class Classifier(Protocol):
     def classify(self, inputs: ModelInputs) -> np.ndarray:
         """Class probabilities (float32, summing to ~1) in ``labels`` order."""
 
+    def classify_regions(self, inputs: ModelInputs, boxes: Sequence[tuple[float, float, float, float]]) -> np.ndarray:
+        """One probability row per box (fractions of the upright frame): the zoom pass's closer look."""
+
 
 @runtime_checkable
 class TextEmbedder(Protocol):

@@ -52,3 +52,16 @@ class EfficientNetClassifier:
             probs = 0.5 * (probs + self._run(inputs.detector))
         total = float(probs.sum())
         return probs / total if total > 0 else probs
+
+    def classify_regions(self, inputs: ModelInputs, boxes) -> np.ndarray:
+        """One probability row per box ((x0, y0, x1, y1) fractions of the upright frame), cut from the work image."""
+        work = inputs.work_array
+        h, w = work.shape[:2]
+        rows = []
+        for x0, y0, x1, y1 in boxes:
+            top, left = int(round(y0 * h)), int(round(x0 * w))
+            crop = work[top:max(int(round(y1 * h)), top + 1), left:max(int(round(x1 * w)), left + 1)]
+            probs = self._run(np.ascontiguousarray(crop))
+            total = float(probs.sum())
+            rows.append(probs / total if total > 0 else probs)
+        return np.vstack(rows) if rows else np.zeros((0, len(self.labels)), dtype=np.float32)
