@@ -25,7 +25,8 @@ from .taxonomy import imagenet_classes
 _NATURAL = {"animal", "bird", "pet", "insect", "sea_life", "plant", "flower", "landscape", "water", "food"}
 FEATURES = (
     "flat", "smooth_gradient", "noise", "log_colours", "colourfulness", "saturation", "vivid_purple",
-    "edge_crispness", "straight_edges", "top1", "entropy", "natural_mass", "texture_mass", "detections",
+    "edge_crispness", "straight_edges", "fine_noise", "still", "top1", "entropy", "natural_mass", "texture_mass",
+    "detections",
 )
 
 
@@ -35,8 +36,21 @@ class SyntheticEvidence:
     probability: float
 
 
-def pixel_features(rgb: np.ndarray) -> dict[str, float]:
-    """Pixel statistics that separate rendered images from photographs (work-size RGB)."""
+def _grain(rgb: np.ndarray) -> tuple[float, float]:
+    """Sensor grain in the calm parts of a work-size image: mean high-pass residual, and the share
+    of calm pixels with none at all (a rendered gradient is perfectly still; a photo never is)."""
+    gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
+    mag = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
+    residual = np.abs(gray - cv2.GaussianBlur(gray, (3, 3), 0))
+    calm = mag < 20
+    if calm.sum() < 100:
+        calm = np.ones_like(calm)
+    return float(residual[calm].mean()), float((residual[calm] < 0.25).mean())
+
+
+def pixel_features(rgb: np.ndarray, work: np.ndarray | None = None) -> dict[str, float]:
+    """Pixel statistics that separate rendered images from photographs (``rgb`` ~256 px; grain is
+    read on ``work``, the 512 px work image, where a 256 px thumbnail has averaged it away)."""
     h, w = rgb.shape[:2]
     scale = 256 / max(h, w)
     small = rgb if scale >= 1 else cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
@@ -69,7 +83,9 @@ def pixel_features(rgb: np.ndarray) -> dict[str, float]:
     if lines is not None:
         straight = float(sum(math.hypot(x1 - x0, y1 - y0) for x0, y0, x1, y1 in np.asarray(lines).reshape(-1, 4).astype(float)))
     straight_edges = straight / max(1.0, float((edges > 0).sum()))
+    fine_noise, still = _grain(rgb if work is None else work)
     return {"flat": flat, "smooth_gradient": smooth_gradient, "noise": noise, "log_colours": math.log1p(colours),
+            "fine_noise": fine_noise, "still": still,
             "colourfulness": vividness / 100, "saturation": float(sat.mean()), "vivid_purple": vivid_purple,
             "edge_crispness": edge_crispness, "straight_edges": min(straight_edges, 3.0)}
 

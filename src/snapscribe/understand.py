@@ -20,7 +20,7 @@ from .synthetic import pixel_features
 
 FEATURES_KIND = "understanding"
 # Bump when pixel statistics or scene cues change, so cached features are recomputed.
-FEATURES_REVISION = 6
+FEATURES_REVISION = 7
 _TOP_K = 50  # zoom views keep only their top classes
 
 
@@ -83,4 +83,4 @@ def measure(inputs: ModelInputs) -> tuple[PixelStats, SceneCues, dict[str, float
     small = inputs.work.copy()
     small.thumbnail((256, 256))
     small_arr = np.asarray(small)
-    return stats, scene_cues(small_arr), pixel_features(small_arr)
+    return stats, scene_cues(small_arr), pixel_features(small_arr, work)
