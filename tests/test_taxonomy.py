@@ -78,7 +78,7 @@ def test_names_match_the_classifier_label_file_when_installed():
         ("yellow lady's slipper", "flower", "flower"),
         ("agaric", "mushroom", "plant"),
         ("alp", "mountain", "landscape"),
-        ("volcano", "mountain", "landscape"),
+        ("volcano", "landscape", "landscape"),  # it fires on storm clouds over hills: say less
         ("valley", "valley", "landscape"),
         ("seashore", "beach", "water"),
         ("sandbar", "beach", "water"),

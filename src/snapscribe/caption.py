@@ -22,7 +22,7 @@ _NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five"}
 _PEOPLE_CATEGORY = "person"
 _LANDSCAPE_PHRASES = {
     "mountain": "mountain landscape", "valley": "valley landscape", "cliff": "cliffs", "volcano": "volcano",
-    "beach": "beach", "lake": "lake view", "coast": "coastline", "waterfall": "waterfall",
+    "beach": "beach", "lake": "lake view", "coast": "coastline", "waterfall": "waterfall", "landscape": "landscape",
 }
 
 

@@ -87,8 +87,8 @@ def scene_tags(ev: Evidence) -> dict[str, float]:
         out["sea"] = min(sc.water, sc.sky) * 0.8
     if sc.blossom >= 0.5 and ev.main is None:
         out["flower"] = sc.blossom * 0.7
-    if any(n in nouns for n in ("mountain", "valley", "cliff", "volcano")):
-        out["landscape"] = max(nouns.get(n, 0.0) for n in ("mountain", "valley", "cliff", "volcano"))
+    if any(n in nouns for n in ("mountain", "valley", "cliff", "landscape")):
+        out["landscape"] = max(nouns.get(n, 0.0) for n in ("mountain", "valley", "cliff", "landscape"))
     if ev.people == 0 and sc.outdoor >= 0.6 and not ev.objects:
         out["outdoors"] = sc.outdoor * 0.6
     return out
