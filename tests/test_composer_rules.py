@@ -1,5 +1,7 @@
 """Composer and fusion rules that keep one animal from being named twice or given a scene it isn't in."""
 
+import numpy as np
+
 from snapscribe.attributes import PixelStats
 from snapscribe.caption import compose
 from snapscribe.evidence import Evidence, Subject, _name_unknown_animal, close_up
@@ -58,3 +60,16 @@ def test_an_unsure_indoor_thing_is_still_a_close_up_with_no_outdoor_setting():
     assert compose(_evidence(router, scene=grass)) == "A router"
     horse = Subject("horse", "horses", "animal", 0.45, 1, ("detector",), area=0.1)
     assert not close_up(horse)
+
+
+def test_a_tie_needs_someone_to_wear_it():
+    from snapscribe.engines.base import Detection
+    from snapscribe.evidence import fuse
+
+    probs = np.full(1000, 1 / 1000, dtype=np.float32)
+    tie = Detection(label="tie", class_id=32, score=0.94, box=(0.3, 0.1, 0.5, 0.9))
+    person = Detection(label="person", class_id=1, score=0.9, box=(0.1, 0.0, 0.9, 1.0))
+    alone = fuse([tie], probs, SceneCues(), STATS)
+    assert not alone.objects and alone.main is None
+    worn = fuse([person, tie], probs, SceneCues(), STATS)
+    assert {d.label for d in worn.objects} == {"person", "tie"}

@@ -40,6 +40,8 @@ _COMPATIBLE = [
     {"flower", "plant"},
     {"vehicle", "structure", "building"},
 ]
+# COCO classes seen almost only on a person: alone, without classifier support, a texture.
+_WORN_ONLY = {"tie"}
 RENDERED = 0.6  # synthetic probability above which the image is treated as rendered art
 UNSURE = 0.35  # between UNSURE and RENDERED only strongly corroborated objects are named
 
@@ -111,6 +113,7 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
     lead_category, lead_mass = max(by_category.items(), key=lambda kv: kv[1], default=("", 0.0))
     risky_mass = sum(p for c, p in top if c.risky)
 
+    wearer = any(d.label == "person" and d.score >= 0.5 for d in detections)
     accepted: list[Detection] = []
     for det in detections:
         info = coco.get(det.class_id)
@@ -134,6 +137,8 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
         if lead_mass >= 0.3 and not _compatible(lead_category, info.category) and agree < 0.05 \
                 and info.name != "person":
             need = max(need, 0.85)  # a banana on a flower, a stop sign on fruit
+        if info.name in _WORN_ONLY and not wearer and agree < 0.1:
+            need = max(need, 0.97)  # a "tie" with nobody to wear it is a stripe or a band
         if det.score >= need or (det.score >= 0.3 and agree >= 0.3 and abstract < UNSURE):
             accepted.append(det)
         elif det.score >= 0.5:
