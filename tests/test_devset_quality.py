@@ -16,8 +16,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = ROOT / "devset" / "cache"
-SUBJECT_FLOOR = 0.73
-HALLUCINATION_CEILING = 0.05
+SUBJECT_FLOOR = 0.74
+HALLUCINATION_CEILING = 0.04
 
 
 @pytest.fixture(scope="module")
