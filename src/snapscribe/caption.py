@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from .evidence import _LIVING, UNSURE, Evidence, Subject, close_up
+from .evidence import UNSURE, Evidence, Subject, close_up, same_creature
 from .normalize import ModelInputs
 from .records import Tag
 from .tagging import scene_tags
@@ -56,12 +56,6 @@ def _counted(s: Subject) -> str:
     if s.noun in _MASS_NOUNS:
         return s.noun
     return _article(s.noun)
-
-
-def _same_creature(a: Subject, b: Subject) -> bool:
-    """Two animal names where only one source saw each: likely one animal named twice (a "bird" box on a squirrel)."""
-    both_boxed = "detector" in a.sources and "detector" in b.sources
-    return a.category in _LIVING and b.category in _LIVING and not both_boxed
 
 
 def _colour_words(ev: Evidence, n: int = 2) -> list[str]:
@@ -191,7 +185,7 @@ def compose(ev: Evidence) -> str:
         phrase = "a portrait of a person"  # one person filling the frame
     others = [s for s in ev.subjects[1:3] if s.score >= 0.5 and s.noun != main.noun
               and s.category not in ("landscape", "water", "clothing") and s.noun not in _WORN
-              and s.category != main.category and not _same_creature(s, main)]
+              and s.category != main.category and not same_creature(s, main)]
     if others:
         phrase += " with " + _counted(others[0])
     setting = _setting(ev, main)

@@ -213,6 +213,12 @@ def _name_unknown_animal(subjects: dict[str, Subject], coco_nouns: set[str]) -> 
                                     ("classifier", "detector"), box.area, animal.specific)
 
 
+def same_creature(a: Subject, b: Subject) -> bool:
+    """Two animal names where only one source saw each: likely one animal named twice (a "bird" box on a squirrel)."""
+    both_boxed = "detector" in a.sources and "detector" in b.sources
+    return a.category in _LIVING and b.category in _LIVING and not both_boxed
+
+
 _CLOSE_UP = {"flower", "food", "drink", "household", "insect", "plant", "tool", "electronics", "accessory", "toy"}
 
 

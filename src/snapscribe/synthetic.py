@@ -36,16 +36,16 @@ class SyntheticEvidence:
     probability: float
 
 
-def _grain(rgb: np.ndarray) -> tuple[float, float]:
-    """Sensor grain in the calm parts of a work-size image: mean high-pass residual, and the share
-    of calm pixels with none at all (a rendered gradient is perfectly still; a photo never is)."""
+def _gray_gradient(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     gray = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    mag = cv2.magnitude(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
+    return gray, np.hypot(cv2.Sobel(gray, cv2.CV_32F, 1, 0), cv2.Sobel(gray, cv2.CV_32F, 0, 1))
+
+
+def _calm_residual(gray: np.ndarray, mag: np.ndarray) -> np.ndarray:
+    """Grain: the high-pass residual where the image is calm (everywhere if almost nothing is)."""
     residual = np.abs(gray - cv2.GaussianBlur(gray, (3, 3), 0))
     calm = mag < 20
-    if calm.sum() < 100:
-        calm = np.ones_like(calm)
-    return float(residual[calm].mean()), float((residual[calm] < 0.25).mean())
+    return residual[calm] if calm.sum() > 100 else residual.ravel()
 
 
 def pixel_features(rgb: np.ndarray, work: np.ndarray | None = None) -> dict[str, float]:
@@ -55,16 +55,16 @@ def pixel_features(rgb: np.ndarray, work: np.ndarray | None = None) -> dict[str,
     scale = 256 / max(h, w)
     small = rgb if scale >= 1 else cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
                                               interpolation=cv2.INTER_AREA)
-    gray = cv2.cvtColor(small, cv2.COLOR_RGB2GRAY).astype(np.float32)
-    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
-    mag = np.hypot(gx, gy)
+    gray, mag = _gray_gradient(small)
     lap = np.abs(cv2.Laplacian(gray, cv2.CV_32F))
     flat = float((mag < 4).mean())
     smooth_gradient = float(((mag >= 4) & (mag < 40) & (lap < 3)).mean())
-    residual = np.abs(gray - cv2.GaussianBlur(gray, (3, 3), 0))
-    calm = mag < 20
-    noise = float(np.median(residual[calm])) if calm.sum() > 100 else float(np.median(residual))
+    grain = _calm_residual(gray, mag)
+    noise = float(np.median(grain))
+    # Grain again on the 512 px work image, where the thumbnail has not averaged it away; the
+    # share of calm pixels with none at all: a rendered gradient is perfectly still, a photo never is.
+    fine = grain if work is None else _calm_residual(*_gray_gradient(work))
+    fine_noise, still = float(fine.mean()), float((fine < 0.25).mean())
     quant = (small // 8).reshape(-1, 3).astype(np.int32)
     colours = int(np.count_nonzero(np.bincount(quant[:, 0] * 1024 + quant[:, 1] * 32 + quant[:, 2], minlength=32768)))
     vividness = colourfulness(small)
@@ -83,7 +83,6 @@ def pixel_features(rgb: np.ndarray, work: np.ndarray | None = None) -> dict[str,
     if lines is not None:
         straight = float(sum(math.hypot(x1 - x0, y1 - y0) for x0, y0, x1, y1 in np.asarray(lines).reshape(-1, 4).astype(float)))
     straight_edges = straight / max(1.0, float((edges > 0).sum()))
-    fine_noise, still = _grain(rgb if work is None else work)
     return {"flat": flat, "smooth_gradient": smooth_gradient, "noise": noise, "log_colours": math.log1p(colours),
             "fine_noise": fine_noise, "still": still,
             "colourfulness": vividness / 100, "saturation": float(sat.mean()), "vivid_purple": vivid_purple,

@@ -87,8 +87,9 @@ def scene_tags(ev: Evidence) -> dict[str, float]:
         out["sea"] = min(sc.water, sc.sky) * 0.8
     if sc.blossom >= 0.5 and ev.main is None:
         out["flower"] = sc.blossom * 0.7
-    if any(n in nouns for n in ("mountain", "valley", "cliff", "landscape")):
-        out["landscape"] = max(nouns.get(n, 0.0) for n in ("mountain", "valley", "cliff", "landscape"))
+    landscape = [nouns[n] for n in ("mountain", "valley", "cliff", "landscape") if n in nouns]
+    if landscape:
+        out["landscape"] = max(landscape)
     if ev.people == 0 and sc.outdoor >= 0.6 and not ev.objects:
         out["outdoors"] = sc.outdoor * 0.6
     return out
