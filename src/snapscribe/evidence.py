@@ -10,7 +10,7 @@ reads only this evidence.
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -18,6 +18,8 @@ from .attributes import PixelStats
 from .engines.base import Detection
 from .scene import SceneCues
 from .synthetic import judge
+from .hedging import Hedge, hedge, hedge_model, hierarchy
+from .kinds import KindReading, classify_kind, kind_features, text_features
 from .taxonomy import ImageNetClass, coco_classes, imagenet_classes
 
 # Categories whose classifier evidence may name a main subject.
@@ -27,12 +29,6 @@ _SUBJECT_CATEGORIES = {
     "accessory", "electronics", "instrument", "sport", "tool", "toy",
 }
 _LIVING = {"animal", "bird", "pet", "insect", "sea_life"}
-# When the classifier is sure of a category but not of the species, say the category.
-_CATEGORY_NOUNS = {
-    "bird": ("bird", "birds"), "insect": ("insect", "insects"), "flower": ("flower", "flowers"),
-    "food": ("food", "food"), "sea_life": ("sea creature", "sea creatures"),
-    "pet": ("pet", "pets"), "animal": ("animal", "animals"),
-}
 # Categories a detector and a classifier can disagree about without contradiction.
 _COMPATIBLE = [
     {"animal", "pet", "bird", "insect", "sea_life"},
@@ -72,6 +68,8 @@ class Evidence:
     ocr_text: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     candidates: tuple[Detection, ...] = ()  # every raw detection, accepted or not (weak support for the guard)
+    kind: KindReading | None = None  # photo, painting, drawing, screenshot, text graphic, chart or abstract
+    kind_inputs: dict[str, float] = field(default_factory=dict)  # what the kind model read (text added with OCR)
 
     @property
     def main(self) -> Subject | None:
@@ -169,48 +167,74 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
         add(info.basic, info.plural, info.category, max(d.score for d in dets), "detector",
             count=count, area=max(d.area for d in dets))
 
-    need_class = 0.35 if abstract < UNSURE else (0.6 if abstract < RENDERED else 0.8)
-    detected_big = [s for s in subjects.values() if s.area >= 0.3]
-    for cls, p in top[:5]:
-        if cls.risky or cls.person_context or cls.category not in _SUBJECT_CATEGORIES:
-            continue
-        if cls.basic not in subjects and any(_compatible(d.category, cls.category) for d in detected_big):
-            continue  # the detector already named this region (a horse, not "a horse with a dog")
-        agg = by_basic.get(cls.basic, 0.0)
-        if agg < need_class and not (cls.basic in subjects and agg >= 0.1):
-            continue
-        specific = cls.specific if p >= 0.7 and cls.specific != cls.basic else None
-        add(cls.basic, cls.plural, cls.category, min(agg, 0.99), "classifier", specific=specific)
-
-    # Sure of the kind of thing but not which one: name the category ("a bird", "flowers").
-    if not any(s.category in _CATEGORY_NOUNS or s.category in _LIVING for s in subjects.values()):
-        for category, mass in sorted(by_category.items(), key=lambda kv: -kv[1]):
-            if category in _CATEGORY_NOUNS and mass >= need_class + 0.1:
-                noun, plural = _CATEGORY_NOUNS[category]
-                add(noun, plural, category, min(mass, 0.95) * 0.8, "classifier")
-                break
-
-    _name_unknown_animal(subjects, {info.basic for info in coco.values()})
+    reading = hedge(probs, abstract)
+    _name_hedged(subjects, reading, probs, notes)
     ranked = sorted(subjects.values(), key=_salience, reverse=True)
+    kind_inputs = kind_features(synthetic_pixels, probs, n_strong, None) if synthetic_pixels else {}
     return Evidence(subjects=tuple(ranked), objects=tuple(accepted), class_top=tuple(top), scene=scene,
                     stats=stats, abstract=abstract, people=people, notes=tuple(notes),
-                    candidates=tuple(detections))
+                    candidates=tuple(detections), kind=classify_kind(kind_inputs) if kind_inputs else None,
+                    kind_inputs=kind_inputs)
 
 
-def _name_unknown_animal(subjects: dict[str, Subject], coco_nouns: set[str]) -> None:
-    """COCO knows ten animals; a squirrel gets boxed as a "bird". When the classifier is sure of an
-    animal the detector has no class for, and the detector boxed exactly one other animal, they are
-    one creature: keep the classifier's name with the detector's box."""
-    named = [s for s in subjects.values() if s.category in _LIVING and s.sources == ("classifier",)
-             and s.noun not in coco_nouns and s.score >= 0.6]
-    boxed = [s for s in subjects.values() if s.category in _LIVING and "detector" in s.sources]
-    if len(named) != 1 or len(boxed) != 1 or boxed[0].count != 1 or boxed[0].noun == named[0].noun:
+def with_ocr(ev: Evidence, text: str) -> Evidence:
+    """The evidence with clean OCR text attached; the image kind is read again with the text."""
+    if not ev.kind_inputs:
+        return replace(ev, ocr_text=text)
+    inputs = {**ev.kind_inputs, **text_features(text)}
+    return replace(ev, ocr_text=text, kind=classify_kind(inputs), kind_inputs=inputs)
+
+
+def _name_hedged(subjects: dict[str, Subject], reading: Hedge, probs: np.ndarray, notes: list[str]) -> None:
+    """Add the classifier's hedged node as a subject, and let it settle disagreements with a box.
+
+    A box and the node that name things of one kind (two animals, two foods) are taken for one
+    thing seen twice. The box keeps its name only where the classifier's mass under the box's
+    own WordNet node supports it (``box_support`` in data/hedge_model.json, fitted on the training split) or the classifier has no class below it at all
+    (COCO "giraffe"); otherwise the hedged node names it, with the box's area and count: a "dog"
+    box on a rabbit, a "cat" box on a tiger, an "apple" box on a plate of food.
+    """
+    node = reading.node
+    if node is None or node.category not in _SUBJECT_CATEGORIES:
         return
-    animal, box = named[0], boxed[0]
-    del subjects[box.noun]
-    subjects[animal.noun] = Subject(animal.noun, animal.plural, animal.category,
-                                    1 - (1 - animal.score) * (1 - box.score), 1,
-                                    ("classifier", "detector"), box.area, animal.specific)
+    h = hierarchy()
+    coco = coco_classes()
+    lex = h.lexicon
+    box_support = hedge_model()["box_support"]
+    merged_area, merged_count, merged_score, absorbed = 0.0, 1, 0.0, False
+    for key, s in list(subjects.items()):
+        if "detector" not in s.sources or s.noun == "person" or not _compatible(s.category, node.category):
+            continue
+        offset = next((lex.coco.get(cid) for cid, info in coco.items() if info.basic == s.noun and cid in lex.coco),
+                      None)
+        if offset is None:
+            continue
+        support, covered = h.subtree_mass(offset, probs)
+        if covered == 0 or support >= box_support or s.noun == node.noun:
+            if not h.related(offset, node):
+                continue  # supported, and something else than the reading: both may be named
+            if s.noun == node.noun or not h.below(node, offset):
+                return  # the box agrees with the reading and is at least as specific: it names the thing
+        notes.append(f"box {s.noun} gives way to {node.noun} (classifier mass under it {support:.2f})")
+        del subjects[key]
+        merged_area, merged_count = max(merged_area, s.area), s.count
+        merged_score, absorbed = max(merged_score, s.score), True
+    if not absorbed and any(s.area >= 0.3 and _compatible(s.category, node.category) and "detector" in s.sources
+                            for s in subjects.values()):
+        return  # a big box already names this region (a horse, not "a horse with a dog")
+    cls = imagenet_classes()[reading.leaf] if reading.leaf is not None else None
+    specific = cls.specific if cls is not None and cls.basic == node.noun and float(probs[cls.index]) >= 0.7 \
+        and cls.specific != node.noun else None
+    score = reading.confidence
+    sources: tuple[str, ...] = ("classifier",)
+    if absorbed:
+        score, sources = 1 - (1 - score) * (1 - merged_score), ("classifier", "detector")
+    old = subjects.get(node.noun)
+    if old is not None:
+        score, sources = 1 - (1 - old.score) * (1 - score), tuple(dict.fromkeys(old.sources + sources))
+        merged_area, merged_count = max(old.area, merged_area), max(old.count, merged_count)
+    subjects[node.noun] = Subject(node.noun, node.plural, node.category, min(score, 0.99), merged_count, sources,
+                                  merged_area, specific)
 
 
 def same_creature(a: Subject, b: Subject) -> bool:
