@@ -15,7 +15,15 @@ from pathlib import Path
 
 from snapscribe.attributes import BLUR_THRESHOLD
 from snapscribe.caption import compose
-from snapscribe.evidence import Evidence, fuse, with_ocr
+from snapscribe.evidence import Evidence, fuse
+
+try:
+    from snapscribe.evidence import with_ocr
+except ImportError:  # an older checkout (to score the baseline on the same features)
+    from dataclasses import replace
+
+    def with_ocr(ev: Evidence, text: str) -> Evidence:  # type: ignore[misc]
+        return replace(ev, ocr_text=text)
 from snapscribe.understand import Features
 from snapscribe.zoom import agreed, needs_zoom
 

@@ -186,6 +186,11 @@ def safe_text(ev: Evidence) -> str | None:
     return snippet + ("…" if len(words) > _QUOTE_WORDS else "")
 
 
+def _background(ev: Evidence) -> str:
+    colours = _colour_words(ev, 1)
+    return colours[0] if colours else "plain"
+
+
 def _of_subject(ev: Evidence) -> str:
     main = ev.main
     if main is not None and main.score >= 0.5:
@@ -241,7 +246,7 @@ def _with_text(prefix: str) -> Callable[[Evidence], str]:
 
 RULES: tuple[Rule, ...] = (
     Rule("text_graphic", lambda ev: _kind(ev) == "text_graphic" and safe_text(ev) is not None,
-         lambda ev: f'Text on {_article(_colour_phrase(ev))} background: "{safe_text(ev)}"'),
+         lambda ev: f'Text on {_article(_background(ev))} background: "{safe_text(ev)}"'),
     Rule("screenshot", lambda ev: _kind(ev) == "screenshot", _with_text("A screenshot")),
     Rule("chart", lambda ev: _kind(ev) == "chart", _with_text("A chart")),
     Rule("painting", lambda ev: _kind(ev) == "painting", lambda ev: "A painting" + _of_subject(ev)),
