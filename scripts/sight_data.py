@@ -94,15 +94,21 @@ def load_items(features_path: Path = DEFAULT_FEATURES, labels=None, split=None) 
     return items
 
 
-def evidence_of(item: Item, min_detection: float = 0.45, zoom_agree: float = 0.5) -> Evidence:
-    """The evidence the pipeline builds from these features (fusion, the zoom pass, clean OCR text)."""
+def evidence_of(item: Item, min_detection: float = 0.45, zoom_agree: float = 0.5, trace: list | None = None) -> Evidence:
+    """The evidence the pipeline builds from these features (fusion, the zoom pass, clean OCR text).
+    ``trace`` collects the box-or-node decisions of the fusion that was kept."""
     f = item.features
-    ev = fuse(list(f.detections), f.probs, f.scene, f.stats, f.synthetic, min_detection=min_detection)
+    first: list = []
+    ev = fuse(list(f.detections), f.probs, f.scene, f.stats, f.synthetic, min_detection=min_detection, trace=first)
+    kept = first
     if needs_zoom(ev) and f.views is not None:
+        second: list = []
         closer = fuse(list(f.detections), agreed(f.probs, f.views, zoom_agree), f.scene, f.stats, f.synthetic,
-                      min_detection=min_detection, abstract=ev.abstract)
+                      min_detection=min_detection, abstract=ev.abstract, trace=second)
         if closer.main is not None:
-            ev = closer
+            ev, kept = closer, second
+    if trace is not None:
+        trace.extend(kept)
     if item.ocr_text and f.stats.sharpness >= BLUR_THRESHOLD:
         ev = with_ocr(ev, item.ocr_text)
     return ev

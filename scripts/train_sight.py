@@ -31,9 +31,10 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval_devset import score_image, supported, term_key  # noqa: E402
 from eval_split import print_summary, summarise  # noqa: E402
-from sight_data import DEFAULT_FEATURES, ROOT, Item, caption_of, load_items  # noqa: E402
+from sight_data import DEFAULT_FEATURES, ROOT, Item, caption_of, evidence_of, load_items  # noqa: E402
 
 from snapscribe import hedging  # noqa: E402
+from snapscribe.evidence import BOX_FEATURES  # noqa: E402
 from snapscribe.grounding import GroundingGuard  # noqa: E402
 from snapscribe.synthetic import judge  # noqa: E402
 
@@ -60,20 +61,48 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50)
     return w[:-1], float(w[-1])
 
 
-def node_correct(node: hedging.Node, label: dict) -> bool:
-    """The node's noun is right for the image: listed, a synonym, or more general than something listed."""
+def noun_correct(noun: str, synset: int | None, label: dict) -> bool:
+    """A noun is right for the image: listed, a synonym, or more general than something listed (WordNet)."""
     present = list(label.get("present", [])) + list(label.get("subject", []))
     keys = {term_key(t) for t in present if term_key(t)}
-    if supported(term_key(node.noun), keys):
+    if supported(term_key(noun), keys):
         return True
-    if node.synset is None:
+    if synset is None:
         return False
     lex = hedging.hierarchy().lexicon
     for word in present:
         senses = lex.senses(word)
-        if senses and lex.is_a(senses[0], node.synset):
+        if senses and lex.is_a(senses[0], synset):
             return True
     return False
+
+
+def node_correct(node: hedging.Node, label: dict) -> bool:
+    return noun_correct(node.noun, node.synset, label)
+
+
+def fit_box_model(items: list[Item]) -> dict | None:
+    """Box-or-node: does the detector's noun hold where the classifier's hedged node names the thing otherwise?"""
+    lex = hedging.hierarchy().lexicon
+    xs, ys = [], []
+    for item in items:
+        trace: list = []
+        evidence_of(item, trace=trace)
+        for box_noun, _node_noun, feats in trace:
+            senses = lex.senses(box_noun)
+            xs.append([feats[n] for n in BOX_FEATURES])
+            ys.append(float(noun_correct(box_noun, senses[0] if senses else None, item.label)))
+    if len(ys) < 10 or len(set(ys)) < 2:
+        print(f"box model: {len(ys)} decisions, not enough to fit", file=sys.stderr)
+        return None
+    x = np.array(xs)
+    mu, sd = x.mean(0), x.std(0) + 1e-9
+    w, b = fit_logistic((x - mu) / sd, np.array(ys), l2=2.0)
+    print(f"box model on {len(ys)} box-or-node decisions ({int(sum(ys))} boxes right): "
+          f"{dict(zip(BOX_FEATURES, np.round(w, 3)))} bias {b:.3f}", file=sys.stderr)
+    return {"features": list(BOX_FEATURES), "mean": [round(float(v), 5) for v in mu],
+            "std": [round(float(v), 5) for v in sd], "weights": [round(float(v), 5) for v in w], "bias": round(b, 5),
+            "decisions": len(ys)}
 
 
 def rendered_of(item: Item) -> float:
@@ -120,6 +149,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"calibration on {len(y)} (image, node) pairs, {int(y.sum())} right: weights {model['weights']} "
           f"bias {model['bias']}", file=sys.stderr)
 
+    model.pop("box_model", None)  # searched with the support rule; the box model is fitted after
     guard = GroundingGuard()
     best = None
     for bar in BARS:
@@ -132,6 +162,14 @@ def main(argv: list[str] | None = None) -> int:
     assert best is not None
     model.update({"bar": best[1], "box_support": best[2]})
     print(f"chosen on train: bar {best[1]}, box_support {best[2]}", file=sys.stderr)
+    box_model = fit_box_model(train)
+    if box_model is not None:
+        model["box_model"] = box_model
+        with_box, _ = caption_score(train, guard)
+        print(f"train objective with the fitted box model {with_box:.3f} (support rule {best[0]:.3f})",
+              file=sys.stderr)
+        if with_box < best[0]:
+            del model["box_model"]  # the fitted model must earn its place on train
 
     _, scored_train = caption_score(train, guard)
     _, scored_val = caption_score(val, guard)
@@ -157,7 +195,8 @@ def main(argv: list[str] | None = None) -> int:
                     "a detector box needs under its own node. Fitted by scripts/train_sight.py on the training "
                     "split of devset/split.json.",
            "features": ["logit_mass", "specificity", "rendered"], "weights": model["weights"], "bias": model["bias"],
-           "bar": model["bar"], "box_support": model["box_support"], "trained_on": len(train)}
+           "bar": model["bar"], "box_support": model["box_support"], "box_model": model.get("box_model"),
+           "trained_on": len(train)}
     if args.dry_run:
         print(json.dumps(out, indent=1))
     else:

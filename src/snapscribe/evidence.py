@@ -9,6 +9,7 @@ reads only this evidence.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
 
@@ -100,8 +101,9 @@ def _aggregate(probs: np.ndarray, k: int = 10):
 
 def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats: PixelStats,
          synthetic_pixels: dict[str, float] | None = None, *, min_detection: float = 0.45,
-         abstract: float | None = None) -> Evidence:
-    """Combine raw model outputs into accepted evidence (``abstract``: a photo-or-rendered judgement already made)."""
+         abstract: float | None = None, trace: list | None = None) -> Evidence:
+    """Combine raw model outputs into accepted evidence (``abstract``: a photo-or-rendered judgement already made;
+    ``trace``: a list that collects each box-or-node decision's features, for scripts/train_sight.py)."""
     coco = coco_classes()
     top, by_basic, by_category = _aggregate(probs)
     n_strong = sum(1 for d in detections if d.score >= 0.5)
@@ -168,7 +170,7 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
             count=count, area=max(d.area for d in dets))
 
     reading = hedge(probs, abstract)
-    _name_hedged(subjects, reading, probs, notes)
+    _name_hedged(subjects, reading, probs, notes, trace)
     ranked = sorted(subjects.values(), key=_salience, reverse=True)
     kind_inputs = kind_features(synthetic_pixels, probs, n_strong, None) if synthetic_pixels else {}
     return Evidence(subjects=tuple(ranked), objects=tuple(accepted), class_top=tuple(top), scene=scene,
@@ -185,14 +187,43 @@ def with_ocr(ev: Evidence, text: str) -> Evidence:
     return replace(ev, ocr_text=text, kind=classify_kind(inputs), kind_inputs=inputs)
 
 
-def _name_hedged(subjects: dict[str, Subject], reading: Hedge, probs: np.ndarray, notes: list[str]) -> None:
+BOX_FEATURES = ("box_score", "box_area", "log_support", "log_covered", "node_confidence", "related", "box_below")
+
+
+def box_features(s: Subject, offset: int, reading: Hedge, probs: np.ndarray) -> dict[str, float]:
+    """What decides whether a box keeps its name against the classifier's hedged node (one thing, two names)."""
+    h = hierarchy()
+    node = reading.node
+    assert node is not None
+    support, covered = h.subtree_mass(offset, probs)
+    below = node.synset is not None and (node.synset == offset or h.lexicon.is_a(offset, node.synset))
+    return {"box_score": s.score, "box_area": math.sqrt(s.area), "log_support": math.log10(support + 1e-3),
+            "log_covered": math.log1p(covered), "node_confidence": reading.confidence,
+            "related": float(h.related(offset, node)), "box_below": float(below)}
+
+
+def box_keeps(features: dict[str, float]) -> bool:
+    """The fitted box-or-node model (data/hedge_model.json "box_model"); without one, classifier support alone."""
+    m = hedge_model()
+    model = m.get("box_model")
+    if model is None:
+        return features["log_covered"] == 0 or features["log_support"] >= math.log10(m["box_support"] + 1e-3)
+    z = model["bias"] + sum(w * (features[n] - mu) / (sd or 1.0)
+                            for n, w, mu, sd in zip(model["features"], model["weights"], model["mean"], model["std"]))
+    return z >= 0
+
+
+def _name_hedged(subjects: dict[str, Subject], reading: Hedge, probs: np.ndarray, notes: list[str],
+                 trace: list | None = None) -> None:
     """Add the classifier's hedged node as a subject, and let it settle disagreements with a box.
 
     A box and the node that name things of one kind (two animals, two foods) are taken for one
-    thing seen twice. The box keeps its name only where the classifier's mass under the box's
-    own WordNet node supports it (``box_support`` in data/hedge_model.json, fitted on the training split) or the classifier has no class below it at all
-    (COCO "giraffe"); otherwise the hedged node names it, with the box's area and count: a "dog"
-    box on a rabbit, a "cat" box on a tiger, an "apple" box on a plate of food.
+    thing seen twice. Whether the box keeps its name is decided by a logistic model fitted on the
+    training split (``box_keeps``) over the box's score and area, the classifier's mass under the
+    box's own WordNet node and how many classes that node covers (none: COCO "giraffe"), the
+    node's calibrated confidence and whether the two are related in the hierarchy. Otherwise the
+    hedged node names it, with the box's area and count: a "dog" box on a rabbit, a "cat" box on
+    a tiger, an "apple" box on a plate of food.
     """
     node = reading.node
     if node is None or node.category not in _SUBJECT_CATEGORIES:
@@ -200,7 +231,6 @@ def _name_hedged(subjects: dict[str, Subject], reading: Hedge, probs: np.ndarray
     h = hierarchy()
     coco = coco_classes()
     lex = h.lexicon
-    box_support = hedge_model()["box_support"]
     merged_area, merged_count, merged_score, absorbed = 0.0, 1, 0.0, False
     for key, s in list(subjects.items()):
         if "detector" not in s.sources or s.noun == "person" or not _compatible(s.category, node.category):
@@ -209,13 +239,17 @@ def _name_hedged(subjects: dict[str, Subject], reading: Hedge, probs: np.ndarray
                       None)
         if offset is None:
             continue
-        support, covered = h.subtree_mass(offset, probs)
-        if covered == 0 or support >= box_support or s.noun == node.noun:
-            if not h.related(offset, node):
-                continue  # supported, and something else than the reading: both may be named
-            if s.noun == node.noun or not h.below(node, offset):
+        if s.noun == node.noun:
+            return  # both name it alike
+        feats = box_features(s, offset, reading, probs)
+        if trace is not None:
+            trace.append((s.noun, node.noun, feats))
+        if box_keeps(feats):
+            if not feats["related"]:
+                continue  # something else than the reading: both may be named
+            if feats["box_below"] or not h.below(node, offset):
                 return  # the box agrees with the reading and is at least as specific: it names the thing
-        notes.append(f"box {s.noun} gives way to {node.noun} (classifier mass under it {support:.2f})")
+        notes.append(f"box {s.noun} gives way to {node.noun}")
         del subjects[key]
         merged_area, merged_count = max(merged_area, s.area), s.count
         merged_score, absorbed = max(merged_score, s.score), True
