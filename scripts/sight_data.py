@@ -9,6 +9,7 @@ reads that file, so changing fusion or composer code never re-runs a model.
 
 from __future__ import annotations
 
+import inspect
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -94,17 +95,22 @@ def load_items(features_path: Path = DEFAULT_FEATURES, labels=None, split=None) 
     return items
 
 
+_TRACES = "trace" in inspect.signature(fuse).parameters  # False on an older checkout
+
+
 def evidence_of(item: Item, min_detection: float = 0.45, zoom_agree: float = 0.5, trace: list | None = None) -> Evidence:
     """The evidence the pipeline builds from these features (fusion, the zoom pass, clean OCR text).
     ``trace`` collects the box-or-node decisions of the fusion that was kept."""
     f = item.features
     first: list = []
-    ev = fuse(list(f.detections), f.probs, f.scene, f.stats, f.synthetic, min_detection=min_detection, trace=first)
+    extra = {"trace": first} if _TRACES else {}
+    ev = fuse(list(f.detections), f.probs, f.scene, f.stats, f.synthetic, min_detection=min_detection, **extra)
     kept = first
     if needs_zoom(ev) and f.views is not None:
         second: list = []
+        extra = {"trace": second} if _TRACES else {}
         closer = fuse(list(f.detections), agreed(f.probs, f.views, zoom_agree), f.scene, f.stats, f.synthetic,
-                      min_detection=min_detection, abstract=ev.abstract, trace=second)
+                      min_detection=min_detection, abstract=ev.abstract, **extra)
         if closer.main is not None:
             ev, kept = closer, second
     if trace is not None:

@@ -8,9 +8,12 @@ Reads cached features (scripts/sight_features.py) and the labels; never runs a m
    is right for the image (the noun, a synonym or a more general word for something the label
    lists as present; WordNet decides "more general"). Features: log-odds of the node's mass,
    its specificity (log2 of 1000 / leaves) and the rendered probability.
-2. The bar (calibrated confidence a node needs to be named) and ``box_support`` (classifier
-   mass a detector box needs under its own WordNet node to keep its name) are chosen by grid
-   search on the training split's captions, maximising subject-named - 3 x absent-named.
+2. The bar (calibrated confidence a node needs to be named), ``box_support`` (classifier
+   mass a detector box needs under its own WordNet node, the rule used until a box model is
+   fitted) and the kind model's bar (how sure it must be before the composer says "a painting")
+   are chosen by grid search on the training split's captions, maximising
+   subject-named - 3 x absent-named. Then the box-or-node logistic model is fitted on the
+   training images' box/node disagreements and kept only if it raises the training objective.
 3. Leave-one-package-out: the calibration is refitted without each package in turn and that
    package's captions are scored with it (bars fixed); the pooled figure is printed.
 
@@ -36,12 +39,15 @@ from sight_data import DEFAULT_FEATURES, ROOT, Item, caption_of, evidence_of, lo
 from snapscribe import hedging  # noqa: E402
 from snapscribe.evidence import BOX_FEATURES  # noqa: E402
 from snapscribe.grounding import GroundingGuard  # noqa: E402
+from snapscribe.kinds import kind_model  # noqa: E402
 from snapscribe.synthetic import judge  # noqa: E402
 
 MODEL_PATH = ROOT / "src" / "snapscribe" / "data" / "hedge_model.json"
 PENALTY = 3.0  # one absent object named costs three subjects named
-BARS = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-SUPPORTS = (0.02, 0.05, 0.1, 0.2, 0.35)
+BARS = (0.5, 0.6, 0.7, 0.8, 0.9)
+SUPPORTS = (0.02, 0.1)
+KIND_BARS = (0.4, 0.55, 0.7, 0.85)
+KIND_MODEL_PATH = ROOT / "src" / "snapscribe" / "data" / "kind_model.json"
 
 
 def fit_logistic(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 50) -> tuple[np.ndarray, float]:
@@ -152,16 +158,23 @@ def main(argv: list[str] | None = None) -> int:
     model.pop("box_model", None)  # searched with the support rule; the box model is fitted after
     guard = GroundingGuard()
     best = None
-    for bar in BARS:
-        for support in SUPPORTS:
-            model.update({"bar": bar, "box_support": support})
-            score, _ = caption_score(train, guard)
-            print(f"  bar {bar:.2f} box_support {support:.2f}: train objective {score:.3f}", file=sys.stderr)
-            if best is None or score > best[0] + 1e-9:
-                best = (score, bar, support)
+    kinds = kind_model()
+    for kind_bar in KIND_BARS if kinds else (1.01,):
+        if kinds:
+            kinds["bar"] = kind_bar
+        for bar in BARS:
+            for support in SUPPORTS:
+                model.update({"bar": bar, "box_support": support})
+                score, _ = caption_score(train, guard)
+                print(f"  kind bar {kind_bar:.2f} bar {bar:.2f} box_support {support:.2f}: train objective "
+                      f"{score:.3f}", file=sys.stderr)
+                if best is None or score > best[0] + 1e-9:
+                    best = (score, bar, support, kind_bar)
     assert best is not None
     model.update({"bar": best[1], "box_support": best[2]})
-    print(f"chosen on train: bar {best[1]}, box_support {best[2]}", file=sys.stderr)
+    if kinds:
+        kinds["bar"] = best[3]
+    print(f"chosen on train: bar {best[1]}, box_support {best[2]}, kind bar {best[3]}", file=sys.stderr)
     box_model = fit_box_model(train)
     if box_model is not None:
         model["box_model"] = box_model
@@ -201,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(out, indent=1))
     else:
         MODEL_PATH.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
+        if kinds:
+            KIND_MODEL_PATH.write_text(json.dumps(kinds, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {MODEL_PATH}", file=sys.stderr)
     return 0
 

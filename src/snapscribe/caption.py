@@ -12,6 +12,7 @@ from typing import Callable, Protocol
 
 from .evidence import UNSURE, Evidence, Subject, close_up, same_creature
 from .grammar import article
+from .kinds import kind_bar
 from .normalize import ModelInputs
 from .records import Tag
 from .tagging import scene_tags
@@ -166,20 +167,23 @@ def recognises_something(ev: Evidence) -> bool:
 
 
 def _kind(ev: Evidence) -> str:
-    """The image kind the composer speaks of: the kind model's, else photo-or-rendered."""
-    if ev.kind is not None:
+    """The image kind the composer speaks of: the kind model's when it is sure enough (its fitted ``bar``),
+    else photo-or-rendered."""
+    if ev.kind is not None and ev.kind.probs.get(ev.kind.kind, 0.0) >= kind_bar():
         return ev.kind.kind
     return "abstract" if ev.rendered else "photo"
 
 
-_QUOTE_WORDS = 8
+_QUOTE_WORDS = 6
+_PUNCT = "\"'“”‘’()[]{}<>.,;:!?…-_/\\|*#@"
 
 
 def safe_text(ev: Evidence) -> str | None:
     """The first words of the clean OCR text, for quoting (the guard checks the quote against OCR again)."""
     if not ev.ocr_text:
         return None
-    words = [w for w in ev.ocr_text.replace('"', "").split() if any(ch.isalnum() for ch in w)]
+    words = [w.strip(_PUNCT) for w in ev.ocr_text.split()]
+    words = [w for w in words if w.isalpha() or w.isdigit()]  # OCR noise (mixed symbols) is not quoted
     if len(words) < 1:
         return None
     snippet = " ".join(words[:_QUOTE_WORDS])
@@ -237,18 +241,11 @@ class Rule:
     write: Callable[[Evidence], str]
 
 
-def _with_text(prefix: str) -> Callable[[Evidence], str]:
-    def write(ev: Evidence) -> str:
-        text = safe_text(ev)
-        return f'{prefix} with the text "{text}"' if text else prefix
-    return write
-
-
 RULES: tuple[Rule, ...] = (
     Rule("text_graphic", lambda ev: _kind(ev) == "text_graphic" and safe_text(ev) is not None,
          lambda ev: f'Text on {_article(_background(ev))} background: "{safe_text(ev)}"'),
-    Rule("screenshot", lambda ev: _kind(ev) == "screenshot", _with_text("A screenshot")),
-    Rule("chart", lambda ev: _kind(ev) == "chart", _with_text("A chart")),
+    Rule("screenshot", lambda ev: _kind(ev) == "screenshot", lambda ev: "A screenshot"),
+    Rule("chart", lambda ev: _kind(ev) == "chart", lambda ev: "A chart"),
     Rule("painting", lambda ev: _kind(ev) == "painting", lambda ev: "A painting" + _of_subject(ev)),
     Rule("drawing", lambda ev: _kind(ev) == "drawing", lambda ev: "An illustration" + _of_subject(ev)),
     Rule("rendered_subject", lambda ev: _kind(ev) in ("abstract", "text_graphic") and ev.main is not None

@@ -52,6 +52,12 @@ def kind_model() -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def kind_bar() -> float:
+    """Probability the most likely kind needs before the composer speaks of it (fitted by scripts/train_sight.py)."""
+    m = kind_model()
+    return float(m.get("bar", 0.5)) if m else 1.01
+
+
 def classify_kind(features: dict[str, float], model: dict | None = None) -> KindReading | None:
     """The kind with its probabilities, or None when no model has been fitted."""
     m = model or kind_model()
