@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval_devset import load_jsonl, match_records, score_image  # noqa: E402
-from sight_data import DEFAULT_FEATURES, caption_of, load_items, load_labels, load_split  # noqa: E402
+from sight_data import DEFAULT_FEATURES, DEVSET, caption_of, load_items, load_labels, load_split  # noqa: E402
 
 
 def rates(rows: list) -> dict:
@@ -34,10 +34,13 @@ def rates(rows: list) -> dict:
 
 
 def summarise(scored: list[tuple[dict, str, object]]) -> dict:
-    """scored: (label, split, ImageResult) -> figures per split, and per kind and family within it."""
+    """scored: (label, split, ImageResult) -> figures per split, and per kind and family within it;
+    "dev" is the original 100-image dev set (devset/labels.json, all of it in train)."""
+    dev = {i["file"] for i in load_labels([DEVSET / "labels.json"])}
     out: dict = {}
-    for split in ("train", "validation", "all"):
-        rows = [(lab, r) for lab, s, r in scored if split == "all" or s == split]
+    for split in ("train", "validation", "all", "dev"):
+        rows = [(lab, r) for lab, s, r in scored
+                if split == "all" or s == split or (split == "dev" and lab["file"] in dev)]
         block = rates([r for _, r in rows])
         for key in ("kind", "family"):
             groups = defaultdict(list)
@@ -53,6 +56,10 @@ def _pct(x) -> str:
 
 
 def print_summary(summary: dict, out=sys.stdout) -> None:
+    d = summary["dev"]
+    print(f"dev set    subject named {_pct(d['subject_rate'])} ({d['subject_hits']}/{d['images']})  "
+          f"absent named {_pct(d['absent_rate'])} ({d['absent']}/{d['images']})   (devset/labels.json, tuned on)",
+          file=out)
     for split in ("train", "validation"):
         s = summary[split]
         print(f"{split:10} subject named {_pct(s['subject_rate'])} ({s['subject_hits']}/{s['images']})  "

@@ -9,9 +9,11 @@ reads only this evidence.
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field, replace
+from importlib import resources
 
 import numpy as np
 
@@ -99,11 +101,76 @@ def _aggregate(probs: np.ndarray, k: int = 10):
     return top, dict(by_basic), dict(by_category)
 
 
+DETECTION_FEATURES = ("score", "log_area", "agree", "rendered", "risky_mass", "conflict_mass", "person",
+                      "worn_alone", "log_support", "covered")
+
+
+def detection_features(det: Detection, name: str, agree: float, abstract: float, risky_mass: float,
+                       conflict_mass: float, wearer: bool, probs: np.ndarray) -> dict[str, float]:
+    """What the fusion model reads to accept a box: its score and size, classifier agreement (by noun and
+    category, and the mass under the box's WordNet node), a rendered image, texture classes, a classifier
+    lead in an incompatible category, and whether it is a person."""
+    offset = hierarchy().lexicon.coco.get(det.class_id)
+    support, covered = hierarchy().subtree_mass(offset, probs) if offset is not None else (0.0, 0)
+    return {"score": det.score, "log_area": math.log10(max(det.area, 1e-4)), "agree": min(agree, 1.0),
+            "rendered": abstract, "risky_mass": risky_mass, "conflict_mass": conflict_mass,
+            "person": float(name == "person"), "worn_alone": float(name in _WORN_ONLY and not wearer),
+            "log_support": math.log10(support + 1e-3), "covered": float(covered > 0)}
+
+
+_FUSION: list[dict | None] = []
+
+
+def fusion_model() -> dict | None:
+    """Which detections are accepted: a logistic model fitted by scripts/train_sight.py (data/fusion_model.json)."""
+    if not _FUSION:
+        path = resources.files("snapscribe").joinpath("data/fusion_model.json")
+        _FUSION.append(json.loads(path.read_text()) if path.is_file() else None)
+    return _FUSION[0]
+
+
+def set_fusion_model(model: dict | None) -> None:
+    """Use this fusion model in this process (the training script's grid search)."""
+    _FUSION[:] = [model]
+
+
+def _logistic(model: dict, feats: dict[str, float]) -> float:
+    z = model["bias"] + sum(w * (feats[n] - mu) / (sd or 1.0)
+                            for n, w, mu, sd in zip(model["features"], model["weights"], model["mean"], model["std"]))
+    return 1 / (1 + math.exp(-z))
+
+
+def _hand_rules_accept(det: Detection, name: str, agree: float, abstract: float, risky_mass: float,
+                       lead_category: str, lead_mass: float, category: str, wearer: bool,
+                       min_detection: float) -> bool:
+    """The hand-set acceptance rules used before the fusion model was fitted (kept as the fallback when
+    data/fusion_model.json is absent)."""
+    need = min_detection
+    if abstract >= RENDERED:
+        need = max(need, 0.85 if agree >= 0.1 else 0.95)
+    elif abstract >= UNSURE:
+        need = max(need, 0.7 if agree >= 0.1 else 0.85)
+    if agree < 0.15 and name != "person":
+        need = max(need, 0.6)
+    if risky_mass >= 0.5 and agree < 0.1:
+        need = max(need, 0.8)
+    if det.area < 0.02 and agree < 0.1:
+        need = max(need, 0.7)
+    if det.area > 0.6 and agree < 0.05 and name != "person":
+        need = max(need, 0.9)
+    if lead_mass >= 0.3 and not _compatible(lead_category, category) and agree < 0.05 and name != "person":
+        need = max(need, 0.85)
+    if name in _WORN_ONLY and not wearer and agree < 0.1:
+        need = max(need, 0.97)
+    return det.score >= need or (det.score >= 0.3 and agree >= 0.3 and abstract < UNSURE)
+
+
 def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats: PixelStats,
          synthetic_pixels: dict[str, float] | None = None, *, min_detection: float = 0.45,
          abstract: float | None = None, trace: list | None = None) -> Evidence:
     """Combine raw model outputs into accepted evidence (``abstract``: a photo-or-rendered judgement already made;
-    ``trace``: a list that collects each box-or-node decision's features, for scripts/train_sight.py)."""
+    ``trace``: a list that collects the features of each detection and box-or-node decision, for
+    scripts/train_sight.py)."""
     coco = coco_classes()
     top, by_basic, by_category = _aggregate(probs)
     n_strong = sum(1 for d in detections if d.score >= 0.5)
@@ -121,25 +188,19 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
             continue
         agree = by_basic.get(info.basic, 0.0) + 0.5 * by_category.get(info.category, 0.0) + 0.25 * sum(
             m for c, m in by_category.items() if c != info.category and _compatible(c, info.category))
-        need = min_detection
-        if abstract >= RENDERED:
-            need = max(need, 0.85 if agree >= 0.1 else 0.95)  # wallpapers: SSD invents umbrellas and kites
-        elif abstract >= UNSURE:
-            need = max(need, 0.7 if agree >= 0.1 else 0.85)
-        if agree < 0.15 and info.name != "person":
-            need = max(need, 0.6)  # nothing else sees it (ImageNet has no person class to agree)
-        if risky_mass >= 0.5 and agree < 0.1:
-            need = max(need, 0.8)  # the classifier sees a texture or pattern, not objects
-        if det.area < 0.02 and agree < 0.1:
-            need = max(need, 0.7)  # a speck far away is a guess
-        if det.area > 0.6 and agree < 0.05 and info.name != "person":
-            need = max(need, 0.9)  # a box covering the frame with no classifier support = texture
-        if lead_mass >= 0.3 and not _compatible(lead_category, info.category) and agree < 0.05 \
-                and info.name != "person":
-            need = max(need, 0.85)  # a banana on a flower, a stop sign on fruit
-        if info.name in _WORN_ONLY and not wearer and agree < 0.1:
-            need = max(need, 0.97)  # a "tie" with nobody to wear it is a stripe or a band
-        if det.score >= need or (det.score >= 0.3 and agree >= 0.3 and abstract < UNSURE):
+        fitted = fusion_model()
+        if fitted is not None or trace is not None:
+            feats = detection_features(det, info.name, agree, abstract, risky_mass,
+                                       lead_mass if not _compatible(lead_category, info.category) else 0.0,
+                                       wearer, probs)
+            if trace is not None and det.score >= 0.3:
+                trace.append(("detection", det.class_id, feats))
+        if fitted is not None:
+            accept = det.score >= 0.3 and _logistic(fitted, feats) >= fitted["bar"]
+        else:
+            accept = _hand_rules_accept(det, info.name, agree, abstract, risky_mass, lead_category, lead_mass,
+                                        info.category, wearer, min_detection)
+        if accept:
             accepted.append(det)
         elif det.score >= 0.5:
             notes.append(f"dropped {det.label} {det.score:.2f}: unsupported")
@@ -243,7 +304,7 @@ def _name_hedged(subjects: dict[str, Subject], reading: Hedge, probs: np.ndarray
             return  # both name it alike
         feats = box_features(s, offset, reading, probs)
         if trace is not None:
-            trace.append((s.noun, node.noun, feats))
+            trace.append(("box", s.noun, feats))
         if box_keeps(feats):
             if not feats["related"]:
                 continue  # something else than the reading: both may be named

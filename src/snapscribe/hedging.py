@@ -177,14 +177,23 @@ def _logit(p: float) -> float:
     return math.log(p / (1 - p))
 
 
-def node_features(mass: float, node: Node, rendered: float) -> list[float]:
-    """What the calibration reads: log-odds of the node's mass, its specificity, the rendered probability."""
-    return [_logit(mass), node.specificity / 10, rendered]
+def entropy(probs: np.ndarray) -> float:
+    """Entropy of the classifier's distribution in nats (a spread-out guess is less reliable at any mass)."""
+    p = np.asarray(probs, dtype=np.float64)
+    p = p[p > 0] / max(float(p.sum()), 1e-9)
+    return float(-(p * np.log(p)).sum())
 
 
-def calibrated(mass: float, node: Node, rendered: float, model: dict | None = None) -> float:
+def node_features(mass: float, node: Node, rendered: float, spread: float = 0.0) -> list[float]:
+    """What the calibration reads: log-odds of the node's mass, its specificity, the rendered probability,
+    the entropy of the whole distribution, and whether the node is a WordNet group above the caption nouns."""
+    return [_logit(mass), node.specificity / 10, rendered, spread / 5, float(node.synset is not None
+                                                                              and len(node.leaves) > 12)]
+
+
+def calibrated(mass: float, node: Node, rendered: float, model: dict | None = None, spread: float = 0.0) -> float:
     m = model or hedge_model()
-    z = m["bias"] + sum(w * x for w, x in zip(m["weights"], node_features(mass, node, rendered)))
+    z = m["bias"] + sum(w * x for w, x in zip(m["weights"], node_features(mass, node, rendered, spread)))
     return 1 / (1 + math.exp(-z))
 
 
@@ -195,10 +204,11 @@ def hedge(probs: np.ndarray, rendered: float = 0.0, *, bar: float | None = None,
     bar = m["bar"] if bar is None else bar
     h = hierarchy()
     masses = h.masses(probs)
+    spread = entropy(probs)
     best: tuple[float, float, int] | None = None  # (-specificity, -confidence, index)
     for i in np.flatnonzero(masses >= floor):
         node = h.nodes[i]
-        conf = calibrated(float(masses[i]), node, rendered, m)
+        conf = calibrated(float(masses[i]), node, rendered, m, spread)
         if conf < bar:
             continue
         key = (-node.specificity, -conf, int(i))
@@ -216,5 +226,6 @@ def candidates(probs: np.ndarray, rendered: float = 0.0, floor: float = 0.05,
     """Every node with raw mass >= floor: (node, mass, calibrated confidence), most specific first."""
     h = hierarchy()
     masses = h.masses(probs)
-    return [(h.nodes[i], float(masses[i]), calibrated(float(masses[i]), h.nodes[i], rendered, model))
+    spread = entropy(probs)
+    return [(h.nodes[i], float(masses[i]), calibrated(float(masses[i]), h.nodes[i], rendered, model, spread))
             for i in np.flatnonzero(masses >= floor)]
