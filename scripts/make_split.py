@@ -6,9 +6,9 @@ split by image would leak; a split by package measures what carries over to unse
 
 * The original 100-image dev set (devset/labels.json) is always train: its rules were tuned
   on it, so it cannot validate anything.
-* Packages of the other manifests (devset/labels-extra.json) are ordered by SHA-1 of the
-  package name and assigned to validation until it holds ``--share`` of their images; the
-  rest are train. Same manifests in, same split out.
+* A package of the other manifests (devset/labels-extra.json) goes to validation when the
+  SHA-1 of its name, read as a number in [0, 1), is below ``--share``; otherwise to train.
+  Same package, same side, whatever else is added later.
 
 Writes devset/split.json: {"packages": {package: "train" | "validation"}, ...}.
 
@@ -39,22 +39,18 @@ def package_of(image: dict) -> str:
 
 
 def make_split(tuned: list[dict], fresh: list[dict], share: float) -> dict[str, str]:
+    """Each new package goes to validation when its name hashes below ``share``: adding packages later
+    never moves an existing one between train and validation."""
     split = {package_of(i): "train" for i in tuned}
-    counts = Counter(package_of(i) for i in fresh if package_of(i) not in split)
-    total = sum(counts.values())
-    in_val = 0
-    for pkg in sorted(counts, key=lambda p: hashlib.sha1(p.encode()).hexdigest()):
-        if in_val + counts[pkg] <= share * total + 0.5 * counts[pkg]:
-            split[pkg] = "validation"
-            in_val += counts[pkg]
-        else:
-            split[pkg] = "train"
+    for pkg in sorted({package_of(i) for i in fresh} - set(split)):
+        position = int(hashlib.sha1(pkg.encode()).hexdigest()[:8], 16) / 0x100000000
+        split[pkg] = "validation" if position < share else "train"
     return dict(sorted(split.items()))
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--share", type=float, default=0.4, help="share of the new images that goes to validation")
+    ap.add_argument("--share", type=float, default=0.4, help="share of the new packages that goes to validation")
     ap.add_argument("--out", type=Path, default=DEVSET / "split.json")
     args = ap.parse_args(argv)
     tuned = images(DEVSET / "labels.json")
