@@ -21,8 +21,15 @@ from collections import defaultdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eval_devset import load_jsonl, match_records, score_image  # noqa: E402
-from sight_data import DEFAULT_FEATURES, DEVSET, caption_of, load_items, load_labels, load_split  # noqa: E402
+from eval_devset import load_jsonl, match_records, score_image
+from sight_data import (
+    DEFAULT_FEATURES,
+    DEVSET,
+    caption_of,
+    load_items,
+    load_labels,
+    load_split,
+)
 
 
 def rates(rows: list) -> dict:

@@ -21,11 +21,11 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sight_data import DEFAULT_FEATURES, KIND_MANIFESTS, load_labels  # noqa: E402
+from sight_data import DEFAULT_FEATURES, KIND_MANIFESTS, load_labels
 
-from snapscribe.config import load_settings  # noqa: E402
-from snapscribe.pipeline import Timings, build_pipeline  # noqa: E402
-from snapscribe.store import Database, ResultStore  # noqa: E402
+from snapscribe.config import load_settings
+from snapscribe.pipeline import Timings, build_pipeline
+from snapscribe.store import Database, ResultStore
 
 
 def main(argv: list[str] | None = None) -> int:

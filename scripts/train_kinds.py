@@ -21,9 +21,9 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sight_data import DEFAULT_FEATURES, KIND_MANIFESTS, ROOT, load_items, load_labels  # noqa: E402
+from sight_data import DEFAULT_FEATURES, KIND_MANIFESTS, ROOT, load_items, load_labels
 
-from snapscribe.kinds import KINDS, LABEL_KIND, classify_kind, kind_features  # noqa: E402
+from snapscribe.kinds import KINDS, LABEL_KIND, classify_kind, kind_features
 
 MODEL_PATH = ROOT / "src" / "snapscribe" / "data" / "kind_model.json"
 

@@ -38,16 +38,16 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eval_devset import score_image, supported, term_key  # noqa: E402
-from eval_split import print_summary, summarise  # noqa: E402
-from sight_data import DEFAULT_FEATURES, ROOT, Item, caption_of, evidence_of, load_items  # noqa: E402
+from eval_devset import score_image, supported, term_key
+from eval_split import print_summary, summarise
+from sight_data import DEFAULT_FEATURES, ROOT, Item, caption_of, evidence_of, load_items
 
-from snapscribe import hedging, reading  # noqa: E402
-from snapscribe.evidence import BOX_FEATURES, DETECTION_FEATURES, set_fusion_model  # noqa: E402
-from snapscribe.grounding import GroundingGuard  # noqa: E402
-from snapscribe.kinds import kind_model  # noqa: E402
-from snapscribe.taxonomy import coco_classes  # noqa: E402
-from snapscribe.synthetic import judge  # noqa: E402
+from snapscribe import hedging, reading
+from snapscribe.evidence import BOX_FEATURES, DETECTION_FEATURES, set_fusion_model
+from snapscribe.grounding import GroundingGuard
+from snapscribe.kinds import kind_model
+from snapscribe.synthetic import judge
+from snapscribe.taxonomy import coco_classes
 
 MODEL_PATH = ROOT / "src" / "snapscribe" / "data" / "hedge_model.json"
 PENALTY = 3.0  # one absent object named costs three subjects named

@@ -23,10 +23,11 @@ def _probs(**mass: float) -> np.ndarray:
     return p
 
 
-def _ev(*subjects: Subject, kind: str | None = None, scene: SceneCues = SceneCues(), abstract: float = 0.05,
+def _ev(*subjects: Subject, kind: str | None = None, scene: SceneCues | None = None, abstract: float = 0.05,
         ocr: str | None = None) -> Evidence:
     reading = KindReading(kind, {kind: 0.99}) if kind else None
-    return Evidence(subjects=subjects, objects=(), class_top=(), scene=scene, stats=STATS, abstract=abstract,
+    return Evidence(subjects=subjects, objects=(), class_top=(), scene=scene or SceneCues(), stats=STATS,
+                    abstract=abstract,
                     ocr_text=ocr, kind=reading)
 
 

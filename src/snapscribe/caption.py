@@ -7,8 +7,9 @@ tones") rather than inventing an object.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol
+from typing import Protocol
 
 from .evidence import UNSURE, Evidence, Subject, close_up, same_creature
 from .grammar import article

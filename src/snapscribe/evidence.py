@@ -19,10 +19,10 @@ import numpy as np
 
 from .attributes import PixelStats
 from .engines.base import Detection
-from .scene import SceneCues
-from .synthetic import judge
 from .hedging import Hedge, hedge, hedge_model, hierarchy
 from .kinds import KindReading, classify_kind, kind_features, text_features
+from .scene import SceneCues
+from .synthetic import judge
 from .taxonomy import ImageNetClass, coco_classes, imagenet_classes
 
 # Categories whose classifier evidence may name a main subject.
