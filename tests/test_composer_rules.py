@@ -1,6 +1,8 @@
 """Composer and fusion rules that keep one animal from being named twice or given a scene it isn't in."""
 
 import numpy as np
+import pytest
+from sight_models import pinned
 
 from snapscribe.attributes import PixelStats
 from snapscribe.caption import compose
@@ -10,6 +12,13 @@ from snapscribe.scene import SceneCues
 
 STATS = PixelStats(brightness=0.5, contrast=0.2, colourfulness=40.0, sharpness=300.0,
                    dominant_colours=[("green", 0.6), ("brown", 0.3)], flat_fraction=0.05)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_models():
+    """Mechanism tests: fixed hedging, detection and scene settings, whatever the fitted models say."""
+    with pinned():
+        yield
 
 
 def _evidence(*subjects: Subject, scene: SceneCues = SceneCues()) -> Evidence:

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from sight_models import pinned
 
 from snapscribe.attributes import PixelStats
 from snapscribe.caption import RULES, compose, compose_with_rule
@@ -13,6 +14,13 @@ from snapscribe.scene import SceneCues
 
 STATS = PixelStats(brightness=0.5, contrast=0.2, colourfulness=40.0, sharpness=300.0,
                    dominant_colours=[("pink", 0.6), ("white", 0.3)], flat_fraction=0.05)
+
+
+@pytest.fixture(autouse=True)
+def _pinned_models():
+    """Mechanism tests: fixed hedging, detection and scene settings, whatever the fitted models say."""
+    with pinned():
+        yield
 
 
 def _probs(**mass: float) -> np.ndarray:
