@@ -114,3 +114,32 @@ def test_rule_fires_and_writes(name):
 def test_a_text_graphic_without_readable_text_is_not_quoted():
     text, rule = compose_with_rule(_ev(kind="text_graphic"))
     assert rule == "abstract" and '"' not in text
+
+
+# -- records, split ------------------------------------------------------------------------
+
+
+def test_the_composer_reports_which_rule_wrote_the_caption():
+    from snapscribe.caption import GroundedComposer
+
+    draft = GroundedComposer().caption(_ev(RABBIT, kind="photo"), [], None)  # type: ignore[arg-type]
+    assert (draft.text, draft.rule) == ("A rabbit", "subject")
+
+
+def test_the_split_is_by_package_and_stable_when_packages_are_added():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from make_split import make_split
+
+    def img(pkg):
+        return {"origin": {"package": pkg}}
+
+    tuned = [img("dev-a"), img("dev-b")]
+    fresh = [img(f"pkg-{i}") for i in range(40)]
+    first = make_split(tuned, fresh, 0.4)
+    more = make_split(tuned, fresh + [img(f"new-{i}") for i in range(10)], 0.4)
+    assert first["dev-a"] == first["dev-b"] == "train"
+    assert all(more[p] == side for p, side in first.items())
+    assert 0.2 < sum(v == "validation" for v in first.values()) / 40 < 0.6
