@@ -151,8 +151,8 @@ def _scene_only_caption(ev: Evidence) -> str | None:
         if "clouds" in tags:
             return "Clouds in a blue sky"
         return "A clear blue sky" if {"blue", "light blue"} & set(_colour_words(ev)) else "A clear sky"
-    if "nature" in tags:
-        return "A green nature scene"
+    # No "A green nature scene": on the training split it named nothing and kept the zoom pass from
+    # looking closer (ablation in docs/sight.md).
     return None
 
 
