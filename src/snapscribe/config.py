@@ -83,8 +83,15 @@ class TaggingConfig(_Section):
 
 
 class CaptionConfig(_Section):
-    min_hashtags: int = 3
-    max_hashtags: int = 8
+    min_hashtags: int = Field(3, ge=0, le=10)
+    max_hashtags: int = Field(8, ge=1, le=10)
+    min_hashtag_score: float = Field(0.3, ge=0, le=1, description="a tag weaker than this gives no hashtag")
+    fine_grained_floor: float = Field(
+        0.6, ge=0, le=1, description="a breed or species the tag table does not know needs this score to "
+                                     "become a hashtag")
+    hashtag_blocklist: list[str] = Field(default_factory=list, description="never emitted, on top of the "
+                                                                           "packaged blocklist")
+    hashtag_allowlist: list[str] = Field(default_factory=list, description="when set, only these are emitted")
 
 
 class VLMConfig(_Section):

@@ -30,7 +30,9 @@ from .relevance import judge as judge_relevance
 from .records import Attributes, DetectedObject, ImageRecord, Provenance, Safety, Status, Tag, image_id_for
 from .store import ResultStore
 from .store.db import is_unavailable
-from .tagging import ConseTagger, Tagger, hashtags
+from .hashtags import HashtagPolicy
+from .tagging import ConseTagger, Tagger
+from .taxonomy import load_vocabulary
 from .understand import FEATURES_KIND, FEATURES_REVISION, Features, as_stored, measure
 from .zoom import agreed, needs_zoom, zoom_boxes
 
@@ -95,6 +97,8 @@ class Pipeline:
         self.safety = safety  # safety.gates.SafetyGates | None
         self.guard = guard  # GroundingGuard | None
         self._composer = GroundedComposer()
+        vocabulary = getattr(tagger, "vocabulary", None) or load_vocabulary(settings.tagging.extra_vocabulary)
+        self.hashtags = HashtagPolicy.build(settings.caption, vocabulary)
         self._executor: ThreadPoolExecutor | None = None
         self.features_version = f"{detector.name}|{classifier.name}|{settings.models.detector_side}|" \
                                 f"{settings.models.classifier_side}x{settings.models.classifier_views}|{settings.models.low_res_side}|z{settings.models.zoom_crop:.3f}|{__version__}|r{FEATURES_REVISION}"
@@ -220,13 +224,9 @@ class Pipeline:
         provenance = base.pop("provenance").model_copy(update={
             "captioner": draft.engine, "fallback": draft.fallback,
             "relevant": relevance.worth_captioning, "relevance": relevance.reason})
-        fallback_words = [n for n, _ in features.stats.dominant_colours[:2]] + (
-            ["abstract", "art"] if evidence.abstract >= 0.6 else ["photography", "photooftheday"])
         return ImageRecord(
             status=status, caption=caption,
-            hashtags=hashtags(tags, minimum=cfg.caption.min_hashtags, maximum=cfg.caption.max_hashtags,
-                              tagger=self.tagger if hasattr(self.tagger, "vocabulary_entry") else None,
-                              fallback=fallback_words),
+            hashtags=self.hashtags.choose(tags, broad=("abstract", "art") if evidence.rendered else ("photography",)),
             tags=tags, objects=_objects(evidence, inputs), attributes=_attributes(decoded, features, evidence),
             safety=safety, grounding=grounding, provenance=provenance, timings_ms=t.values, **base)
 
