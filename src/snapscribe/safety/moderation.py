@@ -61,7 +61,8 @@ def likelihood(score: float, cuts: tuple[float, ...]) -> Likelihood:
 
 
 def explicit_cuts(cfg: NSFWConfig) -> tuple[float, ...]:
-    return (*EXPLICIT_LOW_CUTS, cfg.review, cfg.block)
+    """Ascending cut points of `explicit` (the low ones give way to a lower nsfw.review)."""
+    return (*(min(c, cfg.review) for c in EXPLICIT_LOW_CUTS), cfg.review, cfg.block)
 
 
 def needs_second_opinion(score: float, cfg: NSFWConfig) -> bool:

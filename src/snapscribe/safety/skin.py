@@ -3,8 +3,9 @@
 Independent of open_nsfw (no learned weights): a classic explicit skin-colour rule, the
 intersection of the YCbCr box of Chai & Ngan (1999; 77 <= Cb <= 127, 133 <= Cr <= 173)
 and the RGB rule of Kovac, Peer & Solina (2003; R > 95, G > 40, B > 20, max - min > 15,
-|R - G| > 15, R > G, R > B); the intersection rejects most sand, wood and warm-lit walls
-that either rule alone accepts. It is measured at 160 px, inside each person box minus
+|R - G| > 15, R > G, R > B); the intersection rejects some wood and warm-lit walls that
+either rule alone accepts, but pale sand still passes, which is why the rule is read only
+inside the people the detector found. It is measured at 160 px, inside each person box minus
 its head zone (the top of the box, where a face or hair is expected): the share of a
 body that is bare skin. A swimsuit, a shirt or trousers cut the share; a face close-up
 is mostly head zone and barely counts.
