@@ -72,7 +72,7 @@ class NSFWConfig(_Section):
                                        description="suggestive (racy) labels; it may review, never block")
 
     @model_validator(mode="after")
-    def _only_explicit_blocks(self) -> "NSFWConfig":
+    def _only_explicit_blocks(self) -> NSFWConfig:
         if self.suggestive.block_at is not None:
             raise ValueError("nsfw.suggestive.block_at: only `explicit` can block")
         if self.review > self.block:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from io import BytesIO
+
 import numpy as np
 from PIL import Image
 

@@ -92,10 +92,10 @@ def read_skin(image: Image.Image, detections: Sequence[Detection]) -> SkinReadin
     body = np.zeros_like(mask)
     head = np.zeros_like(mask)
     for d in persons:
-        x0, y0, x1, y1 = (int(round(v * s)) for v, s in zip(d.box, (w, h, w, h)))
+        x0, y0, x1, y1 = (round(v * s) for v, s in zip(d.box, (w, h, w, h)))
         x0, x1 = max(0, x0), min(w, max(x1, x0 + 1))
         y0, y1 = max(0, y0), min(h, max(y1, y0 + 1))
-        split = y0 + int(round((y1 - y0) * HEAD_ZONE))
+        split = y0 + round((y1 - y0) * HEAD_ZONE)
         head[y0:split, x0:x1] = True
         body[split:y1, x0:x1] = True
     body &= ~head  # another person's head inside this body box stays a head
