@@ -113,8 +113,9 @@ def test_likelihood_buckets() -> None:
     assert not needs_second_opinion(cfg.review - 1e-6, cfg) and needs_second_opinion(cfg.review, cfg)
 
 
-def _skin(body: float, persons: int = 1, child: int = 0) -> SkinReading:
-    return SkinReading(persons=persons, body_skin=body, head_skin=0.5, image_skin=body / 2, child_sized=child)
+def _skin(body: float, persons: int = 1, child: int = 0, banded: bool = False) -> SkinReading:
+    return SkinReading(persons=persons, body_skin=body, bare_body=0.0 if banded or not persons else body,
+                       banded=int(banded), head_skin=0.5, image_skin=body / 2, child_sized=child)
 
 
 def test_decision_table() -> None:
@@ -124,6 +125,7 @@ def test_decision_table() -> None:
     rows = [  # score, skin reading, expected decision, a word the reason must contain
         (hi, bare, "block", "agree"),
         (hi, covered, "review", "disagree"),
+        (hi, _skin(0.8, banded=True), "review", "clothing band"),  # swimwear: lots of skin, still covered
         (hi, _skin(0.9, persons=0), "review", "disagree"),  # no person found: nothing corroborates
         (hi, None, "review", "disagree"),  # second opinion unavailable: never a block
         (hi, _skin(0.9, persons=2, child=1), "review", "child-sized"),
@@ -146,6 +148,10 @@ def test_decision_table() -> None:
 
 
 def test_only_explicit_can_block() -> None:
+    anything = NSFWConfig(review=0.0, block=0.0, skin_agree=0.0)  # even then: no person, no block
+    assert judge(0.5, _skin(0.0, persons=0), anything).decision == "review"
+    assert judge(0.5, _skin(0.9, banded=True), anything).decision == "review"
+    assert judge(0.5, _skin(0.0), anything).decision == "block"
     loose = NSFWConfig(suggestive={"review_at": "POSSIBLE"})
     got = judge(0.3, None, loose)  # suggestive POSSIBLE: reviewed, never blocked
     assert got.decision == "review" and "suggestive" in got.reasons[0]
@@ -173,7 +179,14 @@ def test_skin_rule_and_person_zones() -> None:
     covered_arr[60:, :] = (40, 60, 140)  # a blue top and trousers below the head zone
     covered = read_skin(Image.fromarray(covered_arr), [person])
     assert bare.persons == 1 and bare.body_skin > 0.95 and covered.body_skin < 0.1  # the neck shows
+    assert bare.bare_body > 0.95 and bare.banded == 0
     assert read_skin(Image.fromarray(frame), []).body_skin == 0.0  # no person, no body to read
+    # Swimwear: most of the body is skin, but bands of fabric cross the torso's centre line.
+    swim = frame.copy()
+    swim[70:82, 30:70] = (20, 40, 160)  # top
+    swim[110:126, 25:75] = (20, 40, 160)  # bottoms
+    banded = read_skin(Image.fromarray(swim), [person])
+    assert banded.body_skin > 0.85 and banded.banded == 1 and banded.bare_body == 0.0
     assert read_skin(Image.fromarray(frame), [Detection("dog", 2, 0.9, (0, 0, 1, 1))]).persons == 0
 
 

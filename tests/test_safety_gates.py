@@ -171,8 +171,10 @@ def test_nsfw_block_path_end_to_end_needs_both_signals(tmp_path):
                                             "nsfw.block": 0.0, "nsfw.skin_agree": 0.0})
     store = ResultStore(Database(settings.db_url()))
     pipeline = build_pipeline(settings, store)
-    person = ROOT / "samples" / "astronaut.jpg"
-    rec = pipeline.process(Upload(source="agree.jpg", path=str(person)), force=True)
+    # A face close-up: one person, no clothing band across the box's centre line.
+    face = _jpeg(Image.open(ROOT / "samples" / "astronaut.jpg").convert("RGB").crop((140, 20, 300, 220))
+                 .resize((400, 500)))
+    rec = pipeline.process(Upload(source="agree.jpg", data=face), force=True)
     assert rec.status is Status.blocked and rec.safety.hash_match is None, rec.safety
     nsfw = rec.safety.nsfw
     assert nsfw is not None and nsfw.decision == "block" and nsfw.agree is True
@@ -186,7 +188,7 @@ def test_nsfw_block_path_end_to_end_needs_both_signals(tmp_path):
     # The pixels disagree (no body is that bare): review, never block, and the record says why.
     strict = settings.nsfw.model_copy(update={"skin_agree": 1.01})
     pipeline.safety.nsfw_gate = NSFWGate(pipeline.safety.nsfw, pipeline.detector, strict)
-    rec = pipeline.process(Upload(source="disagree.jpg", path=str(person)), force=True)
+    rec = pipeline.process(Upload(source="disagree.jpg", data=face), force=True)
     assert rec.status is Status.review and rec.safety.nsfw.agree is False
     assert any("signals disagree" in r for r in rec.safety.reasons), rec.safety.reasons
     assert {c.name: c.likelihood for c in rec.safety.nsfw.categories}["explicit"] == "POSSIBLE"

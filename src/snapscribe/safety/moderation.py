@@ -7,7 +7,8 @@ skin and babies. So the score only *proposes*:
 * ``suggestive`` (racy): the open_nsfw score on a low scale; it labels, it never blocks;
 * ``explicit``: the open_nsfw score on a high scale, **corroborated** by a second,
   independent signal, the bare-skin share of the detected people's bodies
-  (:mod:`.skin`). Without that agreement ``explicit`` is at most ``POSSIBLE``.
+  (:mod:`.skin`: a detected person whose body is mostly bare skin, with no clothing band
+  across the torso). Without that agreement ``explicit`` is at most ``POSSIBLE``.
 
 Only ``explicit`` can block, and only when both signals agree and no child-sized person
 is in the picture. The table, with *model* = open_nsfw's likelihood of ``explicit``:
@@ -106,10 +107,18 @@ def judge(score: float, skin: SkinReading | None, cfg: NSFWConfig) -> Judgement:
     agree: bool | None = None
     child = False
     if skin is not None:
-        bare = skin.persons > 0 and skin.body_skin >= cfg.skin_agree
+        bare = skin.persons > skin.banded and skin.bare_body >= cfg.skin_agree
         agree = bare == says_explicit
-        what = "bare skin" if bare else ("no person found" if skin.persons == 0 else "covered")
-        signals.append(Signal("skin", round(skin.body_skin, 3), f"{what}: {'explicit' if bare else 'not explicit'}"))
+        if bare:
+            what = "bare skin"
+        elif skin.persons == 0:
+            what = "no person found"
+        elif skin.banded and skin.body_skin >= cfg.skin_agree:
+            what = "clothing band across the torso"
+        else:
+            what = "covered"
+        signals.append(Signal("skin", round(skin.bare_body if bare else skin.body_skin, 3),
+                              f"{what}: {'explicit' if bare else 'not explicit'}"))
         child = skin.child_sized > 0
         if child:
             signals.append(Signal("child_size", float(skin.child_sized), "child-sized person"))
@@ -122,7 +131,7 @@ def judge(score: float, skin: SkinReading | None, cfg: NSFWConfig) -> Judgement:
     if _at_least(model, pol.block_at) and corroborated and not child:
         decision = "block"
         reasons.append(f"explicit {explicit.name}: open_nsfw {score:.2f} and bare skin "
-                       f"{skin.body_skin if skin else 0:.0%} of the people's bodies agree")
+                       f"({skin.bare_body if skin else 0:.0%} of a body, no clothing band) agree")
     elif _at_least(model, pol.review_at) and child:
         decision = "review"
         reasons.append(f"child-sized person in the picture and open_nsfw {score:.2f}: a human decides")
@@ -133,7 +142,7 @@ def judge(score: float, skin: SkinReading | None, cfg: NSFWConfig) -> Judgement:
     elif _at_least(model, pol.review_at) and corroborated:
         decision = "review"
         reasons.append(f"explicit {explicit.name}: open_nsfw {score:.2f} with bare skin "
-                       f"{skin.body_skin if skin else 0:.0%} of the people's bodies")
+                       f"({skin.bare_body if skin else 0:.0%} of a body, no clothing band)")
     racy: Decision = "review" if _at_least(suggestive, cfg.suggestive.review_at) else "allow"
     categories = (Category("explicit", explicit, decision), Category("suggestive", suggestive, racy))
     if racy == "review" and decision == "allow":
