@@ -81,7 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             decisions = {"one score (before)": _before(score)}
             decisions.update({name: judge(score, skin, pol).decision for name, pol in policies.items()})
             rows.append({"set": Path(manifest).name, "file": e["file"], "category": e.get("category"),
-                         "score": round(score, 4), "body_skin": round(skin.body_skin, 3), "persons": skin.persons,
+                         "score": round(score, 4), "body_skin": round(skin.body_skin, 3), "bare_body": round(skin.bare_body, 3),
+                         "banded": skin.banded, "persons": skin.persons,
                          "child_sized": skin.child_sized, "second_opinion": outcome.skin is not None,
                          "model_ms": statistics.median(model_ms), "gate_ms": statistics.median(gate_ms),
                          "decisions": decisions, "reasons": list(outcome.judgement.reasons),
@@ -98,7 +99,8 @@ def main(argv: list[str] | None = None) -> int:
         for r in sub:
             if any(d != "allow" for d in r["decisions"].values()):
                 print(f"    {r['file']:44s} score {r['score']:.3f} skin {r['body_skin']:.2f} "
-                      f"persons {r['persons']} {r['decisions']} {r['reasons']}")
+                      f"bare {r['bare_body']:.2f} persons {r['persons']} banded {r['banded']} "
+                      f"{r['decisions']} {r['reasons']}")
         model = statistics.mean(r["model_ms"] for r in sub)
         full = statistics.mean(r["gate_ms"] for r in sub)
         n2 = sum(r["second_opinion"] for r in sub)

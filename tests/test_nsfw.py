@@ -111,6 +111,9 @@ def test_likelihood_buckets() -> None:
     assert likelihood(1.0, SUGGESTIVE_CUTS) is Likelihood.VERY_LIKELY
     # The second opinion runs exactly from the score at which `explicit` could be reviewed.
     assert not needs_second_opinion(cfg.review - 1e-6, cfg) and needs_second_opinion(cfg.review, cfg)
+    block_only = NSFWConfig(explicit={"review_at": None, "block_at": "VERY_LIKELY"})
+    assert not needs_second_opinion(cfg.review, block_only) and needs_second_opinion(cfg.block, block_only)
+    assert not needs_second_opinion(1.0, NSFWConfig(explicit={}))  # explicit off: nothing to corroborate
 
 
 def _skin(body: float, persons: int = 1, child: int = 0, banded: bool = False) -> SkinReading:

@@ -68,7 +68,8 @@ def explicit_cuts(cfg: NSFWConfig) -> tuple[float, ...]:
 
 def needs_second_opinion(score: float, cfg: NSFWConfig) -> bool:
     """Is the score high enough that the skin reading (and so the detector) can change the decision?"""
-    return likelihood(score, explicit_cuts(cfg)) >= Likelihood[cfg.explicit.review_at or "VERY_LIKELY"]
+    levels = [Likelihood[n] for n in (cfg.explicit.review_at, cfg.explicit.block_at) if n is not None]
+    return bool(levels) and likelihood(score, explicit_cuts(cfg)) >= min(levels)
 
 
 @dataclass(frozen=True)
