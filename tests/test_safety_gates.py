@@ -161,7 +161,6 @@ def test_hash_command_agrees_with_reference(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.postgres
 def test_nsfw_block_path_end_to_end_needs_both_signals(tmp_path):
     """No explicit material in the repository: thresholds at zero make any photo of a person
     'explicit' to the model, so the real block path (both signals agree) runs end to end."""
