@@ -7,10 +7,10 @@ and the RGB rule of Kovac, Peer & Solina (2003; R > 95, G > 40, B > 20, max - mi
 either rule alone accepts, but pale sand still passes, which is why the rule is read only
 inside the people the detector found. It is measured at 160 px, inside each person box minus
 its head zone (the top of the box, where a face or hair is expected): the share of a
-body that is bare skin. A shirt or trousers cut the share; a face close-up is mostly head
-zone and barely counts. Swimwear leaves a lot of bare skin, so the torso's centre line is
-also read row by row: a band of skinless rows across it (a bikini, trunks, underwear) marks
-that person as covered, whatever the share.
+body that is bare skin. A shirt or trousers cut the share (a face filling the box still
+reads as skin: the rule only corroborates a high open_nsfw score). Swimwear leaves a lot
+of bare skin, so the torso's centre line is also read row by row: a band of skinless rows
+across it (a bikini, trunks, underwear) marks that person as covered, whatever the share.
 
 Person boxes also give the one age cue the gate uses: a person whose box is much shorter
 than another person's at the same depth (boxes overlapping, or feet on about the same
