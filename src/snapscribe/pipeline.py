@@ -173,14 +173,16 @@ class Pipeline:
             inputs = prepare(decoded, cfg.models)
         safety = Safety()
         status = Status.captioned
+        detections = None
         if self.safety is not None:
             verdict = self.safety.check(decoded, inputs, t, self.store, sha)
             safety = verdict.safety
             status = verdict.status
+            detections = verdict.detections  # the NSFW second opinion may have run the detector already
             if status is Status.blocked:
                 # Nothing of a blocked image reaches a later stage.
                 return Understanding(decoded, inputs, safety, status)
-        features = self._features(sha, inputs, t, force=force)
+        features = self._features(sha, inputs, t, force=force, detections=detections)
         evidence = fuse(list(features.detections), features.probs, features.scene, features.stats,
                         features.synthetic, min_detection=cfg.detector.min_score)
         if cfg.models.zoom and needs_zoom(evidence):
@@ -230,7 +232,8 @@ class Pipeline:
             tags=tags, objects=_objects(evidence, inputs), attributes=_attributes(decoded, features, evidence),
             safety=safety, grounding=grounding, provenance=provenance, timings_ms=t.values, **base)
 
-    def _features(self, sha: str, inputs: ModelInputs, t: Timings, *, force: bool) -> Features:
+    def _features(self, sha: str, inputs: ModelInputs, t: Timings, *, force: bool,
+                  detections: tuple | None = None) -> Features:
         if self.store is not None and not force:
             with t.stage("feature_cache"):
                 blob = self.store.get_feature(sha, FEATURES_KIND, self.features_version)
@@ -239,8 +242,9 @@ class Pipeline:
         with t.stage("attributes"):
             stats, scene, synthetic = measure(inputs)
         try:
-            with t.stage("detect"):
-                detections = tuple(self.detector.detect(inputs))
+            if detections is None:
+                with t.stage("detect"):
+                    detections = tuple(self.detector.detect(inputs))
             with t.stage("classify"):
                 probs = as_stored(self.classifier.classify(inputs))
         except SnapscribeError:
@@ -349,8 +353,9 @@ def build_pipeline(settings: Settings, store: ResultStore | None) -> Pipeline:
         tagger = _build_tagger(settings)
         captioner = _build_captioner(settings, guard)
         lists = HashListStore(store.db, settings.hashlist.refresh_s) if store is not None else None
-        gates = SafetyGates(settings, lists)
-        return Pipeline(settings, store, detector=build_detector(settings.detector),
+        detector = build_detector(settings.detector)
+        gates = SafetyGates(settings, lists, detector=detector)
+        return Pipeline(settings, store, detector=detector,
                         classifier=EfficientNetClassifier(two_views=settings.models.classifier_views == 2),
                         tagger=tagger, captioner=captioner, safety=gates, guard=guard)
 
