@@ -16,6 +16,7 @@ MARKERS: dict[str, tuple[str, ...]] = {
     "test_polish.py": ("slow", "llm"),
     "test_vlm.py": ("slow", "llm"),
     "test_devset_quality.py": ("slow",),
+    "test_clip.py": ("slow",),
     "test_bench_plan.py": ("slow",),
     "test_server_restart.py": ("slow",),
     "test_server_web.py": ("slow", "browser"),

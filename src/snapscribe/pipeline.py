@@ -40,6 +40,11 @@ log = logging.getLogger("snapscribe.pipeline")
 
 
 @dataclass
+# Generic hashtags that fill up to caption.min_hashtags only when the grounded tags give fewer.
+_BROAD_ART = ("abstract", "art", "digitalart")
+_BROAD_PHOTO = ("photography", "photooftheday", "picoftheday")
+
+
 class Timings:
     """Per-stage wall time in milliseconds, in the order stages ran."""
 
@@ -228,7 +233,7 @@ class Pipeline:
             "relevant": relevance.worth_captioning, "relevance": relevance.reason})
         return ImageRecord(
             status=status, caption=caption,
-            hashtags=self.hashtags.choose(tags, broad=("abstract", "art") if evidence.rendered else ("photography",)),
+            hashtags=self.hashtags.choose(tags, broad=_BROAD_ART if evidence.rendered else _BROAD_PHOTO),
             tags=tags, objects=_objects(evidence, inputs), attributes=_attributes(decoded, features, evidence),
             safety=safety, grounding=grounding, provenance=provenance, timings_ms=t.values, **base)
 
