@@ -39,12 +39,12 @@ from .zoom import agreed, needs_zoom, zoom_boxes
 log = logging.getLogger("snapscribe.pipeline")
 
 
-@dataclass
 # Generic hashtags that fill up to caption.min_hashtags only when the grounded tags give fewer.
 _BROAD_ART = ("abstract", "art", "digitalart")
 _BROAD_PHOTO = ("photography", "photooftheday", "picoftheday")
 
 
+@dataclass
 class Timings:
     """Per-stage wall time in milliseconds, in the order stages ran."""
 
