@@ -108,7 +108,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.show:
         for lab, split, r in scored:
             if args.show in (split, "all"):
-                mark = ("yes" if r.subject_hit else "NO ") + (" ABSENT:" + ",".join(r.hallucinated) if r.hallucinated else "")
+                absent = " ABSENT:" + ",".join(r.hallucinated) if r.hallucinated else ""
+                mark = ("yes" if r.subject_hit else "NO ") + absent
                 print(f"{split[:5]} {lab.get('kind', '?'):12} {r.file[:40]:40} {mark:22} {r.caption}")
     if args.json:
         json.dump(summary, sys.stdout, indent=1)

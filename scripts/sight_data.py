@@ -31,7 +31,7 @@ from snapscribe.zoom import agreed, needs_zoom
 ROOT = Path(__file__).resolve().parent.parent
 DEVSET = ROOT / "devset"
 MANIFESTS = (DEVSET / "labels.json", DEVSET / "labels-extra.json")  # subjects and present objects
-KIND_MANIFESTS = MANIFESTS + (DEVSET / "kinds.json",)  # image kind only (photo or rendered) for 72 more
+KIND_MANIFESTS = (*MANIFESTS, DEVSET / "kinds.json")  # image kind only (photo or rendered) for 72 more
 DEFAULT_FEATURES = ROOT / "var" / "sight" / "features.jsonl"
 
 
@@ -98,7 +98,8 @@ def load_items(features_path: Path = DEFAULT_FEATURES, labels=None, split=None) 
 _TRACES = "trace" in inspect.signature(fuse).parameters  # False on an older checkout
 
 
-def evidence_of(item: Item, min_detection: float = 0.45, zoom_agree: float = 0.5, trace: list | None = None) -> Evidence:
+def evidence_of(item: Item, min_detection: float = 0.45, zoom_agree: float = 0.5,
+                trace: list | None = None) -> Evidence:
     """The evidence the pipeline builds from these features (fusion, the zoom pass, clean OCR text).
     ``trace`` collects the box-or-node decisions of the fusion that was kept."""
     f = item.features

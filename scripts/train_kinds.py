@@ -76,7 +76,7 @@ def fit(feats: list[dict], ys: list[str], l2: float = 1.0, iters: int = 2000, lr
 def accuracy(model: dict, feats, ys) -> tuple[float, Counter]:
     wrong: Counter = Counter()
     right = 0
-    for f, y in zip(feats, ys):
+    for f, y in zip(feats, ys, strict=True):
         got = classify_kind(f, model).kind
         right += got == y
         if got != y:
@@ -100,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     acc_v, wrong_v = accuracy(model, fv, yv)
     print(f"train accuracy {acc_t:.3f}; validation accuracy {acc_v:.3f} ({len(yv)} images); "
           f"validation confusions {dict(wrong_v)}")
-    photo_v = [(classify_kind(f, model).kind == "photo", y == "photo") for f, y in zip(fv, yv)]
+    photo_v = [(classify_kind(f, model).kind == "photo", y == "photo") for f, y in zip(fv, yv, strict=True)]
     if photo_v:
         agree = sum(a == b for a, b in photo_v) / len(photo_v)
         print(f"validation photo-vs-not accuracy {agree:.3f}")

@@ -14,7 +14,8 @@ Reads cached features (scripts/sight_features.py) and the labels; never runs a m
    fitted) and the kind model's bar (how sure it must be before the composer says "a painting")
    are chosen by coordinate search on the training split's captions, maximising subjects
    named within an error budget: subject-named - 3 x max(0, absent-named - 5%) (the
-   accuracy-constrained form of Deng et al.; 5% is the product target for absent objects). Then the box-or-node logistic model is fitted on the
+   accuracy-constrained form of Deng et al.; 5% is the product target for absent objects).
+   Then the box-or-node logistic model is fitted on the
    training images' box/node disagreements and kept only if it raises the training objective.
 3. Scene facts (snapscribe.reading): per fact, the threshold on its cue that maximises
    right - 3 x wrong assertions against the labels (before the grid, which then uses them).
@@ -118,7 +119,7 @@ def fit_box_model(items: list[Item]) -> dict | None:
     mu, sd = x.mean(0), x.std(0) + 1e-9
     w, b = fit_logistic((x - mu) / sd, np.array(ys), l2=2.0)
     print(f"box model on {len(ys)} box-or-node decisions ({int(sum(ys))} boxes right): "
-          f"{dict(zip(BOX_FEATURES, np.round(w, 3)))} bias {b:.3f}", file=sys.stderr)
+          f"{dict(zip(BOX_FEATURES, np.round(w, 3), strict=True))} bias {b:.3f}", file=sys.stderr)
     return {"features": list(BOX_FEATURES), "mean": [round(float(v), 5) for v in mu],
             "std": [round(float(v), 5) for v in sd], "weights": [round(float(v), 5) for v in w], "bias": round(b, 5),
             "decisions": len(ys)}
@@ -173,7 +174,7 @@ def fit_fusion_model(items: list[Item]) -> dict | None:
     mu, sd = x.mean(0), x.std(0) + 1e-9
     w, b = fit_logistic((x - mu) / sd, np.array(ys), l2=2.0)
     print(f"fusion model on {len(ys)} detections ({int(sum(ys))} right): "
-          f"{dict(zip(DETECTION_FEATURES, np.round(w, 3)))} bias {b:.3f}", file=sys.stderr)
+          f"{dict(zip(DETECTION_FEATURES, np.round(w, 3), strict=True))} bias {b:.3f}", file=sys.stderr)
     return {"about": "Which detector boxes are accepted as evidence: logistic regression fitted by "
                      "scripts/train_sight.py on the training split (target: the box's noun is right for the image).",
             "features": list(DETECTION_FEATURES), "mean": [round(float(v), 5) for v in mu],
@@ -299,7 +300,8 @@ def main(argv: list[str] | None = None) -> int:
     out = {"about": "Hedged naming: calibration of node mass -> P(noun right), the bar, and the classifier mass "
                     "a detector box needs under its own node. Fitted by scripts/train_sight.py on the training "
                     "split of devset/split.json.",
-           "features": ["logit_mass", "specificity", "rendered", "entropy", "wordnet_group"], "weights": model["weights"], "bias": model["bias"],
+           "features": ["logit_mass", "specificity", "rendered", "entropy", "wordnet_group"],
+           "weights": model["weights"], "bias": model["bias"],
            "bar": model["bar"], "box_support": model["box_support"], "box_model": model.get("box_model"),
            "trained_on": len(train)}
     if args.dry_run:
@@ -307,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
     else:
         MODEL_PATH.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
         READING_MODEL_PATH.write_text(json.dumps({
-            "about": "Scene-fact thresholds fitted by scripts/train_sight.py on the training split (right - 3 x wrong).",
+            "about": "Scene-fact thresholds fitted by scripts/train_sight.py on the training split "
+                     "(right - 3 x wrong).",
             "thresholds": {k: v["threshold"] for k, v in facts.items()}, "fit": facts}, indent=1) + "\n",
             encoding="utf-8")
         if fusion:

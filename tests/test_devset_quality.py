@@ -68,8 +68,9 @@ def validation_images() -> list[Path]:
     labels = json.loads((ROOT / "devset" / "labels-extra.json").read_text())["images"]
     wanted = [i["file"] for i in labels if split.get(i["origin"]["package"]) == "validation"]
     if any(not (EXTRA / f).exists() for f in wanted):
-        fetch = subprocess.run([sys.executable, str(ROOT / "scripts" / "fetch_devset.py"), "--no-resize", "--apt-update",
-                                "--labels", str(ROOT / "devset" / "labels-extra.json"), "--cache", str(EXTRA)],
+        fetch = subprocess.run([sys.executable, str(ROOT / "scripts" / "fetch_devset.py"), "--no-resize",
+                                "--apt-update", "--labels", str(ROOT / "devset" / "labels-extra.json"),
+                                "--cache", str(EXTRA)],
                                check=False, capture_output=True, text=True, timeout=1800)
         if fetch.returncode != 0:
             pytest.skip(f"extra labelled set could not be fetched: {fetch.stderr[-500:]}")

@@ -136,7 +136,8 @@ def set_fusion_model(model: dict | None) -> None:
 
 def _logistic(model: dict, feats: dict[str, float]) -> float:
     z = model["bias"] + sum(w * (feats[n] - mu) / (sd or 1.0)
-                            for n, w, mu, sd in zip(model["features"], model["weights"], model["mean"], model["std"]))
+                            for n, w, mu, sd in zip(model["features"], model["weights"], model["mean"], model["std"],
+                                                    strict=True))
     return 1 / (1 + math.exp(-z))
 
 
@@ -270,7 +271,8 @@ def box_keeps(features: dict[str, float]) -> bool:
     if model is None:
         return features["log_covered"] == 0 or features["log_support"] >= math.log10(m["box_support"] + 1e-3)
     z = model["bias"] + sum(w * (features[n] - mu) / (sd or 1.0)
-                            for n, w, mu, sd in zip(model["features"], model["weights"], model["mean"], model["std"]))
+                            for n, w, mu, sd in zip(model["features"], model["weights"], model["mean"], model["std"],
+                                                    strict=True))
     return z >= 0
 
 

@@ -18,13 +18,13 @@ def is_plural(phrase: str) -> bool:
     if len(last) <= 3 or not last.endswith("s") or last.endswith(("ss", "us", "is")):
         return last in load_lexicon().plurals
     lemma = load_lexicon().lemma(last)
-    return lemma is not None and lemma != last or (lemma is None and not last.endswith("ous"))
+    return (lemma is not None and lemma != last) or (lemma is None and not last.endswith("ous"))
 
 
 def article(phrase: str) -> str:
     """``phrase`` with the indefinite article it needs (none for plurals and mass nouns)."""
     head = phrase.lower()
-    if not head or head.split()[-1] in _NO_ARTICLE and len(head.split()) == 1 or is_plural(phrase):
+    if not head or (head.split()[-1] in _NO_ARTICLE and len(head.split()) == 1) or is_plural(phrase):
         return phrase
     if head.startswith(_AN_BEFORE_CONSONANT):
         return "an " + phrase

@@ -193,7 +193,8 @@ def node_features(mass: float, node: Node, rendered: float, spread: float = 0.0)
 
 def calibrated(mass: float, node: Node, rendered: float, model: dict | None = None, spread: float = 0.0) -> float:
     m = model or hedge_model()
-    z = m["bias"] + sum(w * x for w, x in zip(m["weights"], node_features(mass, node, rendered, spread)))
+    # strict=False: a model with fewer weights reads the leading features (the raw-mass model: one weight).
+    z = m["bias"] + sum(w * x for w, x in zip(m["weights"], node_features(mass, node, rendered, spread), strict=False))
     return 1 / (1 + math.exp(-z))
 
 

@@ -64,9 +64,9 @@ def classify_kind(features: dict[str, float], model: dict | None = None) -> Kind
     if m is None:
         return None
     x = np.array([(features.get(name, 0.0) - mu) / (sd or 1.0)
-                  for name, mu, sd in zip(m["features"], m["mean"], m["std"])])
+                  for name, mu, sd in zip(m["features"], m["mean"], m["std"], strict=True)])
     z = np.array(m["weights"]) @ x + np.array(m["bias"])
     p = np.exp(z - z.max())
     p /= p.sum()
-    probs = {k: float(v) for k, v in zip(m["kinds"], p)}
+    probs = {k: float(v) for k, v in zip(m["kinds"], p, strict=True)}
     return KindReading(max(probs, key=lambda k: probs[k]), probs)
