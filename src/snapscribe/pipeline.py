@@ -23,7 +23,7 @@ from .caption import Captioner, GroundedComposer
 from .config import DetectorConfig, Settings
 from .engines.base import Classifier, Detector
 from .errors import EngineError, IntakeError, SnapscribeError
-from .evidence import Evidence, fuse
+from .evidence import Evidence, fuse, with_ocr
 from .intake import DecodedImage, decode, read_source
 from .normalize import ModelInputs, prepare
 from .relevance import judge as judge_relevance
@@ -193,7 +193,7 @@ class Pipeline:
         if cfg.models.zoom and needs_zoom(evidence):
             features = self._zoomed(sha, inputs, features, t)
             closer = fuse(list(features.detections), agreed(features.probs, features.views, cfg.models.zoom_agree),
-                          features.scene, features.stats, min_detection=cfg.detector.min_score,
+                          features.scene, features.stats, features.synthetic, min_detection=cfg.detector.min_score,
                           abstract=evidence.abstract)
             if closer.main is not None:
                 evidence = closer
@@ -230,7 +230,8 @@ class Pipeline:
                 caption, grounding = checked.caption, checked.grounding
         provenance = base.pop("provenance").model_copy(update={
             "captioner": draft.engine, "fallback": draft.fallback,
-            "relevant": relevance.worth_captioning, "relevance": relevance.reason})
+            "relevant": relevance.worth_captioning, "relevance": relevance.reason, "rule": draft.rule,
+            "kind": evidence.kind.kind if evidence.kind is not None else None})
         return ImageRecord(
             status=status, caption=caption,
             hashtags=self.hashtags.choose(tags, broad=_BROAD_ART if evidence.rendered else _BROAD_PHOTO),
@@ -314,9 +315,7 @@ class Pipeline:
 
 
 def _with_ocr(ev: Evidence, text: str) -> Evidence:
-    from dataclasses import replace
-
-    return replace(ev, ocr_text=text)
+    return with_ocr(ev, text)
 
 
 def _objects(ev: Evidence, inputs: ModelInputs) -> list[DetectedObject]:

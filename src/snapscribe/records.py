@@ -128,6 +128,8 @@ class Provenance(_Model):
     relevant: bool | None = Field(None, description="would the relevance gate send it to the expensive captioner")
     relevance: str | None = None
     pipeline_version: str = ""
+    rule: str | None = Field(None, description="the composer rule that wrote the caption (caption.RULES)")
+    kind: str | None = Field(None, description="image kind read by the kind model: photo, painting, drawing, ...")
 
 
 class ImageRecord(_Model):
