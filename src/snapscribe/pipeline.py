@@ -19,15 +19,16 @@ from dataclasses import dataclass, field
 
 from . import __version__
 from .attributes import BLUR_THRESHOLD
-from .caption import Captioner, GroundedComposer
+from .caption import CaptionDraft, Captioner, GroundedComposer
 from .config import DetectorConfig, Settings
 from .engines.base import Classifier, Detector
 from .errors import EngineError, IntakeError, SnapscribeError
 from .evidence import Evidence, fuse
 from .intake import DecodedImage, decode, read_source
 from .normalize import ModelInputs, prepare
-from .relevance import judge as judge_relevance
+from .relevance import GatePolicy
 from .records import Attributes, DetectedObject, ImageRecord, Provenance, Safety, Status, Tag, image_id_for
+from .safety.moderation import moderate, moderate_tags
 from .store import ResultStore
 from .store.db import is_unavailable
 from .tagging import ConseTagger, Tagger, hashtags
@@ -63,6 +64,7 @@ class Understanding:
     features: Features | None = None
     evidence: Evidence | None = None
     tags: list[Tag] = field(default_factory=list)
+    text_boxes: tuple[tuple[float, float, float, float], ...] = ()  # OCR lines, fractions of the frame
 
 
 @dataclass(frozen=True)
@@ -100,6 +102,11 @@ class Pipeline:
                                 f"{settings.models.classifier_side}x{settings.models.classifier_views}|{settings.models.low_res_side}|z{settings.models.zoom_crop:.3f}|{__version__}|r{FEATURES_REVISION}"
         self.config_key = config_key(settings, f"{getattr(tagger, 'name', '')}|{self.features_version}")
         self._threads = settings.models.threads or os.cpu_count() or 1
+        # A remote captioner waits on the network: keep its requests in flight on top of the CPU
+        # threads, while at most ``_threads`` images use the CPU models at once.
+        self.remote_slots = int(getattr(captioner, "slots", 0)) if getattr(captioner, "remote", False) else 0
+        self._cpu = threading.BoundedSemaphore(self._threads)
+        self.gate = GatePolicy(settings.engines.gate_kinds, settings.engines.gate_budget)
 
     # -- one image ---------------------------------------------------------------------
     def process(self, upload: Upload, *, force: bool = False, refresh: bool = False) -> ImageRecord:
@@ -169,10 +176,12 @@ class Pipeline:
             inputs = prepare(decoded, cfg.models)
         safety = Safety()
         status = Status.captioned
+        boxes: tuple[tuple[float, float, float, float], ...] = ()
         if self.safety is not None:
             verdict = self.safety.check(decoded, inputs, t, self.store, sha)
             safety = verdict.safety
             status = verdict.status
+            boxes = verdict.text_boxes
             if status is Status.blocked:
                 # Nothing of a blocked image reaches a later stage.
                 return Understanding(decoded, inputs, safety, status)
@@ -192,11 +201,12 @@ class Pipeline:
             evidence = _with_ocr(evidence, safety.ocr_text)
         with t.stage("tags"):
             tags = self.tagger.tag(evidence, inputs)
-        return Understanding(decoded, inputs, safety, status, features, evidence, tags)
+        return Understanding(decoded, inputs, safety, status, features, evidence, tags, boxes)
 
     def _run(self, source: str, data: bytes, sha: str, t: Timings, *, force: bool) -> ImageRecord:
         cfg = self.settings
-        u = self.understand(data, sha=sha, t=t, force=force)
+        with self._cpu:
+            u = self.understand(data, sha=sha, t=t, force=force)
         decoded, inputs, safety, status = u.decoded, u.inputs, u.safety, u.status
         base = dict(id=image_id_for(sha), source=source, sha256=sha,
                     provenance=Provenance(captioner=self.captioner.name, tagger=self.tagger.name,
@@ -205,28 +215,57 @@ class Pipeline:
             return ImageRecord(status=Status.blocked, safety=safety, timings_ms=t.values,
                                attributes=self._basic_attributes(decoded), **base)
         features, evidence, tags = u.features, u.evidence, u.tags
-        relevance = judge_relevance(evidence)
+        relevance = self.gate.decide(evidence)
         captioner = self.captioner
-        if getattr(captioner, "expensive", False) and self.settings.engines.relevance_gate \
-                and not relevance.worth_captioning:
+        expensive = getattr(captioner, "expensive", False)
+        if expensive and self.settings.engines.relevance_gate and not relevance.worth_captioning:
             captioner = self._composer  # the relevance gate: the GPU only sees what it can add to
+        flagged = safety.injection is not None and safety.injection.detected
+        if flagged and captioner is not self._composer and cfg.vlm.mask_text and u.text_boxes:
+            from .engines.vlm import mask_regions
+
+            inputs = mask_regions(inputs, u.text_boxes)  # injected text is not readable in what is sent
         with t.stage("caption"):
             draft = captioner.caption(evidence, tags, inputs)
+        flagged_text = safety.ocr_text if flagged else None
+        allowed = _supported_words(evidence, tags)
+        notes: list[str] = []
+        with t.stage("moderate"):
+            mod = moderate(draft.text, "caption", flagged_text=flagged_text, allowed=allowed)
+            if mod.changed:
+                notes.append(f"{draft.engine} caption: {', '.join(mod.reasons)}")
+            if mod.text is None:  # nothing of the reply survives: the grounded caption instead
+                fallback = f"{draft.engine}: reply rejected by moderation ({', '.join(mod.reasons)})"
+                draft = CaptionDraft(text=self._composer.caption(evidence, tags, inputs).text, engine="default",
+                                     fallback=draft.fallback or fallback)
+            else:
+                draft = dataclasses.replace(draft, text=mod.text)
         caption, grounding = draft.text, None
         if self.guard is not None:
             with t.stage("ground"):
-                checked = self.guard.check(draft.text, evidence, tags)
+                plausible = draft.engine in cfg.grounding.plausible_from
+                checked = self.guard.check(draft.text, evidence, tags, keep_plausible=plausible)
                 caption, grounding = checked.caption, checked.grounding
+        final = moderate(caption, "caption", flagged_text=flagged_text, allowed=allowed)
+        if final.text != caption:  # the composer quoted OCR text that may not be stored
+            notes.append(f"final caption: {', '.join(final.reasons)}")
+            caption = final.text or _plain_caption(evidence)
         provenance = base.pop("provenance").model_copy(update={
             "captioner": draft.engine, "fallback": draft.fallback,
             "relevant": relevance.worth_captioning, "relevance": relevance.reason})
         fallback_words = [n for n, _ in features.stats.dominant_colours[:2]] + (
             ["abstract", "art"] if evidence.abstract >= 0.6 else ["photography", "photooftheday"])
+        tags_out = hashtags(tags, minimum=cfg.caption.min_hashtags, maximum=cfg.caption.max_hashtags,
+                            tagger=self.tagger if hasattr(self.tagger, "vocabulary_entry") else None,
+                            fallback=fallback_words)
+        tags_out, dropped = moderate_tags(tags_out, flagged_text=flagged_text, allowed=allowed)
+        if dropped:
+            notes.append("hashtags: " + ", ".join(dict.fromkeys(f.kind for f in dropped)))
+        if notes:
+            provenance = provenance.model_copy(update={"moderation": notes})
         return ImageRecord(
             status=status, caption=caption,
-            hashtags=hashtags(tags, minimum=cfg.caption.min_hashtags, maximum=cfg.caption.max_hashtags,
-                              tagger=self.tagger if hasattr(self.tagger, "vocabulary_entry") else None,
-                              fallback=fallback_words),
+            hashtags=tags_out,
             tags=tags, objects=_objects(evidence, inputs), attributes=_attributes(decoded, features, evidence),
             safety=safety, grounding=grounding, provenance=provenance, timings_ms=t.values, **base)
 
@@ -277,7 +316,7 @@ class Pipeline:
     def process_many(self, uploads: Iterable[Upload], *, force: bool = False,
                      refresh: bool = False) -> Iterator[ImageRecord]:
         """Process uploads on a thread pool (the models release the GIL), yielding in input order."""
-        if self._threads <= 1:
+        if self._threads + self.remote_slots <= 1:
             for upload in uploads:
                 yield self.process(upload, force=force, refresh=refresh)
             return
@@ -285,7 +324,7 @@ class Pipeline:
         window: list = []
         for upload in uploads:
             window.append(pool.submit(self.process, upload, force=force, refresh=refresh))
-            if len(window) >= self._threads * 4:
+            if len(window) >= (self._threads + self.remote_slots) * 4:
                 yield window.pop(0).result()
         for fut in window:
             yield fut.result()
@@ -294,7 +333,8 @@ class Pipeline:
         """One long-lived pool: its threads keep their per-thread model instances loaded."""
         with _BUILD_LOCK:
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="snapscribe")
+                self._executor = ThreadPoolExecutor(self._threads + self.remote_slots,
+                                                    thread_name_prefix="snapscribe")
             return self._executor
 
     def close(self) -> None:
@@ -302,6 +342,22 @@ class Pipeline:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+
+
+def _supported_words(ev: Evidence, tags: list[Tag]) -> set[str]:
+    """Words the models back: an echo of flagged OCR text that names one of them is no echo."""
+    words = {w for s in ev.subjects for w in (s.noun, s.plural, s.specific or "")}
+    words |= {t.label for t in tags}
+    return {w.lower() for w in words if w}
+
+
+def _plain_caption(ev: Evidence) -> str:
+    """The composer's caption without any OCR text (the last resort of moderation)."""
+    from dataclasses import replace
+
+    from .caption import compose
+
+    return compose(replace(ev, ocr_text=None))
 
 
 def _with_ocr(ev: Evidence, text: str) -> Evidence:

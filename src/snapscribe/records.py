@@ -111,6 +111,7 @@ class Provenance(_Model):
     fallback: str | None = None
     relevant: bool | None = Field(None, description="would the relevance gate send it to the expensive captioner")
     relevance: str | None = None
+    moderation: list[str] = Field(default_factory=list, description="what output moderation removed, per field")
     pipeline_version: str = ""
 
 
