@@ -207,6 +207,12 @@ class Pipeline:
         cfg = self.settings
         with self._cpu:
             u = self.understand(data, sha=sha, t=t, force=force)
+        return self.describe(u, source, sha, t)
+
+    def describe(self, u: Understanding, source: str, sha: str, t: Timings | None = None) -> ImageRecord:
+        """Everything after :meth:`understand`: gate, caption, moderation, guard, hashtags."""
+        cfg = self.settings
+        t = t or Timings()
         decoded, inputs, safety, status = u.decoded, u.inputs, u.safety, u.status
         base = dict(id=image_id_for(sha), source=source, sha256=sha,
                     provenance=Provenance(captioner=self.captioner.name, tagger=self.tagger.name,
@@ -221,7 +227,8 @@ class Pipeline:
         if expensive and self.settings.engines.relevance_gate and not relevance.worth_captioning:
             captioner = self._composer  # the relevance gate: the GPU only sees what it can add to
         flagged = safety.injection is not None and safety.injection.detected
-        if flagged and captioner is not self._composer and cfg.vlm.mask_text and u.text_boxes:
+        mask = getattr(getattr(captioner, "cfg", None), "mask_text", False)  # the VLM's setting
+        if flagged and mask and u.text_boxes:
             from .engines.vlm import mask_regions
 
             inputs = mask_regions(inputs, u.text_boxes)  # injected text is not readable in what is sent
