@@ -173,16 +173,20 @@ def test_requests_in_flight_and_a_hung_endpoint_costs_one_breaker_window(tmp_pat
     store = ResultStore(Database(settings.db_url()))
     p = build_pipeline(settings, store)
     uploads = _uploads(20)
-    start = time.monotonic()
     with ContractServer(default=Reply("A photo with a red square.", delay=0.5)) as srv:
         use(p, srv.url, concurrency=4)
         records = list(p.process_many(uploads, refresh=True))  # features computed and cached here
-    assert srv.peak >= 4 or time.monotonic() - start > 20, srv.peak  # a cold first pass may be CPU-bound
     assert all(r.provenance.captioner == "vlm" for r in records)
-    with ContractServer(default=Reply("A photo with a red square.", delay=0.5)) as srv:
+    # features cached: 4 requests in flight (never more), independent of the 2 CPU threads. In flight =
+    # images/s the CPU stages deliver x latency (Little's law), so the latency here is long enough that
+    # a shared 2-core machine fills every slot; scripts/bench_vlm.py measures 0.5 s from the CLI.
+    with ContractServer(default=Reply("A photo with a red square.", delay=1.5)) as srv:
         use(p, srv.url, concurrency=4)
+        start = time.monotonic()
         list(p.process_many(uploads, refresh=True))
-    assert srv.peak >= 4, srv.peak
+        warm_s = time.monotonic() - start
+    assert srv.peak == 4, srv.peak
+    assert warm_s < 20 * 1.5 / 2, warm_s  # better than one request per CPU thread
     # the default captioner's time for the same 20 images, then a hung endpoint
     p.captioner, p.remote_slots = p._composer, 0
     p.close()
