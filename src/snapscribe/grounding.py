@@ -581,15 +581,18 @@ class GroundingGuard:
         return out
 
     def _thing_claim(self, m: Mention) -> str:
-        """contradicted when the classifier or detector would have seen it (an animal, or a kind
-        that some ImageNet class belongs to); plausible otherwise."""
-        senses = self.lexicon.lemmas.get(m.lemma, ())
+        """contradicted when the classifier or detector would have seen it: an animal, a COCO
+        class or a kind of one (any sense), or a kind some ImageNet class belongs to (the word's
+        first sense); plausible otherwise (a flag, a windmill, a newspaper)."""
+        lex = self.lexicon
+        senses = lex.lemmas.get(m.lemma, ())
         if not senses:
             return "plausible"
+        coco = [off for off in lex.coco.values() if off]
         for off in senses:
-            if _ANIMAL in self.lexicon.closure(off) or self.lexicon.imagenet_descendants(off) > 0:
+            if _ANIMAL in lex.closure(off) or any(off in lex.closure(c) for c in coco):
                 return "contradicted"
-        return "plausible"
+        return "contradicted" if lex.imagenet_descendants(senses[0]) > 0 else "plausible"
 
     def check(self, caption: str, evidence: Evidence, tags: Sequence[Tag] = (), *,
               keep_plausible: bool = False) -> GuardResult:
