@@ -22,7 +22,9 @@ from .evidence import Evidence
 DETECTED_MIN = 0.5  # detector score for a subject that counts
 SUNSET_MIN = 0.3  # scene cue for a sunset sky
 SKY_MIN = 0.2  # share of the frame that is sky in a landscape
-LAND_MIN = 0.2  # water, sand, snow, trees or greenery cue beside that sky
+LAND_MIN = 0.2  # water, sand, snow, trees, greenery or grass cue beside that sky
+LANDSCAPE_MIN = 0.3  # summed probability of ImageNet landscape/water classes (mountain, seashore, lakeside)
+LANDSCAPE_CATEGORIES = ("landscape", "water")
 TEXT_WORDS = 3  # clean OCR words that make a text post
 
 
@@ -57,8 +59,11 @@ def _scene(ev: Evidence) -> str | None:
     sc = ev.scene
     if sc.sunset >= SUNSET_MIN:
         return f"sunset sky ({sc.sunset:.2f})"
+    classes = sum(p for c, p in ev.class_top if c.category in LANDSCAPE_CATEGORIES)
+    if classes >= LANDSCAPE_MIN:
+        return f"landscape classes {classes:.2f}"
     land = {k: v for k, v in (("water", sc.water), ("sand", sc.sand), ("snow", sc.snow), ("trees", sc.trees),
-                              ("greenery", sc.greenery)) if v >= LAND_MIN}
+                              ("greenery", sc.greenery), ("grass", sc.grass)) if v >= LAND_MIN}
     if sc.sky_cover >= SKY_MIN and land:
         return f"landscape: sky {sc.sky_cover:.2f} and {', '.join(land)}"
     return None
@@ -75,8 +80,10 @@ KINDS: dict[str, Callable[[Evidence], str | None]] = {
 
 def classify(ev: Evidence, kinds: Sequence[str] = tuple(KINDS)) -> tuple[str | None, str]:
     """(kind, why) for the first of ``kinds`` the image is; (None, why not) otherwise."""
-    if ev.rendered and not (_text(ev) and "text" in kinds):
-        return None, "rendered art: the composer describes it"
+    if ev.rendered:  # art: only a text post is worth the VLM (pixel cues would read it as a scene)
+        if not (_text(ev) and "text" in kinds):
+            return None, "rendered art: the composer describes it"
+        kinds = ("text",)
     for name in kinds:
         why = KINDS[name](ev)
         if why:
