@@ -8,7 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from snapscribe.safety.moderation import ALT_PLACEHOLDER, findings, moderate, moderate_tags
+from snapscribe.safety.moderation import (
+    ALT_PLACEHOLDER,
+    findings,
+    moderate,
+    moderate_tags,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 OUTPUTS = json.loads((ROOT / "evals" / "output_moderation.json").read_text())

@@ -11,9 +11,10 @@ import time
 from pathlib import Path
 
 import pytest
-from PIL import Image, ImageDraw, ImageFont
-
 from hostile import jpeg_bytes, photo_like
+from PIL import Image, ImageDraw, ImageFont
+from vlm_contract import ContractServer, Reply
+
 from snapscribe.config import Settings, VLMConfig
 from snapscribe.engines.vlm import SYSTEM_PROMPT, VLMCaptioner
 from snapscribe.grounding import is_sentence
@@ -22,7 +23,6 @@ from snapscribe.records import Status
 from snapscribe.safety.injection import detect_injection
 from snapscribe.safety.ocr import TextReader
 from snapscribe.store import Database, ResultStore
-from vlm_contract import ContractServer, Reply
 
 ROOT = Path(__file__).resolve().parents[1]
 CAT = (ROOT / "samples" / "cat.jpg").read_bytes()
@@ -53,8 +53,8 @@ def pipeline():
 
 def use(pipeline, url: str | list[str], **kw) -> VLMCaptioner:
     urls = url if isinstance(url, list) else [url]
-    cfg = dict(endpoints=urls, model="contract", retries=0, timeout_s=5, deadline_s=10, api_key="k-123")
-    cfg.update(kw)
+    cfg = {"endpoints": urls, "model": "contract", "retries": 0, "timeout_s": 5, "deadline_s": 10,
+           "api_key": "k-123", **kw}
     cap = VLMCaptioner(VLMConfig(**cfg))
     pipeline.captioner, pipeline.remote_slots = cap, cap.slots
     pipeline.close()  # the next batch sizes its pool for the new slots

@@ -18,6 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Self
 
 from PIL import Image
 
@@ -91,10 +92,10 @@ class ContractServer:
             def log_message(self, *args):  # quiet
                 pass
 
-            def do_GET(self):  # noqa: N802 - /v1/models, as real servers answer
+            def do_GET(self):
                 owner._send_json(self, 200, {"object": "list", "data": [{"id": "contract", "object": "model"}]})
 
-            def do_POST(self):  # noqa: N802
+            def do_POST(self):
                 owner._handle(self)
 
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
@@ -102,7 +103,7 @@ class ContractServer:
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
 
     # -- lifecycle ----------------------------------------------------------------------
-    def __enter__(self) -> "ContractServer":
+    def __enter__(self) -> Self:
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self._thread.start()
         return self

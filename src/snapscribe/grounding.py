@@ -25,6 +25,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from itertools import pairwise
 
 from .attributes import BLUR_THRESHOLD
 from .caption import compose
@@ -531,7 +532,7 @@ def is_sentence(text: str, lexicon: Lexicon | None = None) -> bool:
     words = re.findall(r"[\w'-]+|[,;:]", text.lower())
     if len([w for w in words if w not in ",;:"]) < 2 or words[0] in _OPENERS:
         return False
-    for a, b in zip(words, words[1:]):
+    for a, b in pairwise(words):
         if a in _ARTICLES and (b in _FUNCTION or b in ",;:"):
             return False
     if words[-1] in _FUNCTION or words[-1] in ",;:":

@@ -204,7 +204,6 @@ class Pipeline:
         return Understanding(decoded, inputs, safety, status, features, evidence, tags, boxes)
 
     def _run(self, source: str, data: bytes, sha: str, t: Timings, *, force: bool) -> ImageRecord:
-        cfg = self.settings
         with self._cpu:
             u = self.understand(data, sha=sha, t=t, force=force)
         return self.describe(u, source, sha, t)

@@ -118,6 +118,11 @@ class Moderated:
         return list(dict.fromkeys(f.kind for f in self.findings))
 
 
+_LEET_MAP: dict[str, str | int | None] = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
+                                          "$": "s", "!": "i", "ß": "ss"}
+_LEET = str.maketrans(_LEET_MAP)
+
+
 @lru_cache(maxsize=1)
 def _word_pattern() -> re.Pattern[str]:
     raw = resources.files("snapscribe.data").joinpath("moderation_words.txt").read_text(encoding="utf-8")
@@ -137,8 +142,7 @@ def _fold(text: str) -> str:
     """Lower case, accents dropped, leetspeak digits read as letters (for the word list only)."""
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c)).lower()
-    return text.translate(str.maketrans({"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
-                                         "$": "s", "!": "i", "ß": "ss"}))
+    return text.translate(_LEET)
 
 
 def _flagged_terms(flagged: str | None, allowed: Iterable[str]) -> tuple[set[str], set[tuple[str, ...]]]:
