@@ -4,8 +4,10 @@ A GPU VLM costs far more per image than everything else (docs/gpu-sizing.md), so
 the images where it adds most. Each image gets a *kind* from :data:`KINDS` (the first rule
 that fires); ``engines.gate_kinds`` lists the kinds that may pass, most valuable first,
 and ``engines.gate_budget`` caps the share of uploads passed: a kind at rank ``r`` of ``n``
-passes while the running pass share is below ``budget * (1 - r / (2 n))``, so people and
-animals get the whole budget and the last kinds at least half of it. Rendered art and
+passes while the pass share of the last :data:`BUDGET_WINDOW` decisions is below
+``budget * (1 - r / (2 n))``, so people and animals get the whole budget and the last kinds
+at least half of it. The budget binds only after :data:`BUDGET_MIN_SEEN` decisions, so a
+small run (a few files from the CLI) sends every eligible image. Rendered art and
 close-ups the models find nothing in stay with the composer. The decision is recorded in
 every record (``provenance.relevant`` / ``relevance``); ``snapscribe bench`` measures the
 pass rate and ``snapscribe plan`` reads it.
@@ -14,6 +16,7 @@ pass rate and ``snapscribe plan`` reads it.
 from __future__ import annotations
 
 import threading
+from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -26,6 +29,8 @@ LAND_MIN = 0.2  # water, sand, snow, trees, greenery or grass cue beside that sk
 LANDSCAPE_MIN = 0.3  # summed probability of ImageNet landscape/water classes (mountain, seashore, lakeside)
 LANDSCAPE_CATEGORIES = ("landscape", "water")
 TEXT_WORDS = 3  # clean OCR words that make a text post
+BUDGET_WINDOW = 200  # the pass share is measured over this many recent decisions
+BUDGET_MIN_SEEN = 20  # decisions before the budget binds
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,7 @@ class GatePolicy:
         self.budget = budget
         self.seen = 0
         self.passed = 0
+        self._recent: deque[bool] = deque(maxlen=BUDGET_WINDOW)
         self._lock = threading.Lock()
 
     def limit(self, kind: str) -> float:
@@ -119,10 +125,13 @@ class GatePolicy:
         with self._lock:
             self.seen += 1
             if kind is None:
+                self._recent.append(False)
                 return Relevance(False, why)
-            share = self.passed / self.seen
-            if self.budget < 1.0 and share >= self.limit(kind):
+            share = sum(self._recent) / len(self._recent) if self._recent else 0.0
+            if self.budget < 1.0 and len(self._recent) >= BUDGET_MIN_SEEN and share >= self.limit(kind):
+                self._recent.append(False)
                 return Relevance(False, f"{kind}: {why}; over budget ({share:.0%} passed, "
                                         f"{kind} limit {self.limit(kind):.0%})", kind)
             self.passed += 1
+            self._recent.append(True)
             return Relevance(True, f"{kind}: {why}", kind)
