@@ -7,19 +7,26 @@ import time
 import uuid
 
 import pytest
-from test_kafka_workers import _make_images, _rows, _submit, _topics, admin, broker, database  # noqa: F401
-
 from kafka_support import WorkerProc, base_env, db_url
+from test_kafka_workers import (  # noqa: F401
+    _make_images,
+    _rows,
+    _submit,
+    _topics,
+    admin,
+    broker,
+    database,
+)
 from vlm_contract import ContractServer, Reply
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]
 
 
-def _ids(admin, name: str) -> set[str]:
+def _ids(conn, name: str) -> set[str]:
     import psycopg
 
     try:
-        return {r[0] for r in _rows(admin, name)}
+        return {r[0] for r in _rows(conn, name)}
     except psycopg.errors.UndefinedTable:  # the worker creates the schema when it starts
         return set()
 
