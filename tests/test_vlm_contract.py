@@ -219,3 +219,15 @@ def test_a_dead_endpoint_is_skipped_for_a_live_one(pipeline):
     health = {h["url"]: h for h in cap.health()}
     assert health[dead + "/"]["state"] == "open" and health[dead + "/"]["errors"] == 1
     assert health[srv.url + "/"]["successes"] == 3
+
+
+def test_engines_come_from_one_registry():
+    from snapscribe.engines.registry import CAPTIONERS, TAGGERS, build_captioner
+    from snapscribe.errors import ConfigError
+
+    assert set(CAPTIONERS) == {"default", "vlm", "polish"} and set(TAGGERS) == {"default", "clip"}
+    cap = build_captioner(Settings().with_overrides(**{"engines.captioner": "vlm"}), None)
+    assert isinstance(cap, VLMCaptioner) and cap.remote and cap.slots == 4
+    bad = Settings().model_copy(update={"engines": Settings().engines.model_copy(update={"captioner": "nope"})})
+    with pytest.raises(ConfigError):
+        build_captioner(bad, None)

@@ -31,7 +31,7 @@ from .records import Attributes, DetectedObject, ImageRecord, Provenance, Safety
 from .safety.moderation import moderate, moderate_tags
 from .store import ResultStore
 from .store.db import is_unavailable
-from .tagging import ConseTagger, Tagger, hashtags
+from .tagging import Tagger, hashtags
 from .understand import FEATURES_KIND, FEATURES_REVISION, Features, as_stored, measure
 from .zoom import agreed, needs_zoom, zoom_boxes
 
@@ -429,22 +429,12 @@ def build_detector(cfg: DetectorConfig) -> Detector:
 
 
 def _build_tagger(settings: Settings) -> Tagger:
-    from .engines.minilm import MiniLMEmbedder
+    from .engines.registry import build_tagger
 
-    if settings.engines.tagger == "clip":
-        from .engines.clip import ClipEngine, ClipTagger
-
-        return ClipTagger(ClipEngine.from_config(settings.clip), settings.tagging, settings.clip)
-    return ConseTagger(MiniLMEmbedder(cache_dir=settings.data_dir()), settings.tagging)
+    return build_tagger(settings)
 
 
 def _build_captioner(settings: Settings, guard) -> Captioner:
-    if settings.engines.captioner == "vlm":
-        from .engines.vlm import VLMCaptioner
+    from .engines.registry import build_captioner
 
-        return VLMCaptioner(settings.vlm)
-    if settings.engines.captioner == "polish":
-        from .engines.polish import PolishCaptioner
-
-        return PolishCaptioner(settings.polish, guard)
-    return GroundedComposer()
+    return build_captioner(settings, guard)
