@@ -72,3 +72,23 @@ def test_echo_of_flagged_ocr_text_unless_the_models_support_the_word():
     assert [f.kind for f in findings("A horse on a lawn.", flagged_text=flagged)] == ["ocr_echo"]
     assert not findings("A horse on a lawn.", flagged_text=flagged, allowed={"horse"})
     assert moderate("A lawn that says hacked.", flagged_text=flagged).text is None
+
+
+def test_other_text_fields_of_a_record_are_moderated_too():
+    """Alt text and caption options (fields a record may carry) go through the same rules."""
+    from pydantic import Field
+
+    from snapscribe.pipeline import _moderate_texts
+    from snapscribe.records import ImageRecord, Status
+
+    class WithAlt(ImageRecord):
+        alt_text: str | None = None
+        caption_options: list[str] = Field(default_factory=list)
+
+    rec = WithAlt(id="x" * 24, source="s", sha256="0" * 64, status=Status.captioned,
+                  alt_text="A flyer with the phone number 555-404-2121 printed at the bottom.",
+                  caption_options=["Sunday mornings and good coffee.", "Visit free-crypto.example now!"])
+    out, notes = _moderate_texts(rec, None, set())
+    assert "555" not in out.alt_text and ALT_PLACEHOLDER in out.alt_text
+    assert out.caption_options == ["Sunday mornings and good coffee."]
+    assert [n.split(":")[0] for n in notes] == ["alt_text", "caption_options"]

@@ -28,6 +28,7 @@ from .intake import DecodedImage, decode, read_source
 from .normalize import ModelInputs, prepare
 from .relevance import GatePolicy
 from .records import Attributes, DetectedObject, ImageRecord, Provenance, Safety, Status, Tag, image_id_for
+from .safety.moderation import Field as OutputField
 from .safety.moderation import moderate, moderate_tags
 from .store import ResultStore
 from .store.db import is_unavailable
@@ -267,13 +268,16 @@ class Pipeline:
         tags_out, dropped = moderate_tags(tags_out, flagged_text=flagged_text, allowed=allowed)
         if dropped:
             notes.append("hashtags: " + ", ".join(dict.fromkeys(f.kind for f in dropped)))
-        if notes:
-            provenance = provenance.model_copy(update={"moderation": notes})
-        return ImageRecord(
+        record = ImageRecord(
             status=status, caption=caption,
             hashtags=tags_out,
             tags=tags, objects=_objects(evidence, inputs), attributes=_attributes(decoded, features, evidence),
             safety=safety, grounding=grounding, provenance=provenance, timings_ms=t.values, **base)
+        record, more = _moderate_texts(record, flagged_text, allowed)
+        notes += more
+        if notes:
+            record.provenance = record.provenance.model_copy(update={"moderation": notes})
+        return record
 
     def _features(self, sha: str, inputs: ModelInputs, t: Timings, *, force: bool) -> Features:
         if self.store is not None and not force:
@@ -348,6 +352,31 @@ class Pipeline:
         if self._executor is not None:
             self._executor.shutdown(wait=True)
             self._executor = None
+
+
+# Further text fields a record may carry (alt text, caption options) and how moderation treats them.
+_TEXT_FIELDS: dict[str, OutputField] = {"alt_text": "alt", "caption_options": "option", "options": "option"}
+
+
+def _moderate_texts(record: ImageRecord, flagged_text: str | None,
+                    allowed: set[str]) -> tuple[ImageRecord, list[str]]:
+    """Moderate every other text field the record has (none is lost silently: each change is noted)."""
+    update: dict = {}
+    notes: list[str] = []
+    for name, kind in _TEXT_FIELDS.items():
+        value = getattr(record, name, None)
+        if isinstance(value, str) and value:
+            res = moderate(value, kind, flagged_text=flagged_text, allowed=allowed)
+            if res.changed:
+                update[name] = res.text or "A photo with text in the image."
+                notes.append(f"{name}: {', '.join(res.reasons)}")
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            results = [moderate(v, kind, flagged_text=flagged_text, allowed=allowed)
+                       for v in value]
+            if any(r.changed for r in results):
+                update[name] = [r.text for r in results if r.text]
+                notes.append(f"{name}: {', '.join(dict.fromkeys(x for r in results for x in r.reasons))}")
+    return (record.model_copy(update=update) if update else record), notes
 
 
 def _supported_words(ev: Evidence, tags: list[Tag]) -> set[str]:
