@@ -6,7 +6,7 @@
    image. Counts payloads that reach the stored caption or hashtags, and faithful replies
    changed by moderation (and, separately, by the grounding guard).
 2. ``evals/output_moderation.json``: captions, options, alt text and hashtags any engine may
-   write, through :func:`snapscribe.safety.moderation.moderate` / ``moderate_tags``.
+   write, through :func:`snapscribe.safety.output_moderation.moderate` / ``moderate_tags``.
 
     PYTHONPATH=src python scripts/eval_output_safety.py [--out report.json]
 """
@@ -73,7 +73,7 @@ def eval_vlm_replies() -> dict:
 
 
 def eval_outputs() -> dict:
-    from snapscribe.safety.moderation import moderate, moderate_tags
+    from snapscribe.safety.output_moderation import moderate, moderate_tags
 
     data = json.loads((ROOT / "evals" / "output_moderation.json").read_text())
     out: dict = {"adversarial": len(data["adversarial"]), "ordinary": len(data["ordinary"]), "leaks": [],

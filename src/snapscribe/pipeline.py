@@ -28,8 +28,8 @@ from .intake import DecodedImage, decode, read_source
 from .normalize import ModelInputs, prepare
 from .relevance import GatePolicy
 from .records import Attributes, DetectedObject, ImageRecord, Provenance, Safety, Status, Tag, image_id_for
-from .safety.moderation import Field as OutputField
-from .safety.moderation import moderate, moderate_tags
+from .safety.output_moderation import Field as OutputField
+from .safety.output_moderation import moderate, moderate_tags
 from .store import ResultStore
 from .store.db import is_unavailable
 from .tagging import Tagger, hashtags

@@ -7,7 +7,7 @@ an instruction: it is only sent when the injection detector passed it, JSON-esca
 inside a block labelled untrusted data. Any failure (connection refused, timeout, HTTP
 error, empty or malformed answer) falls back to the grounded composer and says so in
 the record (``provenance.fallback``). Every reply is untrusted: the pipeline moderates it
-(:mod:`snapscribe.safety.moderation`) and then runs the grounding guard.
+(:mod:`snapscribe.safety.output_moderation`) and then runs the grounding guard.
 
 Resilience: several endpoints (``vlm.endpoints``), each with its own health and circuit
 breaker (:class:`Breaker`): after ``breaker_failures`` consecutive failures an endpoint is

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from snapscribe.safety.moderation import (
+from snapscribe.safety.output_moderation import (
     ALT_PLACEHOLDER,
     findings,
     moderate,
