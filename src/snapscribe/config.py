@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError
 
@@ -50,10 +50,34 @@ class DetectorConfig(_Section):
     max_objects: int = 10
 
 
+Likelihood = Literal["VERY_UNLIKELY", "UNLIKELY", "POSSIBLE", "LIKELY", "VERY_LIKELY"]
+
+
+class CategoryPolicy(_Section):
+    """What one NSFW category does at a likelihood (see ``safety/moderation.py``)."""
+
+    review_at: Likelihood | None = None
+    block_at: Likelihood | None = None
+
+
 class NSFWConfig(_Section):
     enabled: bool = True
-    review: float = 0.6
-    block: float = 0.85
+    review: float = Field(0.8, description="open_nsfw score from which `explicit` is LIKELY (before corroboration)")
+    block: float = Field(0.93, description="open_nsfw score from which `explicit` is VERY_LIKELY")
+    skin_agree: float = Field(0.45, description="bare-skin share of the detected people's bodies from which the "
+                                                "pixels agree that an image is explicit")
+    explicit: CategoryPolicy = Field(default_factory=lambda: CategoryPolicy(review_at="LIKELY",
+                                                                            block_at="VERY_LIKELY"))
+    suggestive: CategoryPolicy = Field(default_factory=CategoryPolicy,
+                                       description="suggestive (racy) labels; it may review, never block")
+
+    @model_validator(mode="after")
+    def _only_explicit_blocks(self) -> NSFWConfig:
+        if self.suggestive.block_at is not None:
+            raise ValueError("nsfw.suggestive.block_at: only `explicit` can block")
+        if self.review > self.block:
+            raise ValueError(f"nsfw.review {self.review} is above nsfw.block {self.block}")
+        return self
 
 
 class HashListConfig(_Section):
@@ -83,8 +107,15 @@ class TaggingConfig(_Section):
 
 
 class CaptionConfig(_Section):
-    min_hashtags: int = 3
-    max_hashtags: int = 8
+    min_hashtags: int = Field(3, ge=0, le=10)
+    max_hashtags: int = Field(8, ge=1, le=10)
+    min_hashtag_score: float = Field(0.3, ge=0, le=1, description="a tag weaker than this gives no hashtag")
+    fine_grained_floor: float = Field(
+        0.6, ge=0, le=1, description="a breed or species the tag table does not know needs this score to "
+                                     "become a hashtag")
+    hashtag_blocklist: list[str] = Field(default_factory=list, description="never emitted, on top of the "
+                                                                           "packaged blocklist")
+    hashtag_allowlist: list[str] = Field(default_factory=list, description="when set, only these are emitted")
 
 
 class VLMConfig(_Section):

@@ -32,11 +32,18 @@ from .safety.output_moderation import Field as OutputField
 from .safety.output_moderation import moderate, moderate_tags
 from .store import ResultStore
 from .store.db import is_unavailable
-from .tagging import Tagger, hashtags
+from .hashtags import HashtagPolicy
+from .tagging import Tagger
+from .taxonomy import load_vocabulary
 from .understand import FEATURES_KIND, FEATURES_REVISION, Features, as_stored, measure
 from .zoom import agreed, needs_zoom, zoom_boxes
 
 log = logging.getLogger("snapscribe.pipeline")
+
+
+# Generic hashtags that fill up to caption.min_hashtags only when the grounded tags give fewer.
+_BROAD_ART = ("abstract", "art", "digitalart")
+_BROAD_PHOTO = ("photography", "photooftheday", "picoftheday")
 
 
 @dataclass
@@ -98,6 +105,8 @@ class Pipeline:
         self.safety = safety  # safety.gates.SafetyGates | None
         self.guard = guard  # GroundingGuard | None
         self._composer = GroundedComposer()
+        vocabulary = getattr(tagger, "vocabulary", None) or load_vocabulary(settings.tagging.extra_vocabulary)
+        self.hashtags = HashtagPolicy.build(settings.caption, vocabulary)
         self._executor: ThreadPoolExecutor | None = None
         self.features_version = f"{detector.name}|{classifier.name}|{settings.models.detector_side}|" \
                                 f"{settings.models.classifier_side}x{settings.models.classifier_views}|{settings.models.low_res_side}|z{settings.models.zoom_crop:.3f}|{__version__}|r{FEATURES_REVISION}"
@@ -178,15 +187,17 @@ class Pipeline:
         safety = Safety()
         status = Status.captioned
         boxes: tuple[tuple[float, float, float, float], ...] = ()
+        detections = None
         if self.safety is not None:
             verdict = self.safety.check(decoded, inputs, t, self.store, sha)
             safety = verdict.safety
             status = verdict.status
             boxes = verdict.text_boxes
+            detections = verdict.detections  # the NSFW second opinion may have run the detector already
             if status is Status.blocked:
                 # Nothing of a blocked image reaches a later stage.
                 return Understanding(decoded, inputs, safety, status)
-        features = self._features(sha, inputs, t, force=force)
+        features = self._features(sha, inputs, t, force=force, detections=detections)
         evidence = fuse(list(features.detections), features.probs, features.scene, features.stats,
                         features.synthetic, min_detection=cfg.detector.min_score)
         if cfg.models.zoom and needs_zoom(evidence):
@@ -260,11 +271,7 @@ class Pipeline:
         provenance = base.pop("provenance").model_copy(update={
             "captioner": draft.engine, "fallback": draft.fallback,
             "relevant": relevance.worth_captioning, "relevance": relevance.reason})
-        fallback_words = [n for n, _ in features.stats.dominant_colours[:2]] + (
-            ["abstract", "art"] if evidence.abstract >= 0.6 else ["photography", "photooftheday"])
-        tags_out = hashtags(tags, minimum=cfg.caption.min_hashtags, maximum=cfg.caption.max_hashtags,
-                            tagger=self.tagger if hasattr(self.tagger, "vocabulary_entry") else None,
-                            fallback=fallback_words)
+        tags_out = self.hashtags.choose(tags, broad=_BROAD_ART if evidence.rendered else _BROAD_PHOTO)
         tags_out, dropped = moderate_tags(tags_out, flagged_text=flagged_text, allowed=allowed)
         if dropped:
             notes.append("hashtags: " + ", ".join(dict.fromkeys(f.kind for f in dropped)))
@@ -279,7 +286,8 @@ class Pipeline:
             record.provenance = record.provenance.model_copy(update={"moderation": notes})
         return record
 
-    def _features(self, sha: str, inputs: ModelInputs, t: Timings, *, force: bool) -> Features:
+    def _features(self, sha: str, inputs: ModelInputs, t: Timings, *, force: bool,
+                  detections: tuple | None = None) -> Features:
         if self.store is not None and not force:
             with t.stage("feature_cache"):
                 blob = self.store.get_feature(sha, FEATURES_KIND, self.features_version)
@@ -288,8 +296,9 @@ class Pipeline:
         with t.stage("attributes"):
             stats, scene, synthetic = measure(inputs)
         try:
-            with t.stage("detect"):
-                detections = tuple(self.detector.detect(inputs))
+            if detections is None:
+                with t.stage("detect"):
+                    detections = tuple(self.detector.detect(inputs))
             with t.stage("classify"):
                 probs = as_stored(self.classifier.classify(inputs))
         except SnapscribeError:
@@ -440,8 +449,9 @@ def build_pipeline(settings: Settings, store: ResultStore | None) -> Pipeline:
         tagger = _build_tagger(settings)
         captioner = _build_captioner(settings, guard)
         lists = HashListStore(store.db, settings.hashlist.refresh_s) if store is not None else None
-        gates = SafetyGates(settings, lists)
-        return Pipeline(settings, store, detector=build_detector(settings.detector),
+        detector = build_detector(settings.detector)
+        gates = SafetyGates(settings, lists, detector=detector)
+        return Pipeline(settings, store, detector=detector,
                         classifier=EfficientNetClassifier(two_views=settings.models.classifier_views == 2),
                         tagger=tagger, captioner=captioner, safety=gates, guard=guard)
 

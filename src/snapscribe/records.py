@@ -74,9 +74,25 @@ class HashMatch(_Model):
     metadata: dict[str, str] = Field(default_factory=dict)
 
 
+class NSFWCategory(_Model):
+    name: str = Field(description="explicit | suggestive")
+    likelihood: str = Field(description="VERY_UNLIKELY | UNLIKELY | POSSIBLE | LIKELY | VERY_LIKELY")
+    decision: str = Field(description="what this category's policy asks: allow | review | block")
+
+
+class NSFWSignal(_Model):
+    name: str = Field(description="open_nsfw (model score) | skin (bare-skin share of the people's bodies) | "
+                                  "child_size (child-sized people next to another person)")
+    value: float
+    says: str = Field(description="what this signal alone concludes")
+
+
 class NSFWScore(_Model):
-    score: float
+    score: float = Field(description="open_nsfw P(nsfw)")
     decision: str  # allow | review | block
+    categories: list[NSFWCategory] = Field(default_factory=list)
+    signals: list[NSFWSignal] = Field(default_factory=list)
+    agree: bool | None = Field(None, description="do open_nsfw and the skin reading agree (None: not read)")
 
 
 class Injection(_Model):

@@ -181,32 +181,3 @@ class ConseTagger:
         ranked = sorted(scores.values.items(), key=lambda kv: kv[1], reverse=True)
         return [Tag(label=label, score=round(score, 3)) for label, score in ranked
                 if score >= self._cfg.min_score][: self._cfg.max_tags]
-
-
-_HASHTAG_CLEAN = re.compile(r"[^a-z0-9]+")
-
-
-def hashtag_for(tag: str, vocabulary: ConseTagger | None = None) -> str:
-    entry = vocabulary.vocabulary_entry(tag) if vocabulary else None
-    if entry is not None and entry.hashtag:
-        return entry.hashtag
-    return _HASHTAG_CLEAN.sub("", tag.lower())
-
-
-def hashtags(tags: Sequence[Tag], *, minimum: int, maximum: int, tagger: ConseTagger | None = None,
-             fallback: Sequence[str] = ()) -> list[str]:
-    """3-8 hashtags from the strongest tags, unique, lower case, without '#'."""
-    out: list[str] = []
-    for t in tags:
-        h = hashtag_for(t.label, tagger)
-        if h and h not in out and t.score >= 0.3:
-            out.append(h)
-        if len(out) >= maximum:
-            break
-    for word in fallback:
-        if len(out) >= minimum:
-            break
-        h = _HASHTAG_CLEAN.sub("", word.lower())
-        if h and h not in out:
-            out.append(h)
-    return out
