@@ -38,7 +38,7 @@ def test_gate_sends_detected_subjects_to_the_vlm_and_keeps_art_on_the_composer(t
     Image.fromarray(art).save(tmp_path / "art.png")
     rec = pipeline.process(Upload(source="art.png", path=str(tmp_path / "art.png")))
     assert rec.provenance.relevant is False, rec.provenance
-    assert rec.provenance.fallback is None and rec.provenance.captioner == "grounded"
+    assert rec.provenance.fallback is None and rec.provenance.captioner == "default"  # the registry's name
     assert rec.caption
 
 

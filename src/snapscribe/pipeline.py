@@ -245,6 +245,8 @@ class Pipeline:
             inputs = mask_regions(inputs, u.text_boxes)  # injected text is not readable in what is sent
         with t.stage("caption"):
             draft = captioner.caption(evidence, tags, inputs)
+        if draft.fallback is None:  # one name per engine in provenance: its registry name
+            draft = dataclasses.replace(draft, engine=captioner.name)
         flagged_text = safety.ocr_text if flagged else None
         allowed = _supported_words(evidence, tags)
         notes: list[str] = []
