@@ -92,3 +92,19 @@ def test_other_text_fields_of_a_record_are_moderated_too():
     assert "555" not in out.alt_text and ALT_PLACEHOLDER in out.alt_text
     assert out.caption_options == ["Sunday mornings and good coffee."]
     assert [n.split(":")[0] for n in notes] == ["alt_text", "caption_options"]
+
+
+@pytest.mark.slow
+def test_vlm_reply_set_end_to_end():
+    """Every scripted reply through the real client, moderation, guard and hashtags
+    (scripts/eval_output_safety.py): no payload stored, at most 10% of faithful replies changed."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("eval_output_safety", ROOT / "scripts" / "eval_output_safety.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    report = module.eval_vlm_replies()
+    assert report["adversarial"] >= 30 and report["faithful"] >= 30
+    assert not report["leaks"], report["leaks"]
+    assert len(report["moderated_faithful"]) <= 0.1 * report["faithful"], report["moderated_faithful"]
+    assert len(report["guarded_faithful"]) <= 0.1 * report["faithful"], report["guarded_faithful"]
