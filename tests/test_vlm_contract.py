@@ -231,3 +231,15 @@ def test_engines_come_from_one_registry():
     bad = Settings().model_copy(update={"engines": Settings().engines.model_copy(update={"captioner": "nope"})})
     with pytest.raises(ConfigError):
         build_captioner(bad, None)
+
+
+def test_personal_data_read_by_ocr_never_reaches_the_record(pipeline):
+    """Benign OCR text with a phone number goes to the VLM as data; the reply quoting it is moderated."""
+    image = _with_text(["CALL 555-123-4567", "FRESH BREAD"])
+    with ContractServer(["A sign reading CALL 555-123-4567 in front of snowy mountains."]) as srv:
+        use(pipeline, srv.url)
+        rec = pipeline.process(Upload("sign.jpg", data=image))
+    assert "555-123-4567" in srv.requests[0].user_text  # safe OCR text is quoted as data
+    stored = " ".join([rec.caption or "", *rec.hashtags])
+    assert "555" not in stored and rec.provenance.moderation, (stored, rec.provenance)
+    assert rec.caption and is_sentence(rec.caption)
