@@ -97,12 +97,33 @@ def eval_outputs() -> dict:
     return out
 
 
+def eval_devset(dirs: list[Path]) -> dict:
+    """The default engines on real photos: how many stored outputs moderation changes."""
+    from snapscribe.config import Settings
+    from snapscribe.pipeline import Upload, build_pipeline
+
+    p = build_pipeline(Settings(), None)
+    files = sorted(f for d in dirs for f in d.glob("*") if f.suffix.lower() in {".jpg", ".jpeg", ".png", ".webp"})
+    changed = []
+    for f in files:
+        rec = p.process(Upload(f.name, path=str(f)))
+        if rec.provenance.moderation:
+            changed.append({"image": f.name, "caption": rec.caption, "why": rec.provenance.moderation})
+    return {"images": len(files), "changed": changed}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", help="write the full report here (JSON)")
     ap.add_argument("--skip-vlm", action="store_true", help="only the general output set (no models)")
+    ap.add_argument("--devset", nargs="*", type=Path, help="also run the default engines on these folders and "
+                                                            "count records moderation changed")
     args = ap.parse_args()
     report = {"outputs": eval_outputs()}
+    if args.devset:
+        report["devset"] = eval_devset(args.devset)
+        d = report["devset"]
+        print(f"dev set: {d['images']} images with the default engines, {len(d['changed'])} changed by moderation")
     if not args.skip_vlm:
         report["vlm_replies"] = eval_vlm_replies()
     o = report["outputs"]
