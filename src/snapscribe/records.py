@@ -127,6 +127,7 @@ class Provenance(_Model):
     fallback: str | None = None
     relevant: bool | None = Field(None, description="would the relevance gate send it to the expensive captioner")
     relevance: str | None = None
+    moderation: list[str] = Field(default_factory=list, description="what output moderation removed, per field")
     pipeline_version: str = ""
     rule: str | None = Field(None, description="the composer rule that wrote the caption (caption.RULES)")
     kind: str | None = Field(None, description="image kind read by the kind model: photo, painting, drawing, ...")

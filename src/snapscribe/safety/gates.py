@@ -70,6 +70,7 @@ def query_variants(work: Image.Image) -> list[tuple[str, PdqHash]]:
 class SafetyVerdict:
     status: Status  # captioned (allowed), review or blocked
     safety: Safety
+    text_boxes: tuple[tuple[float, float, float, float], ...] = ()  # OCR lines, fractions of the upright frame
     detections: tuple[Detection, ...] | None = None  # when the NSFW second opinion ran the detector
 
 
@@ -118,16 +119,18 @@ class SafetyGates:
             reasons.extend(outcome.judgement.reasons)
             if nsfw.decision == "block":
                 return SafetyVerdict(Status.blocked, safety.model_copy(update={"nsfw": nsfw, "reasons": reasons}),
-                                     detections)
+                                     detections=detections)
             if nsfw.decision == "review":
                 status = Status.review
 
-        ocr_text, injection = None, None
+        ocr_text, injection, boxes = None, None, ()
         if self.reader is not None:
             with t.stage("ocr"):
                 result = self.reader.read(decoded.image)
             if result.text:
                 ocr_text = result.text
+                w, h = decoded.image.size
+                boxes = tuple((ln.box[0] / w, ln.box[1] / h, ln.box[2] / w, ln.box[3] / h) for ln in result.lines)
                 found = self.injection.detect(result.text)
                 injection = Injection(detected=found.detected, score=round(found.score, 3), matches=found.matches)
                 if found.detected:
@@ -139,7 +142,7 @@ class SafetyGates:
                         status = Status.review
         safety = safety.model_copy(update={"nsfw": nsfw, "ocr_text": ocr_text, "injection": injection,
                                            "reasons": reasons})
-        return SafetyVerdict(status, safety, detections)
+        return SafetyVerdict(status, safety, text_boxes=boxes, detections=detections)
 
     # -- cached images -------------------------------------------------------------------
     def recheck_cached(self, record: ImageRecord, store: "ResultStore") -> ImageRecord | None:
