@@ -40,8 +40,10 @@ def serve(ctx: click.Context, host, port, db, data_dir, workers, log_level) -> N
     cfg = settings.server
     click.echo(f"snapscribe on http://{cfg.host}:{cfg.port}/  (data: {settings.data_dir()}, "
                f"db: {settings.db_url().split('@')[-1]})", err=True)
+    from ..server.limits import uvicorn_options
+
     uvicorn.run(app, host=cfg.host, port=cfg.port, log_level=log_level, timeout_graceful_shutdown=15,
-                server_header=False)
+                server_header=False, **uvicorn_options(cfg))
 
 
 @click.group()

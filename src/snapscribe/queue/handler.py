@@ -26,13 +26,13 @@ from ..records import ErrorInfo, ImageRecord, Status, image_id_for
 from ..store.db import is_unavailable
 from .events import EventLog, Stats
 from .fetch import load_bytes
-from .messages import BadMessage, DeadLetter, OriginalMessage, UploadMessage
+from .messages import BadMessage, DeadLetter, UploadMessage
 from .producer import PublishError, Publisher
 
 T = TypeVar("T")
 
 # Error codes that may heal on a later try (a lagging shared filesystem, a flaky endpoint).
-RETRYABLE = frozenset({"unreadable_file", "engine_error", "internal_error"})
+RETRYABLE = frozenset({"unreadable_file", "fetch_timeout", "engine_error", "internal_error"})
 
 
 class Abandoned(Exception):
@@ -114,7 +114,7 @@ class MessageHandler:
     def _attempt(self, raw: RawMessage) -> ImageRecord | _Failure:
         try:
             msg = UploadMessage.parse(raw.value, raw.key)
-            data = load_bytes(msg, self.settings.intake)
+            data = load_bytes(msg, self.settings.intake, self.settings.fetch)
         except BadMessage as exc:
             return _Failure(exc.code, exc.message, exc.image_id)
         except IntakeError as exc:
@@ -150,12 +150,10 @@ class MessageHandler:
                 self._infra("store", lambda: self.store.put(record, self.pipeline.config_key))
         if record is not None:
             self._publish_result(record)
-        letter = DeadLetter(reason=failure.code, message=failure.message, image_id=failure.image_id,
-                            attempts=attempts, worker=self.worker_id,
-                            original=OriginalMessage.of(raw.topic, raw.partition, raw.offset, raw.key, raw.value))
+        fields = dict(reason=failure.code, message=failure.message, image_id=failure.image_id, attempts=attempts,
+                      worker=self.worker_id)
         if self.publisher is not None and self.kafka.dlq_topic:
-            self._infra("dlq", lambda: self.publisher.send_and_wait(
-                self.kafka.dlq_topic, raw.key, letter.to_bytes(), headers={"snapscribe.reason": failure.code}))
+            self._send_dead_letter(raw, fields)
         self.stats.add("processed")
         self.stats.add("error")
         self.stats.add("dead_letters")
@@ -163,12 +161,37 @@ class MessageHandler:
                          attempts=attempts, partition=raw.partition, offset=raw.offset)
         return Outcome(failure.image_id, Status.error.value, dead_letter=True)
 
+    def _send_dead_letter(self, raw: RawMessage, fields: dict) -> None:
+        """Publish a dead letter that fits the broker; one refused as too big is sent again without the
+        original's bytes (its topic/partition/offset, size and sha256 still point at it), never retried."""
+        assert self.publisher is not None
+        letter = DeadLetter.bounded(self.kafka.dead_letter_max_bytes, raw_topic=raw.topic, partition=raw.partition,
+                                    offset=raw.offset, key=raw.key, value=raw.value, **fields)
+        headers = {"snapscribe.reason": fields["reason"]}
+        for excerpt in (None, 0):
+            if excerpt == 0:
+                letter = DeadLetter.bounded(4096, raw_topic=raw.topic, partition=raw.partition, offset=raw.offset,
+                                            key=raw.key, value=raw.value, **fields)
+            try:
+                self._infra("dlq", lambda: self.publisher.send_and_wait(  # type: ignore[union-attr]
+                    self.kafka.dlq_topic, raw.key, letter.to_bytes(), headers=headers))
+                return
+            except PublishError as exc:  # permanent: _infra retries everything else
+                self.events.emit("dead_letter_refused", partition=raw.partition, offset=raw.offset,
+                                 bytes=len(letter.to_bytes()), error=str(exc)[:300])
+        self.stats.add("dead_letters_unpublished")
+
     # -- infrastructure ----------------------------------------------------------------
     def _publish_result(self, record: ImageRecord) -> None:
         if self.publisher is None or not self.kafka.results_topic:
             return
         value = record.to_json().encode()
-        self._infra("results", lambda: self.publisher.send_and_wait(self.kafka.results_topic, record.id, value))
+        try:
+            self._infra("results", lambda: self.publisher.send_and_wait(  # type: ignore[union-attr]
+                self.kafka.results_topic, record.id, value))
+        except PublishError as exc:  # permanent (e.g. over the size limit): the row is stored; do not wedge
+            self.stats.add("results_unpublished")
+            self.events.emit("result_refused", image_id=record.id, bytes=len(value), error=str(exc)[:300])
 
     def _infra(self, what: str, call: Callable[[], T]) -> T:
         """Run ``call``, retrying database and broker outages with capped backoff until it works."""
@@ -179,6 +202,8 @@ class MessageHandler:
             except Exception as exc:
                 if not (is_unavailable(exc) or isinstance(exc, PublishError)):
                     raise
+                if isinstance(exc, PublishError) and exc.permanent:
+                    raise  # this message can never be published: retrying would wedge the partition
                 tries += 1
                 if not isinstance(exc, PublishError):
                     self.store.db.reset_connection()  # this thread's connection may be dead

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 
@@ -17,16 +18,44 @@ from .messages import UploadMessage
 
 
 class PublishError(Exception):
-    """The broker did not acknowledge a message (transient: retry)."""
+    """The broker did not acknowledge a message.
+
+    Transient unless ``permanent`` (this message can never be published, e.g. it is over the
+    broker's size limit: retrying it would wedge the partition) or ``fatal`` (the producer
+    itself is unusable, e.g. an idempotence sequence error: only a new process helps).
+    """
+
+    def __init__(self, message: str, *, permanent: bool = False, fatal: bool = False):
+        super().__init__(message)
+        self.permanent, self.fatal = permanent, fatal
+
+
+def _permanent_codes() -> frozenset[int]:
+    from confluent_kafka import KafkaError
+
+    return frozenset({KafkaError.MSG_SIZE_TOO_LARGE, KafkaError._MSG_SIZE_TOO_LARGE, KafkaError.INVALID_MSG_SIZE,
+                      KafkaError.RECORD_LIST_TOO_LARGE, KafkaError.INVALID_RECORD,
+                      KafkaError.TOPIC_AUTHORIZATION_FAILED, KafkaError._INVALID_ARG})
+
+
+def publish_error(topic: str, err) -> PublishError:
+    """A :class:`PublishError` classified from a librdkafka ``KafkaError``."""
+    return PublishError(f"{topic}: {err}", permanent=err.code() in _permanent_codes(), fatal=err.fatal())
 
 
 class Publisher:
-    """An idempotent ``acks=all`` producer; :meth:`send` returns a future resolved on delivery."""
+    """An idempotent ``acks=all`` producer; :meth:`send` returns a future resolved on delivery.
+
+    ``fatal`` holds the first fatal client error (the producer cannot send again) and
+    ``fatal_at`` when it came; the worker turns a lasting one into a non-zero exit.
+    """
 
     def __init__(self, brokers: str, client: dict[str, str] | None = None, *, linger_ms: int = 5,
                  logger=None):
         from confluent_kafka import Producer
 
+        self.fatal: str | None = None
+        self.fatal_at: float | None = None
         extra = {"logger": logger} if logger is not None else {}
         self._producer = Producer({**extra,
             "bootstrap.servers": brokers,
@@ -35,11 +64,16 @@ class Publisher:
             "linger.ms": linger_ms,
             "message.timeout.ms": 30000,
             "socket.keepalive.enable": True,
+            "error_cb": self._on_error,
             **(client or {}),
         })
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="snapscribe-producer", daemon=True)
         self._thread.start()
+
+    def _on_error(self, err) -> None:
+        if err.fatal() and self.fatal is None:
+            self.fatal, self.fatal_at = str(err), time.monotonic()
 
     def _serve(self) -> None:
         while not self._stop.is_set():
@@ -52,7 +86,9 @@ class Publisher:
 
         def delivered(err, msg) -> None:
             if err is not None:
-                future.set_exception(PublishError(f"{topic}: {err}"))
+                if err.fatal():
+                    self._on_error(err)
+                future.set_exception(publish_error(topic, err))
             else:
                 future.set_result((msg.partition(), msg.offset()))
 
@@ -60,13 +96,17 @@ class Publisher:
             self._producer.produce(topic, value=value, key=key, headers=list((headers or {}).items()) or None,
                                    on_delivery=delivered)
 
+        from confluent_kafka import KafkaException
+
         try:
             try:
                 produce()
             except BufferError:
                 self._producer.poll(1.0)  # local queue full: let deliveries drain, then try once more
                 produce()
-        except Exception as exc:  # noqa: BLE001 - BufferError again, KafkaException for a bad topic, ...
+        except KafkaException as exc:  # over message.max.bytes, a bad topic name, a fatal producer ...
+            future.set_exception(publish_error(topic, exc.args[0]))
+        except Exception as exc:  # noqa: BLE001 - BufferError again, ...
             future.set_exception(PublishError(f"{topic}: {exc}"))
         return future
 

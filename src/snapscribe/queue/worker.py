@@ -25,8 +25,19 @@ from ..store.db import is_unavailable
 from .broker import ensure_topics
 from .events import EventLog, Stats, kafka_logger
 from .handler import Abandoned, MessageHandler, Outcome, RawMessage
+from .health import HealthServer, HealthState
 from .offsets import OffsetBook, PartitionOffsets
 from .producer import Publisher
+
+
+# Exit statuses of :meth:`Worker.run` (and of ``snapscribe worker``).
+EXIT_OK = 0  # stopped on request, everything finished committed
+EXIT_FAILED = 1  # a message's handling raised an unexpected error
+EXIT_FATAL_CONDITION = 3  # a fatal condition lasted kafka.fatal_after_s (restart the process)
+
+
+class FatalCondition(RuntimeError):
+    """A condition the process cannot recover from by itself (a fatal client error, a stuck group)."""
 
 
 def default_worker_id() -> str:
@@ -55,6 +66,14 @@ class Worker:
         self._resync = False  # set on rebalance: re-apply pause/resume to the new assignment
         self._consumer = None
         self._handler: MessageHandler | None = None
+        self._publisher: Publisher | None = None
+        self._conditions: dict[str, float] = {}  # fatal condition -> since (monotonic)
+        self._unassigned_lag: tuple[float, int] | None = None  # (since, group lag then) while unassigned
+        self._group_lag: int | None = None
+        self._lag: dict[int, int] = {}
+        self._last_commit_at: float | None = None
+        self._exit_status = EXIT_OK
+        self.health: HealthServer | None = None
 
     def request_stop(self) -> None:
         """Drain and leave the group (SIGTERM). A second request stops waiting for the infrastructure."""
@@ -93,6 +112,7 @@ class Worker:
             "heartbeat.interval.ms": max(500, k.session_timeout_ms // 4),
             "max.poll.interval.ms": k.max_poll_interval_ms,
             "on_commit": self._on_commit,
+            "error_cb": self._on_client_error,
             "logger": kafka_logger(self.events),
             **k.client,
         }
@@ -108,9 +128,12 @@ class Worker:
         if self.create_topics:
             self._until_ready("create_topics", lambda: ensure_topics(
                 k.brokers, {k.topic: k.partitions, k.results_topic: k.partitions, k.dlq_topic: 1}, k.client))
+        if k.health_port and self.health is None:
+            self.health = HealthServer(k.health_host, k.health_port, self.worker_id).start()
+            self.events.emit("health_listening", url=f"http://{k.health_host}:{self.health.port}/")
         publisher = None
         if k.results_topic or k.dlq_topic:
-            publisher = Publisher(k.brokers, k.client, logger=kafka_logger(self.events))
+            publisher = self._publisher = Publisher(k.brokers, k.client, logger=kafka_logger(self.events))
         self._handler = MessageHandler(self.settings, pipeline, publisher, worker_id=self.worker_id,
                                        events=self.events, stats=self.stats)
         consumer = self._consumer = Consumer(self._consumer_config())
@@ -137,6 +160,8 @@ class Worker:
                 if now - last_progress >= k.progress_interval_s:
                     self._progress()
                     last_progress = now
+                self._check_conditions(now)
+                self._publish_health(now)
         finally:
             status = self._shutdown(consumer, pool, publisher)
         return status
@@ -175,6 +200,7 @@ class Worker:
                 self.events.emit("fatal", partition=tracker.partition, offset=offset,
                                  error=f"{type(exc).__name__}: {exc}"[:500])
                 self._fatal = exc
+                self._exit_status = EXIT_FAILED
 
     def _flow_control(self) -> None:
         """Pause every assigned partition while the pool is full, resume when it is not.
@@ -231,6 +257,7 @@ class Worker:
                 self.events.emit("commit_failed", partition=tp.partition, error=str(tp.error))
             elif tp.offset >= 0 and (t.committed is None or tp.offset > t.committed):
                 t.mark_committed(tp.offset)  # async answers may arrive out of order: only forward
+                self._last_commit_at = time.monotonic()
 
     # -- rebalancing -------------------------------------------------------------------
     def _on_assign(self, consumer, partitions) -> None:
@@ -266,10 +293,90 @@ class Worker:
             return
         self.events.emit("kafka_error", error=str(err), fatal=err.fatal(), retriable=err.retriable())
         if err.fatal():
-            self._fatal = RuntimeError(str(err))
+            self._condition("consumer_fatal", str(err))
+
+    def _on_client_error(self, err) -> None:
+        """librdkafka's error callback for the consumer (served by poll, on the loop's thread)."""
+        self.events.emit("kafka_error", error=str(err), fatal=err.fatal(), retriable=err.retriable())
+        if err.fatal():
+            self._condition("consumer_fatal", str(err))
+
+    # -- fatal conditions ------------------------------------------------------------------
+    def _condition(self, name: str, detail: str, since: float | None = None) -> None:
+        if name not in self._conditions:
+            self._conditions[name] = since if since is not None else time.monotonic()
+            self.events.emit("fatal_condition", condition=name, detail=detail[:300],
+                             exit_in_s=self.kafka.fatal_after_s)
+
+    def _clear(self, name: str) -> None:
+        if self._conditions.pop(name, None) is not None:
+            self.events.emit("fatal_condition_cleared", condition=name)
+
+    def _check_conditions(self, now: float) -> None:
+        """Stop (status 3) once any fatal condition has lasted ``kafka.fatal_after_s``: a fatal
+        client error never heals in this process, and a supervisor can only restart a process that exits."""
+        pub = self._publisher
+        if pub is not None and pub.fatal is not None:
+            self._condition("producer_fatal", pub.fatal, pub.fatal_at)
+        for name, since in self._conditions.items():
+            if now - since >= self.kafka.fatal_after_s and self._fatal is None:
+                self._fatal = FatalCondition(f"{name} for {now - since:.1f}s")
+                self._exit_status = EXIT_FATAL_CONDITION
+                self.events.emit("fatal", condition=name, lasted_s=round(now - since, 2))
+                if self._handler is not None:
+                    self._handler.abandon.set()  # in-flight messages stay uncommitted, for the next owner
+
+    def _watch_unassigned(self, now: float) -> None:
+        """No partitions while the group's lag stays above zero and does not fall: nobody is consuming
+        (a group stuck after a broker restart). An unassigned worker in a healthy group sees lag fall."""
+        if self.book.parts:
+            self._unassigned_lag, self._group_lag = None, None
+            self._clear("unassigned_with_lag")
+            return
+        lag = self._group_lag = self._topic_lag()
+        if lag is None:
+            return
+        if lag == 0:
+            self._unassigned_lag = None
+            self._clear("unassigned_with_lag")
+            return
+        if self._unassigned_lag is None or lag < self._unassigned_lag[1]:
+            self._unassigned_lag = (now, lag)
+            self._clear("unassigned_with_lag")
+        elif now - self._unassigned_lag[0] >= self.kafka.progress_interval_s:
+            self._condition("unassigned_with_lag", f"no partitions; the group's lag is {lag} and not falling",
+                            self._unassigned_lag[0])
+
+    def _topic_lag(self) -> int | None:
+        """The whole topic's high watermarks minus the group's committed offsets (None if unknown)."""
+        from confluent_kafka import TopicPartition
+
+        try:
+            meta = self._consumer.list_topics(self.kafka.topic, timeout=2).topics.get(self.kafka.topic)
+            if meta is None or meta.error is not None or not meta.partitions:
+                return None
+            parts = [TopicPartition(self.kafka.topic, p) for p in meta.partitions]
+            committed = {tp.partition: tp.offset for tp in self._consumer.committed(parts, timeout=2)}
+            total = 0
+            for tp in parts:
+                low, high = self._consumer.get_watermark_offsets(tp, timeout=2, cached=False)
+                done = committed.get(tp.partition, -1)
+                total += max(0, high - (done if done >= 0 else max(low, 0)))
+            return total
+        except Exception:  # noqa: BLE001 - broker unreachable: the next progress line tries again
+            return None
+
+    def _publish_health(self, now: float, stopping: bool = False) -> None:
+        if self.health is None:
+            return
+        self.health.state = HealthState(
+            started=True, stopping=stopping or self._stopping.is_set(), loop_at=now,
+            assigned=tuple(sorted(p for _, p in self.book.parts)), lag=dict(self._lag), group_lag=self._group_lag,
+            in_flight=self.book.in_flight, last_commit_at=self._last_commit_at, counts=dict(self.stats.counts),
+            conditions=dict(self._conditions))
 
     # -- health ------------------------------------------------------------------------
-    def _lag(self) -> dict[int, int]:
+    def _partition_lag(self) -> dict[int, int]:
         """Messages not yet finished per partition: high watermark (from the last fetch) minus position."""
         from confluent_kafka import TopicPartition
 
@@ -297,10 +404,15 @@ class Worker:
         return lag
 
     def _progress(self) -> None:
-        lag = self._lag()
+        lag = self._lag = self._partition_lag()
+        self._watch_unassigned(time.monotonic())
+        assigned = sorted(p for _, p in self.book.parts)
+        extra = {} if assigned else {"group_lag": self._group_lag}  # own lag is meaningless with no partitions
         self.events.emit("progress", **self.stats.snapshot(), in_flight=self.book.in_flight,
-                         assigned=sorted(p for _, p in self.book.parts), lag=sum(lag.values()),
-                         lag_by_partition=lag, paused=self._paused)
+                         assigned=assigned, lag=sum(lag.values()) if assigned else None,
+                         lag_by_partition=lag, paused=self._paused, **extra,
+                         last_commit_age_s=None if self._last_commit_at is None
+                         else round(time.monotonic() - self._last_commit_at, 2))
 
     # -- shutdown ----------------------------------------------------------------------
     def _shutdown(self, consumer, pool: ThreadPoolExecutor, publisher: Publisher | None) -> int:
@@ -321,10 +433,16 @@ class Worker:
         left = self.book.in_flight
         consumer.close()  # revokes (committing again, a no-op) and leaves the group
         pool.shutdown(wait=True, cancel_futures=True)
-        undelivered = publisher.close() if publisher is not None else 0
-        self.events.emit("stopped", reason=reason, uncommitted_in_flight=left, undelivered=undelivered,
-                         **self.stats.snapshot())
-        return 1 if self._fatal is not None else 0
+        undelivered = 0
+        if publisher is not None:
+            undelivered = publisher.close(5.0 if publisher.fatal else 30.0)
+        status = self._exit_status if self._fatal is not None else EXIT_OK
+        self.events.emit("stopped", reason=reason, status=status, uncommitted_in_flight=left,
+                         undelivered=undelivered, **self.stats.snapshot())
+        self._publish_health(time.monotonic(), stopping=True)
+        if self.health is not None:
+            self.health.close()
+        return status
 
 
 def _redact(url: str) -> str:

@@ -11,6 +11,7 @@ from .. import __version__
 from ..config import Settings
 from ..errors import IntakeError
 from ..intake import probe
+from ..memory import BIG_INPUT_BYTES, release_memory
 from ..records import ImageRecord, Status, image_id_for
 from ..store import Database, ResultStore
 from .auth import KeyRing, Principal, RateLimiter, parse_key_list
@@ -219,6 +220,10 @@ class Service:
             self.db.reset_connection()
             self.jobs.retry_later(job, f"{type(exc).__name__}: {exc}", delay_s=min(60.0, 2.0 ** job.attempts))
             return
+        finally:
+            if len(data) >= BIG_INPUT_BYTES:
+                del data
+                release_memory()
         self.jobs.finish(job)
         self.metrics.observe_record(rec)
 
@@ -259,3 +264,16 @@ class Service:
         status = {"ready": "ok", "loading": "starting"}.get(self.pipeline_state, "degraded")
         return {"status": status, "pipeline": self.pipeline_state, "workers": self.pool.size,
                 "queue": depth, "version": __version__}
+
+    def readiness(self) -> dict:
+        """Ready to take uploads: the pipeline is loaded and the database answers (a broker, when one
+        is configured for this service, is checked by whoever adds it)."""
+        checks: dict[str, str] = {"pipeline": self.pipeline_state}
+        try:
+            self.db.query_one("SELECT 1")
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            self.db.reset_connection()
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        ready = checks["pipeline"] == "ready" and checks["database"] == "ok"
+        return {"status": "ok" if ready else "unavailable", "checks": checks, "version": __version__}
