@@ -196,9 +196,9 @@ class KafkaConfig(_Section):
     partitions: int = Field(12, ge=1, description="partitions when a command creates a topic")
     client: dict[str, str] = Field(default_factory=dict,
                                    description="extra librdkafka settings, e.g. security.protocol, sasl.*")
-    fatal_after_s: float = Field(30.0, gt=0, description="exit non-zero (status 3) once a fatal condition (a "
-                                                         "fatal client error, no assignment while work waits) "
-                                                         "has lasted this long")
+    fatal_after_s: float = Field(60.0, gt=0, description="exit non-zero (status 3) once a fatal condition (a "
+                                                         "fatal client error, publishing stalled, no assignment "
+                                                         "while work waits) has lasted this long")
     dead_letter_max_bytes: int = Field(900_000, ge=4096, description="a dead letter is kept under this size: "
                                                                      "a bigger original is cut to an excerpt, "
                                                                      "with its size, sha256 and offset")

@@ -174,7 +174,7 @@ class MessageHandler:
                                             key=raw.key, value=raw.value, **fields)
             try:
                 self._infra("dlq", lambda: self.publisher.send_and_wait(  # type: ignore[union-attr]
-                    self.kafka.dlq_topic, raw.key, letter.to_bytes(), headers=headers))
+                    self.kafka.dlq_topic, raw.key, letter.to_bytes(), headers=headers, abort=self.abandon))
                 return
             except PublishError as exc:  # permanent: _infra retries everything else
                 self.events.emit("dead_letter_refused", partition=raw.partition, offset=raw.offset,
@@ -188,7 +188,7 @@ class MessageHandler:
         value = record.to_json().encode()
         try:
             self._infra("results", lambda: self.publisher.send_and_wait(  # type: ignore[union-attr]
-                self.kafka.results_topic, record.id, value))
+                self.kafka.results_topic, record.id, value, abort=self.abandon))
         except PublishError as exc:  # permanent (e.g. over the size limit): the row is stored; do not wedge
             self.stats.add("results_unpublished")
             self.events.emit("result_refused", image_id=record.id, bytes=len(value), error=str(exc)[:300])

@@ -36,6 +36,10 @@ EXIT_FAILED = 1  # a message's handling raised an unexpected error
 EXIT_FATAL_CONDITION = 3  # a fatal condition lasted kafka.fatal_after_s (restart the process)
 
 
+ERROR_LOG_EVERY_S = 5.0  # a repeated client error (same code) is logged at most this often
+PUBLISH_STALL_S = 5.0  # sends waiting this long with no acknowledgement count as a stall (then fatal_after_s)
+
+
 class FatalCondition(RuntimeError):
     """A condition the process cannot recover from by itself (a fatal client error, a stuck group)."""
 
@@ -73,6 +77,7 @@ class Worker:
         self._lag: dict[int, int] = {}
         self._last_commit_at: float | None = None
         self._exit_status = EXIT_OK
+        self._error_logged: dict[int, float] = {}  # error code -> when it was last logged
         self.health: HealthServer | None = None
 
     def request_stop(self) -> None:
@@ -296,8 +301,12 @@ class Worker:
             self._condition("consumer_fatal", str(err))
 
     def _on_client_error(self, err) -> None:
-        """librdkafka's error callback for the consumer (served by poll, on the loop's thread)."""
-        self.events.emit("kafka_error", error=str(err), fatal=err.fatal(), retriable=err.retriable())
+        """librdkafka's error callback for the consumer (served by poll, on the loop's thread).
+        The same error is logged at most every few seconds: a broker that is down repeats it per try."""
+        now = time.monotonic()
+        if err.fatal() or now - self._error_logged.get(err.code(), -1e9) >= ERROR_LOG_EVERY_S:
+            self._error_logged[err.code()] = now
+            self.events.emit("kafka_error", error=str(err), fatal=err.fatal(), retriable=err.retriable())
         if err.fatal():
             self._condition("consumer_fatal", str(err))
 
@@ -318,6 +327,11 @@ class Worker:
         pub = self._publisher
         if pub is not None and pub.fatal is not None:
             self._condition("producer_fatal", pub.fatal, pub.fatal_at)
+        stalled = pub.stalled_since() if pub is not None else None
+        if stalled is not None and now - stalled >= PUBLISH_STALL_S:
+            self._condition("publish_stalled", "records are waiting and none has been acknowledged", stalled)
+        elif stalled is None:
+            self._clear("publish_stalled")
         for name, since in self._conditions.items():
             if now - since >= self.kafka.fatal_after_s and self._fatal is None:
                 self._fatal = FatalCondition(f"{name} for {now - since:.1f}s")
@@ -435,7 +449,7 @@ class Worker:
         pool.shutdown(wait=True, cancel_futures=True)
         undelivered = 0
         if publisher is not None:
-            undelivered = publisher.close(5.0 if publisher.fatal else 30.0)
+            undelivered = publisher.close(5.0 if self._exit_status == EXIT_FATAL_CONDITION else 30.0)
         status = self._exit_status if self._fatal is not None else EXIT_OK
         self.events.emit("stopped", reason=reason, status=status, uncommitted_in_flight=left,
                          undelivered=undelivered, **self.stats.snapshot())
