@@ -240,3 +240,42 @@ def test_broker_restart_mid_run_worker_recovers_or_exits_non_zero(broker, admin,
     for old in workers:
         if old is not current:
             _healthy_or_failed(old, port)
+
+
+def test_an_unassigned_worker_reports_the_groups_lag_and_exits_when_nobody_consumes(broker, admin, database,
+                                                                                     workers, tmp_path):
+    """Defect 2, second half: a worker with no partitions used to report lag 0 for minutes while work
+    waited. Now it reports the group's lag and, when that lag does not fall for kafka.fatal_after_s
+    (the owner is frozen), exits 3 so a restart forces a rebalance. The owner then finishes the job."""
+    import signal
+
+    from snapscribe.queue.broker import ensure_topics
+
+    t = f"up-{uuid.uuid4().hex[:6]}"
+    ensure_topics(broker.bootstrap, {t: 1, f"res-{t}": 1, f"dlq-{t}": 1})
+    env = {**base_env(tmp_path / "home"), "SNAPSCRIBE_KAFKA__FATAL_AFTER_S": "3",
+           "SNAPSCRIBE_KAFKA__SESSION_TIMEOUT_MS": "30000", "SNAPSCRIBE_KAFKA__MAX_POLL_INTERVAL_MS": "30000"}
+    port_a, port_b = _free_port(), _free_port()
+    a = _start("worker-a", tmp_path, env, broker, database, t, port_a)
+    workers.append(a)
+    a.wait_for(lambda w: w.of("assigned") and w.of("assigned")[-1]["partitions"] == [0], timeout=75,
+               what="worker-a owning the partition")
+    b = _start("worker-b", tmp_path, env, broker, database, t, port_b)
+    workers.append(b)
+    b.wait_for(lambda w: w.of("progress") and a.of("assigned")[-1]["partitions"] == [0]
+               and not (w.of("assigned") and w.of("assigned")[-1]["partitions"]), timeout=75,
+               what="worker-b in the group with no partitions")
+
+    os.kill(a.proc.pid, signal.SIGSTOP)  # the owner freezes (not dead: its session stays valid)
+    try:
+        ids = {m["id"] for m in _submit(broker.bootstrap, t, _make_images(tmp_path / "in", 3, seed0=800), env)}
+        b.proc.wait(30)
+        assert b.proc.returncode == 3, b.tail()
+        lagging = [e for e in b.of("progress") if e.get("group_lag")]
+        assert lagging and all(e["lag"] is None for e in lagging), b.tail()
+        assert b.last("fatal")["condition"] == "unassigned_with_lag"
+    finally:
+        os.kill(a.proc.pid, signal.SIGCONT)
+    _wait_rows(database, ids, timeout=60, w=a)
+    _assert_one_row_each(admin, database, ids)
+    _healthy_or_failed(a, port_a)

@@ -10,7 +10,8 @@ import ctypes
 import ctypes.util
 import gc
 
-BIG_INPUT_BYTES = 4 * 1024 * 1024  # inputs from this size on are followed by a trim
+BIG_INPUT_BYTES = 4 * 1024 * 1024  # inputs from this size on are followed by a trim ...
+BIG_INPUT_PIXELS = 12_000_000  # ... and so are images from this many pixels (a small PNG can decode huge)
 
 _libc = None
 

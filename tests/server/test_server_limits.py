@@ -27,7 +27,7 @@ def limited(tmp_path_factory) -> Server:
     import sys
 
     cmd = [sys.executable, "-m", "snapscribe.cli", "serve", "--port", str(srv.port), "--data-dir", str(srv.data_dir),
-           "--workers", "1", "--log-level", "warning"]
+           "--workers", "1", "--log-level", "info"]
     with open(srv.log, "ab") as log:
         srv.proc = subprocess.Popen(cmd, cwd=srv.data_dir, env=srv.env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
@@ -132,3 +132,18 @@ def test_livez_and_readyz(limited):
         assert r.status_code == 503 and r.json()["checks"]["database"] == "ok", r.text
         time.sleep(0.5)
     assert r.status_code == 200 and r.json()["checks"] == {"pipeline": "ready", "database": "ok"}
+
+
+def test_json_logs_carry_the_request_id(limited):
+    r = httpx.get(f"{limited.url}/v1/images", headers={"X-Request-ID": "req-17-abc"}, timeout=5)
+    assert r.status_code == 401 and r.headers["x-request-id"] == "req-17-abc"
+    made_up = httpx.get(f"{limited.url}/livez", headers={"X-Request-ID": "bad id with spaces"}, timeout=5)
+    assert made_up.headers["x-request-id"] != "bad id with spaces"
+    import json
+
+    time.sleep(0.3)
+    lines = [json.loads(x) for x in limited.log.read_text().splitlines() if x.startswith("{")]
+    mine = [e for e in lines if e.get("request_id") == "req-17-abc"]
+    assert mine and mine[-1]["event"] == "request" and mine[-1]["status"] == 401
+    assert mine[-1]["route"] == "/v1/images" and mine[-1]["method"] == "GET"
+    assert any(e.get("request_id") == made_up.headers["x-request-id"] for e in lines)

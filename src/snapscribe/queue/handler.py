@@ -21,6 +21,7 @@ from typing import TypeVar
 
 from ..config import Settings
 from ..errors import IntakeError
+from ..logs import job_id
 from ..pipeline import Pipeline, Upload
 from ..records import ErrorInfo, ImageRecord, Status, image_id_for
 from ..store.db import is_unavailable
@@ -91,6 +92,14 @@ class MessageHandler:
 
     # -- the message -------------------------------------------------------------------
     def handle(self, raw: RawMessage) -> Outcome:
+        """Process one message; every event and log line meanwhile carries ``job_id`` topic/partition/offset."""
+        token = job_id.set(_kafka_ref(raw).removeprefix("kafka://"))
+        try:
+            return self._handle(raw)
+        finally:
+            job_id.reset(token)
+
+    def _handle(self, raw: RawMessage) -> Outcome:
         attempt = 0
         while True:
             attempt += 1

@@ -23,6 +23,7 @@ from ..records import ImageRecord, Status
 from .auth import Principal
 from .errors import ApiError, install_handlers
 from .metrics import HttpMetricsMiddleware
+from .requestlog import RequestLogMiddleware
 from .schemas import (
     AuditEntry,
     ErrorResponse,
@@ -89,6 +90,7 @@ def create_app(settings: Settings, *, api_keys: str | list[str] | None = None,
     app.state.service = service
     install_handlers(app)
     app.add_middleware(HttpMetricsMiddleware, metrics=service.metrics)
+    app.add_middleware(RequestLogMiddleware)
     _routes(app, service)
     _web(app)
     return app
