@@ -28,12 +28,15 @@ from ..store.db import is_unavailable
 from .events import EventLog, Stats
 from .fetch import load_bytes
 from .messages import BadMessage, DeadLetter, UploadMessage
-from .producer import PublishError, Publisher
+from .producer import Publisher, PublishError
 
 T = TypeVar("T")
 
 # Error codes that may heal on a later try (a lagging shared filesystem, a flaky endpoint).
 RETRYABLE = frozenset({"unreadable_file", "fetch_timeout", "engine_error", "internal_error"})
+
+
+MIN_DEAD_LETTER_BYTES = 4096  # the second try for a dead letter the broker refused as too large
 
 
 class Abandoned(Exception):
@@ -159,8 +162,8 @@ class MessageHandler:
                 self._infra("store", lambda: self.store.put(record, self.pipeline.config_key))
         if record is not None:
             self._publish_result(record)
-        fields = dict(reason=failure.code, message=failure.message, image_id=failure.image_id, attempts=attempts,
-                      worker=self.worker_id)
+        fields = {"reason": failure.code, "message": failure.message, "image_id": failure.image_id,
+                  "attempts": attempts, "worker": self.worker_id}
         if self.publisher is not None and self.kafka.dlq_topic:
             self._send_dead_letter(raw, fields)
         self.stats.add("processed")
@@ -171,23 +174,21 @@ class MessageHandler:
         return Outcome(failure.image_id, Status.error.value, dead_letter=True)
 
     def _send_dead_letter(self, raw: RawMessage, fields: dict) -> None:
-        """Publish a dead letter that fits the broker; one refused as too big is sent again without the
-        original's bytes (its topic/partition/offset, size and sha256 still point at it), never retried."""
+        """Publish a dead letter that fits the broker; one refused as too big is sent again with only an
+        excerpt of the original (topic/partition/offset, size and sha256 still point at all of it), never
+        retried as if the broker were down."""
         assert self.publisher is not None
-        letter = DeadLetter.bounded(self.kafka.dead_letter_max_bytes, raw_topic=raw.topic, partition=raw.partition,
-                                    offset=raw.offset, key=raw.key, value=raw.value, **fields)
         headers = {"snapscribe.reason": fields["reason"]}
-        for excerpt in (None, 0):
-            if excerpt == 0:
-                letter = DeadLetter.bounded(4096, raw_topic=raw.topic, partition=raw.partition, offset=raw.offset,
-                                            key=raw.key, value=raw.value, **fields)
+        for limit in (self.kafka.dead_letter_max_bytes, MIN_DEAD_LETTER_BYTES):
+            letter = DeadLetter.bounded(limit, raw_topic=raw.topic, partition=raw.partition, offset=raw.offset,
+                                        key=raw.key, value=raw.value, **fields).to_bytes()
             try:
-                self._infra("dlq", lambda: self.publisher.send_and_wait(  # type: ignore[union-attr]
-                    self.kafka.dlq_topic, raw.key, letter.to_bytes(), headers=headers, abort=self.abandon))
+                self._infra("dlq", lambda letter=letter: self.publisher.send_and_wait(  # type: ignore[union-attr]
+                    self.kafka.dlq_topic, raw.key, letter, headers=headers, abort=self.abandon))
                 return
             except PublishError as exc:  # permanent: _infra retries everything else
                 self.events.emit("dead_letter_refused", partition=raw.partition, offset=raw.offset,
-                                 bytes=len(letter.to_bytes()), error=str(exc)[:300])
+                                 bytes=len(letter), error=str(exc)[:300])
         self.stats.add("dead_letters_unpublished")
 
     # -- infrastructure ----------------------------------------------------------------

@@ -89,7 +89,7 @@ class HealthServer:
         class Handler(BaseHTTPRequestHandler):
             timeout = 5  # a slow client cannot hold a thread
 
-            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            def do_GET(self) -> None:  # noqa: N802
                 now, state = time.monotonic(), outer.state
                 if self.path == "/metrics":
                     self._send(200, prometheus_text(state, outer.worker, now), "text/plain; version=0.0.4")

@@ -29,7 +29,6 @@ from .health import HealthServer, HealthState
 from .offsets import OffsetBook, PartitionOffsets
 from .producer import Publisher
 
-
 # Exit statuses of :meth:`Worker.run` (and of ``snapscribe worker``).
 EXIT_OK = 0  # stopped on request, everything finished committed
 EXIT_FAILED = 1  # a message's handling raised an unexpected error
