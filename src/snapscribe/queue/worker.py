@@ -77,6 +77,7 @@ class Worker:
         self._last_commit_at: float | None = None
         self._exit_status = EXIT_OK
         self._error_logged: dict[int, float] = {}  # error code -> when it was last logged
+        self._lag_reader = None  # a consumer outside the group, for the group's lag while unassigned
         self.health: HealthServer | None = None
 
     def request_stop(self) -> None:
@@ -361,18 +362,26 @@ class Worker:
                             self._unassigned_lag[0])
 
     def _topic_lag(self) -> int | None:
-        """The whole topic's high watermarks minus the group's committed offsets (None if unknown)."""
-        from confluent_kafka import TopicPartition
+        """The whole topic's high watermarks minus the group's committed offsets (None if unknown).
+
+        Asked through a second consumer that never joins the group: a member's own offset fetch
+        stalls while the group rebalances, which is exactly when this is needed."""
+        from confluent_kafka import Consumer, TopicPartition
 
         try:
-            meta = self._consumer.list_topics(self.kafka.topic, timeout=2).topics.get(self.kafka.topic)
+            if self._lag_reader is None:
+                self._lag_reader = Consumer({"bootstrap.servers": self.kafka.brokers, "group.id": self.kafka.group,
+                                             "client.id": f"{self.worker_id}-lag", "enable.auto.commit": False,
+                                             "logger": kafka_logger(self.events), **self.kafka.client})
+            reader = self._lag_reader
+            meta = reader.list_topics(self.kafka.topic, timeout=3).topics.get(self.kafka.topic)
             if meta is None or meta.error is not None or not meta.partitions:
                 return None
             parts = [TopicPartition(self.kafka.topic, p) for p in meta.partitions]
-            committed = {tp.partition: tp.offset for tp in self._consumer.committed(parts, timeout=2)}
+            committed = {tp.partition: tp.offset for tp in reader.committed(parts, timeout=3)}
             total = 0
             for tp in parts:
-                low, high = self._consumer.get_watermark_offsets(tp, timeout=2, cached=False)
+                low, high = reader.get_watermark_offsets(tp, timeout=3, cached=False)
                 done = committed.get(tp.partition, -1)
                 total += max(0, high - (done if done >= 0 else max(low, 0)))
             return total
@@ -445,6 +454,8 @@ class Worker:
         self._commit(wait=True)
         left = self.book.in_flight
         consumer.close()  # revokes (committing again, a no-op) and leaves the group
+        if self._lag_reader is not None:
+            self._lag_reader.close()
         pool.shutdown(wait=True, cancel_futures=True)
         undelivered = 0
         if publisher is not None:
