@@ -22,6 +22,7 @@ from typing import TypeVar
 from ..config import Settings
 from ..errors import IntakeError
 from ..logs import job_id
+from ..memory import BIG_INPUT_BYTES, BIG_INPUT_PIXELS, release_memory
 from ..pipeline import Pipeline, Upload
 from ..records import ErrorInfo, ImageRecord, Status, image_id_for
 from ..store.db import is_unavailable
@@ -136,6 +137,9 @@ class MessageHandler:
             return _Failure("id_mismatch", f"the bytes at {msg.uri} hash to id {image_id_for(sha)}, not {msg.id}"
                             " (changed since it was submitted?)", msg.id, source=msg.uri, sha256=sha)
         record = self._infra("pipeline", lambda: self.pipeline.process(Upload(source=msg.uri, data=data)))
+        attrs = record.attributes
+        if len(data) >= BIG_INPUT_BYTES or (attrs is not None and attrs.width * attrs.height >= BIG_INPUT_PIXELS):
+            release_memory()  # one huge image must not leave the worker hundreds of MB larger
         if record.status is Status.error:
             err = record.error or ErrorInfo(code="internal_error", message="no error details")
             return _Failure(err.code, err.message, record.id, record=record, source=msg.uri, sha256=sha)
