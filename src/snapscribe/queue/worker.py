@@ -78,6 +78,7 @@ class Worker:
         self._exit_status = EXIT_OK
         self._error_logged: dict[int, float] = {}  # error code -> when it was last logged
         self._lag_reader = None  # a consumer outside the group, for the group's lag while unassigned
+        self._joined = False
         self.health: HealthServer | None = None
 
     def request_stop(self) -> None:
@@ -266,6 +267,7 @@ class Worker:
 
     # -- rebalancing -------------------------------------------------------------------
     def _on_assign(self, consumer, partitions) -> None:
+        self._joined = True
         for tp in partitions:
             self.book.assign(tp.topic, tp.partition)
         self._resync = True
@@ -330,7 +332,7 @@ class Worker:
         stalled = pub.stalled_since() if pub is not None else None
         if stalled is not None and now - stalled >= PUBLISH_STALL_S:
             self._condition("publish_stalled", "records are waiting and none has been acknowledged", stalled)
-        elif stalled is None:
+        else:  # deliveries flow again (or nothing waits)
             self._clear("publish_stalled")
         for name, since in self._conditions.items():
             if now - since >= self.kafka.fatal_after_s and self._fatal is None:
@@ -343,7 +345,12 @@ class Worker:
     def _watch_unassigned(self, now: float) -> None:
         """No partitions while the group's lag stays above zero and does not fall: nobody is consuming
         (a group stuck after a broker restart). An unassigned worker in a healthy group sees lag fall."""
-        if self.book.parts:
+        if not self._joined:  # joining takes a while: judged only once the group has taken this member in
+            try:
+                self._joined = bool(self._consumer.memberid())
+            except Exception:  # noqa: BLE001 - not joined yet
+                self._joined = False
+        if self.book.parts or not self._joined:
             self._unassigned_lag, self._group_lag = None, None
             self._clear("unassigned_with_lag")
             return
