@@ -79,6 +79,7 @@ class Worker:
         self._error_logged: dict[int, float] = {}  # error code -> when it was last logged
         self._lag_reader = None  # a consumer outside the group, for the group's lag while unassigned
         self._joined = False
+        self._revoked_at: float | None = None  # the last revocation, until the next assignment
         self.health: HealthServer | None = None
 
     def request_stop(self) -> None:
@@ -267,7 +268,7 @@ class Worker:
 
     # -- rebalancing -------------------------------------------------------------------
     def _on_assign(self, consumer, partitions) -> None:
-        self._joined = True
+        self._joined, self._revoked_at = True, None
         for tp in partitions:
             self.book.assign(tp.topic, tp.partition)
         self._resync = True
@@ -284,6 +285,7 @@ class Worker:
         for tp in partitions:
             self.book.revoke(tp.topic, tp.partition)
         self._resync = True
+        self._revoked_at = time.monotonic()
         self.events.emit("revoked", partitions=sorted(tp.partition for tp in partitions),
                          committed={t.partition: t.committed for t in trackers}, left_in_flight=left)
 
@@ -291,6 +293,7 @@ class Worker:
         for tp in partitions:
             self.book.revoke(tp.topic, tp.partition)
         self._resync = True
+        self._revoked_at = time.monotonic()
         self.events.emit("lost", partitions=sorted(tp.partition for tp in partitions))
 
     def _on_error(self, err) -> None:
@@ -350,7 +353,10 @@ class Worker:
                 self._joined = bool(self._consumer.memberid())
             except Exception:  # noqa: BLE001 - not joined yet
                 self._joined = False
-        if self.book.parts or not self._joined:
+        k = self.kafka
+        rebalancing = self._revoked_at is not None and (
+            now - self._revoked_at < (k.max_poll_interval_ms + k.session_timeout_ms) / 1000)
+        if self.book.parts or not self._joined or rebalancing:  # a rebalance in progress is no stuck group
             self._unassigned_lag, self._group_lag = None, None
             self._clear("unassigned_with_lag")
             return
