@@ -8,6 +8,7 @@ import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import ClassVar
 
 import pytest
 
@@ -34,9 +35,9 @@ def _code(uri: str, fetch: FetchConfig) -> tuple[str, float]:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    routes: dict = {}
+    routes: ClassVar[dict] = {}
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         action = self.routes.get(self.path.split("?")[0])
         if action is None:
             self.send_error(404)
@@ -49,7 +50,7 @@ class _Handler(BaseHTTPRequestHandler):
 
 @pytest.fixture
 def http_server():
-    routes: dict = {}
+    routes: ClassVar[dict] = {}
     handler = type("H", (_Handler,), {"routes": routes})
     srv = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     srv.daemon_threads = True

@@ -18,7 +18,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-
 from kafka_support import WorkerProc, base_env, create_database, db_url, drop_database, pg_admin, read_topic
 from test_kafka_workers import _make_images, _produce_raw, _rows, _submit
 
@@ -113,7 +112,7 @@ def _healthy_or_failed(w: WorkerProc, port: int) -> None:
 
 
 class _Slow(BaseHTTPRequestHandler):
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         self.send_response(200)
         self.send_header("Content-Length", "100000")
         self.end_headers()
@@ -185,6 +184,8 @@ def test_poison_oversized_malformed_hung_sources_and_a_database_outage(broker, a
     assert big.original.truncated and big.original.size == len(poison)
     assert big.original.sha256 == hashlib.sha256(poison).hexdigest()
     assert not DeadLetter.from_bytes(letters[junk_id].value()).original.truncated
+    dead = {e["image_id"]: e for e in w.of("dead_letter")}
+    assert dead[poison_id]["job_id"] == f"{t}/{dead[poison_id]['partition']}/{dead[poison_id]['offset']}"
 
     w.wait_for(lambda w: _ready(port) == 200, timeout=15, what="/readyz 200")
     metrics = httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=3).text

@@ -9,11 +9,12 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import gc
+from typing import Any
 
 BIG_INPUT_BYTES = 4 * 1024 * 1024  # inputs from this size on are followed by a trim ...
 BIG_INPUT_PIXELS = 12_000_000  # ... and so are images from this many pixels (a small PNG can decode huge)
 
-_libc = None
+_libc: Any = None  # the C library once loaded; False where it cannot be
 
 
 def release_memory() -> None:

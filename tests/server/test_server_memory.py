@@ -13,9 +13,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from harness import Server, upload
-from PIL import Image
-
 from hostile import jpeg_bytes, photo_like
+from PIL import Image
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(300),
               pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc")]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from typing import Any
 
 import click
 
@@ -45,7 +46,9 @@ def serve(ctx: click.Context, host, port, db, data_dir, workers, log_level, log_
     from ..logs import uvicorn_log_config
     from ..server.limits import uvicorn_options
 
-    logging_kw = {"log_config": uvicorn_log_config(log_level), "access_log": False} if log_format == "json" else {}
+    logging_kw: dict[str, Any] = {}
+    if log_format == "json":
+        logging_kw = {"log_config": uvicorn_log_config(log_level), "access_log": False}
     uvicorn.run(app, host=cfg.host, port=cfg.port, log_level=log_level, timeout_graceful_shutdown=15,
                 server_header=False, **uvicorn_options(cfg), **logging_kw)
 

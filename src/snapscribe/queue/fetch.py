@@ -50,9 +50,8 @@ class _Deadline:
         return left
 
 
-def load_bytes(msg: UploadMessage, cfg: IntakeConfig, fetch: FetchConfig | None = None) -> bytes:
+def load_bytes(msg: UploadMessage, cfg: IntakeConfig, fetch: FetchConfig) -> bytes:
     """The image bytes the message points at, with the intake size cap, the allowlist and the deadline."""
-    fetch = fetch or FetchConfig()
     inline = msg.inline_bytes()
     if inline is not None:
         if len(inline) > cfg.max_bytes:
@@ -129,7 +128,7 @@ def _addresses(host: str, port: int, deadline: _Deadline) -> list[str]:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except OSError as exc:
         raise IntakeError(f"cannot resolve {host}: {exc}", "unreadable_file") from exc
-    return list(dict.fromkeys(info[4][0] for info in infos))
+    return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
 def _check_target(url: str, fetch: FetchConfig, deadline: _Deadline) -> tuple[str, str, int, str]:
@@ -210,7 +209,7 @@ def http_get(url: str, cfg: IntakeConfig, fetch: FetchConfig) -> bytes:
             return b"".join(parts)
         except IntakeError:
             raise
-        except (TimeoutError, socket.timeout) as exc:
+        except TimeoutError as exc:
             raise IntakeError(f"GET {url[:200]}: no complete answer within {fetch.timeout_s:g}s",
                               "fetch_timeout") from exc
         except (OSError, http.client.HTTPException) as exc:

@@ -186,9 +186,13 @@ class MessageHandler:
         for limit in (self.kafka.dead_letter_max_bytes, MIN_DEAD_LETTER_BYTES):
             letter = DeadLetter.bounded(limit, raw_topic=raw.topic, partition=raw.partition, offset=raw.offset,
                                         key=raw.key, value=raw.value, **fields).to_bytes()
+            def send(letter: bytes = letter) -> tuple[int, int]:
+                assert self.publisher is not None
+                return self.publisher.send_and_wait(self.kafka.dlq_topic, raw.key, letter, headers=headers,
+                                                    abort=self.abandon)
+
             try:
-                self._infra("dlq", lambda letter=letter: self.publisher.send_and_wait(  # type: ignore[union-attr]
-                    self.kafka.dlq_topic, raw.key, letter, headers=headers, abort=self.abandon))
+                self._infra("dlq", send)
                 return
             except PublishError as exc:  # permanent: _infra retries everything else
                 self.events.emit("dead_letter_refused", partition=raw.partition, offset=raw.offset,

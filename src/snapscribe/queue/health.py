@@ -89,7 +89,7 @@ class HealthServer:
         class Handler(BaseHTTPRequestHandler):
             timeout = 5  # a slow client cannot hold a thread
 
-            def do_GET(self) -> None:  # noqa: N802
+            def do_GET(self) -> None:
                 now, state = time.monotonic(), outer.state
                 if self.path == "/metrics":
                     self._send(200, prometheus_text(state, outer.worker, now), "text/plain; version=0.0.4")
@@ -117,7 +117,7 @@ class HealthServer:
         self.port = self.httpd.server_address[1]
         self._thread = threading.Thread(target=self.httpd.serve_forever, name="snapscribe-health", daemon=True)
 
-    def start(self) -> "HealthServer":
+    def start(self) -> HealthServer:
         self._thread.start()
         return self
 

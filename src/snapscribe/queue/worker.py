@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from ..config import Settings
 from ..pipeline import Pipeline, build_pipeline
@@ -77,7 +78,7 @@ class Worker:
         self._last_commit_at: float | None = None
         self._exit_status = EXIT_OK
         self._error_logged: dict[int, float] = {}  # error code -> when it was last logged
-        self._lag_reader = None  # a consumer outside the group, for the group's lag while unassigned
+        self._lag_reader: Any = None  # a consumer outside the group, for the group's lag while unassigned
         self._joined = False
         self._revoked_at: float | None = None  # the last revocation, until the next assignment
         self.health: HealthServer | None = None
