@@ -65,3 +65,26 @@ def test_a_killed_connection_is_reported_as_unavailable_and_reconnects(pg):
     assert is_unavailable(info.value)
     db.reset_connection()
     assert db.query_one("SELECT 1") == (1,)
+
+
+@pytest.mark.parametrize("backend", ["postgres", "sqlite"])
+def test_an_error_never_overwrites_a_finished_result(pg, backend, tmp_path):
+    """Issue 17, defect 5: a racing or later-failing run stores `internal_error` for an image another
+    process has just captioned; the good row must survive. An error still replaces an older error."""
+    _, name = pg
+    store = ResultStore(Database(db_url(name) if backend == "postgres" else f"sqlite:///{tmp_path / 'r.db'}"))
+    sha = "a7" * 32
+    image_id = image_id_for(sha)
+    before = store.count()
+
+    def error(code: str) -> ImageRecord:
+        return ImageRecord.failed(source="x.jpg", sha256=sha, code=code, message=f"{code} happened")
+
+    store.put(error("unreadable_file"), "k")
+    store.put(error("internal_error"), "k")
+    assert store.get(image_id).error.code == "internal_error"  # error over error: the latest wins
+    store.put(ImageRecord(id=image_id, source="x.jpg", sha256=sha, status=Status.captioned, caption="A dog"), "k")
+    store.put(error("internal_error"), "k")
+    got = store.get(image_id)
+    assert got.status is Status.captioned and got.caption == "A dog"
+    assert store.count() == before + 1

@@ -221,6 +221,28 @@ class KafkaConfig(_Section):
     partitions: int = Field(12, ge=1, description="partitions when a command creates a topic")
     client: dict[str, str] = Field(default_factory=dict,
                                    description="extra librdkafka settings, e.g. security.protocol, sasl.*")
+    fatal_after_s: float = Field(60.0, gt=0, description="exit non-zero (status 3) once a fatal condition (a "
+                                                         "fatal client error, publishing stalled, no assignment "
+                                                         "while work waits) has lasted this long")
+    dead_letter_max_bytes: int = Field(900_000, ge=4096, description="a dead letter is kept under this size: "
+                                                                     "a bigger original is cut to an excerpt, "
+                                                                     "with its size, sha256 and offset")
+    health_port: int = Field(0, ge=0, description="serve /metrics, /livez and /readyz on this port; 0 = off")
+    health_host: str = "127.0.0.1"
+
+
+class FetchConfig(_Section):
+    """What a worker may read for an upload message's ``uri``, and how long it may take."""
+
+    timeout_s: float = Field(30.0, gt=0, description="deadline for one fetch: connect, redirects and all bytes")
+    schemes: list[str] = Field(default_factory=lambda: ["file", "http", "https"], description="allowed URI schemes")
+    hosts: list[str] = Field(default_factory=list,
+                             description="http(s) hosts allowed ('name' or '*.suffix'); empty = any host whose "
+                                         "addresses are all public (never loopback, private or link-local)")
+    path_roots: list[str] = Field(default_factory=list,
+                                  description="file:// paths must resolve under one of these folders; empty = "
+                                              "any folder except /proc, /sys, /dev, /run and /etc")
+    max_redirects: int = Field(3, ge=0, description="redirects followed, each checked against hosts")
 
 
 class ServerConfig(_Section):
@@ -241,6 +263,13 @@ class ServerConfig(_Section):
     max_wait_s: float = Field(120.0, description="upper bound for POST /v1/images?wait=")
     metrics_public: bool = Field(True, description="serve /metrics without an API key")
     thumbnail_side: int = 384
+    header_timeout_s: float = Field(10.0, gt=0, description="a connection must send a complete request head "
+                                                           "within this long (and again after each response)")
+    keep_alive_s: float = Field(5.0, gt=0, description="idle keep-alive connections close after this long")
+    body_idle_s: float = Field(30.0, gt=0, description="an upload that sends nothing for this long gets 408")
+    body_timeout_s: float = Field(300.0, gt=0, description="an upload must arrive completely within this long")
+    max_header_bytes: int = Field(16 * 1024, ge=4096, description="largest request head (h11's incomplete-event "
+                                                                  "limit)")
     warmup: bool = Field(True, description="run one synthetic image through the pipeline before reporting ready, "
                                            "so the first upload does not pay for loading models")
 
@@ -261,6 +290,7 @@ class Settings(_Section):
     clip: ClipConfig = Field(default_factory=ClipConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
     kafka: KafkaConfig = Field(default_factory=KafkaConfig)
+    fetch: FetchConfig = Field(default_factory=FetchConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
 
     def data_dir(self) -> Path:

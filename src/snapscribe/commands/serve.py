@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+from typing import Any
 
 import click
 
@@ -18,8 +19,10 @@ from .common import settings_from
 @click.option("--workers", type=int, help="in-process pipeline workers (default 2)")
 @click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info",
               show_default=True)
+@click.option("--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True,
+              help="json: one object per line with request_id / job_id; text: uvicorn's default")
 @click.pass_context
-def serve(ctx: click.Context, host, port, db, data_dir, workers, log_level) -> None:
+def serve(ctx: click.Context, host, port, db, data_dir, workers, log_level, log_format) -> None:
     """Serve the upload API, the web page at / and the docs at /docs.
 
     API keys: $SNAPSCRIBE_API_KEYS ("name:key,..."), [server] api_keys, or `snapscribe apikey create`.
@@ -40,8 +43,14 @@ def serve(ctx: click.Context, host, port, db, data_dir, workers, log_level) -> N
     cfg = settings.server
     click.echo(f"snapscribe on http://{cfg.host}:{cfg.port}/  (data: {settings.data_dir()}, "
                f"db: {settings.db_url().split('@')[-1]})", err=True)
+    from ..logs import uvicorn_log_config
+    from ..server.limits import uvicorn_options
+
+    logging_kw: dict[str, Any] = {}
+    if log_format == "json":
+        logging_kw = {"log_config": uvicorn_log_config(log_level), "access_log": False}
     uvicorn.run(app, host=cfg.host, port=cfg.port, log_level=log_level, timeout_graceful_shutdown=15,
-                server_header=False)
+                server_header=False, **uvicorn_options(cfg), **logging_kw)
 
 
 @click.group()

@@ -11,6 +11,8 @@ from collections import Counter
 from datetime import datetime, timezone
 from typing import IO, Any
 
+from ..logs import context_fields
+
 
 class EventLog:
     """Writes ``{"ts", "event", "worker", ...}`` lines to a stream (stderr by default)."""
@@ -22,7 +24,7 @@ class EventLog:
 
     def emit(self, event: str, **fields: Any) -> None:
         line = json.dumps({"ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                           "event": event, "worker": self.worker, **fields}, default=str)
+                           "event": event, "worker": self.worker, **context_fields(), **fields}, default=str)
         with self._lock:
             self.stream.write(line + "\n")
             self.stream.flush()

@@ -21,18 +21,23 @@ from typing import TypeVar
 
 from ..config import Settings
 from ..errors import IntakeError
+from ..logs import job_id
+from ..memory import BIG_INPUT_BYTES, BIG_INPUT_PIXELS, release_memory
 from ..pipeline import Pipeline, Upload
 from ..records import ErrorInfo, ImageRecord, Status, image_id_for
 from ..store.db import is_unavailable
 from .events import EventLog, Stats
 from .fetch import load_bytes
-from .messages import BadMessage, DeadLetter, OriginalMessage, UploadMessage
-from .producer import PublishError, Publisher
+from .messages import BadMessage, DeadLetter, UploadMessage
+from .producer import Publisher, PublishError
 
 T = TypeVar("T")
 
 # Error codes that may heal on a later try (a lagging shared filesystem, a flaky endpoint).
-RETRYABLE = frozenset({"unreadable_file", "engine_error", "internal_error"})
+RETRYABLE = frozenset({"unreadable_file", "fetch_timeout", "engine_error", "internal_error"})
+
+
+MIN_DEAD_LETTER_BYTES = 4096  # the second try for a dead letter the broker refused as too large
 
 
 class Abandoned(Exception):
@@ -91,6 +96,14 @@ class MessageHandler:
 
     # -- the message -------------------------------------------------------------------
     def handle(self, raw: RawMessage) -> Outcome:
+        """Process one message; every event and log line meanwhile carries ``job_id`` topic/partition/offset."""
+        token = job_id.set(_kafka_ref(raw).removeprefix("kafka://"))
+        try:
+            return self._handle(raw)
+        finally:
+            job_id.reset(token)
+
+    def _handle(self, raw: RawMessage) -> Outcome:
         attempt = 0
         while True:
             attempt += 1
@@ -114,7 +127,7 @@ class MessageHandler:
     def _attempt(self, raw: RawMessage) -> ImageRecord | _Failure:
         try:
             msg = UploadMessage.parse(raw.value, raw.key)
-            data = load_bytes(msg, self.settings.intake)
+            data = load_bytes(msg, self.settings.intake, self.settings.fetch)
         except BadMessage as exc:
             return _Failure(exc.code, exc.message, exc.image_id)
         except IntakeError as exc:
@@ -124,6 +137,9 @@ class MessageHandler:
             return _Failure("id_mismatch", f"the bytes at {msg.uri} hash to id {image_id_for(sha)}, not {msg.id}"
                             " (changed since it was submitted?)", msg.id, source=msg.uri, sha256=sha)
         record = self._infra("pipeline", lambda: self.pipeline.process(Upload(source=msg.uri, data=data)))
+        attrs = record.attributes
+        if len(data) >= BIG_INPUT_BYTES or (attrs is not None and attrs.width * attrs.height >= BIG_INPUT_PIXELS):
+            release_memory()  # one huge image must not leave the worker hundreds of MB larger
         if record.status is Status.error:
             err = record.error or ErrorInfo(code="internal_error", message="no error details")
             return _Failure(err.code, err.message, record.id, record=record, source=msg.uri, sha256=sha)
@@ -150,12 +166,10 @@ class MessageHandler:
                 self._infra("store", lambda: self.store.put(record, self.pipeline.config_key))
         if record is not None:
             self._publish_result(record)
-        letter = DeadLetter(reason=failure.code, message=failure.message, image_id=failure.image_id,
-                            attempts=attempts, worker=self.worker_id,
-                            original=OriginalMessage.of(raw.topic, raw.partition, raw.offset, raw.key, raw.value))
+        fields = {"reason": failure.code, "message": failure.message, "image_id": failure.image_id,
+                  "attempts": attempts, "worker": self.worker_id}
         if self.publisher is not None and self.kafka.dlq_topic:
-            self._infra("dlq", lambda: self.publisher.send_and_wait(
-                self.kafka.dlq_topic, raw.key, letter.to_bytes(), headers={"snapscribe.reason": failure.code}))
+            self._send_dead_letter(raw, fields)
         self.stats.add("processed")
         self.stats.add("error")
         self.stats.add("dead_letters")
@@ -163,12 +177,39 @@ class MessageHandler:
                          attempts=attempts, partition=raw.partition, offset=raw.offset)
         return Outcome(failure.image_id, Status.error.value, dead_letter=True)
 
+    def _send_dead_letter(self, raw: RawMessage, fields: dict) -> None:
+        """Publish a dead letter that fits the broker; one refused as too big is sent again with only an
+        excerpt of the original (topic/partition/offset, size and sha256 still point at all of it), never
+        retried as if the broker were down."""
+        assert self.publisher is not None
+        headers = {"snapscribe.reason": fields["reason"]}
+        for limit in (self.kafka.dead_letter_max_bytes, MIN_DEAD_LETTER_BYTES):
+            letter = DeadLetter.bounded(limit, raw_topic=raw.topic, partition=raw.partition, offset=raw.offset,
+                                        key=raw.key, value=raw.value, **fields).to_bytes()
+            def send(letter: bytes = letter) -> tuple[int, int]:
+                assert self.publisher is not None
+                return self.publisher.send_and_wait(self.kafka.dlq_topic, raw.key, letter, headers=headers,
+                                                    abort=self.abandon)
+
+            try:
+                self._infra("dlq", send)
+                return
+            except PublishError as exc:  # permanent: _infra retries everything else
+                self.events.emit("dead_letter_refused", partition=raw.partition, offset=raw.offset,
+                                 bytes=len(letter), error=str(exc)[:300])
+        self.stats.add("dead_letters_unpublished")
+
     # -- infrastructure ----------------------------------------------------------------
     def _publish_result(self, record: ImageRecord) -> None:
         if self.publisher is None or not self.kafka.results_topic:
             return
         value = record.to_json().encode()
-        self._infra("results", lambda: self.publisher.send_and_wait(self.kafka.results_topic, record.id, value))
+        try:
+            self._infra("results", lambda: self.publisher.send_and_wait(  # type: ignore[union-attr]
+                self.kafka.results_topic, record.id, value, abort=self.abandon))
+        except PublishError as exc:  # permanent (e.g. over the size limit): the row is stored; do not wedge
+            self.stats.add("results_unpublished")
+            self.events.emit("result_refused", image_id=record.id, bytes=len(value), error=str(exc)[:300])
 
     def _infra(self, what: str, call: Callable[[], T]) -> T:
         """Run ``call``, retrying database and broker outages with capped backoff until it works."""
@@ -179,6 +220,8 @@ class MessageHandler:
             except Exception as exc:
                 if not (is_unavailable(exc) or isinstance(exc, PublishError)):
                     raise
+                if isinstance(exc, PublishError) and exc.permanent:
+                    raise  # this message can never be published: retrying would wedge the partition
                 tries += 1
                 if not isinstance(exc, PublishError):
                     self.store.db.reset_connection()  # this thread's connection may be dead

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import re
 from datetime import datetime, timezone
@@ -94,7 +95,12 @@ def _key_id(key: bytes | None) -> str | None:
 
 
 class OriginalMessage(BaseModel):
-    """Where a dead letter came from, and its bytes (text when UTF-8, else base64)."""
+    """Where a dead letter came from, and its bytes (text when UTF-8, else base64).
+
+    An original too big to ride along is cut to its first ``excerpt`` bytes
+    (``truncated``); ``size`` and ``sha256`` still describe all of it, and
+    topic/partition/offset say where the whole message is.
+    """
 
     topic: str
     partition: int
@@ -102,17 +108,27 @@ class OriginalMessage(BaseModel):
     key: str | None = None
     value_text: str | None = None
     value_base64: str | None = None
+    size: int | None = None
+    sha256: str | None = None
+    truncated: bool = False
 
     @classmethod
-    def of(cls, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None) -> "OriginalMessage":
+    def of(cls, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None,
+           excerpt: int | None = None) -> "OriginalMessage":
         text = b64 = None
-        if value is not None:
+        kept = value if value is None or excerpt is None else value[:excerpt]
+        if kept is not None:
             try:
-                text = value.decode()
+                text = kept.decode()
             except UnicodeDecodeError:
-                b64 = base64.b64encode(value).decode()
-        return cls(topic=topic, partition=partition, offset=offset,
-                   key=key.decode(errors="replace") if key is not None else None, value_text=text, value_base64=b64)
+                b64 = base64.b64encode(kept).decode()
+        key_text = key.decode(errors="replace") if key is not None else None
+        if key_text is not None and excerpt is not None:
+            key_text = key_text[:256]
+        return cls(topic=topic, partition=partition, offset=offset, key=key_text, value_text=text, value_base64=b64,
+                   size=len(value) if value is not None else None,
+                   sha256=hashlib.sha256(value).hexdigest() if value is not None else None,
+                   truncated=value is not None and kept is not None and len(kept) < len(value))
 
 
 class DeadLetter(BaseModel):
@@ -130,6 +146,21 @@ class DeadLetter(BaseModel):
 
     def to_bytes(self) -> bytes:
         return self.model_dump_json().encode()
+
+    @classmethod
+    def bounded(cls, max_bytes: int, *, raw_topic: str, partition: int, offset: int, key: bytes | None,
+                value: bytes | None, **fields) -> "DeadLetter":
+        """A dead letter that fits in ``max_bytes``: the whole original when it fits, else an excerpt."""
+        letter = cls(original=OriginalMessage.of(raw_topic, partition, offset, key, value), **fields)
+        if len(letter.to_bytes()) <= max_bytes:
+            return letter
+        fields["message"] = fields.get("message", "")[:2000]
+        excerpt = max(0, (max_bytes - 8192) * 3 // 4 // 2)  # base64 grows 4/3; JSON escapes may double text
+        while True:
+            letter = cls(original=OriginalMessage.of(raw_topic, partition, offset, key, value, excerpt), **fields)
+            if len(letter.to_bytes()) <= max_bytes or excerpt == 0:
+                return letter
+            excerpt //= 2
 
     @classmethod
     def from_bytes(cls, value: bytes) -> "DeadLetter":

@@ -17,6 +17,7 @@ import socket
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 from ..config import Settings
 from ..pipeline import Pipeline, build_pipeline
@@ -25,8 +26,22 @@ from ..store.db import is_unavailable
 from .broker import ensure_topics
 from .events import EventLog, Stats, kafka_logger
 from .handler import Abandoned, MessageHandler, Outcome, RawMessage
+from .health import HealthServer, HealthState
 from .offsets import OffsetBook, PartitionOffsets
 from .producer import Publisher
+
+# Exit statuses of :meth:`Worker.run` (and of ``snapscribe worker``).
+EXIT_OK = 0  # stopped on request, everything finished committed
+EXIT_FAILED = 1  # a message's handling raised an unexpected error
+EXIT_FATAL_CONDITION = 3  # a fatal condition lasted kafka.fatal_after_s (restart the process)
+
+
+ERROR_LOG_EVERY_S = 5.0  # a repeated client error (same code) is logged at most this often
+PUBLISH_STALL_S = 5.0  # sends waiting this long with no acknowledgement count as a stall (then fatal_after_s)
+
+
+class FatalCondition(RuntimeError):
+    """A condition the process cannot recover from by itself (a fatal client error, a stuck group)."""
 
 
 def default_worker_id() -> str:
@@ -55,6 +70,18 @@ class Worker:
         self._resync = False  # set on rebalance: re-apply pause/resume to the new assignment
         self._consumer = None
         self._handler: MessageHandler | None = None
+        self._publisher: Publisher | None = None
+        self._conditions: dict[str, float] = {}  # fatal condition -> since (monotonic)
+        self._unassigned_lag: tuple[float, int] | None = None  # (since, group lag then) while unassigned
+        self._group_lag: int | None = None
+        self._lag: dict[int, int] = {}
+        self._last_commit_at: float | None = None
+        self._exit_status = EXIT_OK
+        self._error_logged: dict[int, float] = {}  # error code -> when it was last logged
+        self._lag_reader: Any = None  # a consumer outside the group, for the group's lag while unassigned
+        self._joined = False
+        self._revoked_at: float | None = None  # the last revocation, until the next assignment
+        self.health: HealthServer | None = None
 
     def request_stop(self) -> None:
         """Drain and leave the group (SIGTERM). A second request stops waiting for the infrastructure."""
@@ -93,6 +120,7 @@ class Worker:
             "heartbeat.interval.ms": max(500, k.session_timeout_ms // 4),
             "max.poll.interval.ms": k.max_poll_interval_ms,
             "on_commit": self._on_commit,
+            "error_cb": self._on_client_error,
             "logger": kafka_logger(self.events),
             **k.client,
         }
@@ -108,9 +136,12 @@ class Worker:
         if self.create_topics:
             self._until_ready("create_topics", lambda: ensure_topics(
                 k.brokers, {k.topic: k.partitions, k.results_topic: k.partitions, k.dlq_topic: 1}, k.client))
+        if k.health_port and self.health is None:
+            self.health = HealthServer(k.health_host, k.health_port, self.worker_id).start()
+            self.events.emit("health_listening", url=f"http://{k.health_host}:{self.health.port}/")
         publisher = None
         if k.results_topic or k.dlq_topic:
-            publisher = Publisher(k.brokers, k.client, logger=kafka_logger(self.events))
+            publisher = self._publisher = Publisher(k.brokers, k.client, logger=kafka_logger(self.events))
         self._handler = MessageHandler(self.settings, pipeline, publisher, worker_id=self.worker_id,
                                        events=self.events, stats=self.stats)
         consumer = self._consumer = Consumer(self._consumer_config())
@@ -139,6 +170,8 @@ class Worker:
                 if now - last_progress >= k.progress_interval_s:
                     self._progress()
                     last_progress = now
+                self._check_conditions(now)
+                self._publish_health(now)
         finally:
             status = self._shutdown(consumer, pool, publisher)
         return status
@@ -177,6 +210,7 @@ class Worker:
                 self.events.emit("fatal", partition=tracker.partition, offset=offset,
                                  error=f"{type(exc).__name__}: {exc}"[:500])
                 self._fatal = exc
+                self._exit_status = EXIT_FAILED
 
     def _flow_control(self) -> None:
         """Pause every assigned partition while the pool is full, resume when it is not.
@@ -233,9 +267,11 @@ class Worker:
                 self.events.emit("commit_failed", partition=tp.partition, error=str(tp.error))
             elif tp.offset >= 0 and (t.committed is None or tp.offset > t.committed):
                 t.mark_committed(tp.offset)  # async answers may arrive out of order: only forward
+                self._last_commit_at = time.monotonic()
 
     # -- rebalancing -------------------------------------------------------------------
     def _on_assign(self, consumer, partitions) -> None:
+        self._joined, self._revoked_at = True, None
         for tp in partitions:
             self.book.assign(tp.topic, tp.partition)
         self._resync = True
@@ -252,6 +288,7 @@ class Worker:
         for tp in partitions:
             self.book.revoke(tp.topic, tp.partition)
         self._resync = True
+        self._revoked_at = time.monotonic()
         self.events.emit("revoked", partitions=sorted(tp.partition for tp in partitions),
                          committed={t.partition: t.committed for t in trackers}, left_in_flight=left)
 
@@ -259,6 +296,7 @@ class Worker:
         for tp in partitions:
             self.book.revoke(tp.topic, tp.partition)
         self._resync = True
+        self._revoked_at = time.monotonic()
         self.events.emit("lost", partitions=sorted(tp.partition for tp in partitions))
 
     def _on_error(self, err) -> None:
@@ -268,10 +306,115 @@ class Worker:
             return
         self.events.emit("kafka_error", error=str(err), fatal=err.fatal(), retriable=err.retriable())
         if err.fatal():
-            self._fatal = RuntimeError(str(err))
+            self._condition("consumer_fatal", str(err))
+
+    def _on_client_error(self, err) -> None:
+        """librdkafka's error callback for the consumer (served by poll, on the loop's thread).
+        The same error is logged at most every few seconds: a broker that is down repeats it per try."""
+        now = time.monotonic()
+        if err.fatal() or now - self._error_logged.get(err.code(), -1e9) >= ERROR_LOG_EVERY_S:
+            self._error_logged[err.code()] = now
+            self.events.emit("kafka_error", error=str(err), fatal=err.fatal(), retriable=err.retriable())
+        if err.fatal():
+            self._condition("consumer_fatal", str(err))
+
+    # -- fatal conditions ------------------------------------------------------------------
+    def _condition(self, name: str, detail: str, since: float | None = None) -> None:
+        if name not in self._conditions:
+            self._conditions[name] = since if since is not None else time.monotonic()
+            self.events.emit("fatal_condition", condition=name, detail=detail[:300],
+                             exit_in_s=self.kafka.fatal_after_s)
+
+    def _clear(self, name: str) -> None:
+        if self._conditions.pop(name, None) is not None:
+            self.events.emit("fatal_condition_cleared", condition=name)
+
+    def _check_conditions(self, now: float) -> None:
+        """Stop (status 3) once any fatal condition has lasted ``kafka.fatal_after_s``: a fatal
+        client error never heals in this process, and a supervisor can only restart a process that exits."""
+        pub = self._publisher
+        if pub is not None and pub.fatal is not None:
+            self._condition("producer_fatal", pub.fatal, pub.fatal_at)
+        stalled = pub.stalled_since() if pub is not None else None
+        if stalled is not None and now - stalled >= PUBLISH_STALL_S:
+            self._condition("publish_stalled", "records are waiting and none has been acknowledged", stalled)
+        else:  # deliveries flow again (or nothing waits)
+            self._clear("publish_stalled")
+        for name, since in self._conditions.items():
+            if now - since >= self.kafka.fatal_after_s and self._fatal is None:
+                self._fatal = FatalCondition(f"{name} for {now - since:.1f}s")
+                self._exit_status = EXIT_FATAL_CONDITION
+                self.events.emit("fatal", condition=name, lasted_s=round(now - since, 2))
+                if self._handler is not None:
+                    self._handler.abandon.set()  # in-flight messages stay uncommitted, for the next owner
+
+    def _watch_unassigned(self, now: float) -> None:
+        """No partitions while the group's lag stays above zero and does not fall: nobody is consuming
+        (a group stuck after a broker restart). An unassigned worker in a healthy group sees lag fall."""
+        if not self._joined:  # joining takes a while: judged only once the group has taken this member in
+            try:
+                self._joined = bool(self._consumer.memberid())
+            except Exception:  # noqa: BLE001 - not joined yet
+                self._joined = False
+        k = self.kafka
+        rebalancing = self._revoked_at is not None and (
+            now - self._revoked_at < (k.max_poll_interval_ms + k.session_timeout_ms) / 1000)
+        if self.book.parts or not self._joined or rebalancing:  # a rebalance in progress is no stuck group
+            self._unassigned_lag, self._group_lag = None, None
+            self._clear("unassigned_with_lag")
+            return
+        lag = self._group_lag = self._topic_lag()
+        if lag is None:
+            return
+        if lag == 0:
+            self._unassigned_lag = None
+            self._clear("unassigned_with_lag")
+            return
+        if self._unassigned_lag is None or lag < self._unassigned_lag[1]:
+            self._unassigned_lag = (now, lag)
+            self._clear("unassigned_with_lag")
+        elif now - self._unassigned_lag[0] >= self.kafka.progress_interval_s:
+            self._condition("unassigned_with_lag", f"no partitions; the group's lag is {lag} and not falling",
+                            self._unassigned_lag[0])
+
+    def _topic_lag(self) -> int | None:
+        """The whole topic's high watermarks minus the group's committed offsets (None if unknown).
+
+        Asked through a second consumer that never joins the group: a member's own offset fetch
+        stalls while the group rebalances, which is exactly when this is needed."""
+        from confluent_kafka import Consumer, TopicPartition
+
+        try:
+            if self._lag_reader is None:
+                self._lag_reader = Consumer({"bootstrap.servers": self.kafka.brokers, "group.id": self.kafka.group,
+                                             "client.id": f"{self.worker_id}-lag", "enable.auto.commit": False,
+                                             "logger": kafka_logger(self.events), **self.kafka.client})
+            reader = self._lag_reader
+            meta = reader.list_topics(self.kafka.topic, timeout=3).topics.get(self.kafka.topic)
+            if meta is None or meta.error is not None or not meta.partitions:
+                return None
+            parts = [TopicPartition(self.kafka.topic, p) for p in meta.partitions]
+            committed = {tp.partition: tp.offset for tp in reader.committed(parts, timeout=3)}
+            total = 0
+            for tp in parts:
+                low, high = reader.get_watermark_offsets(tp, timeout=3, cached=False)
+                done = committed.get(tp.partition, -1)
+                total += max(0, high - (done if done >= 0 else max(low, 0)))
+            return total
+        except Exception:  # noqa: BLE001 - broker unreachable: the next progress line tries again
+            return None
+
+    def _publish_health(self, now: float, stopping: bool = False) -> None:
+        if self.health is None:
+            return
+        self.health.state = HealthState(
+            started=True, stopping=stopping or self._stopping.is_set(), loop_at=now,
+            assigned=tuple(sorted(p for _, p in self.book.parts)), lag=dict(self._lag), group_lag=self._group_lag,
+            in_flight=self.book.in_flight, last_commit_at=self._last_commit_at, counts=dict(self.stats.counts),
+            conditions=dict(self._conditions))
 
     # -- health ------------------------------------------------------------------------
-    def _lag(self) -> dict[int, int]:
+    def _partition_lag(self) -> dict[int, int]:
         """Messages not yet finished per partition: high watermark (from the last fetch) minus position."""
         from confluent_kafka import TopicPartition
 
@@ -299,10 +442,15 @@ class Worker:
         return lag
 
     def _progress(self) -> None:
-        lag = self._lag()
+        lag = self._lag = self._partition_lag()
+        self._watch_unassigned(time.monotonic())
+        assigned = sorted(p for _, p in self.book.parts)
+        extra = {} if assigned else {"group_lag": self._group_lag}  # own lag is meaningless with no partitions
         self.events.emit("progress", **self.stats.snapshot(), in_flight=self.book.in_flight,
-                         assigned=sorted(p for _, p in self.book.parts), lag=sum(lag.values()),
-                         lag_by_partition=lag, paused=self._paused)
+                         assigned=assigned, lag=sum(lag.values()) if assigned else None,
+                         lag_by_partition=lag, paused=self._paused, **extra,
+                         last_commit_age_s=None if self._last_commit_at is None
+                         else round(time.monotonic() - self._last_commit_at, 2))
 
     # -- shutdown ----------------------------------------------------------------------
     def _shutdown(self, consumer, pool: ThreadPoolExecutor, publisher: Publisher | None) -> int:
@@ -322,11 +470,19 @@ class Worker:
         self._commit(wait=True)
         left = self.book.in_flight
         consumer.close()  # revokes (committing again, a no-op) and leaves the group
+        if self._lag_reader is not None:
+            self._lag_reader.close()
         pool.shutdown(wait=True, cancel_futures=True)
-        undelivered = publisher.close() if publisher is not None else 0
-        self.events.emit("stopped", reason=reason, uncommitted_in_flight=left, undelivered=undelivered,
-                         **self.stats.snapshot())
-        return 1 if self._fatal is not None else 0
+        undelivered = 0
+        if publisher is not None:
+            undelivered = publisher.close(5.0 if self._exit_status == EXIT_FATAL_CONDITION else 30.0)
+        status = self._exit_status if self._fatal is not None else EXIT_OK
+        self.events.emit("stopped", reason=reason, status=status, uncommitted_in_flight=left,
+                         undelivered=undelivered, **self.stats.snapshot())
+        self._publish_health(time.monotonic(), stopping=True)
+        if self.health is not None:
+            self.health.close()
+        return status
 
 
 def _redact(url: str) -> str:

@@ -23,6 +23,7 @@ from ..records import ImageRecord, Status
 from .auth import Principal
 from .errors import ApiError, install_handlers
 from .metrics import HttpMetricsMiddleware
+from .requestlog import RequestLogMiddleware
 from .schemas import (
     AuditEntry,
     ErrorResponse,
@@ -40,6 +41,7 @@ from .uploads import receive
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 _ID = re.compile(r"^[0-9a-f]{24}$")
+MAX_OFFSET = 10**9  # paging further is a client bug; larger values overflow the database's integers
 # Intake failures are the client's fault (422); other error records are ours.
 INTAKE_CODES = {"empty_file", "file_too_large", "not_an_image", "unsupported_format", "truncated_image",
                 "corrupt_image", "decompression_bomb", "dimensions_too_large", "image_too_small", "unreadable_file"}
@@ -88,6 +90,7 @@ def create_app(settings: Settings, *, api_keys: str | list[str] | None = None,
     app.state.service = service
     install_handlers(app)
     app.add_middleware(HttpMetricsMiddleware, metrics=service.metrics)
+    app.add_middleware(RequestLogMiddleware)
     _routes(app, service)
     _web(app)
     return app
@@ -110,7 +113,9 @@ def _routes(app: FastAPI, svc: Service) -> None:
                            name: Annotated[str | None, Query(max_length=200, description="display name for a "
                                                              "raw-bytes upload")] = None) -> JSONResponse:
         """Upload one image (multipart field `file`, or the raw bytes). Same bytes → same id, no reprocessing."""
-        received = await receive(request, tmp=svc.blobs.new_temp(), cap=cap, name=name)
+        srv = svc.settings.server
+        received = await receive(request, tmp=svc.blobs.new_temp(), cap=cap, name=name, idle_s=srv.body_idle_s,
+                                 total_s=srv.body_timeout_s)
         try:
             accepted = await run_in_threadpool(svc.submit, received, who)
         finally:
@@ -133,7 +138,7 @@ def _routes(app: FastAPI, svc: Service) -> None:
 
     @app.get("/v1/images", response_model=ImageList, tags=["images"], responses=_ERRORS)
     def list_images(who: Caller, limit: Annotated[int, Query(ge=1, le=200)] = 48,
-                    offset: Annotated[int, Query(ge=0)] = 0,
+                    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
                     status: Annotated[Status | None, Query()] = None) -> ImageList:
         """Recent results, newest first, with the uploads still in the queue."""
         items = svc.store.recent(limit, offset, status.value if status else None)
@@ -187,7 +192,7 @@ def _routes(app: FastAPI, svc: Service) -> None:
 
     @app.get("/v1/review", response_model=ImageList, tags=["review"], responses=_ERRORS)
     def review_queue(who: Caller, limit: Annotated[int, Query(ge=1, le=200)] = 48,
-                     offset: Annotated[int, Query(ge=0)] = 0) -> ImageList:
+                     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> ImageList:
         """Images waiting for a moderator, newest first."""
         items = svc.store.recent(limit, offset, Status.review.value)
         return ImageList(items=items, total=svc.store.count_by_status().get(Status.review.value, 0))
@@ -210,6 +215,18 @@ def _routes(app: FastAPI, svc: Service) -> None:
     def healthz() -> JSONResponse:
         """Liveness and readiness: 200 when the pipeline is ready, 503 while loading or broken."""
         body = svc.health()
+        return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
+
+
+    @app.get("/livez", tags=["operations"])
+    def livez() -> JSONResponse:
+        """Liveness: 200 while the process serves requests (restart it when this fails)."""
+        return JSONResponse({"status": "ok", "version": __version__})
+
+    @app.get("/readyz", tags=["operations"], responses={503: {"description": "not ready: see `checks`"}})
+    def readyz() -> JSONResponse:
+        """Readiness: 200 when the pipeline is loaded and the database answers, else 503 with the failing check."""
+        body = svc.readiness()
         return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import logging
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
@@ -28,7 +32,7 @@ def error_body(code: str, message: str, image_id: str | None = None) -> dict:
 
 _STATUS_CODES = {400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
                  405: "method_not_allowed", 409: "conflict", 413: "file_too_large", 422: "invalid_request",
-                 429: "rate_limited"}
+                 408: "request_timeout", 429: "rate_limited"}
 
 
 def install_handlers(app: FastAPI) -> None:
@@ -47,3 +51,8 @@ def install_handlers(app: FastAPI) -> None:
         code = _STATUS_CODES.get(exc.status_code, "http_error")
         return JSONResponse(error_body(code, str(exc.detail)), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        log.error("unhandled %s: %s", type(exc).__name__, exc, exc_info=exc)
+        return JSONResponse(error_body("internal_error", "the server failed on this request"), status_code=500)

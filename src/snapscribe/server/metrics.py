@@ -84,7 +84,20 @@ class HttpMetricsMiddleware:
         try:
             await self.app(scope, receive, _send)
         finally:
-            route = scope.get("route")
-            path = getattr(route, "path", None) or ("/static" if scope["path"].startswith("/static/") else "other")
-            self.metrics.requests.labels(scope["method"], path, str(code["status"])).inc()
-            self.metrics.latency.labels(scope["method"], path).observe(time.perf_counter() - start)
+            method, path = metric_labels(scope)
+            self.metrics.requests.labels(method, path, str(code["status"])).inc()
+            self.metrics.latency.labels(method, path).observe(time.perf_counter() - start)
+
+
+# Label values are a closed set, whatever clients send: a method outside this table is "other",
+# a path is its route template ("/v1/images/{image_id}"), "/static" or "other" — never the raw path.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+def metric_labels(scope) -> tuple[str, str]:
+    """(method, route) labels for a request: bounded cardinality."""
+    method = scope.get("method", "")
+    route = getattr(scope.get("route"), "path", None)
+    if not isinstance(route, str):
+        route = "/static" if scope.get("path", "").startswith("/static/") else "other"
+    return (method if method in KNOWN_METHODS else "other"), route

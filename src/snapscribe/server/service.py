@@ -11,6 +11,8 @@ from .. import __version__
 from ..config import Settings
 from ..errors import IntakeError
 from ..intake import probe
+from ..logs import job_id
+from ..memory import BIG_INPUT_BYTES, BIG_INPUT_PIXELS, release_memory
 from ..records import ImageRecord, Status, image_id_for
 from ..store import Database, ResultStore
 from .auth import KeyRing, Principal, RateLimiter, parse_key_list
@@ -194,6 +196,13 @@ class Service:
 
     # -- the worker's job --------------------------------------------------------------
     def run_job(self, job: Job) -> None:
+        token = job_id.set(job.id)  # every log line of this job carries its id
+        try:
+            self._run_job(job)
+        finally:
+            job_id.reset(token)
+
+    def _run_job(self, job: Job) -> None:
         cfg = self.settings.server
         if job.attempts > cfg.max_attempts:
             rec = ImageRecord.failed(source=job.source, sha256=job.sha256, code="internal_error",
@@ -211,8 +220,9 @@ class Service:
             return
         from ..pipeline import Upload
 
+        done: ImageRecord | None = None
         try:
-            rec = self.pipeline.process(Upload(source=job.source, data=data))
+            done = rec = self.pipeline.process(Upload(source=job.source, data=data))
             if rec.status is Status.blocked:
                 self.blobs.quarantine(job.blob)
                 self.blobs.drop_thumbnail(rec.id)
@@ -222,6 +232,11 @@ class Service:
             self.db.reset_connection()
             self.jobs.retry_later(job, f"{type(exc).__name__}: {exc}", delay_s=min(60.0, 2.0 ** job.attempts))
             return
+        finally:
+            attrs = done.attributes if done is not None else None
+            if len(data) >= BIG_INPUT_BYTES or (attrs is not None and attrs.width * attrs.height >= BIG_INPUT_PIXELS):
+                del data
+                release_memory()
         self.jobs.finish(job)
         self.metrics.observe_record(rec)
 
@@ -262,3 +277,16 @@ class Service:
         status = {"ready": "ok", "loading": "starting"}.get(self.pipeline_state, "degraded")
         return {"status": status, "pipeline": self.pipeline_state, "workers": self.pool.size,
                 "queue": depth, "version": __version__}
+
+    def readiness(self) -> dict:
+        """Ready to take uploads: the pipeline is loaded and the database answers (a broker, when one
+        is configured for this service, is checked by whoever adds it)."""
+        checks: dict[str, str] = {"pipeline": self.pipeline_state}
+        try:
+            self.db.query_one("SELECT 1")
+            checks["database"] = "ok"
+        except Exception as exc:  # noqa: BLE001 - any failure means not ready
+            self.db.reset_connection()
+            checks["database"] = f"unavailable: {type(exc).__name__}"
+        ready = checks["pipeline"] == "ready" and checks["database"] == "ok"
+        return {"status": "ok" if ready else "unavailable", "checks": checks, "version": __version__}

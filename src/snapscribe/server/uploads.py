@@ -9,6 +9,7 @@ so the client reliably reads the 413 (up to ``DRAIN_LIMIT``, then the connection
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import re
@@ -125,14 +126,35 @@ class _FormReader:
         self.parser.write(chunk)
 
 
-async def _drain(request: Request, already: int) -> None:
+async def _chunks(request: Request, idle_s: float, total_s: float):
+    """The body's chunks, each within ``idle_s`` of the last and all within ``total_s``; else 408."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + total_s
+    stream = request.stream().__aiter__()
+    while True:
+        wait = min(idle_s, deadline - loop.time())
+        try:
+            if wait <= 0:
+                raise TimeoutError
+            chunk = await asyncio.wait_for(stream.__anext__(), wait)
+        except StopAsyncIteration:
+            return
+        except TimeoutError as exc:
+            raise ApiError(408, "request_timeout", f"the upload did not arrive in time (nothing for {idle_s:g}s, "
+                                                   f"or not all within {total_s:g}s)",
+                           headers={"Connection": "close"}) from exc
+        yield chunk
+
+
+async def _drain(chunks, already: int) -> None:
+    """Read (and drop) the rest of the body, so the client reads the answer; bounded by ``DRAIN_LIMIT``."""
     seen = already
     try:
-        async for chunk in request.stream():
+        async for chunk in chunks:
             seen += len(chunk)
             if seen > DRAIN_LIMIT:
                 break
-    except ClientDisconnect:
+    except (ClientDisconnect, ApiError):
         pass
 
 
@@ -140,14 +162,18 @@ def _too_large(cap: int) -> ApiError:
     return ApiError(413, "file_too_large", f"the upload is over the cap of {cap:,} bytes")
 
 
-async def receive(request: Request, *, tmp: tuple[int, str], cap: int, name: str | None = None) -> Received:
-    """Read a multipart (field ``file``) or raw-bytes upload into ``tmp``; raises :class:`ApiError`."""
+async def receive(request: Request, *, tmp: tuple[int, str], cap: int, name: str | None = None,
+                  idle_s: float = 30.0, total_s: float = 300.0) -> Received:
+    """Read a multipart (field ``file``) or raw-bytes upload into ``tmp``; raises :class:`ApiError`.
+
+    The temp file is removed on every failure (too large, too slow, malformed, client gone)."""
     fd, path = tmp
     try:
+        chunks = _chunks(request, idle_s, total_s)
         length = request.headers.get("content-length")
         if length is not None and length.isdigit() and int(length) > cap + MULTIPART_SLACK:
             if request.headers.get("expect", "").lower() != "100-continue":
-                await _drain(request, 0)
+                await _drain(chunks, 0)
             raise _too_large(cap)
         ctype, params = parse_options_header(request.headers.get("content-type", ""))
         sink = _Sink(fd=fd, cap=cap)
@@ -159,14 +185,14 @@ async def receive(request: Request, *, tmp: tuple[int, str], cap: int, name: str
             form = _FormReader(boundary, sink)
         received = 0
         try:
-            async for chunk in request.stream():
+            async for chunk in chunks:
                 received += len(chunk)
                 if form is not None:
                     form.feed(chunk)
                 else:
                     sink.write(chunk)
                 if sink.too_large:
-                    await _drain(request, received)
+                    await _drain(chunks, received)  # the same stream: it can be iterated only once
                     raise _too_large(cap)
         except ClientDisconnect as exc:
             raise ApiError(400, "bad_request", "the client went away mid-upload") from exc

@@ -22,12 +22,16 @@ class ResultStore:
 
     # -- results -----------------------------------------------------------------------
     def put(self, record: ImageRecord, config_key: str) -> None:
+        """Store a record. An error record never replaces a finished result (a racing or later failing
+        run must not destroy a good row); it only replaces another error."""
         now = _now()
         sql = self.db.upsert_sql(
             "results",
             ["id", "sha256", "source", "status", "caption", "config_key", "record", "created_at", "updated_at"],
             ["id"],
         ).replace("created_at = excluded.created_at, ", "")
+        if record.status is Status.error:
+            sql += f" WHERE results.status = '{Status.error.value}'"
         self.db.execute(sql, (record.id, record.sha256, record.source, record.status.value, record.caption,
                               config_key, record.to_json(), now, now))
 
