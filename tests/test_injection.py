@@ -211,7 +211,7 @@ def test_threshold_is_configurable() -> None:
     text = "System prompt"  # a mention alone is suspicious but below the default threshold
     assert not InjectionDetector().detect(text).detected
     strict = InjectionDetector(threshold=0.3).detect(text)
-    assert strict.detected and strict.score == pytest.approx(detect_injection(text).score)
+    assert strict.detected and strict.score == pytest.approx(detect_injection(text, model=False).score)
 
 
 def test_matches_name_the_rule_and_snippet() -> None:
