@@ -1,9 +1,12 @@
 """OnnxSSDDetector (the packaged TF frozen graph translated to ONNX in memory) against
-SSDDetector (the same graph through OpenCV DNN): the same detections on real photos, the same
-raw network outputs, priors and post-processing; and the GraphDef reader on hand-made bytes.
+OpenCV DNN running the same graph: the same detections on real photos, the same raw network
+outputs, priors and post-processing; and the GraphDef reader on hand-made bytes.
 
-Images: samples/ always, plus every 4th image of devset/cache/1024 when it has been fetched
-(scripts/fetch_devset.py). Agreement rules live in scripts/compare_detectors.py."""
+OpenCV's outputs are stored in tests/data/ssd_opencv_reference.npz
+(scripts/record_opencv_reference.py), so these checks need no live TensorFlow importer (OpenCV 5
+removed it). Where the installed OpenCV still has one, SSDDetector is also compared live on
+samples/ and every 4th image of devset/cache/1024 (when fetched). Agreement rules live in
+scripts/compare_detectors.py."""
 
 from __future__ import annotations
 
@@ -13,18 +16,17 @@ import struct
 import sys
 from pathlib import Path
 
-import cv2
 import numpy as np
 import pytest
 from PIL import Image
 
 from snapscribe.config import Settings
-from snapscribe.engines.ssd_detector import SSDDetector, score_floor
+from snapscribe.engines.base import Detection
+from snapscribe.engines.ssd_detector import SSDDetector, coco_labels, score_floor
 from snapscribe.engines.ssd_onnx import OnnxSSDDetector, detection_output, ssd_anchors
 from snapscribe.engines.tf_graph import parse_graph
 from snapscribe.intake import decode
 from snapscribe.normalize import prepare
-from snapscribe.weights import detect_models_file
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("compare_detectors", ROOT / "scripts" / "compare_detectors.py")
@@ -33,6 +35,8 @@ sys.modules["compare_detectors"] = cd
 _spec.loader.exec_module(cd)
 
 DEVSET = ROOT / "devset" / "cache" / "1024"
+REFERENCE = ROOT / "tests" / "data" / "ssd_opencv_reference.npz"
+live_opencv = pytest.mark.skipif(not SSDDetector.available(), reason="this OpenCV has no TensorFlow importer")
 
 
 def _images() -> list[Path]:
@@ -53,10 +57,33 @@ def opencv(settings) -> SSDDetector:
 
 
 @pytest.fixture(scope="module")
+def reference() -> dict[str, np.ndarray]:
+    with np.load(REFERENCE) as data:
+        return {k: data[k] for k in data.files}
+
+
+@pytest.fixture(scope="module")
 def onnx_ssd(settings) -> OnnxSSDDetector:
     return OnnxSSDDetector(settings.detector)
 
 
+@pytest.mark.parametrize("path", cd.image_files(ROOT / "samples"), ids=lambda p: p.name)
+def test_same_detections_as_stored_opencv(path, settings, onnx_ssd, reference):
+    """Same agreement rules as the live comparison, against OpenCV's recorded detections."""
+    labels = coco_labels()
+    ref = [Detection(label=labels[int(c)], class_id=int(c), score=float(sc), box=(x0, y0, x1, y1))
+           for c, sc, x0, y0, x1, y1 in reference[f"dets/{path.name}"]]
+    new = onnx_ssd.detect(cd.model_inputs(path, settings))
+    cfg = settings.detector
+    agreement = cd.compare(ref, new, floor=score_floor(cfg), cap=cfg.max_objects * 2)
+    assert not agreement.problems, f"{path.name}: {agreement.problems}\nOpenCV: {ref}\nONNX: {new}"
+
+
+def test_reference_has_detections(reference):
+    assert sum(len(v) > 0 for k, v in reference.items() if k.startswith("dets/")) >= 3
+
+
+@live_opencv
 @pytest.mark.parametrize("path", _images(), ids=lambda p: p.name)
 def test_same_detections_as_opencv(path, settings, opencv, onnx_ssd):
     """Same labels at >= 0.3 (one near where a list stops may differ), scores within 0.02,
@@ -94,23 +121,9 @@ def test_other_input_sizes_are_resized_to_the_network(onnx_ssd):
 # -- the pieces, against OpenCV's own intermediate outputs ------------------------------------
 
 @pytest.fixture(scope="module")
-def opencv_raw(settings):
-    """OpenCV's box encodings, sigmoid scores, priors and DetectionOutput rows for cat.jpg."""
-    image = cd.model_inputs(ROOT / "samples" / "cat.jpg", settings).detector
-    cv2.setNumThreads(1)
-    net = cv2.dnn.readNetFromTensorflow(str(detect_models_file("frozen_inference_graph.pb")),
-                                       str(detect_models_file("ssd_mobilenet_v2_coco_2018_03_29.pbtxt")))
-    out = {"image": image}
-    for name in ("BoxEncodingPredictor/concat", "ClassPredictor/concat/sigmoid", "PriorBox/concat", "detection_out"):
-        net.setInput(cv2.dnn.blobFromImage(image, size=(300, 300), swapRB=False))
-        out[name] = net.forward(name)
-    # OpenCV's box encodings come out as (tx, ty, tw, th) (loc_pred_transposed); TF's are (ty, tx, th, tw).
-    out["encodings"] = out["BoxEncodingPredictor/concat"].reshape(-1, 4)[:, [1, 0, 3, 2]]
-    out["scores"] = out["ClassPredictor/concat/sigmoid"].reshape(-1, 91)
-    x0, y0, x1, y1 = out["PriorBox/concat"][0, 0].reshape(-1, 4).T
-    out["anchors"] = np.stack([(y0 + y1) / 2, (x0 + x1) / 2, y1 - y0, x1 - x0], axis=1)
-    out["rows"] = out["detection_out"][0, 0][:, 1:]  # (class, score, x0, y0, x1, y1)
-    return out
+def opencv_raw(reference):
+    """OpenCV's box encodings, sigmoid scores, priors and DetectionOutput rows for cat.jpg (stored)."""
+    return {name: reference[f"cat_{name}"] for name in ("image", "encodings", "scores", "anchors", "rows")}
 
 
 def test_network_outputs_match_opencv(onnx_ssd, opencv_raw):
@@ -197,3 +210,25 @@ def test_graph_reader_decodes_nodes_attrs_and_tensors():
     assert (conv.attr("eps"), conv.attr("flag"), conv.attr("n")) == (0.25, True, -7)
     assert conv.attr("shape") == (-1, 300, 300, 3)
     assert conv.attr("missing", "default") == "default"
+
+
+# -- the OpenCV engine without a TensorFlow importer -------------------------------------------
+
+def test_opencv_engine_without_importer_fails_at_start_up(monkeypatch, tmp_path):
+    """OpenCV 5 has no readNetFromTensorflow: `detector.engine = "opencv"` is a setup error (exit 2),
+    never an error record per image."""
+    import cv2
+    from click.testing import CliRunner
+
+    from snapscribe.cli import cli
+    from snapscribe.errors import ConfigError
+
+    monkeypatch.delattr(cv2.dnn, "readNetFromTensorflow", raising=False)
+    with pytest.raises(ConfigError, match="TensorFlow importer"):
+        SSDDetector(Settings().detector)
+    monkeypatch.setenv("SNAPSCRIBE_HOME", str(tmp_path))
+    monkeypatch.setenv("SNAPSCRIBE_DETECTOR__ENGINE", "opencv")
+    result = CliRunner().invoke(cli, ["caption", str(ROOT / "samples" / "cat.jpg"), "--format", "jsonl"])
+    assert result.exit_code == 2, result.output
+    assert "TensorFlow importer" in result.output and "Traceback" not in result.output
+    assert '"status"' not in result.output  # no per-image record

@@ -11,15 +11,27 @@ from . import __version__
 from .commands.bench import bench
 from .commands.broker import broker
 from .commands.caption import caption
+from .commands.common import SetupError
 from .commands.ground import ground
 from .commands.hashing import hash_cmd, hashlist
 from .commands.plan import plan
 from .commands.serve import apikey, serve
 from .commands.submit import submit
 from .commands.worker import worker
+from .errors import ConfigError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Cli(click.Group):
+    """Any command: a configuration or model-package problem is one line and exit 2, not a traceback."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as exc:
+            raise SetupError(exc.message) from exc
+
+
+@click.group(cls=_Cli, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="snapscribe")
 @click.option("--config", type=click.Path(exists=True, dir_okay=False), help="TOML settings file")
 @click.option("-v", "--verbose", count=True, help="more logging on stderr")

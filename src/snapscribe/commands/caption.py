@@ -11,7 +11,7 @@ import click
 from ..pipeline import Upload, build_pipeline
 from ..records import ImageRecord, Status
 from ..store import Database, ResultStore
-from .common import expand_paths, settings_from
+from .common import SetupError, expand_paths, settings_from, setup_failures, setup_step
 
 
 def _table_row(rec: ImageRecord, width: int) -> str:
@@ -50,9 +50,12 @@ def caption(ctx: click.Context, paths, fmt, out, db, force, refresh, threads, ca
     files = list(expand_paths(paths))
     if not files:
         raise click.UsageError("no image files found in the given paths")
-    store = ResultStore(Database(settings.db_url()))
-    pipeline = build_pipeline(settings, store)
-    stream = open(out, "w", encoding="utf-8") if out else sys.stdout
+    with setup_step("cannot open the data directory or database"):
+        store = ResultStore(Database(settings.db_url()))
+    with setup_step("cannot load the models"):
+        pipeline = build_pipeline(settings, store)
+    with setup_step("cannot write --out"):
+        stream = open(out, "w", encoding="utf-8") if out else sys.stdout
     width = 0 if out or not sys.stdout.isatty() else click.get_terminal_size()[0]
     show_progress = not no_progress and len(files) > 1
     counts: dict[str, int] = {}
@@ -68,9 +71,14 @@ def caption(ctx: click.Context, paths, fmt, out, db, force, refresh, threads, ca
             stream.flush()
             bar.update(1)
         bar.close()
+    except setup_failures() as exc:
+        # The store (disk full, read-only, database gone), not an image, failed: stop the batch.
+        raise SetupError(f"cannot store results ({settings.db_url()}): {exc}") from exc
     finally:
         if out:
             stream.close()
     elapsed = time.perf_counter() - start
     summary = ", ".join(f"{n} {s}" for s, n in sorted(counts.items()))
     click.echo(f"{len(files)} images in {elapsed:.1f}s ({len(files) / elapsed:.1f} img/s): {summary}", err=True)
+    if counts.get("error", 0) == len(files):
+        raise click.ClickException("every image failed (see the error records)")

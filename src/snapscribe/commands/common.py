@@ -3,13 +3,38 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
 
 from ..config import Settings, load_settings
 from ..errors import ConfigError
+
+class SetupError(click.ClickException):
+    """The machine or the configuration is wrong, not an image: one line on stderr, exit 2."""
+
+    exit_code = 2
+
+
+def setup_failures() -> tuple[type[BaseException], ...]:
+    """Errors that mean the data dir, database, output file or a model package is unusable."""
+    import psycopg
+
+    return ConfigError, OSError, sqlite3.Error, psycopg.Error
+
+
+@contextmanager
+def setup_step(what: str) -> Iterator[None]:
+    """Turn a setup failure inside the block into ``SetupError("what: why")``."""
+    try:
+        yield
+    except setup_failures() as exc:
+        reason = exc.message if isinstance(exc, ConfigError) else (str(exc) or type(exc).__name__)
+        raise SetupError(f"{what}: {reason}") from exc
+
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff", ".mpo"}
 

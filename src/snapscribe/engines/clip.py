@@ -47,8 +47,12 @@ class ClipEngine:
             raise ConfigError(f"no CLIP model at {path} (expected a transformers folder with config.json)",
                               "missing_model")
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
-        import torch
-        from transformers import AutoTokenizer, CLIPModel
+        try:
+            import torch
+            from transformers import AutoTokenizer, CLIPModel
+        except ImportError as exc:
+            raise ConfigError(f"the CLIP engine needs torch and transformers ({exc.name} is not installed): "
+                              "pip install 'snapscribe[clip]'", "missing_model") from exc
 
         if threads:
             torch.set_num_threads(threads)

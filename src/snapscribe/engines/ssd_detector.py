@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from ..config import DetectorConfig
+from ..errors import ConfigError
 from ..normalize import ModelInputs
 from ..taxonomy import coco_classes
 from ..weights import detect_models_file
@@ -54,13 +55,27 @@ class SSDDetector:
         self._graph = str(detect_models_file("ssd_mobilenet_v2_coco_2018_03_29.pbtxt"))
         self._labels = coco_labels()
         self._local = threading.local()
+        self._net()  # fail at start-up, not on every image
+
+    @staticmethod
+    def available() -> bool:
+        """Whether this OpenCV can read TensorFlow graphs (OpenCV 5 removed the importer)."""
+        return hasattr(cv2, "dnn") and hasattr(cv2.dnn, "readNetFromTensorflow")
 
     def _net(self) -> cv2.dnn.Net:
         net = getattr(self._local, "net", None)
         if net is None:
             # One image per thread, one core per image: OpenCV's own pool would oversubscribe.
             cv2.setNumThreads(1)
-            net = cv2.dnn.readNetFromTensorflow(self._weights, self._graph)
+            if not self.available():
+                raise ConfigError(f"detector.engine = \"opencv\" needs OpenCV's TensorFlow importer, which OpenCV "
+                                  f"{cv2.__version__} does not have (removed in 5.0); install the locked "
+                                  f"opencv-python-headless 4.x (scripts/setup.sh) or use detector.engine = \"onnx\"",
+                                  "missing_model")
+            try:
+                net = cv2.dnn.readNetFromTensorflow(self._weights, self._graph)
+            except cv2.error as exc:
+                raise ConfigError(f"OpenCV cannot load the SSD graph: {exc}", "missing_model") from exc
             self._local.net = net
         return net
 

@@ -216,25 +216,32 @@ class _Translator:
         self._node("Concat", scores, "class_logits", axis=1)
         self._node("Sigmoid", ["class_logits"], "class_scores")
 
+        # The TF graph and its constants are no longer needed: free them before the weights are copied.
+        self.g, self._consts = {}, {}
         nodes = []
         for item in self.items:
             if isinstance(item, _Conv):
-                w = self._init(f"{item.out}/W", item.w.astype(np.float32))
-                b = self._init(f"{item.out}/B", item.b.astype(np.float32))
+                w = self._init(f"{item.out}/W", item.w.astype(np.float32, copy=False))
+                b = self._init(f"{item.out}/B", item.b.astype(np.float32, copy=False))
                 k = list(item.w.shape[2:])
                 item = h.make_node("Conv", [item.x, w, b], [item.out], name=item.out, kernel_shape=k,
                                    strides=item.strides, pads=item.pads, group=item.group)
             nodes.append(item)
+        self.items = []
         n = sum(c * b for c, b in zip((m[0] * m[1] for m in maps), per_loc))
         graph = h.make_graph(
             nodes, "ssd_mobilenet_v2_coco",
             [h.make_tensor_value_info("image_tensor", TensorProto.UINT8, [1, self.side, self.side, 3])],
             [h.make_tensor_value_info("box_encodings", TensorProto.FLOAT, [1, n, 4]),
              h.make_tensor_value_info("class_scores", TensorProto.FLOAT, [1, n, num_classes])],
-            [numpy_helper.from_array(v, k) for k, v in self.inits.items()],
         )
         model = h.make_model(graph, opset_imports=[h.make_opsetid("", 18)], ir_version=8,
                              producer_name="snapscribe.ssd_onnx")
+        del graph
+        # Weights go into the model one at a time, each array released as it is copied: building
+        # the list first and letting make_graph/make_model copy it held ~4 copies of ~100 MB at once.
+        for name in list(self.inits):
+            model.graph.initializer.append(numpy_helper.from_array(self.inits.pop(name), name))
         return SSDModel(model.SerializeToString(), maps, per_loc, num_classes)
 
     # -- box predictor heads ---------------------------------------------------------------------

@@ -8,11 +8,16 @@ import json
 from pathlib import Path
 from typing import Any
 
+from ..errors import ConfigError
 from .bench import _fmt_factor
 
 
 def _plt():
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError as exc:
+        raise ConfigError("bench --report draws its charts with matplotlib: pip install 'snapscribe[report]'",
+                          "missing_model") from exc
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

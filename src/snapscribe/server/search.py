@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 
 import numpy as np
 
+from ..engines.minilm import load_minilm
 from ..records import ImageRecord, Status
 from ..store import Database
 
@@ -34,17 +35,9 @@ class TextEncoder:
     """The packaged MiniLM model, loaded once on first use; a bounded cache for short texts."""
 
     def __init__(self, cache_size: int = 20_000):
-        self._model = None
         self._lock = threading.Lock()
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_size = cache_size
-
-    def _load(self):
-        if self._model is None:
-            from ..engines.minilm import load_minilm
-
-            self._model = load_minilm()
-        return self._model
 
     def encode(self, texts: Sequence[str], *, cache: bool = True) -> np.ndarray:
         """L2-normalised float32 rows; short texts (tags, queries) are cached."""
@@ -52,8 +45,7 @@ class TextEncoder:
             missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
             fresh: dict[str, np.ndarray] = {}
             if missing:
-                vecs = self._load().encode(list(missing), batch_size=64, normalize_embeddings=True,
-                                           convert_to_numpy=True, show_progress_bar=False)
+                vecs = load_minilm().encode(list(missing))
                 fresh = {t: v.astype(np.float32) for t, v in zip(missing, vecs)}
                 if cache:
                     for t, v in fresh.items():
