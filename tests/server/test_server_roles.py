@@ -11,7 +11,7 @@ import pytest
 from harness import Server, injected_photo, sample_photos, upload, wait_done
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from hostile import jpeg_bytes, photo_like  # noqa: E402
+from hostile import jpeg_bytes, photo_like
 
 pytestmark = pytest.mark.slow
 

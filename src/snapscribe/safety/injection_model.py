@@ -17,6 +17,7 @@ each hashed (CRC-32) into ``2**bits`` buckets, log-scaled counts, L2-normalised.
 
 from __future__ import annotations
 
+import itertools
 import zlib
 from dataclasses import dataclass
 from functools import lru_cache
@@ -43,7 +44,7 @@ def _grams(text: str) -> list[str]:
     out += ["#" + flat[i:i + 4] for i in range(len(flat) - 3)]
     words = s.split()
     out += ["w:" + w for w in words]
-    out += ["b:" + a + " " + b for a, b in zip(words, words[1:])]
+    out += ["b:" + a + " " + b for a, b in itertools.pairwise(words)]
     return out
 
 
@@ -97,7 +98,7 @@ class InjectionModel:
                             meta=np.array(sorted((meta or {}).items()), dtype=str))
 
     @classmethod
-    def load(cls, path: Path = MODEL_PATH) -> "InjectionModel":
+    def load(cls, path: Path = MODEL_PATH) -> InjectionModel:
         with np.load(path) as z:
             return cls(z["weights"].astype(np.float32), float(z["bias"]), float(z["threshold"]), int(z["bits"]))
 

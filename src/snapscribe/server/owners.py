@@ -3,7 +3,7 @@ since the same bytes uploaded twice are one image."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..records import ImageRecord
 from ..store import Database
@@ -16,7 +16,7 @@ class Owners:
     def add(self, image_id: str, owner: str) -> None:
         self.db.execute("INSERT INTO image_owners (image_id, owner, at) VALUES (?, ?, ?) "
                         "ON CONFLICT (image_id, owner) DO NOTHING",
-                        (image_id, owner, datetime.now(timezone.utc).isoformat()))
+                        (image_id, owner, datetime.now(UTC).isoformat()))
 
     def of(self, image_id: str) -> set[str]:
         return {r[0] for r in self.db.query("SELECT owner FROM image_owners WHERE image_id = ?", (image_id,))}

@@ -29,18 +29,18 @@ ROLES: tuple[str, ...] = get_args(Role)
 REVIEWERS: frozenset[str] = frozenset({"reviewer", "admin"})
 
 
-def sees_all(who: "Principal") -> bool:
+def sees_all(who: Principal) -> bool:
     """True when the key reads every image; uploaders read only their own."""
     return who.role in REVIEWERS
 
 
-def require_reviewer(who: "Principal", action: str = "review images") -> None:
+def require_reviewer(who: Principal, action: str = "review images") -> None:
     if who.role not in REVIEWERS:
         raise ApiError(403, "forbidden", f"key {who.name!r} has role {who.role!r}: only reviewer or admin keys "
                                          f"may {action}")
 
 
-def forbid_own_upload(who: "Principal", owners: set[str], image_id: str) -> None:
+def forbid_own_upload(who: Principal, owners: set[str], image_id: str) -> None:
     if who.name in owners:
         raise ApiError(403, "forbidden", f"key {who.name!r} uploaded image {image_id}: an upload is never "
                                          "reviewed by its uploader", image_id=image_id)
