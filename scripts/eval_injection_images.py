@@ -34,7 +34,7 @@ from snapscribe.safety.ocr import INT8_DETECTOR, TextReader  # noqa: E402
 
 
 def benign_texts(corpus: Path, n: int, max_chars: int, rng: random.Random) -> list[tuple[str, str]]:
-    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").split("\n") if line.strip()]
     pool = [(r["source"], r["text"]) for r in rows
             if r["label"] == 0 and r["source"] in TEST_SOURCES and 8 <= len(r["text"]) <= max_chars]
     pool += [("make_injection_set-benign", t) for ts in BENIGN.values() for t in ts]

