@@ -209,6 +209,7 @@ def main() -> None:
     ap.add_argument("--target-fpr", type=float, default=0.005)
     ap.add_argument("--loso", action="store_true", help="also leave-one-source-out over the training sources")
     ap.add_argument("--seed", type=int, default=11)
+    ap.add_argument("--eval-only", type=Path, help="score this model file on the held-out split, train nothing")
     args = ap.parse_args()
     rng = random.Random(args.seed)
     rows = expand(capped(load_rows(args.corpus), rng), rng)
@@ -216,7 +217,7 @@ def main() -> None:
     test_rows = [r for r in rows if r["source"] in TEST_SOURCES] + expand(heldout_rows(), rng)
     report: dict = {"target_fpr": args.target_fpr, "bits": BITS, "test_sources": {}, "loso": {}}
     t0 = time.time()
-    model = train(train_rows, args.target_fpr)
+    model = InjectionModel.load(args.eval_only) if args.eval_only else train(train_rows, args.target_fpr)
     print(f"trained in {time.time() - t0:.0f}s; threshold {model.threshold:.3f}", flush=True)
     for label in (1, 0):
         for src in sorted({r["source"] for r in test_rows if r["label"] == label}):
@@ -239,7 +240,8 @@ def main() -> None:
             counts[r["source"]] = counts.get(r["source"], 0) + 1
     report["train_counts"] = counts
     report["threshold"] = round(model.threshold, 4)
-    model.save(args.out, {"trained_on": ",".join(sorted(counts)), "script": "scripts/train_injection_model.py"})
+    if not args.eval_only:
+        model.save(args.out, {"trained_on": ",".join(sorted(counts)), "script": "scripts/train_injection_model.py"})
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=1) + "\n")
     print("threshold", model.threshold, "->", args.out)

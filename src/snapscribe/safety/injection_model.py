@@ -32,6 +32,10 @@ __all__ = ["MODEL_PATH", "InjectionModel", "ModelScore", "featurize", "load_mode
 MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "injection_ngram_lr.npz"
 BITS = 18
 MAX_CHARS = 2000  # OCR text longer than this is scored on its first MAX_CHARS characters
+# A text of fewer words gives the model few n-grams to go on ("You are now entering Texas" scores
+# ~0.5); below SHORT_TEXT_WORDS words the model alone needs SHORT_TEXT_THRESHOLD (the rules still apply).
+SHORT_TEXT_WORDS = 6
+SHORT_TEXT_THRESHOLD = 0.8
 
 
 def _grams(text: str) -> list[str]:
@@ -63,7 +67,8 @@ def featurize(text: str, bits: int = BITS) -> tuple[np.ndarray, np.ndarray]:
 
 @dataclass(frozen=True)
 class ModelScore:
-    """``score`` is the model's probability that the text instructs a model; ``detected`` = score >= threshold."""
+    """``score`` is the model's probability that the text instructs a model; ``detected`` = score >= threshold
+    (the model's threshold, or :data:`SHORT_TEXT_THRESHOLD` for a text of few words)."""
 
     score: float
     detected: bool
@@ -90,7 +95,9 @@ class InjectionModel:
             return ModelScore(0.0, False, self.threshold)
         z = self.logit(text)
         p = 0.0 if z == -np.inf else float(1.0 / (1.0 + np.exp(-z)))
-        return ModelScore(round(p, 4), p >= self.threshold, self.threshold)
+        short = len(normalise(text[:MAX_CHARS]).split()) < SHORT_TEXT_WORDS
+        threshold = max(self.threshold, SHORT_TEXT_THRESHOLD) if short else self.threshold
+        return ModelScore(round(p, 4), p >= threshold, threshold)
 
     def save(self, path: Path, meta: dict[str, str] | None = None) -> None:
         np.savez_compressed(path, weights=self.weights.astype(np.float16), bias=np.float32(self.bias),
