@@ -35,7 +35,7 @@ MAX_CHARS = 2000  # OCR text longer than this is scored on its first MAX_CHARS c
 # A text of fewer words gives the model few n-grams to go on ("You are now entering Texas" scores
 # ~0.5); below SHORT_TEXT_WORDS words the model alone needs SHORT_TEXT_THRESHOLD (the rules still apply).
 SHORT_TEXT_WORDS = 6
-SHORT_TEXT_THRESHOLD = 0.8
+SHORT_TEXT_THRESHOLD = 0.6
 
 
 def _grams(text: str) -> list[str]:
