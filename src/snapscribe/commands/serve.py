@@ -35,8 +35,8 @@ def serve(ctx: click.Context, host, port, db, data_dir, workers, log_level) -> N
     keys = app.state.service.keys
     if not keys.has_keys():
         key = "ssk_" + secrets.token_urlsafe(18)
-        keys.add_static("local", key)
-        click.echo(f"no API keys configured; a temporary key for this run: {key}", err=True)
+        keys.add_static("local", key, "admin")
+        click.echo(f"no API keys configured; a temporary admin key for this run: {key}", err=True)
     cfg = settings.server
     click.echo(f"snapscribe on http://{cfg.host}:{cfg.port}/  (data: {settings.data_dir()}, "
                f"db: {settings.db_url().split('@')[-1]})", err=True)
