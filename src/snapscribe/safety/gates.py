@@ -66,8 +66,10 @@ def query_variants(work: Image.Image) -> list[tuple[str, PdqHash]]:
     # Median filters on the grey image (3x cheaper than on RGB), hashed as one grey plane.
     grey = cv2.cvtColor(arr, cv2.COLOR_RGB2GRAY)
     out += [("median+" + name, h_) for name, h_ in dihedral_from_luma(cv2.medianBlur(grey, 7))]
-    wide = max(3, round(max(h, w) * WIDE_MEDIAN_PER_PX / 2) * 2 + 1)
-    out.append(("median_wide+original", dihedral_from_luma(cv2.medianBlur(grey, wide))[0][1]))
+    # The wide median runs at half size (7 px there ~ 15 px here; 6x cheaper than a 15 px median).
+    half = cv2.resize(grey, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+    wide = max(3, round(max(h, w) / 2 * WIDE_MEDIAN_PER_PX / 2) * 2 + 1)
+    out.append(("median_wide+original", dihedral_from_luma(cv2.medianBlur(half, wide))[0][1]))
     return out
 
 
