@@ -59,7 +59,7 @@ def query_variants(work: Image.Image) -> list[tuple[str, PdqHash]]:
     # padding commutes with the per-pixel luma, and pdq_fast folds the padding (and the reference
     # 512 x 512 pre-scale that a padded view over 512 px gets) into its filter operators.
     luma = luma_plane(arr)
-    out = [compute_dihedral(arr)[0]] + transformed_from_luma(luma, DIHEDRAL_NAMES[1:])
+    out = [compute_dihedral(arr)[0], *transformed_from_luma(luma, DIHEDRAL_NAMES[1:])]
     pads = [(max(1, int(h * f)), max(1, int(w * f))) for f in (0.02, 0.04)]
     for f, hashes in zip((0.02, 0.04), dihedral_views_from_luma(luma, pads)):
         out += [(f"pad{int(f * 100)}+" + name, h_) for name, h_ in hashes]

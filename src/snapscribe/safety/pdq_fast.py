@@ -40,7 +40,7 @@ from PIL import Image
 
 from .pdq import DIHEDRAL_NAMES, DOWNSAMPLE_DIMS, Downscale, PdqHash, prepare_pixels
 
-__all__ = ["compute_dihedral", "luma_plane", "dihedral_from_luma", "dihedral_views_from_luma", "transformed_from_luma"]
+__all__ = ["compute_dihedral", "dihedral_from_luma", "dihedral_views_from_luma", "luma_plane", "transformed_from_luma"]
 
 #: Side of PDQ's downsampled image, and of the DCT block kept (16 x 16 = 256 bits).
 _DS = 64
