@@ -7,6 +7,7 @@ the faithful ones. Images come from the dev set (``devset/cache``, fetched by
 ``scripts/fetch_devset.py``) and the PDQ reference images (``../shared/reference/pdq``).
 
     python scripts/eval_grounding.py [tests/data/grounding_checkset.json ...] [--pdq DIR] [--show]
+        [--keep-plausible]   # the VLM's policy: unsupported-but-plausible details are kept
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def resolve(image: str, devset: Path, pdq: Path) -> Path:
     return {"devset": devset, "pdq": pdq, "samples": ROOT / "samples"}[kind] / rel
 
 
-def evaluate(sets: list[Path], devset: Path, pdq: Path, show: bool = False) -> dict:
+def evaluate(sets: list[Path], devset: Path, pdq: Path, show: bool = False, keep_plausible: bool = False) -> dict:
     from snapscribe.config import Settings
     from snapscribe.pipeline import build_pipeline
 
@@ -49,7 +50,7 @@ def evaluate(sets: list[Path], devset: Path, pdq: Path, show: bool = False) -> d
                 understood[img] = pipeline.understand(img.read_bytes())
             u = understood[img]
             for kind in ("faithful", "invented"):
-                result = pipeline.guard.check(pair[kind], u.evidence, u.tags)
+                result = pipeline.guard.check(pair[kind], u.evidence, u.tags, keep_plausible=keep_plausible)
                 flagged = not result.grounding.supported
                 rows.append({"set": path.name, "image": pair["image"], "kind": kind, "caption": pair[kind],
                              "flagged": flagged, "action": result.grounding.action, "guarded": result.caption,
@@ -79,10 +80,12 @@ def main() -> int:
     ap.add_argument("--pdq", type=Path, default=ROOT.parent / "shared" / "reference" / "pdq")
     ap.add_argument("--show", action="store_true", help="print every miss on stderr")
     ap.add_argument("--json", action="store_true", help="print the full report with every row")
+    ap.add_argument("--keep-plausible", action="store_true",
+                    help="keep unsupported-but-plausible details (grounding.plausible_from, the VLM's policy)")
     args = ap.parse_args()
     if not args.pdq.exists() and Path("/work/shared/reference/pdq").exists():
         args.pdq = Path("/work/shared/reference/pdq")
-    report = evaluate(args.sets, args.devset, args.pdq, args.show)
+    report = evaluate(args.sets, args.devset, args.pdq, args.show, args.keep_plausible)
     if args.json:
         print(json.dumps(report, indent=1))
     else:

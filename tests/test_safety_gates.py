@@ -157,3 +157,40 @@ def test_hash_command_agrees_with_reference(tmp_path):
     rows = [json.loads(l) for l in result.output.splitlines()]
     worst = max(hamming(r["pdq"], expected[Path(r["source"]).name]) for r in rows)
     assert worst <= 16, worst
+
+
+
+@pytest.mark.slow
+def test_nsfw_block_path_end_to_end_needs_both_signals(tmp_path):
+    """No explicit material in the repository: thresholds at zero make any photo of a person
+    'explicit' to the model, so the real block path (both signals agree) runs end to end."""
+    from snapscribe.safety.nsfw_gate import NSFWGate
+
+    settings = Settings().with_overrides(**{"store.data_dir": str(tmp_path), "nsfw.review": 0.0,
+                                            "nsfw.block": 0.0, "nsfw.skin_agree": 0.0})
+    store = ResultStore(Database(settings.db_url()))
+    pipeline = build_pipeline(settings, store)
+    # A face close-up: one person, no clothing band across the box's centre line.
+    face = _jpeg(Image.open(ROOT / "samples" / "astronaut.jpg").convert("RGB").crop((140, 20, 300, 220))
+                 .resize((400, 500)))
+    rec = pipeline.process(Upload(source="agree.jpg", data=face), force=True)
+    assert rec.status is Status.blocked and rec.safety.hash_match is None, rec.safety
+    nsfw = rec.safety.nsfw
+    assert nsfw is not None and nsfw.decision == "block" and nsfw.agree is True
+    assert {c.name: c.likelihood for c in nsfw.categories}["explicit"] == "VERY_LIKELY"
+    assert [s.name for s in nsfw.signals][:2] == ["open_nsfw", "skin"]
+    assert any("agree" in r for r in rec.safety.reasons), rec.safety.reasons
+    assert rec.caption is None and rec.tags == [] and rec.objects == []
+    assert "nsfw" in rec.timings_ms and not {"classify", "caption", "ocr"} & set(rec.timings_ms)
+    assert store.audit_trail(rec.id)[0]["action"] == "blocked"
+
+    # The pixels disagree (no body is that bare): review, never block, and the record says why.
+    strict = settings.nsfw.model_copy(update={"skin_agree": 1.01})
+    pipeline.safety.nsfw_gate = NSFWGate(pipeline.safety.nsfw, pipeline.detector, strict)
+    rec = pipeline.process(Upload(source="disagree.jpg", data=face), force=True)
+    assert rec.status is Status.review and rec.safety.nsfw.agree is False
+    assert any("signals disagree" in r for r in rec.safety.reasons), rec.safety.reasons
+    assert {c.name: c.likelihood for c in rec.safety.nsfw.categories}["explicit"] == "POSSIBLE"
+    assert rec.caption  # a reviewed image is still understood and captioned
+    # The detector ran once, inside the NSFW stage; the pipeline reused its people.
+    assert "detect" not in rec.timings_ms and any(o.label == "person" for o in rec.objects)

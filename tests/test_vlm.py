@@ -1,6 +1,8 @@
 """The VLM captioner against real HTTP servers: llama-cpp-python's OpenAI-compatible server
 with the packaged SmolLM2-135M GGUF (a text model: the protocol, streaming, errors and
-timeouts are real even though it cannot see), a closed port, and slow/failing stubs."""
+timeouts are real even though it cannot see; ``vlm.vision = false`` sends the prompt as
+string content, which its chatml format delivers), a closed port, and slow/failing stubs.
+What is sent and stored per scripted reply: tests/test_vlm_contract.py."""
 
 from __future__ import annotations
 
@@ -37,7 +39,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def llama_server(tmp_path_factory):
-    """``python -m llama_cpp.server`` serving SmolLM2-135M-Instruct (chatml accepts image parts)."""
+    """``python -m llama_cpp.server`` serving SmolLM2-135M-Instruct (chatml: string content only)."""
     port = free_port()
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with open(log, "w") as fh:  # a file, not a pipe: llama.cpp logs enough to fill a pipe and stall
@@ -77,7 +79,7 @@ def cat(pipeline):
 
 
 def vlm(url: str, **kw) -> VLMCaptioner:
-    cfg = dict(endpoint=url, model="smollm2", timeout_s=60, retries=0, max_tokens=24, deadline_s=120)
+    cfg = dict(endpoint=url, model="smollm2", timeout_s=60, retries=0, max_tokens=24, deadline_s=120, vision=False)
     cfg.update(kw)
     return VLMCaptioner(VLMConfig(**cfg))
 
@@ -137,14 +139,42 @@ def stub():
 # -- a real OpenAI-compatible server ---------------------------------------------------
 def test_real_server_produces_records(llama_server, pipeline):
     settings = Settings().with_overrides(**{"engines.captioner": "vlm", "vlm.endpoint": llama_server,
-                                            "vlm.model": "smollm2", "vlm.max_tokens": 24, "vlm.retries": 0})
+                                            "vlm.model": "smollm2", "vlm.max_tokens": 24, "vlm.retries": 0,
+                                            "vlm.vision": False})
     p = build_pipeline(settings, None)
     rec = p.process(Upload(source=str(CAT), path=str(CAT)))
     assert rec.status is Status.captioned, rec.error
     assert rec.provenance.captioner == "vlm" and rec.provenance.fallback is None
     assert rec.caption and rec.grounding is not None
-    # whatever the (blind) text model wrote, what is stored passed the guard
-    assert p.guard.check(rec.caption, p.understand(CAT.read_bytes()).evidence, rec.tags).grounding.supported
+    # whatever the (blind) text model wrote, what is stored passed moderation and the guard
+    u = p.understand(CAT.read_bytes())
+    assert p.guard.check(rec.caption, u.evidence, rec.tags, keep_plausible=True).grounding.supported
+    assert rec.provenance.captioner in ("vlm", "default")
+
+
+def _prompt_tokens(url: str, messages: list[dict]) -> int:
+    body = {"model": "smollm2", "messages": messages, "max_tokens": 1, "temperature": 0}
+    resp = httpx.post(url + "/chat/completions", json=body, timeout=120)
+    resp.raise_for_status()
+    return resp.json()["usage"]["prompt_tokens"]
+
+
+def test_text_only_endpoint_sees_the_prompt(llama_server, cat):
+    """chatml turns list-valued content into nothing (the same prompt size whatever was sent);
+    string content (``vision = false``) reaches the model: its size follows the prompt."""
+    from dataclasses import replace
+
+    with_context = build_messages(VLMConfig(vision=False), cat.evidence, cat.tags, "")
+    without = build_messages(VLMConfig(vision=False, context=False), cat.evidence, cat.tags, "")
+    ocr = build_messages(VLMConfig(vision=False), replace(cat.evidence, ocr_text="FRESH BREAD BAKED DAILY"),
+                         cat.tags, "")
+    n_ctx, n_plain, n_ocr = (_prompt_tokens(llama_server, m) for m in (with_context, without, ocr))
+    assert n_plain < n_ctx < n_ocr, (n_plain, n_ctx, n_ocr)
+    assert isinstance(with_context[1]["content"], str) and "trusted" in with_context[1]["content"]
+    lists = [build_messages(VLMConfig(context=c), cat.evidence, cat.tags, "data:image/jpeg;base64,AAAA")
+             for c in (True, False)]
+    dropped = {_prompt_tokens(llama_server, m) for m in lists}
+    assert len(dropped) == 1 and dropped.pop() < n_plain  # the user message vanished
 
 
 def test_real_server_streaming(llama_server, cat):

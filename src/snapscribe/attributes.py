@@ -18,6 +18,7 @@ _PALETTE: dict[str, tuple[int, int, int]] = {
     "dark green": (20, 70, 30), "magenta": (210, 40, 160), "gold": (210, 170, 60),
 }
 _PALETTE_NAMES = list(_PALETTE)
+COLOUR_NAMES = frozenset(_PALETTE)  # the colour words the dominant-colour palette can produce
 _PALETTE_LAB = cv2.cvtColor(np.array([list(_PALETTE.values())], dtype=np.uint8), cv2.COLOR_RGB2LAB)[0].astype(np.float32)
 
 BLUR_THRESHOLD = 60.0

@@ -7,10 +7,13 @@ tones") rather than inventing an object.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
 from .evidence import UNSURE, Evidence, Subject, close_up, same_creature
+from .grammar import article
+from .kinds import kind_bar
 from .normalize import ModelInputs
 from .records import Tag
 from .tagging import scene_tags
@@ -31,6 +34,7 @@ class CaptionDraft:
     text: str
     engine: str = "grounded"
     fallback: str | None = None
+    rule: str | None = None  # the composer rule that wrote it
 
 
 class Captioner(Protocol):
@@ -41,7 +45,7 @@ class Captioner(Protocol):
 
 
 def _article(phrase: str) -> str:
-    return ("an " if phrase[:1].lower() in "aeiou" else "a ") + phrase
+    return article(phrase)
 
 
 def _counted(s: Subject) -> str:
@@ -147,8 +151,8 @@ def _scene_only_caption(ev: Evidence) -> str | None:
         if "clouds" in tags:
             return "Clouds in a blue sky"
         return "A clear blue sky" if {"blue", "light blue"} & set(_colour_words(ev)) else "A clear sky"
-    if "nature" in tags:
-        return "A green nature scene"
+    # No "A green nature scene": on the training split it named nothing and kept the zoom pass from
+    # looking closer (ablation in docs/sight.md).
     return None
 
 
@@ -159,27 +163,61 @@ def _unrecognised_caption(ev: Evidence) -> str:
 
 
 def recognises_something(ev: Evidence) -> bool:
-    """Whether the composer can name a subject or a scene, rather than only the colours."""
-    return ev.rendered or ev.main is not None or _scene_only_caption(ev) is not None
+    """Whether the composer can name a subject, a scene or the kind of image, rather than only the colours."""
+    return ev.rendered or ev.main is not None or _kind(ev) != "photo" or _scene_only_caption(ev) is not None
 
 
-def compose(ev: Evidence) -> str:
-    """The grounded caption sentence."""
+def _kind(ev: Evidence) -> str:
+    """The image kind the composer speaks of: the kind model's when it is sure enough (its fitted ``bar``),
+    else photo-or-rendered."""
+    if ev.kind is not None and ev.kind.probs.get(ev.kind.kind, 0.0) >= kind_bar():
+        return ev.kind.kind
+    return "abstract" if ev.rendered else "photo"
+
+
+_QUOTE_WORDS = 6
+_PUNCT = "\"'“”‘’()[]{}<>.,;:!?…-_/\\|*#@"
+
+
+def safe_text(ev: Evidence) -> str | None:
+    """The first words of the clean OCR text, for quoting (the guard checks the quote against OCR again)."""
+    if not ev.ocr_text:
+        return None
+    words = [w.strip(_PUNCT) for w in ev.ocr_text.split()]
+    words = [w for w in words if w.isalpha() or w.isdigit()]  # OCR noise (mixed symbols) is not quoted
+    if len(words) < 1:
+        return None
+    snippet = " ".join(words[:_QUOTE_WORDS])
+    return snippet + ("…" if len(words) > _QUOTE_WORDS else "")
+
+
+def _background(ev: Evidence) -> str:
+    colours = _colour_words(ev, 1)
+    return colours[0] if colours else "plain"
+
+
+def _of_subject(ev: Evidence) -> str:
     main = ev.main
-    if ev.rendered:
-        if main is not None and main.score >= 0.6:
-            return f"Illustration of {_counted(main)} in {_colour_phrase(ev)} tones, digital art"
-        return _abstract_caption(ev)
-    if main is None:
-        return _scene_only_caption(ev) or _unrecognised_caption(ev)
-    if main.category in ("landscape", "water") and main.noun in _LANDSCAPE_PHRASES:
-        phrase = _LANDSCAPE_PHRASES[main.noun]
-        if ev.scene.trees >= 0.9 and ev.scene.sky < 0.3 and main.noun in ("mountain", "valley"):
-            # Tree texture fills the top of the frame and there is no sky band: the forest is what is
-            # seen; ImageNet's "valley" also fires on forest floors, so it is not claimed.
-            phrase = "forest" if main.noun == "valley" else "forest on a mountainside"
-        setting = _setting(ev, main)
-        return f"{phrase.capitalize()} {setting}".strip() if setting else _article(phrase).capitalize()
+    if main is not None and main.score >= 0.5:
+        return f" of {_counted(main)}"
+    return f" in {_colour_phrase(ev)} tones"
+
+
+def _landscape(ev: Evidence) -> str:
+    main = ev.main
+    assert main is not None
+    phrase = _LANDSCAPE_PHRASES[main.noun]
+    if ev.scene.trees >= 0.9 and ev.scene.sky < 0.3 and main.noun in ("mountain", "valley"):
+        # Tree texture fills the top of the frame and there is no sky band: the forest is what is
+        # seen; ImageNet's "valley" also fires on forest floors, so it is not claimed.
+        phrase = "forest" if main.noun == "valley" else "forest on a mountainside"
+    setting = _setting(ev, main)
+    return f"{phrase.capitalize()} {setting}".strip() if setting else _article(phrase).capitalize()
+
+
+def _subject_sentence(ev: Evidence) -> str:
+    main = ev.main
+    assert main is not None
     phrase = _counted(main)
     if main.noun == "person" and main.count == 1 and main.area >= 0.25:
         phrase = "a portrait of a person"  # one person filling the frame
@@ -195,10 +233,53 @@ def compose(ev: Evidence) -> str:
     return sentence[0].upper() + sentence[1:]
 
 
+@dataclass(frozen=True)
+class Rule:
+    """One composer rule: the first whose predicate holds writes the caption."""
+
+    name: str
+    applies: Callable[[Evidence], bool]
+    write: Callable[[Evidence], str]
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("text_graphic", lambda ev: _kind(ev) == "text_graphic" and safe_text(ev) is not None,
+         lambda ev: f'Text on {_article(_background(ev))} background: "{safe_text(ev)}"'),
+    Rule("screenshot", lambda ev: _kind(ev) == "screenshot", lambda ev: "A screenshot"),
+    Rule("chart", lambda ev: _kind(ev) == "chart", lambda ev: "A chart"),
+    Rule("painting", lambda ev: _kind(ev) == "painting", lambda ev: "A painting" + _of_subject(ev)),
+    Rule("drawing", lambda ev: _kind(ev) == "drawing", lambda ev: "An illustration" + _of_subject(ev)),
+    Rule("rendered_subject", lambda ev: _kind(ev) in ("abstract", "text_graphic") and ev.main is not None
+         and ev.main.score >= 0.6,
+         lambda ev: f"Illustration of {_counted(ev.main)} in {_colour_phrase(ev)} tones, digital art"),  # type: ignore[arg-type]
+    Rule("abstract", lambda ev: _kind(ev) in ("abstract", "text_graphic"), _abstract_caption),
+    Rule("scene_only", lambda ev: ev.main is None and _scene_only_caption(ev) is not None,
+         lambda ev: _scene_only_caption(ev) or ""),
+    Rule("colours_only", lambda ev: ev.main is None, _unrecognised_caption),
+    Rule("landscape", lambda ev: ev.main is not None and ev.main.category in ("landscape", "water")
+         and ev.main.noun in _LANDSCAPE_PHRASES, _landscape),
+    Rule("subject", lambda ev: True, _subject_sentence),
+)
+
+
+def compose_with_rule(ev: Evidence) -> tuple[str, str]:
+    """The grounded caption sentence and the name of the rule that wrote it."""
+    for rule in RULES:
+        if rule.applies(ev):
+            return rule.write(ev), rule.name
+    raise AssertionError("the last rule always applies")
+
+
+def compose(ev: Evidence) -> str:
+    """The grounded caption sentence."""
+    return compose_with_rule(ev)[0]
+
+
 class GroundedComposer:
     """The default captioner; needs no model beyond the evidence."""
 
     name = "default"
 
     def caption(self, evidence: Evidence, tags: list[Tag], inputs: ModelInputs) -> CaptionDraft:
-        return CaptionDraft(text=compose(evidence))
+        text, rule = compose_with_rule(evidence)
+        return CaptionDraft(text=text, rule=rule)

@@ -13,7 +13,7 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError
 
@@ -50,10 +50,34 @@ class DetectorConfig(_Section):
     max_objects: int = 10
 
 
+Likelihood = Literal["VERY_UNLIKELY", "UNLIKELY", "POSSIBLE", "LIKELY", "VERY_LIKELY"]
+
+
+class CategoryPolicy(_Section):
+    """What one NSFW category does at a likelihood (see ``safety/moderation.py``)."""
+
+    review_at: Likelihood | None = None
+    block_at: Likelihood | None = None
+
+
 class NSFWConfig(_Section):
     enabled: bool = True
-    review: float = 0.6
-    block: float = 0.85
+    review: float = Field(0.8, description="open_nsfw score from which `explicit` is LIKELY (before corroboration)")
+    block: float = Field(0.93, description="open_nsfw score from which `explicit` is VERY_LIKELY")
+    skin_agree: float = Field(0.45, description="bare-skin share of the detected people's bodies from which the "
+                                                "pixels agree that an image is explicit")
+    explicit: CategoryPolicy = Field(default_factory=lambda: CategoryPolicy(review_at="LIKELY",
+                                                                            block_at="VERY_LIKELY"))
+    suggestive: CategoryPolicy = Field(default_factory=CategoryPolicy,
+                                       description="suggestive (racy) labels; it may review, never block")
+
+    @model_validator(mode="after")
+    def _only_explicit_blocks(self) -> NSFWConfig:
+        if self.suggestive.block_at is not None:
+            raise ValueError("nsfw.suggestive.block_at: only `explicit` can block")
+        if self.review > self.block:
+            raise ValueError(f"nsfw.review {self.review} is above nsfw.block {self.block}")
+        return self
 
 
 class HashListConfig(_Section):
@@ -85,8 +109,15 @@ class TaggingConfig(_Section):
 
 
 class CaptionConfig(_Section):
-    min_hashtags: int = 3
-    max_hashtags: int = 8
+    min_hashtags: int = Field(3, ge=0, le=10)
+    max_hashtags: int = Field(8, ge=1, le=10)
+    min_hashtag_score: float = Field(0.3, ge=0, le=1, description="a tag weaker than this gives no hashtag")
+    fine_grained_floor: float = Field(
+        0.6, ge=0, le=1, description="a breed or species the tag table does not know needs this score to "
+                                     "become a hashtag")
+    hashtag_blocklist: list[str] = Field(default_factory=list, description="never emitted, on top of the "
+                                                                           "packaged blocklist")
+    hashtag_allowlist: list[str] = Field(default_factory=list, description="when set, only these are emitted")
 
 
 class VLMConfig(_Section):
@@ -94,6 +125,15 @@ class VLMConfig(_Section):
     (vLLM, llama.cpp server, Ollama's /v1)."""
 
     endpoint: str = Field("http://127.0.0.1:8000/v1", description="base URL; /chat/completions is appended")
+    endpoints: list[str] = Field(default_factory=list, description="several base URLs (replaces endpoint): requests "
+                                                                   "go to the healthy one with the fewest in flight")
+    vision: bool = Field(True, description="false: a text-only endpoint; the prompt is sent as plain string content "
+                                           "without the image")
+    breaker_failures: int = Field(3, ge=1, description="consecutive failures that open an endpoint's circuit")
+    breaker_cooldown_s: float = Field(60.0, gt=0, description="an open circuit skips the endpoint this long, then "
+                                                              "lets one probe through")
+    mask_text: bool = Field(True, description="fill the OCR text regions of an image flagged for injection before "
+                                              "it is sent")
     model: str = "llava-hf/llava-1.5-7b-hf"
     api_key: str | None = Field(None, description="sent as 'Authorization: Bearer'; or $SNAPSCRIBE_VLM__API_KEY")
     timeout_s: float = Field(30.0, description="per attempt: connect, and each read while streaming")
@@ -136,7 +176,23 @@ class ClipConfig(_Section):
 class EnginesConfig(_Section):
     captioner: Literal["default", "vlm", "polish"] = "default"
     tagger: Literal["default", "clip"] = "default"
-    relevance_gate: bool = Field(True, description="send only images with detected subjects to an expensive captioner")
+    relevance_gate: bool = Field(True, description="send only images worth it (people, animals, objects, scenes, "
+                                                   "text posts) to an expensive captioner")
+    gate_budget: float = Field(0.5, ge=0, le=1, description="most a share of uploads the gate passes (the least "
+                                                            "valuable kinds are dropped first); 1 = no budget")
+    gate_kinds: list[str] = Field(default_factory=lambda: ["people", "animals", "objects", "scene", "text"],
+                                  description="what the gate sends on, most valuable first (relevance.KINDS)")
+
+
+class GroundingConfig(_Section):
+    """What the grounding guard does with each class of claim (grounding.ClaimClass)."""
+
+    contradicted: Literal["remove"] = Field("remove", description="a claim the evidence rules out (a person where "
+                                                                  "none is detected, a count, a rejected species, "
+                                                                  "text not read): always removed")
+    plausible_from: list[str] = Field(default_factory=lambda: ["vlm"],
+                                      description="engines whose unsupported-but-plausible details (things the CPU "
+                                                  "models cannot see) are kept; others have them removed")
 
 
 class StoreConfig(_Section):
@@ -204,6 +260,7 @@ class Settings(_Section):
     caption: CaptionConfig = Field(default_factory=CaptionConfig)
     engines: EnginesConfig = Field(default_factory=EnginesConfig)
     vlm: VLMConfig = Field(default_factory=VLMConfig)
+    grounding: GroundingConfig = Field(default_factory=GroundingConfig)
     polish: PolishConfig = Field(default_factory=PolishConfig)
     clip: ClipConfig = Field(default_factory=ClipConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)

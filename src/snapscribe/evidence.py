@@ -9,13 +9,18 @@ reads only this evidence.
 
 from __future__ import annotations
 
+import json
+import math
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from importlib import resources
 
 import numpy as np
 
 from .attributes import PixelStats
 from .engines.base import Detection
+from .hedging import Hedge, hedge, hedge_model, hierarchy
+from .kinds import KindReading, classify_kind, kind_features, text_features
 from .scene import SceneCues
 from .synthetic import judge
 from .taxonomy import ImageNetClass, coco_classes, imagenet_classes
@@ -27,12 +32,6 @@ _SUBJECT_CATEGORIES = {
     "accessory", "electronics", "instrument", "sport", "tool", "toy",
 }
 _LIVING = {"animal", "bird", "pet", "insect", "sea_life"}
-# When the classifier is sure of a category but not of the species, say the category.
-_CATEGORY_NOUNS = {
-    "bird": ("bird", "birds"), "insect": ("insect", "insects"), "flower": ("flower", "flowers"),
-    "food": ("food", "food"), "sea_life": ("sea creature", "sea creatures"),
-    "pet": ("pet", "pets"), "animal": ("animal", "animals"),
-}
 # Categories a detector and a classifier can disagree about without contradiction.
 _COMPATIBLE = [
     {"animal", "pet", "bird", "insect", "sea_life"},
@@ -72,6 +71,8 @@ class Evidence:
     ocr_text: str | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
     candidates: tuple[Detection, ...] = ()  # every raw detection, accepted or not (weak support for the guard)
+    kind: KindReading | None = None  # photo, painting, drawing, screenshot, text graphic, chart or abstract
+    kind_inputs: dict[str, float] = field(default_factory=dict)  # what the kind model read (text added with OCR)
 
     @property
     def main(self) -> Subject | None:
@@ -100,10 +101,77 @@ def _aggregate(probs: np.ndarray, k: int = 10):
     return top, dict(by_basic), dict(by_category)
 
 
+DETECTION_FEATURES = ("score", "log_area", "agree", "rendered", "risky_mass", "conflict_mass", "person",
+                      "worn_alone", "log_support", "covered")
+
+
+def detection_features(det: Detection, name: str, agree: float, abstract: float, risky_mass: float,
+                       conflict_mass: float, wearer: bool, probs: np.ndarray) -> dict[str, float]:
+    """What the fusion model reads to accept a box: its score and size, classifier agreement (by noun and
+    category, and the mass under the box's WordNet node), a rendered image, texture classes, a classifier
+    lead in an incompatible category, and whether it is a person."""
+    offset = hierarchy().lexicon.coco.get(det.class_id)
+    support, covered = hierarchy().subtree_mass(offset, probs) if offset is not None else (0.0, 0)
+    return {"score": det.score, "log_area": math.log10(max(det.area, 1e-4)), "agree": min(agree, 1.0),
+            "rendered": abstract, "risky_mass": risky_mass, "conflict_mass": conflict_mass,
+            "person": float(name == "person"), "worn_alone": float(name in _WORN_ONLY and not wearer),
+            "log_support": math.log10(support + 1e-3), "covered": float(covered > 0)}
+
+
+_FUSION: list[dict | None] = []
+
+
+def fusion_model() -> dict | None:
+    """Which detections are accepted: a logistic model fitted by scripts/train_sight.py (data/fusion_model.json)."""
+    if not _FUSION:
+        path = resources.files("snapscribe").joinpath("data/fusion_model.json")
+        _FUSION.append(json.loads(path.read_text()) if path.is_file() else None)
+    return _FUSION[0]
+
+
+def set_fusion_model(model: dict | None) -> None:
+    """Use this fusion model in this process (the training script's grid search)."""
+    _FUSION[:] = [model]
+
+
+def _logistic(model: dict, feats: dict[str, float]) -> float:
+    z = model["bias"] + sum(w * (feats[n] - mu) / (sd or 1.0)
+                            for n, w, mu, sd in zip(model["features"], model["weights"], model["mean"], model["std"],
+                                                    strict=True))
+    return 1 / (1 + math.exp(-z))
+
+
+def _hand_rules_accept(det: Detection, name: str, agree: float, abstract: float, risky_mass: float,
+                       lead_category: str, lead_mass: float, category: str, wearer: bool,
+                       min_detection: float) -> bool:
+    """The hand-set acceptance rules used before the fusion model was fitted (kept as the fallback when
+    data/fusion_model.json is absent)."""
+    need = min_detection
+    if abstract >= RENDERED:
+        need = max(need, 0.85 if agree >= 0.1 else 0.95)
+    elif abstract >= UNSURE:
+        need = max(need, 0.7 if agree >= 0.1 else 0.85)
+    if agree < 0.15 and name != "person":
+        need = max(need, 0.6)
+    if risky_mass >= 0.5 and agree < 0.1:
+        need = max(need, 0.8)
+    if det.area < 0.02 and agree < 0.1:
+        need = max(need, 0.7)
+    if det.area > 0.6 and agree < 0.05 and name != "person":
+        need = max(need, 0.9)
+    if lead_mass >= 0.3 and not _compatible(lead_category, category) and agree < 0.05 and name != "person":
+        need = max(need, 0.85)
+    if name in _WORN_ONLY and not wearer and agree < 0.1:
+        need = max(need, 0.97)
+    return det.score >= need or (det.score >= 0.3 and agree >= 0.3 and abstract < UNSURE)
+
+
 def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats: PixelStats,
          synthetic_pixels: dict[str, float] | None = None, *, min_detection: float = 0.45,
-         abstract: float | None = None) -> Evidence:
-    """Combine raw model outputs into accepted evidence (``abstract``: a photo-or-rendered judgement already made)."""
+         abstract: float | None = None, trace: list | None = None) -> Evidence:
+    """Combine raw model outputs into accepted evidence (``abstract``: a photo-or-rendered judgement already made;
+    ``trace``: a list that collects the features of each detection and box-or-node decision, for
+    scripts/train_sight.py)."""
     coco = coco_classes()
     top, by_basic, by_category = _aggregate(probs)
     n_strong = sum(1 for d in detections if d.score >= 0.5)
@@ -121,25 +189,19 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
             continue
         agree = by_basic.get(info.basic, 0.0) + 0.5 * by_category.get(info.category, 0.0) + 0.25 * sum(
             m for c, m in by_category.items() if c != info.category and _compatible(c, info.category))
-        need = min_detection
-        if abstract >= RENDERED:
-            need = max(need, 0.85 if agree >= 0.1 else 0.95)  # wallpapers: SSD invents umbrellas and kites
-        elif abstract >= UNSURE:
-            need = max(need, 0.7 if agree >= 0.1 else 0.85)
-        if agree < 0.15 and info.name != "person":
-            need = max(need, 0.6)  # nothing else sees it (ImageNet has no person class to agree)
-        if risky_mass >= 0.5 and agree < 0.1:
-            need = max(need, 0.8)  # the classifier sees a texture or pattern, not objects
-        if det.area < 0.02 and agree < 0.1:
-            need = max(need, 0.7)  # a speck far away is a guess
-        if det.area > 0.6 and agree < 0.05 and info.name != "person":
-            need = max(need, 0.9)  # a box covering the frame with no classifier support = texture
-        if lead_mass >= 0.3 and not _compatible(lead_category, info.category) and agree < 0.05 \
-                and info.name != "person":
-            need = max(need, 0.85)  # a banana on a flower, a stop sign on fruit
-        if info.name in _WORN_ONLY and not wearer and agree < 0.1:
-            need = max(need, 0.97)  # a "tie" with nobody to wear it is a stripe or a band
-        if det.score >= need or (det.score >= 0.3 and agree >= 0.3 and abstract < UNSURE):
+        fitted = fusion_model()
+        if fitted is not None or trace is not None:
+            feats = detection_features(det, info.name, agree, abstract, risky_mass,
+                                       lead_mass if not _compatible(lead_category, info.category) else 0.0,
+                                       wearer, probs)
+            if trace is not None and det.score >= 0.3:
+                trace.append(("detection", det.class_id, feats))
+        if fitted is not None:
+            accept = det.score >= 0.3 and _logistic(fitted, feats) >= fitted["bar"]
+        else:
+            accept = _hand_rules_accept(det, info.name, agree, abstract, risky_mass, lead_category, lead_mass,
+                                        info.category, wearer, min_detection)
+        if accept:
             accepted.append(det)
         elif det.score >= 0.5:
             notes.append(f"dropped {det.label} {det.score:.2f}: unsupported")
@@ -169,48 +231,107 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
         add(info.basic, info.plural, info.category, max(d.score for d in dets), "detector",
             count=count, area=max(d.area for d in dets))
 
-    need_class = 0.35 if abstract < UNSURE else (0.6 if abstract < RENDERED else 0.8)
-    detected_big = [s for s in subjects.values() if s.area >= 0.3]
-    for cls, p in top[:5]:
-        if cls.risky or cls.person_context or cls.category not in _SUBJECT_CATEGORIES:
-            continue
-        if cls.basic not in subjects and any(_compatible(d.category, cls.category) for d in detected_big):
-            continue  # the detector already named this region (a horse, not "a horse with a dog")
-        agg = by_basic.get(cls.basic, 0.0)
-        if agg < need_class and not (cls.basic in subjects and agg >= 0.1):
-            continue
-        specific = cls.specific if p >= 0.7 and cls.specific != cls.basic else None
-        add(cls.basic, cls.plural, cls.category, min(agg, 0.99), "classifier", specific=specific)
-
-    # Sure of the kind of thing but not which one: name the category ("a bird", "flowers").
-    if not any(s.category in _CATEGORY_NOUNS or s.category in _LIVING for s in subjects.values()):
-        for category, mass in sorted(by_category.items(), key=lambda kv: -kv[1]):
-            if category in _CATEGORY_NOUNS and mass >= need_class + 0.1:
-                noun, plural = _CATEGORY_NOUNS[category]
-                add(noun, plural, category, min(mass, 0.95) * 0.8, "classifier")
-                break
-
-    _name_unknown_animal(subjects, {info.basic for info in coco.values()})
+    reading = hedge(probs, abstract)
+    _name_hedged(subjects, reading, probs, notes, trace)
     ranked = sorted(subjects.values(), key=_salience, reverse=True)
+    kind_inputs = kind_features(synthetic_pixels, probs, n_strong, None) if synthetic_pixels else {}
     return Evidence(subjects=tuple(ranked), objects=tuple(accepted), class_top=tuple(top), scene=scene,
                     stats=stats, abstract=abstract, people=people, notes=tuple(notes),
-                    candidates=tuple(detections))
+                    candidates=tuple(detections), kind=classify_kind(kind_inputs) if kind_inputs else None,
+                    kind_inputs=kind_inputs)
 
 
-def _name_unknown_animal(subjects: dict[str, Subject], coco_nouns: set[str]) -> None:
-    """COCO knows ten animals; a squirrel gets boxed as a "bird". When the classifier is sure of an
-    animal the detector has no class for, and the detector boxed exactly one other animal, they are
-    one creature: keep the classifier's name with the detector's box."""
-    named = [s for s in subjects.values() if s.category in _LIVING and s.sources == ("classifier",)
-             and s.noun not in coco_nouns and s.score >= 0.6]
-    boxed = [s for s in subjects.values() if s.category in _LIVING and "detector" in s.sources]
-    if len(named) != 1 or len(boxed) != 1 or boxed[0].count != 1 or boxed[0].noun == named[0].noun:
+def with_ocr(ev: Evidence, text: str) -> Evidence:
+    """The evidence with clean OCR text attached; the image kind is read again with the text."""
+    if not ev.kind_inputs:
+        return replace(ev, ocr_text=text)
+    inputs = {**ev.kind_inputs, **text_features(text)}
+    return replace(ev, ocr_text=text, kind=classify_kind(inputs), kind_inputs=inputs)
+
+
+BOX_FEATURES = ("box_score", "box_area", "log_support", "log_covered", "node_confidence", "related", "box_below")
+
+
+def box_features(s: Subject, offset: int, reading: Hedge, probs: np.ndarray) -> dict[str, float]:
+    """What decides whether a box keeps its name against the classifier's hedged node (one thing, two names)."""
+    h = hierarchy()
+    node = reading.node
+    assert node is not None
+    support, covered = h.subtree_mass(offset, probs)
+    below = node.synset is not None and (node.synset == offset or h.lexicon.is_a(offset, node.synset))
+    return {"box_score": s.score, "box_area": math.sqrt(s.area), "log_support": math.log10(support + 1e-3),
+            "log_covered": math.log1p(covered), "node_confidence": reading.confidence,
+            "related": float(h.related(offset, node)), "box_below": float(below)}
+
+
+def box_keeps(features: dict[str, float]) -> bool:
+    """The fitted box-or-node model (data/hedge_model.json "box_model"); without one, classifier support alone."""
+    m = hedge_model()
+    model = m.get("box_model")
+    if model is None:
+        return features["log_covered"] == 0 or features["log_support"] >= math.log10(m["box_support"] + 1e-3)
+    z = model["bias"] + sum(w * (features[n] - mu) / (sd or 1.0)
+                            for n, w, mu, sd in zip(model["features"], model["weights"], model["mean"], model["std"],
+                                                    strict=True))
+    return z >= 0
+
+
+def _name_hedged(subjects: dict[str, Subject], reading: Hedge, probs: np.ndarray, notes: list[str],
+                 trace: list | None = None) -> None:
+    """Add the classifier's hedged node as a subject, and let it settle disagreements with a box.
+
+    A box and the node that name things of one kind (two animals, two foods) are taken for one
+    thing seen twice. Whether the box keeps its name is decided by a logistic model fitted on the
+    training split (``box_keeps``) over the box's score and area, the classifier's mass under the
+    box's own WordNet node and how many classes that node covers (none: COCO "giraffe"), the
+    node's calibrated confidence and whether the two are related in the hierarchy. Otherwise the
+    hedged node names it, with the box's area and count: a "dog" box on a rabbit, a "cat" box on
+    a tiger, an "apple" box on a plate of food.
+    """
+    node = reading.node
+    if node is None or node.category not in _SUBJECT_CATEGORIES:
         return
-    animal, box = named[0], boxed[0]
-    del subjects[box.noun]
-    subjects[animal.noun] = Subject(animal.noun, animal.plural, animal.category,
-                                    1 - (1 - animal.score) * (1 - box.score), 1,
-                                    ("classifier", "detector"), box.area, animal.specific)
+    h = hierarchy()
+    coco = coco_classes()
+    lex = h.lexicon
+    merged_area, merged_count, merged_score, absorbed = 0.0, 1, 0.0, False
+    for key, s in list(subjects.items()):
+        if "detector" not in s.sources or s.noun == "person" or not _compatible(s.category, node.category):
+            continue
+        offset = next((lex.coco.get(cid) for cid, info in coco.items() if info.basic == s.noun and cid in lex.coco),
+                      None)
+        if offset is None:
+            continue
+        if s.noun == node.noun:
+            return  # both name it alike
+        feats = box_features(s, offset, reading, probs)
+        if trace is not None:
+            trace.append(("box", s.noun, feats))
+        if box_keeps(feats):
+            if not feats["related"]:
+                continue  # something else than the reading: both may be named
+            if feats["box_below"] or not h.below(node, offset):
+                return  # the box agrees with the reading and is at least as specific: it names the thing
+        notes.append(f"box {s.noun} gives way to {node.noun}")
+        del subjects[key]
+        merged_area, merged_count = max(merged_area, s.area), s.count
+        merged_score, absorbed = max(merged_score, s.score), True
+    if not absorbed and any(s.area >= 0.3 and _compatible(s.category, node.category) and "detector" in s.sources
+                            for s in subjects.values()):
+        return  # a big box already names this region (a horse, not "a horse with a dog")
+    cls = imagenet_classes()[reading.leaf] if reading.leaf is not None else None
+    specific = cls.specific if cls is not None and cls.basic == node.noun and float(probs[cls.index]) >= 0.7 \
+        and cls.specific != node.noun else None
+    score = reading.confidence
+    sources: tuple[str, ...] = ("classifier",)
+    if absorbed:
+        score, sources = 1 - (1 - score) * (1 - merged_score), ("classifier", "detector")
+    old = subjects.get(node.noun)
+    if old is not None:
+        score, sources = 1 - (1 - old.score) * (1 - score), tuple(dict.fromkeys(old.sources + sources))
+        merged_area, merged_count = max(old.area, merged_area), max(old.count, merged_count)
+    subjects[node.noun] = Subject(node.noun, node.plural, node.category, min(score, 0.99), merged_count, sources,
+                                  merged_area, specific)
 
 
 def same_creature(a: Subject, b: Subject) -> bool:

@@ -8,6 +8,15 @@ support "golden retriever". Unsupported mentions are cut out with the clause tha
 carries them when the sentence survives ("A cat on a sofa next to a laptop" → "A cat
 on a sofa"); when the claim is the sentence's subject, the caption is replaced by the
 grounded composer's. On blurry images every claim to read text is removed.
+
+Each unsupported claim is classed (:data:`CLAIM_CLASSES`): *contradicted* when the evidence
+rules it out (a person where none is detected, a count above the detected one, text not
+read, a scene the cues measure otherwise, an animal or any thing some ImageNet class is a
+kind of, which the classifier would have seen), else *plausible* (a detail no packaged
+model can see: a flag, a poster, a lamp post). ``check(..., keep_plausible=True)`` keeps
+plausible details (``grounding.plausible_from`` names the engines that get it, the VLM by
+default) and always removes contradicted ones. A removal that leaves no well-formed
+sentence (:func:`is_sentence`) falls back to the grounded caption.
 """
 
 from __future__ import annotations
@@ -16,6 +25,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from itertools import pairwise
 
 from .attributes import BLUR_THRESHOLD
 from .caption import compose
@@ -78,13 +88,18 @@ _LENIENT = ("setting", "scenery", "plant part", "tableware", "container", "insec
             "plant or flower seen", "buildings seen", "animals seen")
 
 
+CLAIM_CLASSES = ("supported", "plausible", "contradicted")
+
+
 @dataclass(frozen=True)
 class Verdict:
-    """The check of one mention: ``why`` names the evidence, or what is missing."""
+    """The check of one mention: ``why`` names the evidence, or what is missing;
+    ``claim`` is its class (:data:`CLAIM_CLASSES`)."""
 
     mention: Mention
     supported: bool
     why: str
+    claim: str = "supported"
 
     @property
     def lenient(self) -> bool:
@@ -500,6 +515,31 @@ def _tidy(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
+def _rejected(v: Verdict, keep_plausible: bool) -> bool:
+    return not v.supported and not (keep_plausible and v.claim == "plausible")
+
+
+_ARTICLES = {"a", "an", "the", "this", "these", "those", "its", "their", "his", "her", "my", "our", "your"}
+_FUNCTION = _ARTICLES | {"with", "and", "or", "but", "of", "in", "on", "at", "to", "from", "by", "for", "is",
+                         "are", "was", "were", "while", "as", "into", "onto", "under", "over", "near", "beside"}
+_OPENERS = {"with", "and", "or", "but", "of", "to", "while", "as", "into", "onto", "for", "by", "is", "are"}
+
+
+def is_sentence(text: str, lexicon: Lexicon | None = None) -> bool:
+    """A cheap well-formedness check for an edited caption: at least two words, no opening
+    connector, no article followed by a function word or punctuation ("A with a camera",
+    "the , and"), no function word at the end, and at least one thing, person or scene named."""
+    words = re.findall(r"[\w'-]+|[,;:]", text.lower())
+    if len([w for w in words if w not in ",;:"]) < 2 or words[0] in _OPENERS:
+        return False
+    for a, b in pairwise(words):
+        if a in _ARTICLES and (b in _FUNCTION or b in ",;:"):
+            return False
+    if words[-1] in _FUNCTION or words[-1] in ",;:":
+        return False
+    return bool(extract(text, lexicon or load_lexicon()))
+
+
 def _sentences(text: str) -> list[tuple[int, str]]:
     return [(m.start(), m.group(0)) for m in _SENTENCE.finditer(text) if m.group(0).strip()]
 
@@ -521,12 +561,15 @@ class GroundingGuard:
         total_ok, total_why = sup.people_count(mentions)
         counted = [m for m in mentions if m.kind == "person" and m.lemma not in _NOT_COUNTED]
         for m in mentions:
+            claim = "contradicted"
             if m.kind == "thing":
                 ok, why, seen = sup.thing(m)
                 if ok:
                     c_ok, c_why = sup.count_ok(m, seen)
                     if not c_ok:
                         ok, why = False, c_why
+                elif m.count is None or m.count <= 1:
+                    claim = self._thing_claim(m)
             elif m.kind == "person":
                 ok, why = sup.person(m)
                 if ok and not total_ok and counted and m is counted[-1]:
@@ -535,18 +578,37 @@ class GroundingGuard:
                 ok, why = sup.scene(m)
             else:
                 ok, why = sup.text(m, caption)
-            out.append(Verdict(m, ok, why))
+            out.append(Verdict(m, ok, why, "supported" if ok else claim))
         return out
 
-    def check(self, caption: str, evidence: Evidence, tags: Sequence[Tag] = ()) -> GuardResult:
+    def _thing_claim(self, m: Mention) -> str:
+        """contradicted when the classifier or detector would have seen it: an animal, a COCO
+        class or a kind of one (any sense), or a kind some ImageNet class belongs to (the word's
+        first sense); plausible otherwise (a flag, a windmill, a newspaper)."""
+        lex = self.lexicon
+        senses = lex.lemmas.get(m.lemma, ())
+        if not senses:
+            return "plausible"
+        coco = [off for off in lex.coco.values() if off]
+        for off in senses:
+            if _ANIMAL in lex.closure(off) or any(off in lex.closure(c) for c in coco):
+                return "contradicted"
+        return "contradicted" if lex.imagenet_descendants(senses[0]) > 0 else "plausible"
+
+    def check(self, caption: str, evidence: Evidence, tags: Sequence[Tag] = (), *,
+              keep_plausible: bool = False) -> GuardResult:
+        """Remove (or, when the sentence breaks, replace) every claim the policy does not keep:
+        contradicted always, plausible unless ``keep_plausible``."""
         original = caption
         verdicts = self.verdicts(caption, evidence, tags)
-        bad = [v for v in verdicts if not v.supported]
+        bad = [v for v in verdicts if _rejected(v, keep_plausible)]
+        kept = [f"{v.term}: plausible, kept ({v.why})" for v in verdicts
+                if not v.supported and not _rejected(v, keep_plausible)]
         if not bad:
-            return GuardResult(caption, Grounding(supported=True, action="kept"), tuple(verdicts))
+            return GuardResult(caption, Grounding(supported=True, action="kept", reasons=kept), tuple(verdicts))
         terms = list(dict.fromkeys(v.term for v in bad))
-        reasons = [f"{v.term}: {v.why}" for v in bad]
-        edited = self._remove(caption, evidence, tags)
+        reasons = [f"{v.term}: {v.claim}: {v.why}" for v in bad] + kept
+        edited = self._remove(caption, evidence, tags, keep_plausible)
         if edited is not None:
             return GuardResult(edited, Grounding(supported=False, unsupported_terms=terms, action="removed",
                                                  original=original, reasons=reasons), tuple(verdicts))
@@ -554,11 +616,12 @@ class GroundingGuard:
         return GuardResult(replacement, Grounding(supported=False, unsupported_terms=terms, action="replaced",
                                                   original=original, reasons=reasons), tuple(verdicts))
 
-    def _remove(self, caption: str, evidence: Evidence, tags: Sequence[Tag]) -> str | None:
-        """The caption without its unsupported clauses, or None when that breaks it."""
+    def _remove(self, caption: str, evidence: Evidence, tags: Sequence[Tag],
+                keep_plausible: bool = False) -> str | None:
+        """The caption without its rejected clauses, or None when that breaks it."""
         text = caption
         for _ in range(8):
-            bad = [v for v in self.verdicts(text, evidence, tags) if not v.supported]
+            bad = [v for v in self.verdicts(text, evidence, tags) if _rejected(v, keep_plausible)]
             if not bad:
                 break
             v = bad[0]
@@ -583,8 +646,10 @@ class GroundingGuard:
                 return None
         else:
             return None
-        if any(not v.supported for v in self.verdicts(text, evidence, tags)) or len(text.split()) < 2:
+        if any(_rejected(v, keep_plausible) for v in self.verdicts(text, evidence, tags)) or len(text.split()) < 2:
             return None
+        if text != caption and not all(is_sentence(seg, self.lexicon) for _, seg in _sentences(text)):
+            return None  # the cut left a broken sentence ("A with a built-in camera.")
         return text
 
     def _grounded(self, evidence: Evidence, tags: Sequence[Tag]) -> str:

@@ -19,22 +19,31 @@ from dataclasses import dataclass, field
 
 from . import __version__
 from .attributes import BLUR_THRESHOLD
-from .caption import Captioner, GroundedComposer
+from .caption import CaptionDraft, Captioner, GroundedComposer
 from .config import DetectorConfig, Settings
 from .engines.base import Classifier, Detector
 from .errors import EngineError, IntakeError, SnapscribeError
-from .evidence import Evidence, fuse
+from .evidence import Evidence, fuse, with_ocr
 from .intake import DecodedImage, decode, read_source
 from .normalize import ModelInputs, prepare
-from .relevance import judge as judge_relevance
+from .relevance import GatePolicy
 from .records import Attributes, DetectedObject, ImageRecord, Provenance, Safety, Status, Tag, image_id_for
+from .safety.output_moderation import Field as OutputField
+from .safety.output_moderation import moderate, moderate_tags
 from .store import ResultStore
 from .store.db import is_unavailable
-from .tagging import ConseTagger, Tagger, hashtags
+from .hashtags import HashtagPolicy
+from .tagging import Tagger
+from .taxonomy import load_vocabulary
 from .understand import FEATURES_KIND, FEATURES_REVISION, Features, as_stored, measure
 from .zoom import agreed, needs_zoom, zoom_boxes
 
 log = logging.getLogger("snapscribe.pipeline")
+
+
+# Generic hashtags that fill up to caption.min_hashtags only when the grounded tags give fewer.
+_BROAD_ART = ("abstract", "art", "digitalart")
+_BROAD_PHOTO = ("photography", "photooftheday", "picoftheday")
 
 
 @dataclass
@@ -63,6 +72,7 @@ class Understanding:
     features: Features | None = None
     evidence: Evidence | None = None
     tags: list[Tag] = field(default_factory=list)
+    text_boxes: tuple[tuple[float, float, float, float], ...] = ()  # OCR lines, fractions of the frame
 
 
 @dataclass(frozen=True)
@@ -95,11 +105,18 @@ class Pipeline:
         self.safety = safety  # safety.gates.SafetyGates | None
         self.guard = guard  # GroundingGuard | None
         self._composer = GroundedComposer()
+        vocabulary = getattr(tagger, "vocabulary", None) or load_vocabulary(settings.tagging.extra_vocabulary)
+        self.hashtags = HashtagPolicy.build(settings.caption, vocabulary)
         self._executor: ThreadPoolExecutor | None = None
         self.features_version = f"{detector.name}|{classifier.name}|{settings.models.detector_side}|" \
                                 f"{settings.models.classifier_side}x{settings.models.classifier_views}|{settings.models.low_res_side}|z{settings.models.zoom_crop:.3f}|{__version__}|r{FEATURES_REVISION}"
         self.config_key = config_key(settings, f"{getattr(tagger, 'name', '')}|{self.features_version}")
         self._threads = settings.models.threads or os.cpu_count() or 1
+        # A remote captioner waits on the network: keep its requests in flight on top of the CPU
+        # threads, while at most ``_threads`` images use the CPU models at once.
+        self.remote_slots = int(getattr(captioner, "slots", 0)) if getattr(captioner, "remote", False) else 0
+        self._cpu = threading.BoundedSemaphore(self._threads)
+        self.gate = GatePolicy(settings.engines.gate_kinds, settings.engines.gate_budget)
 
     # -- one image ---------------------------------------------------------------------
     def process(self, upload: Upload, *, force: bool = False, refresh: bool = False) -> ImageRecord:
@@ -169,34 +186,44 @@ class Pipeline:
             inputs = prepare(decoded, cfg.models)
         safety = Safety()
         status = Status.captioned
+        boxes: tuple[tuple[float, float, float, float], ...] = ()
+        detections = None
         if self.safety is not None:
             verdict = self.safety.check(decoded, inputs, t, self.store, sha)
             safety = verdict.safety
             status = verdict.status
+            boxes = verdict.text_boxes
+            detections = verdict.detections  # the NSFW second opinion may have run the detector already
             if status is Status.blocked:
                 # Nothing of a blocked image reaches a later stage.
                 return Understanding(decoded, inputs, safety, status)
-        features = self._features(sha, inputs, t, force=force)
+        features = self._features(sha, inputs, t, force=force, detections=detections)
         evidence = fuse(list(features.detections), features.probs, features.scene, features.stats,
                         features.synthetic, min_detection=cfg.detector.min_score)
         if cfg.models.zoom and needs_zoom(evidence):
             features = self._zoomed(sha, inputs, features, t)
             closer = fuse(list(features.detections), agreed(features.probs, features.views, cfg.models.zoom_agree),
-                          features.scene, features.stats, min_detection=cfg.detector.min_score,
+                          features.scene, features.stats, features.synthetic, min_detection=cfg.detector.min_score,
                           abstract=evidence.abstract)
             if closer.main is not None:
                 evidence = closer
         if safety.ocr_text and not (safety.injection and safety.injection.detected) \
                 and features.stats.sharpness >= BLUR_THRESHOLD:
             # Only clean text from a sharp image counts as evidence; flagged text never does.
-            evidence = _with_ocr(evidence, safety.ocr_text)
+            evidence = with_ocr(evidence, safety.ocr_text)
         with t.stage("tags"):
             tags = self.tagger.tag(evidence, inputs)
-        return Understanding(decoded, inputs, safety, status, features, evidence, tags)
+        return Understanding(decoded, inputs, safety, status, features, evidence, tags, boxes)
 
     def _run(self, source: str, data: bytes, sha: str, t: Timings, *, force: bool) -> ImageRecord:
+        with self._cpu:
+            u = self.understand(data, sha=sha, t=t, force=force)
+        return self.describe(u, source, sha, t)
+
+    def describe(self, u: Understanding, source: str, sha: str, t: Timings | None = None) -> ImageRecord:
+        """Everything after :meth:`understand`: gate, caption, moderation, guard, hashtags."""
         cfg = self.settings
-        u = self.understand(data, sha=sha, t=t, force=force)
+        t = t or Timings()
         decoded, inputs, safety, status = u.decoded, u.inputs, u.safety, u.status
         base = dict(id=image_id_for(sha), source=source, sha256=sha,
                     provenance=Provenance(captioner=self.captioner.name, tagger=self.tagger.name,
@@ -205,32 +232,65 @@ class Pipeline:
             return ImageRecord(status=Status.blocked, safety=safety, timings_ms=t.values,
                                attributes=self._basic_attributes(decoded), **base)
         features, evidence, tags = u.features, u.evidence, u.tags
-        relevance = judge_relevance(evidence)
+        relevance = self.gate.decide(evidence)
         captioner = self.captioner
-        if getattr(captioner, "expensive", False) and self.settings.engines.relevance_gate \
-                and not relevance.worth_captioning:
+        expensive = getattr(captioner, "expensive", False)
+        if expensive and self.settings.engines.relevance_gate and not relevance.worth_captioning:
             captioner = self._composer  # the relevance gate: the GPU only sees what it can add to
+        flagged = safety.injection is not None and safety.injection.detected
+        mask = getattr(getattr(captioner, "cfg", None), "mask_text", False)  # the VLM's setting
+        if flagged and mask and u.text_boxes:
+            from .engines.vlm import mask_regions
+
+            inputs = mask_regions(inputs, u.text_boxes)  # injected text is not readable in what is sent
         with t.stage("caption"):
             draft = captioner.caption(evidence, tags, inputs)
+        if draft.fallback is None:  # one name per engine in provenance: its registry name
+            draft = dataclasses.replace(draft, engine=captioner.name)
+        flagged_text = safety.ocr_text if flagged else None
+        allowed = _supported_words(evidence, tags)
+        notes: list[str] = []
+        with t.stage("moderate"):
+            mod = moderate(draft.text, "caption", flagged_text=flagged_text, allowed=allowed)
+            if mod.changed:
+                notes.append(f"{draft.engine} caption: {', '.join(mod.reasons)}")
+            if mod.text is None:  # nothing of the reply survives: the grounded caption instead
+                fallback = f"{draft.engine}: reply rejected by moderation ({', '.join(mod.reasons)})"
+                draft = CaptionDraft(text=self._composer.caption(evidence, tags, inputs).text, engine="default",
+                                     fallback=draft.fallback or fallback)
+            else:
+                draft = dataclasses.replace(draft, text=mod.text)
         caption, grounding = draft.text, None
         if self.guard is not None:
             with t.stage("ground"):
-                checked = self.guard.check(draft.text, evidence, tags)
+                plausible = draft.engine in cfg.grounding.plausible_from
+                checked = self.guard.check(draft.text, evidence, tags, keep_plausible=plausible)
                 caption, grounding = checked.caption, checked.grounding
+        final = moderate(caption, "caption", flagged_text=flagged_text, allowed=allowed)
+        if final.text != caption:  # the composer quoted OCR text that may not be stored
+            notes.append(f"final caption: {', '.join(final.reasons)}")
+            caption = final.text or _plain_caption(evidence)
         provenance = base.pop("provenance").model_copy(update={
             "captioner": draft.engine, "fallback": draft.fallback,
-            "relevant": relevance.worth_captioning, "relevance": relevance.reason})
-        fallback_words = [n for n, _ in features.stats.dominant_colours[:2]] + (
-            ["abstract", "art"] if evidence.abstract >= 0.6 else ["photography", "photooftheday"])
-        return ImageRecord(
+            "relevant": relevance.worth_captioning, "relevance": relevance.reason, "rule": draft.rule,
+            "kind": evidence.kind.kind if evidence.kind is not None else None})
+        tags_out = self.hashtags.choose(tags, broad=_BROAD_ART if evidence.rendered else _BROAD_PHOTO)
+        tags_out, dropped = moderate_tags(tags_out, flagged_text=flagged_text, allowed=allowed)
+        if dropped:
+            notes.append("hashtags: " + ", ".join(dict.fromkeys(f.kind for f in dropped)))
+        record = ImageRecord(
             status=status, caption=caption,
-            hashtags=hashtags(tags, minimum=cfg.caption.min_hashtags, maximum=cfg.caption.max_hashtags,
-                              tagger=self.tagger if hasattr(self.tagger, "vocabulary_entry") else None,
-                              fallback=fallback_words),
+            hashtags=tags_out,
             tags=tags, objects=_objects(evidence, inputs), attributes=_attributes(decoded, features, evidence),
             safety=safety, grounding=grounding, provenance=provenance, timings_ms=t.values, **base)
+        record, more = _moderate_texts(record, flagged_text, allowed)
+        notes += more
+        if notes:
+            record.provenance = record.provenance.model_copy(update={"moderation": notes})
+        return record
 
-    def _features(self, sha: str, inputs: ModelInputs, t: Timings, *, force: bool) -> Features:
+    def _features(self, sha: str, inputs: ModelInputs, t: Timings, *, force: bool,
+                  detections: tuple | None = None) -> Features:
         if self.store is not None and not force:
             with t.stage("feature_cache"):
                 blob = self.store.get_feature(sha, FEATURES_KIND, self.features_version)
@@ -239,8 +299,9 @@ class Pipeline:
         with t.stage("attributes"):
             stats, scene, synthetic = measure(inputs)
         try:
-            with t.stage("detect"):
-                detections = tuple(self.detector.detect(inputs))
+            if detections is None:
+                with t.stage("detect"):
+                    detections = tuple(self.detector.detect(inputs))
             with t.stage("classify"):
                 probs = as_stored(self.classifier.classify(inputs))
         except SnapscribeError:
@@ -277,7 +338,7 @@ class Pipeline:
     def process_many(self, uploads: Iterable[Upload], *, force: bool = False,
                      refresh: bool = False) -> Iterator[ImageRecord]:
         """Process uploads on a thread pool (the models release the GIL), yielding in input order."""
-        if self._threads <= 1:
+        if self._threads + self.remote_slots <= 1:
             for upload in uploads:
                 yield self.process(upload, force=force, refresh=refresh)
             return
@@ -285,7 +346,7 @@ class Pipeline:
         window: list = []
         for upload in uploads:
             window.append(pool.submit(self.process, upload, force=force, refresh=refresh))
-            if len(window) >= self._threads * 4:
+            if len(window) >= (self._threads + self.remote_slots) * 4:
                 yield window.pop(0).result()
         for fut in window:
             yield fut.result()
@@ -294,7 +355,8 @@ class Pipeline:
         """One long-lived pool: its threads keep their per-thread model instances loaded."""
         with _BUILD_LOCK:
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(self._threads, thread_name_prefix="snapscribe")
+                self._executor = ThreadPoolExecutor(self._threads + self.remote_slots,
+                                                    thread_name_prefix="snapscribe")
             return self._executor
 
     def close(self) -> None:
@@ -304,10 +366,47 @@ class Pipeline:
             self._executor = None
 
 
-def _with_ocr(ev: Evidence, text: str) -> Evidence:
+# Further text fields a record may carry (alt text, caption options) and how moderation treats them.
+_TEXT_FIELDS: dict[str, OutputField] = {"alt_text": "alt", "caption_options": "option", "options": "option"}
+
+
+def _moderate_texts(record: ImageRecord, flagged_text: str | None,
+                    allowed: set[str]) -> tuple[ImageRecord, list[str]]:
+    """Moderate every other text field the record has (none is lost silently: each change is noted)."""
+    update: dict = {}
+    notes: list[str] = []
+    for name, kind in _TEXT_FIELDS.items():
+        value = getattr(record, name, None)
+        if isinstance(value, str) and value:
+            res = moderate(value, kind, flagged_text=flagged_text, allowed=allowed)
+            if res.changed:
+                update[name] = res.text or "A photo with text in the image."
+                notes.append(f"{name}: {', '.join(res.reasons)}")
+        elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
+            results = [moderate(v, kind, flagged_text=flagged_text, allowed=allowed)
+                       for v in value]
+            if any(r.changed for r in results):
+                update[name] = [r.text for r in results if r.text]
+                notes.append(f"{name}: {', '.join(dict.fromkeys(x for r in results for x in r.reasons))}")
+    return (record.model_copy(update=update) if update else record), notes
+
+
+def _supported_words(ev: Evidence, tags: list[Tag]) -> set[str]:
+    """Words the models back: an echo of flagged OCR text that names one of them is no echo."""
+    words = {w for s in ev.subjects for w in (s.noun, s.plural, s.specific or "")}
+    words |= {t.label for t in tags}
+    return {w.lower() for w in words if w}
+
+
+def _plain_caption(ev: Evidence) -> str:
+    """The composer's caption without any OCR text (the last resort of moderation)."""
     from dataclasses import replace
 
-    return replace(ev, ocr_text=text)
+    from .caption import compose
+
+    return compose(replace(ev, ocr_text=None))
+
+
 
 
 def _objects(ev: Evidence, inputs: ModelInputs) -> list[DetectedObject]:
@@ -349,8 +448,9 @@ def build_pipeline(settings: Settings, store: ResultStore | None) -> Pipeline:
         tagger = _build_tagger(settings)
         captioner = _build_captioner(settings, guard)
         lists = HashListStore(store.db, settings.hashlist.refresh_s) if store is not None else None
-        gates = SafetyGates(settings, lists)
-        return Pipeline(settings, store, detector=build_detector(settings.detector),
+        detector = build_detector(settings.detector)
+        gates = SafetyGates(settings, lists, detector=detector)
+        return Pipeline(settings, store, detector=detector,
                         classifier=EfficientNetClassifier(two_views=settings.models.classifier_views == 2),
                         tagger=tagger, captioner=captioner, safety=gates, guard=guard)
 
@@ -367,22 +467,12 @@ def build_detector(cfg: DetectorConfig) -> Detector:
 
 
 def _build_tagger(settings: Settings) -> Tagger:
-    from .engines.minilm import MiniLMEmbedder
+    from .engines.registry import build_tagger
 
-    if settings.engines.tagger == "clip":
-        from .engines.clip import ClipEngine, ClipTagger
-
-        return ClipTagger(ClipEngine.from_config(settings.clip), settings.tagging, settings.clip)
-    return ConseTagger(MiniLMEmbedder(cache_dir=settings.data_dir()), settings.tagging)
+    return build_tagger(settings)
 
 
 def _build_captioner(settings: Settings, guard) -> Captioner:
-    if settings.engines.captioner == "vlm":
-        from .engines.vlm import VLMCaptioner
+    from .engines.registry import build_captioner
 
-        return VLMCaptioner(settings.vlm)
-    if settings.engines.captioner == "polish":
-        from .engines.polish import PolishCaptioner
-
-        return PolishCaptioner(settings.polish, guard)
-    return GroundedComposer()
+    return build_captioner(settings, guard)

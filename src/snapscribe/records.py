@@ -74,9 +74,25 @@ class HashMatch(_Model):
     metadata: dict[str, str] = Field(default_factory=dict)
 
 
+class NSFWCategory(_Model):
+    name: str = Field(description="explicit | suggestive")
+    likelihood: str = Field(description="VERY_UNLIKELY | UNLIKELY | POSSIBLE | LIKELY | VERY_LIKELY")
+    decision: str = Field(description="what this category's policy asks: allow | review | block")
+
+
+class NSFWSignal(_Model):
+    name: str = Field(description="open_nsfw (model score) | skin (bare-skin share of the people's bodies) | "
+                                  "child_size (child-sized people next to another person)")
+    value: float
+    says: str = Field(description="what this signal alone concludes")
+
+
 class NSFWScore(_Model):
-    score: float
+    score: float = Field(description="open_nsfw P(nsfw)")
     decision: str  # allow | review | block
+    categories: list[NSFWCategory] = Field(default_factory=list)
+    signals: list[NSFWSignal] = Field(default_factory=list)
+    agree: bool | None = Field(None, description="do open_nsfw and the skin reading agree (None: not read)")
 
 
 class Injection(_Model):
@@ -114,7 +130,10 @@ class Provenance(_Model):
     fallback: str | None = None
     relevant: bool | None = Field(None, description="would the relevance gate send it to the expensive captioner")
     relevance: str | None = None
+    moderation: list[str] = Field(default_factory=list, description="what output moderation removed, per field")
     pipeline_version: str = ""
+    rule: str | None = Field(None, description="the composer rule that wrote the caption (caption.RULES)")
+    kind: str | None = Field(None, description="image kind read by the kind model: photo, painting, drawing, ...")
 
 
 class ImageRecord(_Model):

@@ -21,6 +21,7 @@ from .config import TaggingConfig
 from .engines.base import TextEmbedder
 from .evidence import UNSURE, Evidence, close_up
 from .normalize import ModelInputs
+from .reading import threshold
 from .records import Tag
 from .taxonomy import VocabularyTag, imagenet_classes, load_vocabulary
 
@@ -53,39 +54,40 @@ class _Scores:
 
 
 def scene_tags(ev: Evidence) -> dict[str, float]:
-    """Tags that the scene cues and subjects support together."""
+    """Tags that the scene cues and subjects support together (the facts of :mod:`snapscribe.reading`,
+    at their fitted thresholds)."""
     sc = ev.scene
     nouns = {s.noun: s.score for s in ev.subjects}
     out: dict[str, float] = {}
     if ev.rendered:
         return out  # a wallpaper's blue band is not a sky
     indoors = _support(ev, {"household", "furniture", "electronics"}) >= 0.15
-    if sc.sky >= 0.5 and not indoors:  # a white ceiling is not an overcast sky
+    if sc.sky >= threshold("sky") and not indoors:  # a white ceiling is not an overcast sky
         out["sky"] = sc.sky
-    if sc.clouds >= 0.5:
+    if sc.clouds >= threshold("clouds"):
         out["clouds"] = sc.clouds * 0.9
     near = close_up(ev.main)
-    if sc.sunset >= 0.55 and not near and ev.abstract < UNSURE:
+    if sc.sunset >= threshold("sunset") and not near and ev.abstract < UNSURE:
         out["sunset"] = sc.sunset
-    if sc.stars >= 0.5:
+    if sc.stars >= threshold("stars"):
         out["stars"] = sc.stars
         out["night"] = max(out.get("night", 0.0), sc.stars * 0.8)
-    if sc.night >= 0.5 and not near and sc.greenery < 0.3:
+    if sc.night >= threshold("night") and not near and sc.greenery < 0.3:
         out["night"] = sc.night
-    if sc.greenery >= 0.5 or sc.trees >= 0.6:
+    if sc.greenery >= threshold("nature") or sc.trees >= threshold("trees"):
         out["nature"] = max(sc.greenery, sc.trees) * 0.8
-    if max(sc.grass, sc.blades) >= 0.6:
+    if max(sc.grass, sc.blades) >= threshold("grass"):
         out["grass"] = max(sc.grass, sc.blades) * 0.8
-    if sc.trees >= 0.6:
+    if sc.trees >= threshold("trees"):
         out["trees"] = sc.trees * 0.7
-    if sc.snow >= 0.5:
+    if sc.snow >= threshold("snow"):
         out["snow"] = sc.snow * 0.8
     beachy = max(nouns.get("beach", 0.0), sc.sand * sc.water)
-    if beachy >= 0.4:
+    if beachy >= threshold("beach"):
         out["beach"] = beachy
-    if sc.water >= 0.5 and sc.sky >= 0.5 and _support(ev, {"water", "landscape"}) >= 0.05:
+    if min(sc.water, sc.sky) >= threshold("sea") and _support(ev, {"water", "landscape"}) >= 0.05:
         out["sea"] = min(sc.water, sc.sky) * 0.8
-    if sc.blossom >= 0.5 and ev.main is None:
+    if sc.blossom >= threshold("flower") and ev.main is None:
         out["flower"] = sc.blossom * 0.7
     landscape = [nouns[n] for n in ("mountain", "valley", "cliff", "landscape") if n in nouns]
     if landscape:
@@ -181,32 +183,3 @@ class ConseTagger:
         ranked = sorted(scores.values.items(), key=lambda kv: kv[1], reverse=True)
         return [Tag(label=label, score=round(score, 3)) for label, score in ranked
                 if score >= self._cfg.min_score][: self._cfg.max_tags]
-
-
-_HASHTAG_CLEAN = re.compile(r"[^a-z0-9]+")
-
-
-def hashtag_for(tag: str, vocabulary: ConseTagger | None = None) -> str:
-    entry = vocabulary.vocabulary_entry(tag) if vocabulary else None
-    if entry is not None and entry.hashtag:
-        return entry.hashtag
-    return _HASHTAG_CLEAN.sub("", tag.lower())
-
-
-def hashtags(tags: Sequence[Tag], *, minimum: int, maximum: int, tagger: ConseTagger | None = None,
-             fallback: Sequence[str] = ()) -> list[str]:
-    """3-8 hashtags from the strongest tags, unique, lower case, without '#'."""
-    out: list[str] = []
-    for t in tags:
-        h = hashtag_for(t.label, tagger)
-        if h and h not in out and t.score >= 0.3:
-            out.append(h)
-        if len(out) >= maximum:
-            break
-    for word in fallback:
-        if len(out) >= minimum:
-            break
-        h = _HASHTAG_CLEAN.sub("", word.lower())
-        if h and h not in out:
-            out.append(h)
-    return out

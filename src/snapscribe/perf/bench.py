@@ -414,10 +414,14 @@ def run_bench(base: Settings, files: list[str], *, repeat: int = 2, threads: int
     try:
         ours, probe, build_s, warm_s = bench.pipeline("ours", {"models.threads": threads})
         cold_passes, warm_passes = [], []
+        gate_before = (ours.gate.seen, ours.gate.passed)
         for i in range(repeat):
             log(f"ours cold pass {i + 1}/{repeat} ({threads} threads)")
             cold_passes.append(_run_pass(f"cold{i + 1}", ours, probe, bench.uploads(), threads=threads,
                                          force=i > 0))
+            if i == 0:  # the relevance gate's decisions on the first cold pass (every image decided once)
+                gate = {"seen": ours.gate.seen - gate_before[0], "passed": ours.gate.passed - gate_before[1],
+                        "budget": ours.gate.budget, "kinds": list(ours.gate.kinds)}
         for i in range(max(3, repeat)):
             warm_passes.append(_run_pass(f"warm{i + 1}", ours, probe, bench.uploads(), threads=threads,
                                          force=False))
@@ -485,6 +489,8 @@ def run_bench(base: Settings, files: list[str], *, repeat: int = 2, threads: int
                          "cold_1t": [round(x, 2) for x in seq_pass.latencies_ms],
                          "warm": [round(x, 3) for x in warm.latencies_ms]},
         "status_counts": status,
+        "gate_pass_rate": round(gate["passed"] / gate["seen"], 3) if gate["seen"] else None,
+        "gate": gate,
         "safe_share": round((status.get(Status.captioned.value, 0) + status.get(Status.review.value, 0)) / n, 3),
         "ocr": {"stages": cold_passes[0].ocr_shares(),
                 "ms_by_stage_1t": seq_pass.ocr_ms(),

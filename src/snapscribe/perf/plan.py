@@ -25,11 +25,11 @@ from typing import Any
 
 SECONDS_PER_DAY = 86_400
 
-# DESIGN.md, "Measured GPU anchors": LLaVA-1.5-7B shape, random weights, one H100 80GB, bf16,
+# docs/gpu-sizing.md, "Measured anchors": LLaVA-1.5-7B shape, random weights, one H100 80GB, bf16,
 # transformers eager generate (no vLLM), 576 image tokens + 41 prompt tokens, 32 new tokens.
 H100_LLAVA_IMAGES_PER_S = {1: 1.14, 8: 5.7, 32: 18.4, 64: 27.4}
 H100_LLAVA_PEAK_MEMORY_GB_AT_64 = 39
-A10G_FRACTION_OF_H100 = (1 / 8, 1 / 6)  # bf16 compute and memory bandwidth, DESIGN.md
+A10G_FRACTION_OF_H100 = (1 / 8, 1 / 6)  # bf16 compute and memory bandwidth ratios, docs/gpu-sizing.md
 
 # The issue's target for one 2-core machine; used only when nothing was measured.
 TARGET_CPU_IMAGES_PER_S = 12.0
@@ -175,13 +175,14 @@ def make_plan(p: PlanInputs) -> dict[str, Any]:
         f"about $0.05-0.10/h; --cpu-hour-price)",
         f"GPU: one NVIDIA H100 at ${p.gpu_hour_price:.2f}/h (on demand about $2.5-4/h; --gpu-hour-price)",
         (f"VLM throughput per GPU {vlm:.2f} images/s (--vlm-images-per-s)" if p.vlm_images_per_s else
-         f"VLM throughput per H100 {vlm:.2f} images/s: DESIGN.md's anchor for LLaVA-1.5-7B at batch {p.vlm_batch} "
+         f"VLM throughput per H100 {vlm:.2f} images/s: the measured anchor (docs/gpu-sizing.md) "
+         f"for LLaVA-1.5-7B at batch {p.vlm_batch} "
          "(bf16, transformers eager generate, 576 image + 41 prompt tokens, 32 new tokens; "
          f"{H100_LLAVA_PEAK_MEMORY_GB_AT_64} GB peak at batch 64); vLLM continuous batching is usually higher, "
          "so GPU counts here are an upper bound"),
         f"relevance gate passes {g:.0%} of uploads to the VLM: {p.gate_source} (--gate-pass-rate)",
         f"hosted VLM price ${p.hosted_vlm_price:.4f} per image (--hosted-vlm-price)",
-        f"A10G: {lo:.3f}-{hi:.3f} of an H100's throughput (DESIGN.md), ${p.a10g_hour_price:.2f}/h",
+        f"A10G: {lo:.3f}-{hi:.3f} of an H100's throughput (docs/gpu-sizing.md), ${p.a10g_hour_price:.2f}/h",
         "costs are compute only: no storage, network egress, Kafka/PostgreSQL, or engineering time",
         "static cost = the peak fleet running 24 h; autoscaled = the average-load fleet (fractional) plus spares, "
         "a lower bound",

@@ -117,7 +117,9 @@ class Worker:
         consumer.subscribe([k.topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)
         self.events.emit("started", topic=k.topic, group=k.group, concurrency=k.concurrency,
                          db=_redact(self.db_url), startup_s=round(time.monotonic() - started, 2))
-        pool = ThreadPoolExecutor(k.concurrency, thread_name_prefix="snapscribe-worker")
+        # A remote VLM's requests wait on the network: its slots come on top of the CPU concurrency.
+        self._slots = k.concurrency + getattr(pipeline, "remote_slots", 0)
+        pool = ThreadPoolExecutor(self._slots, thread_name_prefix="snapscribe-worker")
         self._pool = pool
         last_commit = last_progress = time.monotonic()
         try:
@@ -182,7 +184,7 @@ class Worker:
         After a rebalance the pause state is set again explicitly on the whole assignment:
         librdkafka may keep a partition paused across a lost/reassigned generation.
         """
-        full = self.book.in_flight >= self.kafka.concurrency + self.kafka.prefetch
+        full = self.book.in_flight >= getattr(self, "_slots", self.kafka.concurrency) + self.kafka.prefetch
         if full == self._paused and not self._resync:
             return
         parts = self._consumer.assignment()

@@ -2,7 +2,9 @@
 
 1. hash scan — PDQ of the image and its 8 dihedral variants against every hash list;
    a match blocks, and nothing later runs;
-2. NSFW — open_nsfw score, then allow / review / block by thresholds;
+2. NSFW — open_nsfw score; when it is high, a second opinion (bare skin in the detected
+   people, :mod:`.skin`), then explicit / suggestive categories and allow / review / block
+   by the table in :mod:`.moderation`;
 3. OCR + injection — text in the image that addresses a model is flagged; it is kept
    for moderators but never reaches a prompt or a caption.
 """
@@ -18,13 +20,15 @@ import numpy as np
 from PIL import Image
 
 from ..config import Settings
+from ..engines.base import Detection, Detector
 from ..intake import DecodedImage
 from ..normalize import ModelInputs
-from ..records import ImageRecord, Injection, NSFWScore, Safety, Status
+from ..records import ImageRecord, Injection, Safety, Status
 from .hashlists import HashListStore
 from .injection import InjectionDetector
 from .injection_model import load_model
-from .nsfw import NSFWScorer, decide
+from .nsfw import NSFWScorer
+from .nsfw_gate import NSFWGate
 from .ocr import INT8_DETECTOR, TextReader
 from .pdq import DIHEDRAL_NAMES, PdqHash, compute_dihedral
 from .pdq_fast import dihedral_from_luma, dihedral_views_from_luma, luma_plane, transformed_from_luma
@@ -77,16 +81,21 @@ def query_variants(work: Image.Image) -> list[tuple[str, PdqHash]]:
 class SafetyVerdict:
     status: Status  # captioned (allowed), review or blocked
     safety: Safety
+    text_boxes: tuple[tuple[float, float, float, float], ...] = ()  # OCR lines, fractions of the upright frame
+    detections: tuple[Detection, ...] | None = None  # when the NSFW second opinion ran the detector
 
 
 class SafetyGates:
     """Runs the gates for one image and explains each decision in :class:`Safety`."""
 
     def __init__(self, settings: Settings, hashlists: HashListStore | None, *, nsfw: NSFWScorer | None = None,
-                 reader: TextReader | None = None, injection: InjectionDetector | None = None):
+                 reader: TextReader | None = None, injection: InjectionDetector | None = None,
+                 detector: Detector | None = None):
         self.settings = settings
         self.hashlists = hashlists
         self.nsfw = nsfw if nsfw is not None else (NSFWScorer() if settings.nsfw.enabled else None)
+        # The detector finds the people for the NSFW second opinion (None: no person, so no block).
+        self.nsfw_gate = NSFWGate(self.nsfw, detector, settings.nsfw) if self.nsfw is not None else None
         self.reader = reader if reader is not None else (
             TextReader(gate=settings.ocr.gate, staged=settings.ocr.staged,
                        det_model=str(INT8_DETECTOR) if settings.ocr.detector == "int8" else None)
@@ -114,24 +123,26 @@ class SafetyGates:
 
         status = Status.captioned
         nsfw = None
-        if self.nsfw is not None:
+        detections: tuple[Detection, ...] | None = None
+        if self.nsfw_gate is not None:
             with t.stage("nsfw"):
-                score = self.nsfw.score(inputs.work)
-            decision = decide(score, cfg.nsfw.review, cfg.nsfw.block)
-            nsfw = NSFWScore(score=round(score, 4), decision=decision)
-            if decision == "block":
-                reasons.append(f"NSFW score {score:.2f} >= block threshold {cfg.nsfw.block}")
-                return SafetyVerdict(Status.blocked, safety.model_copy(update={"nsfw": nsfw, "reasons": reasons}))
-            if decision == "review":
-                reasons.append(f"NSFW score {score:.2f} >= review threshold {cfg.nsfw.review}")
+                outcome = self.nsfw_gate.check(inputs)
+            nsfw, detections = outcome.record, outcome.detections
+            reasons.extend(outcome.judgement.reasons)
+            if nsfw.decision == "block":
+                return SafetyVerdict(Status.blocked, safety.model_copy(update={"nsfw": nsfw, "reasons": reasons}),
+                                     detections=detections)
+            if nsfw.decision == "review":
                 status = Status.review
 
-        ocr_text, injection = None, None
+        ocr_text, injection, boxes = None, None, ()
         if self.reader is not None:
             with t.stage("ocr"):
                 result = self.reader.read(decoded.image)
             if result.text:
                 ocr_text = result.text
+                w, h = decoded.image.size
+                boxes = tuple((ln.box[0] / w, ln.box[1] / h, ln.box[2] / w, ln.box[3] / h) for ln in result.lines)
                 found = self.injection.detect(result.text)
                 injection = Injection(**found.as_record())
                 if found.detected:
@@ -144,7 +155,7 @@ class SafetyGates:
                         status = Status.review
         safety = safety.model_copy(update={"nsfw": nsfw, "ocr_text": ocr_text, "injection": injection,
                                            "reasons": reasons})
-        return SafetyVerdict(status, safety)
+        return SafetyVerdict(status, safety, text_boxes=boxes, detections=detections)
 
     # -- cached images -------------------------------------------------------------------
     def recheck_cached(self, record: ImageRecord, store: "ResultStore") -> ImageRecord | None:

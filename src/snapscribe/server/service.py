@@ -86,7 +86,10 @@ class Service:
         self.pipeline = None
         self.pipeline_state = "loading"
         self.ready = threading.Event()
-        self.pool = WorkerPool(self.jobs, self.run_job, size=cfg.workers, ready=self.ready)
+        # A remote VLM's requests wait on the network: its slots come on top of the CPU workers
+        # (the pipeline still lets only models.threads images use the CPU at once).
+        remote = settings.vlm.concurrency if settings.engines.captioner == "vlm" else 0
+        self.pool = WorkerPool(self.jobs, self.run_job, size=cfg.workers + remote, ready=self.ready)
 
     # -- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:

@@ -113,11 +113,7 @@ function safetyBadges(rec) {
   const out = [];
   const s = rec.safety || {};
   if (rec.status === "captioned") out.push(["ok", "✓ safe"]);
-  if (s.nsfw) {
-    const pct = Math.round(s.nsfw.score * 100);
-    const kind = s.nsfw.decision === "block" ? "bad" : s.nsfw.decision === "review" ? "warn" : "ok";
-    out.push([kind, `NSFW ${pct}%`]);
-  }
+  if (s.nsfw) out.push(...nsfwBadges(s.nsfw));
   if (s.hash_match) out.push(["bad", `hash match: ${s.hash_match.list_name}`]);
   if (s.injection && s.injection.detected) out.push(["bad", "prompt injection"]);
   else if (s.ocr_text) out.push(["info", "text in image"]);
@@ -126,6 +122,39 @@ function safetyBadges(rec) {
   if (rec.cached) out.push(["info", "cached"]);
   for (const r of (s.reasons || []).slice(0, 2)) out.push(["warn", r]);
   return out;
+}
+
+const LIKELIHOOD = { VERY_UNLIKELY: "very unlikely", UNLIKELY: "unlikely", POSSIBLE: "possible",
+  LIKELY: "likely", VERY_LIKELY: "very likely" };
+const decisionKind = (d) => (d === "block" ? "bad" : d === "review" ? "warn" : "ok");
+
+// The model's score, then each NSFW category from POSSIBLE up ("explicit: likely").
+function nsfwBadges(n) {
+  const out = [[decisionKind(n.decision), `NSFW ${Math.round(n.score * 100)}%`]];
+  for (const c of n.categories || []) {
+    if (c.likelihood === "VERY_UNLIKELY" || c.likelihood === "UNLIKELY") continue;
+    const kind = c.decision === "allow" ? "info" : decisionKind(c.decision);
+    out.push([kind, `${c.name}: ${LIKELIHOOD[c.likelihood] || c.likelihood}`]);
+  }
+  return out;
+}
+
+// For moderators: each signal behind the NSFW decision and what it says; disagreement stands out.
+function nsfwSignals(n) {
+  const box = el("div", `signals${n.agree === false ? " disagree" : ""}`);
+  const title = n.agree === false ? "Signals disagree" : n.agree ? "Signals agree" : "Signals";
+  box.appendChild(el("strong", "", title));
+  const list = el("ul");
+  for (const sig of n.signals || []) {
+    const value = sig.name === "open_nsfw" ? `${Math.round(sig.value * 100)}%`
+      : sig.name === "skin" ? `${Math.round(sig.value * 100)}% bare skin` : String(sig.value);
+    const li = el("li", sig.says.endsWith("not explicit") ? "says-no" : "says-yes");
+    li.appendChild(el("b", "", sig.name));
+    li.appendChild(document.createTextNode(` ${value}: ${sig.says}`));
+    list.appendChild(li);
+  }
+  box.appendChild(list);
+  return box;
 }
 
 function placeholder(kind, title, sub) {
@@ -189,6 +218,8 @@ function buildCard(rec, { reviewMode = false } = {}) {
   const badges = card.querySelector(".badges");
   for (const [kind, text] of safetyBadges(rec)) badges.appendChild(el("span", `badge ${kind}`, text));
 
+  const nsfw = (rec.safety || {}).nsfw;
+  if (reviewMode && nsfw && (nsfw.signals || []).length > 1) badges.after(nsfwSignals(nsfw));
   if (reviewMode && state.me && state.me.may_review) {
     const actions = card.querySelector(".actions");
     actions.hidden = false;

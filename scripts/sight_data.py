@@ -1,0 +1,129 @@
+"""Shared helpers for the sight scripts: labelled images, the split, cached model features,
+and captions recomputed from cached features without running a model.
+
+``scripts/sight_features.py`` runs the real pipeline once per image and stores its model
+features (detector boxes, all classifier probabilities, zoom-crop probabilities, pixel
+statistics, scene cues, the safe OCR text) in a JSONL file; every later evaluation or fit
+reads that file, so changing fusion or composer code never re-runs a model.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from snapscribe.attributes import BLUR_THRESHOLD
+from snapscribe.caption import compose
+from snapscribe.evidence import Evidence, fuse
+
+try:
+    from snapscribe.evidence import with_ocr
+except ImportError:  # an older checkout (to score the baseline on the same features)
+    from dataclasses import replace
+
+    def with_ocr(ev: Evidence, text: str) -> Evidence:  # type: ignore[misc]
+        return replace(ev, ocr_text=text)
+from snapscribe.understand import Features
+from snapscribe.zoom import agreed, needs_zoom
+
+ROOT = Path(__file__).resolve().parent.parent
+DEVSET = ROOT / "devset"
+MANIFESTS = (DEVSET / "labels.json", DEVSET / "labels-extra.json")  # subjects and present objects
+KIND_MANIFESTS = (*MANIFESTS, DEVSET / "kinds.json")  # image kind only (photo or rendered) for 72 more
+DEFAULT_FEATURES = ROOT / "var" / "sight" / "features.jsonl"
+
+
+@dataclass
+class Item:
+    """One labelled image with its cached features."""
+
+    label: dict
+    features: Features
+    ocr_text: str | None
+    split: str
+
+    @property
+    def file(self) -> str:
+        return self.label["file"]
+
+    @property
+    def package(self) -> str:
+        return str(self.label.get("origin", {}).get("package") or "?")
+
+    @property
+    def kind(self) -> str:
+        return self.label.get("kind", "?")
+
+    @property
+    def family(self) -> str:
+        return self.label.get("family") or self.label.get("kind", "?")
+
+
+def load_labels(paths=MANIFESTS) -> list[dict]:
+    out: list[dict] = []
+    for path in paths:
+        path = Path(path)
+        if path.exists():
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            out.extend(raw["images"] if isinstance(raw, dict) else raw)
+    return out
+
+
+def load_split(path: Path = DEVSET / "split.json") -> dict[str, str]:
+    return json.loads(path.read_text(encoding="utf-8"))["packages"]
+
+
+def load_items(features_path: Path = DEFAULT_FEATURES, labels=None, split=None) -> list[Item]:
+    labels = labels if labels is not None else load_labels()
+    split = split if split is not None else load_split()
+    cached: dict[str, dict] = {}
+    with open(features_path, encoding="utf-8") as fh:
+        for line in fh:
+            if line.strip():
+                row = json.loads(line)
+                cached[row["file"]] = row
+    items = []
+    for lab in labels:
+        row = cached.get(lab["file"])
+        if row is None:
+            continue
+        pkg = str(lab.get("origin", {}).get("package") or "?")
+        items.append(Item(lab, Features.from_bytes(row["features"].encode()), row.get("ocr_text"),
+                          split.get(pkg, "train")))
+    return items
+
+
+_TRACES = "trace" in inspect.signature(fuse).parameters  # False on an older checkout
+
+
+def evidence_of(item: Item, min_detection: float = 0.45, zoom_agree: float = 0.5,
+                trace: list | None = None) -> Evidence:
+    """The evidence the pipeline builds from these features (fusion, the zoom pass, clean OCR text).
+    ``trace`` collects the box-or-node decisions of the fusion that was kept."""
+    f = item.features
+    first: list = []
+    extra = {"trace": first} if _TRACES else {}
+    ev = fuse(list(f.detections), f.probs, f.scene, f.stats, f.synthetic, min_detection=min_detection, **extra)
+    kept = first
+    if needs_zoom(ev) and f.views is not None:
+        second: list = []
+        extra = {"trace": second} if _TRACES else {}
+        closer = fuse(list(f.detections), agreed(f.probs, f.views, zoom_agree), f.scene, f.stats, f.synthetic,
+                      min_detection=min_detection, abstract=ev.abstract, **extra)
+        if closer.main is not None:
+            ev, kept = closer, second
+    if trace is not None:
+        trace.extend(kept)
+    if item.ocr_text and f.stats.sharpness >= BLUR_THRESHOLD:
+        ev = with_ocr(ev, item.ocr_text)
+    return ev
+
+
+def caption_of(item: Item, guard=None) -> str:
+    ev = evidence_of(item)
+    text = compose(ev)
+    if guard is not None:
+        text = guard.check(text, ev, ()).caption or text
+    return text

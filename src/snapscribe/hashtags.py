@@ -1,0 +1,125 @@
+"""Hashtags people search for, from the grounded tags.
+
+Every hashtag comes from a tag the evidence supports, through one readable table
+(``data/hashtags.tsv``: concept -> the specific hashtag, then the community tag people follow,
+e.g. cat -> #cat #catsofinstagram). What is left out, and why, is decided here in one place:
+
+* colour and mood words (#beige, #happy) — nobody follows them, and moods are not evidence;
+  the one salient colour fact, a greyscale photo, arrives as the tagger's "black and white" tag
+  and becomes #blackandwhite #bnw;
+* fine-grained guesses (breeds, species: words the classifier names but the table does not
+  know) below ``caption.fine_grained_floor``;
+* anything on the blocklist (``data/hashtag_blocklist.txt`` plus ``caption.hashtag_blocklist``:
+  engagement bait, spam, unsafe searches), and, when ``caption.hashtag_allowlist`` is set,
+  anything not on it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+from .attributes import COLOUR_NAMES
+from .config import CaptionConfig
+from .records import Tag
+from .taxonomy import VocabularyTag
+
+_CLEAN = re.compile(r"[^a-z0-9]+")
+# Vocabulary kinds that never become hashtags on their own (see the module docstring).
+_NEVER = frozenset({"colour", "mood"})
+# Style words that are filler on their own; the others in the vocabulary's "style" kind
+# (abstract, black and white, macro, ...) describe what the image is and stay.
+_FILLER_STYLES = frozenset({"colourful", "minimal", "pastel", "moody", "hdr", "wallpaper", "gradient"})
+# A community tag ranks below every concept's own hashtag of similar strength.
+_COMMUNITY_WEIGHT = 0.8
+
+
+def clean(word: str) -> str:
+    """``"Golden hour!"`` -> ``"goldenhour"``: lower-case letters and digits only."""
+    return _CLEAN.sub("", word.lower())
+
+
+@lru_cache(maxsize=1)
+def concept_table() -> dict[str, tuple[str, ...]]:
+    """``data/hashtags.tsv``: concept -> hashtags, most specific first."""
+    text = resources.files("snapscribe").joinpath("data/hashtags.tsv").read_text(encoding="utf-8")
+    table: dict[str, tuple[str, ...]] = {}
+    for line in text.splitlines():
+        if not line.strip() or line.startswith("#") or line.startswith("concept\t"):
+            continue
+        concept, _, tags = line.partition("\t")
+        table[concept.strip().lower()] = tuple(clean(t) for t in tags.split() if clean(t))
+    return table
+
+
+@lru_cache(maxsize=1)
+def default_blocklist() -> frozenset[str]:
+    text = resources.files("snapscribe").joinpath("data/hashtag_blocklist.txt").read_text(encoding="utf-8")
+    return frozenset(clean(w) for w in text.splitlines() if w.strip() and not w.startswith("#"))
+
+
+def is_filler(hashtag: str, vocabulary: Iterable[VocabularyTag] = ()) -> bool:
+    """A colour, mood or filler-style hashtag, or a generic one like #photography (for measuring)."""
+    words = {clean(v.hashtag or v.tag) for v in vocabulary if v.kind in _NEVER or v.tag in _FILLER_STYLES}
+    words |= {clean(c) for c in COLOUR_NAMES}
+    return hashtag in words | {"photography", "photo", "colorful", "colourful", "picoftheday", "photooftheday"}
+
+
+@dataclass(frozen=True)
+class HashtagPolicy:
+    """Turns ranked tags into ranked hashtags under the caption config's rules."""
+
+    cfg: CaptionConfig
+    vocabulary: dict[str, VocabularyTag]
+
+    @classmethod
+    def build(cls, cfg: CaptionConfig, vocabulary: Sequence[VocabularyTag]) -> HashtagPolicy:
+        by_word: dict[str, VocabularyTag] = {}
+        for v in vocabulary:
+            for word in (v.tag, *v.aliases):
+                by_word.setdefault(word.lower(), v)
+        return cls(cfg, by_word)
+
+    def _blocked(self, hashtag: str) -> bool:
+        if hashtag in default_blocklist() or hashtag in {clean(w) for w in self.cfg.hashtag_blocklist}:
+            return True
+        allow = {clean(w) for w in self.cfg.hashtag_allowlist}
+        return bool(allow) and hashtag not in allow
+
+    def candidates(self, tag: Tag) -> list[tuple[str, float]]:
+        """The hashtags one tag may give, with their ranking scores (empty when it gives none)."""
+        label = tag.label.lower()
+        entry = self.vocabulary.get(label)
+        if label in COLOUR_NAMES:
+            return []
+        if entry is not None and (entry.kind in _NEVER or entry.tag in _FILLER_STYLES):
+            return []
+        table = concept_table()
+        tags = table.get(label) or (table.get(entry.tag) if entry else None)
+        if tags is None:
+            if entry is None and tag.score < self.cfg.fine_grained_floor:
+                return []  # a breed or species the classifier guessed, not sure enough to post
+            tags = (clean(entry.hashtag or entry.tag) if entry else clean(label),)
+        return [(h, tag.score * (1.0 if i == 0 else _COMMUNITY_WEIGHT)) for i, h in enumerate(tags) if h]
+
+    def choose(self, tags: Sequence[Tag], *, broad: Sequence[str] = ()) -> list[str]:
+        """Ranked, unique hashtags (without '#'), at most ``max_hashtags``; ``broad`` concepts
+        (the image's kind or family) fill up to ``min_hashtags`` when the tags give too few."""
+        scored: dict[str, float] = {}
+        for tag in tags:
+            if tag.score < self.cfg.min_hashtag_score:
+                continue
+            for hashtag, score in self.candidates(tag):
+                if not self._blocked(hashtag):
+                    scored[hashtag] = max(scored.get(hashtag, 0.0), score)
+        ranked = sorted(scored, key=lambda h: scored[h], reverse=True)[: self.cfg.max_hashtags]
+        for concept in broad:
+            if len(ranked) >= self.cfg.min_hashtags:
+                break
+            for hashtag in concept_table().get(concept, (clean(concept),)):
+                if hashtag and hashtag not in ranked and not self._blocked(hashtag):
+                    ranked.append(hashtag)
+        return ranked[: self.cfg.max_hashtags]

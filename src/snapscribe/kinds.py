@@ -1,0 +1,72 @@
+"""What kind of image is it? Photo, painting, drawing, screenshot, text graphic, chart or abstract art.
+
+A multinomial logistic model over statistics the pipeline already has: the rendered-image
+pixel features (flat regions, crisp and straight edges, grain, colour counts), how the
+classifier spreads its probability (natural vs texture classes, entropy), how many objects
+were detected, and how much text OCR read. ``scripts/train_sight.py`` fits it on the
+training split and writes ``data/kind_model.json``; no threshold here is hand-set.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+from .synthetic import classifier_features
+
+KINDS = ("photo", "painting", "drawing", "screenshot", "text_graphic", "chart", "abstract")
+# Label kinds folded into the model's kinds (a texture close-up is a photo; a digital illustration is a drawing).
+LABEL_KIND = {"texture": "photo", "illustration": "drawing", "line_art": "drawing", "meme": "text_graphic",
+              "poster": "text_graphic", "ui": "screenshot"}
+
+
+@dataclass(frozen=True)
+class KindReading:
+    kind: str
+    probs: dict[str, float]
+
+    @property
+    def photo(self) -> float:
+        return self.probs.get("photo", 0.0)
+
+
+def text_features(ocr_text: str | None) -> dict[str, float]:
+    """How much readable text there is (characters and words, log-scaled)."""
+    text = (ocr_text or "").strip()
+    words = [w for w in text.split() if any(ch.isalpha() for ch in w)]
+    return {"ocr_chars": math.log1p(len(text)), "ocr_words": math.log1p(len(words))}
+
+
+def kind_features(pixel: dict[str, float], probs: np.ndarray, n_detections: int, ocr_text: str | None) -> dict:
+    return {**pixel, **classifier_features(probs, n_detections), **text_features(ocr_text)}
+
+
+@lru_cache(maxsize=1)
+def kind_model() -> dict | None:
+    path = resources.files("snapscribe").joinpath("data/kind_model.json")
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def kind_bar() -> float:
+    """Probability the most likely kind needs before the composer speaks of it (fitted by scripts/train_sight.py)."""
+    m = kind_model()
+    return float(m.get("bar", 0.5)) if m else 1.01
+
+
+def classify_kind(features: dict[str, float], model: dict | None = None) -> KindReading | None:
+    """The kind with its probabilities, or None when no model has been fitted."""
+    m = model or kind_model()
+    if m is None:
+        return None
+    x = np.array([(features.get(name, 0.0) - mu) / (sd or 1.0)
+                  for name, mu, sd in zip(m["features"], m["mean"], m["std"], strict=True)])
+    z = np.array(m["weights"]) @ x + np.array(m["bias"])
+    p = np.exp(z - z.max())
+    p /= p.sum()
+    probs = {k: float(v) for k, v in zip(m["kinds"], p, strict=True)}
+    return KindReading(max(probs, key=lambda k: probs[k]), probs)

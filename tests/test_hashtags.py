@@ -1,0 +1,73 @@
+"""Hashtags people search: from grounded tags through the concept table, no colours or filler."""
+
+from __future__ import annotations
+
+import pytest
+
+from snapscribe.attributes import COLOUR_NAMES
+from snapscribe.config import CaptionConfig
+from snapscribe.hashtags import HashtagPolicy, clean, concept_table, default_blocklist, is_filler
+from snapscribe.records import Tag
+from snapscribe.taxonomy import load_vocabulary
+
+VOCABULARY = load_vocabulary(())
+
+
+def policy(**cfg) -> HashtagPolicy:
+    return HashtagPolicy.build(CaptionConfig(**cfg), VOCABULARY)
+
+
+def tags(**scores: float) -> list[Tag]:
+    return [Tag(label=k.replace("_", " "), score=v) for k, v in scores.items()]
+
+
+def test_specific_then_community_tags():
+    out = policy().choose(tags(cat=0.9, grass=0.5))
+    assert out[:2] == ["cat", "catsofinstagram"]
+    assert "grass" in out
+
+
+def test_colours_and_moods_never_become_hashtags():
+    out = policy().choose(tags(beach=0.9, beige=0.9, light_blue=0.8, navy=0.7, happy=0.8, colourful=0.9))
+    assert not {"beige", "lightblue", "navy", "happy", "colorful", "colourful"} & set(out)
+    assert "beach" in out
+
+
+def test_greyscale_is_the_one_colour_fact():
+    out = policy().choose(tags(black_and_white=0.9, horse=0.8, grey=0.9))
+    assert {"horse", "blackandwhite", "bnw", "horsesofinstagram"} <= set(out) and "grey" not in out
+
+
+@pytest.mark.parametrize("score, kept", [(0.55, False), (0.75, True)])
+def test_fine_grained_guesses_need_confidence(score, kept):
+    out = policy().choose(tags(cat=0.9, egyptian_mau=score))
+    assert ("egyptianmau" in out) is kept
+
+
+def test_blocklist_and_allowlist():
+    assert "foodporn" in default_blocklist()
+    out = policy(hashtag_blocklist=["#catsofinstagram"]).choose(tags(cat=0.9))
+    assert "catsofinstagram" not in out and "cat" in out
+    only = policy(hashtag_allowlist=["cat", "pets"]).choose(tags(cat=0.9, grass=0.8))
+    assert set(only) <= {"cat", "pets"} and only
+
+
+def test_count_bounds_and_broad_fill():
+    many = tags(**{name: 0.9 - i * 0.01 for i, name in enumerate(
+        ["cat", "dog", "beach", "sunset", "sea", "sky", "mountain", "forest", "lake", "river", "snow"])})
+    assert len(policy(max_hashtags=10).choose(many)) == 10
+    assert len(policy(max_hashtags=4).choose(many)) == 4
+    thin = policy(min_hashtags=3).choose([], broad=("abstract", "art"))
+    assert thin == ["abstractart", "abstract", "art"]
+    assert policy().choose(tags(cat=0.2)) == []  # below the tag floor: nothing to say
+
+
+def test_table_is_clean():
+    table = concept_table()
+    assert len(table) >= 80
+    for concept, hashtags in table.items():
+        assert hashtags, concept
+        for h in hashtags:
+            assert h == clean(h) and h not in default_blocklist(), (concept, h)
+            assert h not in {clean(c) for c in COLOUR_NAMES}, (concept, h)
+            assert not is_filler(h, VOCABULARY), (concept, h)
