@@ -113,7 +113,7 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS search_index_updated ON search_index (updated_at);
     """,
-    # 3: API-key roles; who uploaded each image (uploaders see only their own), from past uploads
+    # 4: API-key roles; who uploaded each image (uploaders see only their own), from past uploads
     """
     ALTER TABLE api_keys ADD COLUMN role TEXT;
     CREATE TABLE IF NOT EXISTS image_owners (
