@@ -192,7 +192,7 @@ def test_ocr_garbled_injections_are_detected(text: str) -> None:
 def test_ordinary_text_is_not_flagged(text: str) -> None:
     res = detect_injection(text)
     assert not res.detected, (text, res)
-    assert 0.0 <= res.score < 0.5
+    assert 0.0 <= res.rules_score < 0.5 and res.fired == []
 
 
 def test_empty_and_none() -> None:
@@ -211,7 +211,7 @@ def test_threshold_is_configurable() -> None:
     text = "System prompt"  # a mention alone is suspicious but below the default threshold
     assert not InjectionDetector().detect(text).detected
     strict = InjectionDetector(threshold=0.3).detect(text)
-    assert strict.detected and strict.score == pytest.approx(detect_injection(text).score)
+    assert strict.detected and strict.score == pytest.approx(detect_injection(text, model=False).score)
 
 
 def test_matches_name_the_rule_and_snippet() -> None:

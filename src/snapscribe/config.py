@@ -98,6 +98,8 @@ class OCRConfig(_Section):
     # 1.7x faster, same injection recall); fp32: rapidocr's packaged model.
     detector: Literal["int8", "fp32"] = "int8"
     injection_policy: Literal["review", "block", "allow"] = "review"
+    # The learned n-gram model (safety/injection_model.py) beside the rule tables.
+    injection_model: bool = True
 
 
 class TaggingConfig(_Section):
@@ -251,8 +253,10 @@ class ServerConfig(_Section):
     host: str = "127.0.0.1"
     port: int = 8080
     api_keys: list[str] = Field(default_factory=list,
-                                description="'name:key' or 'key'; also $SNAPSCRIBE_API_KEYS (comma-separated) "
-                                            "and keys stored in the database")
+                                description="'name:key:role', 'name:key' or 'key'; also $SNAPSCRIBE_API_KEYS "
+                                            "(comma-separated) and keys stored in the database")
+    default_role: Literal["uploader", "reviewer", "admin"] = Field(
+        "uploader", description="role of a key given without one (uploaders see only their own images)")
     rate_limit: float = Field(20.0, description="requests per second per API key (token bucket refill)")
     rate_burst: int = Field(100, description="token bucket size per API key")
     max_upload_bytes: int = Field(0, description="0 = intake.max_bytes")

@@ -98,7 +98,10 @@ class NSFWScore(_Model):
 class Injection(_Model):
     detected: bool
     score: float
-    matches: list[str] = Field(default_factory=list)
+    matches: list[str] = Field(default_factory=list, description="rules that fired and what they matched")
+    rules_score: float | None = None
+    model_score: float | None = Field(None, description="learned n-gram model's probability (None: not run)")
+    fired: list[str] = Field(default_factory=list, description="which detectors flagged it: rules and/or model")
 
 
 class Safety(_Model):

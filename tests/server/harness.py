@@ -38,7 +38,8 @@ class Server:
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self.key = keys.split(",")[0].split(":", 1)[-1]
+        first = keys.split(",")[0].split(":")
+        self.key = first[1] if len(first) > 1 else first[0]  # name:key[:role] or a bare key
         self.env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "SNAPSCRIBE_API_KEYS": keys,
                     **(env or {})}
         self.env.pop("SNAPSCRIBE_CONFIG", None)

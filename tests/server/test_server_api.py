@@ -237,7 +237,9 @@ def test_search_ranks_matching_images_and_hides_blocked(server: Server, client, 
     assert held["status"] == "review", held["safety"]
     query = " ".join(t["label"] for t in held["tags"][:3]) or held["caption"]
     assert held["id"] in [h["record"]["id"] for h in client.get("/v1/search", params={"q": query}).json()["hits"]]
-    r = client.post(f"/v1/review/{held['id']}", json={"decision": "reject"})
+    assert client.post(f"/v1/review/{held['id']}", json={"decision": "reject"}).status_code == 403  # its uploader
+    with server.client(key="test-key-2") as moderator:
+        r = moderator.post(f"/v1/review/{held['id']}", json={"decision": "reject"})
     assert r.status_code == 200 and r.json()["status"] == "blocked"
     for q in (query, held["caption"], "cat", "animal"):
         found = [h["record"]["id"] for h in client.get("/v1/search", params={"q": q}).json()["hits"]]
@@ -270,6 +272,7 @@ def test_review_queue_records_who_and_when(server: Server, client):
     trail = client.get(f"/v1/images/{ids[0]}/audit").json()
     decision = next(e for e in trail if e["action"] == "review_approve")
     assert decision["actor"] == "moderator" and decision["reason"] == "looks fine" and decision["at"]
+    assert decision["role"] == "reviewer" and ok.json()["role"] == "reviewer"
     assert any(e["action"] == "review" and e["actor"] == "pipeline" for e in trail)  # why it was held
     # the same bytes again: still decided, not back in the queue
     again = upload(client, data=injected_photo(seed=22), name="again.jpg").json()

@@ -79,7 +79,7 @@ def test_upload_gallery_search_review_in_chromium(server: Server, browser_page):
     _shot(page, "gallery.png")
 
     # two photos the safety gates hold for review (text aimed at a model): approve one, reject the other
-    with server.client() as c:
+    with server.client(key="test-key-3") as c:  # an uploader's photos; the page's admin key reviews them
         held = [wait_done(c, upload(c, data=injected_photo(photos[n]), name=n).json()["id"])
                 for n in ("astronaut.jpg", "dandelions.jpg")]
     assert [r["status"] for r in held] == ["review", "review"]
@@ -128,4 +128,14 @@ def test_upload_gallery_search_review_in_chromium(server: Server, browser_page):
     _until(page, "document.querySelector('#detail .pic img')?.naturalWidth > 400")
     page.wait_for_timeout(300)
     _shot(page, "detail.png", full_page=False)
+
+    # an uploader key: no review tab, and only its own uploads in the gallery
+    page.keyboard.press("Escape")
+    page.click("#key-button")
+    page.fill("#key-input", "test-key-3")
+    page.click("#key-save")
+    page.wait_for_selector("#key-label:has-text('uploader')")
+    assert page.locator("#tab-review").is_hidden()
+    page.wait_for_selector(f'#gallery .card[data-id="{waiting[0]}"]')
+    assert page.locator(f'#gallery .card[data-id="{_id(photo)}"]').count() == 0  # the admin's upload
     assert problems == [], problems

@@ -25,7 +25,7 @@ from .common import settings_from
 def serve(ctx: click.Context, host, port, db, data_dir, workers, log_level, log_format) -> None:
     """Serve the upload API, the web page at / and the docs at /docs.
 
-    API keys: $SNAPSCRIBE_API_KEYS ("name:key,..."), [server] api_keys, or `snapscribe apikey create`.
+    API keys: $SNAPSCRIBE_API_KEYS ("name:key:role,..."), [server] api_keys, or `snapscribe apikey create`.
     With none configured, a temporary key is made up for this run and printed.
     """
     import uvicorn
@@ -38,8 +38,8 @@ def serve(ctx: click.Context, host, port, db, data_dir, workers, log_level, log_
     keys = app.state.service.keys
     if not keys.has_keys():
         key = "ssk_" + secrets.token_urlsafe(18)
-        keys.add_static("local", key)
-        click.echo(f"no API keys configured; a temporary key for this run: {key}", err=True)
+        keys.add_static("local", key, "admin")
+        click.echo(f"no API keys configured; a temporary admin key for this run: {key}", err=True)
     cfg = settings.server
     click.echo(f"snapscribe on http://{cfg.host}:{cfg.port}/  (data: {settings.data_dir()}, "
                f"db: {settings.db_url().split('@')[-1]})", err=True)
@@ -68,13 +68,15 @@ def _db(ctx: click.Context, db: str | None):
 @click.argument("name")
 @click.option("--rate", type=float, help="requests per second for this key (default: [server] rate_limit)")
 @click.option("--burst", type=int, help="burst size for this key (default: [server] rate_burst)")
+@click.option("--role", type=click.Choice(["uploader", "reviewer", "admin"]), default="uploader", show_default=True,
+              help="uploader: sees only its own uploads; reviewer/admin: sees all, decides reviews")
 @click.option("--db", help="SQLite path or database URL")
 @click.pass_context
-def create(ctx: click.Context, name: str, rate: float | None, burst: int | None, db: str | None) -> None:
+def create(ctx: click.Context, name: str, rate: float | None, burst: int | None, role: str, db: str | None) -> None:
     """Make a key for NAME (replacing its old one) and print it; only its hash is stored."""
     from ..server.auth import create_key
 
-    click.echo(create_key(_db(ctx, db), name, rate=rate, burst=burst))
+    click.echo(create_key(_db(ctx, db), name, rate=rate, burst=burst, role=role))  # type: ignore[arg-type]
 
 
 @apikey.command("revoke")
@@ -94,7 +96,8 @@ def revoke(ctx: click.Context, name: str, db: str | None) -> None:
 @click.pass_context
 def list_keys(ctx: click.Context, db: str | None) -> None:
     """Key names, limits and state (never the keys)."""
-    rows = _db(ctx, db).query("SELECT name, rate_limit, rate_burst, created_at, revoked_at FROM api_keys ORDER BY name")
-    for name, rate, burst, created, revoked in rows:
+    rows = _db(ctx, db).query("SELECT name, role, rate_limit, rate_burst, created_at, revoked_at FROM api_keys "
+                              "ORDER BY name")
+    for name, role, rate, burst, created, revoked in rows:
         state = f"revoked {revoked}" if revoked else "active"
-        click.echo(f"{name}\t{rate or '-'}/s\tburst {burst or '-'}\t{created}\t{state}")
+        click.echo(f"{name}\t{role or 'default'}\t{rate or '-'}/s\tburst {burst or '-'}\t{created}\t{state}")

@@ -26,43 +26,54 @@ from ..normalize import ModelInputs
 from ..records import ImageRecord, Injection, Safety, Status
 from .hashlists import HashListStore
 from .injection import InjectionDetector
+from .injection_model import load_model
 from .nsfw import NSFWScorer
 from .nsfw_gate import NSFWGate
 from .ocr import INT8_DETECTOR, TextReader
-from .pdq import PdqHash, compute_dihedral
-from .pdq_fast import dihedral_from_luma, dihedral_views_from_luma, luma_plane
+from .pdq import DIHEDRAL_NAMES, PdqHash, compute_dihedral
+from .pdq_fast import dihedral_from_luma, dihedral_views_from_luma, luma_plane, transformed_from_luma
 
 if TYPE_CHECKING:
     from ..pipeline import Timings
     from ..store import ResultStore
 
 PDQ_FEATURE = "pdq-variants"
+WIDE_MEDIAN_PER_PX = 15 / 512  # kernel of the wide median view, per pixel of the long side
 
 
 def query_variants(work: Image.Image) -> list[tuple[str, PdqHash]]:
-    """PDQ of the image and of three robustness views, each in its 8 dihedral forms.
+    """PDQ of the image in its 8 rotations/mirrors, and of robustness views of it.
 
-    PDQ alone misses small crops and caption overlays (measured: a 2% crop moves it
-    34-48 bits). Reflect-padding the query by 2% and 4% re-aligns a cropped copy with the
-    listed original; a median filter wipes thin overlaid text strokes. The list side is
-    left untouched, so hashes imported from other programs still match.
+    * The 8 dihedral forms are hashes of the truly transformed pixels (the original by the
+      reference implementation, pdqhash, so it is exact for lists made by other tools). PDQ's
+      DCT-domain dihedral shortcut is not exact (measured: a mirrored 256 px photo lands up to
+      ~90 bits, mean ~29, from the hash of the mirrored pixels), so it is used only for the
+      robustness views below.
+    * PDQ alone misses small crops and caption overlays (measured: a 2% crop moves it 34-48
+      bits). Reflect-padding the query by 2% and 4% re-aligns a cropped copy with the listed
+      original; a median filter wipes thin overlaid text strokes (7 px), and a wider one, scaled
+      to the image (15 px per 512), wipes bold meme-style captions, upright only.
+
+    The list side is left untouched, so hashes imported from other programs still match.
     """
     arr = np.asarray(work)
     h, w = arr.shape[:2]
-    # The original keeps the reference implementation (pdqhash), so its hash is exact for
-    # lists made by other tools; the robustness views use pdq_fast (numpy/OpenCV, ~6x
-    # faster, same bits as pdqhash on our test images). PDQ hashes luminance only, so the
-    # views are made on the luma plane: reflect padding commutes with the per-pixel luma,
-    # and pdq_fast folds the padding (and the reference 512 x 512 pre-scale that a padded
-    # view over 512 px gets, as before) into its filter operators: no padded copy is built.
-    out = compute_dihedral(arr)
+    # The robustness views use pdq_fast (numpy/OpenCV, ~6x faster than pdqhash, same bits on our
+    # test images). PDQ hashes luminance only, so the views are made on the luma plane: reflect
+    # padding commutes with the per-pixel luma, and pdq_fast folds the padding (and the reference
+    # 512 x 512 pre-scale that a padded view over 512 px gets) into its filter operators.
     luma = luma_plane(arr)
+    out = [compute_dihedral(arr)[0], *transformed_from_luma(luma, DIHEDRAL_NAMES[1:])]
     pads = [(max(1, int(h * f)), max(1, int(w * f))) for f in (0.02, 0.04)]
     for f, hashes in zip((0.02, 0.04), dihedral_views_from_luma(luma, pads)):
         out += [(f"pad{int(f * 100)}+" + name, h_) for name, h_ in hashes]
-    # A median filter on the grey image (3x cheaper than on RGB), hashed as one grey plane.
-    grey = cv2.medianBlur(cv2.cvtColor(arr, cv2.COLOR_RGB2GRAY), 7)
-    out += [("median+" + name, h_) for name, h_ in dihedral_from_luma(grey)]
+    # Median filters on the grey image (3x cheaper than on RGB), hashed as one grey plane.
+    grey = cv2.cvtColor(arr, cv2.COLOR_RGB2GRAY)
+    out += [("median+" + name, h_) for name, h_ in dihedral_from_luma(cv2.medianBlur(grey, 7))]
+    # The wide median runs at half size (7 px there ~ 15 px here; 6x cheaper than a 15 px median).
+    half = cv2.resize(grey, (max(1, w // 2), max(1, h // 2)), interpolation=cv2.INTER_AREA)
+    wide = max(3, round(max(h, w) / 2 * WIDE_MEDIAN_PER_PX / 2) * 2 + 1)
+    out.append(("median_wide+original", dihedral_from_luma(cv2.medianBlur(half, wide))[0][1]))
     return out
 
 
@@ -89,7 +100,8 @@ class SafetyGates:
             TextReader(gate=settings.ocr.gate, staged=settings.ocr.staged,
                        det_model=str(INT8_DETECTOR) if settings.ocr.detector == "int8" else None)
             if settings.ocr.enabled else None)
-        self.injection = injection or InjectionDetector()
+        self.injection = injection or InjectionDetector(
+            model=load_model() if settings.ocr.injection_model else None)
 
     # -- fresh images --------------------------------------------------------------------
     def check(self, decoded: DecodedImage, inputs: ModelInputs, t: "Timings",
@@ -132,9 +144,10 @@ class SafetyGates:
                 w, h = decoded.image.size
                 boxes = tuple((ln.box[0] / w, ln.box[1] / h, ln.box[2] / w, ln.box[3] / h) for ln in result.lines)
                 found = self.injection.detect(result.text)
-                injection = Injection(detected=found.detected, score=round(found.score, 3), matches=found.matches)
+                injection = Injection(**found.as_record())
                 if found.detected:
-                    reasons.append("text in the image addresses a model (visual prompt injection)")
+                    reasons.append("text in the image addresses a model (visual prompt injection; flagged by "
+                                   f"{' and '.join(found.fired)})")
                     policy = cfg.ocr.injection_policy
                     if policy == "block":
                         status = Status.blocked

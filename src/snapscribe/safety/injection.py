@@ -19,6 +19,10 @@ How it works
    slots may be separated by a few other words.
 4. **Score**: a noisy-or of the weights of the rules that fired (one hit per rule family).
    ``detected`` is ``score >= threshold`` (0.5 by default).
+5. **Learned model** (optional, :mod:`.injection_model`): hashed character n-grams + logistic
+   regression trained on public jailbreak corpora; it catches paraphrases no rule was written
+   for. The text is flagged when the rules *or* the model fire, and the result says which
+   (``fired``), with the rules' matches and the model's score.
 
 Pattern mini-syntax (see :data:`RULES`): an alternative is plain text; a trailing ``*``
 means "any word ending" (``instruc*`` matches instruction, instrucciones, instructies);
@@ -33,8 +37,12 @@ import re
 import unicodedata
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-__all__ = ["InjectionResult", "InjectionDetector", "Rule", "RULES", "detect_injection", "normalise"]
+if TYPE_CHECKING:
+    from .injection_model import InjectionModel
+
+__all__ = ["InjectionResult", "InjectionDetector", "Rule", "RULES", "default_detector", "detect_injection", "normalise"]
 
 
 # ---------------------------------------------------------------------------
@@ -428,23 +436,36 @@ def _correct(token: str) -> str:
 
 @dataclass
 class InjectionResult:
-    """``detected`` is ``score >= threshold``; ``matches`` names the rules that fired and what they matched."""
+    """``detected``: the rules (``rules_score >= threshold``) or the model fired; ``fired`` says which.
+
+    ``score`` is the larger of the two scores; ``matches`` names the rules that fired and what
+    they matched; ``model_score`` is None when no model was used.
+    """
 
     detected: bool
     score: float
     matches: list[str] = field(default_factory=list)
+    rules_score: float = 0.0
+    model_score: float | None = None
+    fired: list[str] = field(default_factory=list)
 
     def as_record(self) -> dict:
         """Fields of :class:`snapscribe.records.Injection`."""
-        return {"detected": self.detected, "score": round(self.score, 4), "matches": list(self.matches)}
+        return {"detected": self.detected, "score": round(self.score, 4), "matches": list(self.matches),
+                "rules_score": round(self.rules_score, 4), "model_score": self.model_score,
+                "fired": list(self.fired)}
 
 
 class InjectionDetector:
-    """Scores text for instructions aimed at a model. Stateless and thread-safe."""
+    """Scores text for instructions aimed at a model: the rule tables, plus ``model`` when given.
 
-    def __init__(self, threshold: float = 0.5, fuzzy: bool = True) -> None:
+    Stateless and thread-safe.
+    """
+
+    def __init__(self, threshold: float = 0.5, fuzzy: bool = True, model: "InjectionModel | None" = None) -> None:
         self.threshold = threshold
         self.fuzzy = fuzzy
+        self.model = model
 
     def __call__(self, text: str) -> InjectionResult:
         return self.detect(text)
@@ -452,6 +473,14 @@ class InjectionDetector:
     def detect(self, text: str | None) -> InjectionResult:
         if not text or not text.strip():
             return InjectionResult(False, 0.0, [])
+        rules = self._rules(text)
+        if self.model is None:
+            return rules
+        m = self.model.score(text)
+        fired = (["rules"] if rules.detected else []) + (["model"] if m.detected else [])
+        return InjectionResult(bool(fired), max(rules.score, m.score), rules.matches, rules.score, m.score, fired)
+
+    def _rules(self, text: str) -> InjectionResult:
         spaced = normalise(text)
         if self.fuzzy:
             spaced = " ".join(_correct(t) for t in spaced.split())
@@ -487,7 +516,8 @@ class InjectionDetector:
         score = round(1.0 - miss, 4)
         ordered = sorted(hits.items(), key=lambda kv: -kv[1][0])
         matches = [f"{name}: {snip}" for name, (w, snip) in ordered]
-        return InjectionResult(score >= self.threshold, score, matches)
+        detected = score >= self.threshold
+        return InjectionResult(detected, score, matches, score, None, ["rules"] if detected else [])
 
     @staticmethod
     def _nospace_context(spaced: str, nospace: str, pos: int) -> str:
@@ -501,11 +531,20 @@ class InjectionDetector:
         return ""
 
 
-_DEFAULT = InjectionDetector()
+_RULES_ONLY = InjectionDetector()
 
 
-def detect_injection(text: str | None, threshold: float = 0.5) -> InjectionResult:
-    """Score ``text`` (e.g. OCR output) for instructions aimed at a model."""
-    if threshold == _DEFAULT.threshold:
-        return _DEFAULT.detect(text)
-    return InjectionDetector(threshold=threshold).detect(text)
+@lru_cache(maxsize=1)
+def default_detector() -> InjectionDetector:
+    """Rules plus the shipped learned model (:func:`.injection_model.load_model`)."""
+    from .injection_model import load_model
+
+    return InjectionDetector(model=load_model())
+
+
+def detect_injection(text: str | None, threshold: float = 0.5, *, model: bool = True) -> InjectionResult:
+    """Score ``text`` (e.g. OCR output) for instructions aimed at a model: rules and, unless
+    ``model=False``, the learned model. ``threshold`` applies to the rules' score."""
+    if threshold == _RULES_ONLY.threshold:
+        return default_detector().detect(text) if model else _RULES_ONLY.detect(text)
+    return InjectionDetector(threshold=threshold, model=default_detector().model if model else None).detect(text)

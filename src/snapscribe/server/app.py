@@ -24,6 +24,7 @@ from .auth import Principal
 from .errors import ApiError, install_handlers
 from .metrics import HttpMetricsMiddleware
 from .requestlog import RequestLogMiddleware
+from .roles import REVIEWERS, require_reviewer, sees_all
 from .schemas import (
     AuditEntry,
     ErrorResponse,
@@ -35,6 +36,7 @@ from .schemas import (
     SearchHit,
     SearchResults,
     UploadAccepted,
+    Whoami,
 )
 from .service import PipelineFactory, Service
 from .uploads import receive
@@ -47,6 +49,8 @@ INTAKE_CODES = {"empty_file", "file_too_large", "not_an_image", "unsupported_for
                 "corrupt_image", "decompression_bomb", "dimensions_too_large", "image_too_small", "unreadable_file"}
 _ERRORS = {401: {"model": ErrorResponse, "description": "missing or unknown API key"},
            429: {"model": ErrorResponse, "description": "rate limit exceeded (see Retry-After)"}}
+_FORBIDDEN = {403: {"model": ErrorResponse, "description": "the key's role may not do this (uploader keys: "
+                                                          "no review; nobody reviews their own upload)"}}
 
 _bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: Bearer KEY`")
 
@@ -140,18 +144,30 @@ def _routes(app: FastAPI, svc: Service) -> None:
     def list_images(who: Caller, limit: Annotated[int, Query(ge=1, le=200)] = 48,
                     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
                     status: Annotated[Status | None, Query()] = None) -> ImageList:
-        """Recent results, newest first, with the uploads still in the queue."""
-        items = svc.store.recent(limit, offset, status.value if status else None)
+        """Recent results, newest first, with the uploads still in the queue (uploader keys: their own only)."""
+        st = status.value if status else None
+        pending = svc.jobs.active() if offset == 0 else []
+        if not sees_all(who):
+            mine = svc.owners.ids(who.name)
+            return ImageList(items=svc.owners.recent(who.name, limit, offset, st),
+                             pending=[j for j in pending if j.id in mine], total=svc.owners.count(who.name, st))
+        items = svc.store.recent(limit, offset, st)
         counts = svc.store.count_by_status()
         total = counts.get(status.value, 0) if status else sum(counts.values())
-        return ImageList(items=items, pending=svc.jobs.active() if offset == 0 else [], total=total)
+        return ImageList(items=items, pending=pending, total=total)
+
+    @app.get("/v1/whoami", response_model=Whoami, tags=["auth"], responses=_ERRORS)
+    def whoami(who: Caller) -> Whoami:
+        """The calling key's name and role, and what the role allows (the web page adapts to it)."""
+        return Whoami(name=who.name, role=who.role, sees_all=sees_all(who), may_review=who.role in REVIEWERS)
 
     @app.get("/v1/images/{image_id}", response_model=ImageRecord, tags=["images"],
              responses={**_ERRORS, 202: {"model": JobInfo, "description": "still queued or processing"},
                         404: {"model": ErrorResponse}})
     def get_image(image_id: str, who: Caller):
         """The result record (the CLI's JSONL schema); 202 with the job while it is not finished."""
-        rec, job = svc.state_of(_check_id(image_id))
+        svc.check_visible(who, _check_id(image_id))
+        rec, job = svc.state_of(image_id)
         if job is not None:
             return JSONResponse(job.model_dump(mode="json"), status_code=202)
         if rec is None:
@@ -164,7 +180,8 @@ def _routes(app: FastAPI, svc: Service) -> None:
                   size: Annotated[Literal["small", "large"], Query(description="small: [server] thumbnail_side px; "
                                                                    "large: 1024 px")] = "small") -> Response:
         """A JPEG preview. Blocked images have none, ever."""
-        rec = svc.store.get(_check_id(image_id))
+        svc.check_visible(who, _check_id(image_id))
+        rec = svc.store.get(image_id)
         if rec is None or rec.status in (Status.blocked, Status.error):
             raise ApiError(404, "not_found", f"no thumbnail for {image_id}")
         side = svc.settings.server.thumbnail_side if size == "small" else 1024
@@ -175,32 +192,40 @@ def _routes(app: FastAPI, svc: Service) -> None:
 
     @app.get("/v1/images/{image_id}/audit", response_model=list[AuditEntry], tags=["images"], responses=_ERRORS)
     def audit(image_id: str, who: Caller) -> list[AuditEntry]:
-        """Who did what to this image, and when (uploads, safety decisions, reviews), newest first."""
-        return [AuditEntry(**row) for row in svc.store.audit_trail(_check_id(image_id))]
+        """Who did what to this image, and when (uploads, safety decisions, reviews), newest first, with each
+        key's role. Uploader keys read the trails of their own uploads, without other keys' uploads."""
+        svc.check_visible(who, _check_id(image_id))
+        rows = svc.store.audit_trail(image_id)
+        if not sees_all(who):
+            rows = [r for r in rows if r["action"] != "upload" or r["actor"] == who.name]
+        return [AuditEntry(**row, role=(row["detail"] or {}).get("role")) for row in rows]
 
     @app.get("/v1/search", response_model=SearchResults, tags=["search"], responses=_ERRORS)
     def search(who: Caller, q: Annotated[str, Query(min_length=1, max_length=200)],
                limit: Annotated[int, Query(ge=1, le=100)] = 24) -> SearchResults:
         """Images ranked by how well their caption and tags match the text, in the tagger's embedding space.
-        Blocked images never appear."""
+        Blocked images never appear; uploader keys search their own uploads only."""
         hits = []
-        for image_id, score in svc.search.search(q, limit=limit):
+        allowed = None if sees_all(who) else svc.owners.ids(who.name)
+        for image_id, score in svc.search.search(q, limit=limit, allowed=allowed):
             rec = svc.store.get(image_id)
             if rec is not None and rec.status not in (Status.blocked, Status.error):
                 hits.append(SearchHit(score=score, record=rec))
         return SearchResults(query=q, hits=hits)
 
-    @app.get("/v1/review", response_model=ImageList, tags=["review"], responses=_ERRORS)
+    @app.get("/v1/review", response_model=ImageList, tags=["review"], responses={**_ERRORS, **_FORBIDDEN})
     def review_queue(who: Caller, limit: Annotated[int, Query(ge=1, le=200)] = 48,
                      offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> ImageList:
-        """Images waiting for a moderator, newest first."""
+        """Images waiting for a moderator, newest first (reviewer and admin keys)."""
+        require_reviewer(who, "read the review queue")
         items = svc.store.recent(limit, offset, Status.review.value)
         return ImageList(items=items, total=svc.store.count_by_status().get(Status.review.value, 0))
 
     @app.post("/v1/review/{image_id}", response_model=ReviewResult, tags=["review"],
-              responses={**_ERRORS, 404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}})
+              responses={**_ERRORS, **_FORBIDDEN, 404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}})
     def review(image_id: str, body: ReviewRequest, who: Caller) -> ReviewResult:
-        """Approve (→ captioned) or reject (→ blocked). The key's name and the time go to the audit trail."""
+        """Approve (→ captioned) or reject (→ blocked), by a reviewer or admin key that did not upload the image.
+        The key's name, role and the time go to the audit trail."""
         return svc.decide(_check_id(image_id), body.decision, who, body.note)
 
     @app.get("/metrics", tags=["operations"], response_class=Response,

@@ -81,6 +81,7 @@ class ReviewResult(_Body):
     decision: Decision
     status: str = Field(description="the record's status after the decision")
     actor: str
+    role: str = Field(description="the deciding key's role")
     at: datetime
 
 
@@ -89,9 +90,17 @@ class AuditEntry(_Body):
     image_id: str | None
     action: str
     actor: str
+    role: str | None = Field(None, description="the acting key's role (None: the pipeline, or before roles)")
     reason: str | None
     detail: dict
     at: str
+
+
+class Whoami(_Body):
+    name: str
+    role: str = Field(description="uploader | reviewer | admin")
+    sees_all: bool = Field(description="False: only this key's own uploads are visible")
+    may_review: bool
 
 
 class Health(_Body):

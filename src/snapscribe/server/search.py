@@ -17,7 +17,7 @@ import json
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timezone
 
 import numpy as np
@@ -131,8 +131,9 @@ class SearchIndex:
             if new_vecs:
                 self._vecs = np.vstack([self._vecs, np.stack(new_vecs)])
 
-    def search(self, query: str, *, limit: int = 20, min_score: float = 0.25) -> list[tuple[str, float]]:
-        """(image id, score) pairs, best first; only searchable images."""
+    def search(self, query: str, *, limit: int = 20, min_score: float = 0.25,
+               allowed: Collection[str] | None = None) -> list[tuple[str, float]]:
+        """(image id, score) pairs, best first; only searchable images (and only ``allowed`` ids, if given)."""
         query = query.strip()
         if not query:
             return []
@@ -148,7 +149,7 @@ class SearchIndex:
             tag_sim = dict(zip(vocab, self.encoder.encode(vocab) @ q)) if vocab else {}
             scores = []
             for i, image_id in enumerate(self._ids):
-                if not live[i]:
+                if not live[i] or (allowed is not None and image_id not in allowed):
                     continue
                 best = max((tag_sim[t] * (0.6 + 0.4 * min(s, 1.0)) for t, s in self._tags[i]), default=0.0)
                 bonus = 0.2 * len(q_words & self._lex[i]) / max(len(q_words), 1)

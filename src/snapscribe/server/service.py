@@ -20,6 +20,8 @@ from .blobs import BlobStore
 from .errors import ApiError
 from .jobs import Job, JobQueue
 from .metrics import Metrics
+from .owners import Owners
+from .roles import forbid_own_upload, require_reviewer, sees_all
 from .schemas import Decision, JobState, ReviewResult, UploadAccepted
 from .search import SearchIndex, TextEncoder
 from .uploads import Received
@@ -76,7 +78,8 @@ class Service:
         self.blobs = BlobStore(settings.data_dir())
         self.jobs = JobQueue(self.db, lease_s=cfg.job_lease_s)
         self.keys = KeyRing(self.db, parse_key_list(cfg.api_keys) + parse_key_list(api_keys),
-                            rate=cfg.rate_limit, burst=cfg.rate_burst)
+                            rate=cfg.rate_limit, burst=cfg.rate_burst, default_role=cfg.default_role)
+        self.owners = Owners(self.db)
         self.limiter = RateLimiter()
         self.search = SearchIndex(self.db, TextEncoder())
         self.metrics = Metrics(self.store.count_by_status, self.jobs.depth)
@@ -144,7 +147,7 @@ class Service:
         image_id = image_id_for(upload.sha256)
         existing = self.store.get(image_id)
         job = self.jobs.get(image_id)
-        detail = {"source": upload.filename, "bytes": upload.size}
+        detail = {"source": upload.filename, "bytes": upload.size, "role": who.role}
         if existing is not None and existing.status is not Status.error:
             existing = self._recheck(existing)
             if existing.status is not Status.blocked and not self.blobs.has(upload.sha256):
@@ -164,6 +167,7 @@ class Service:
         if not self.jobs.enqueue(image_id=image_id, sha256=upload.sha256, source=upload.filename, blob=key,
                                  submitted_by=who.name):
             self.jobs.requeue(image_id)  # an earlier attempt ended in an error record: try again
+        self.owners.add(image_id, who.name)
         self.store.audit(image_id, "upload", who.name, None, detail)
         self.metrics.uploads.labels("accepted").inc()
         self.pool.wake()
@@ -184,6 +188,7 @@ class Service:
         return blocked
 
     def _duplicate(self, image_id: str, who: Principal, detail: dict) -> None:
+        self.owners.add(image_id, who.name)  # the same bytes from another key: it uploaded them too
         self.metrics.uploads.labels("duplicate").inc()
         self.store.audit(image_id, "upload", who.name, "duplicate: not processed again", detail)
 
@@ -243,9 +248,11 @@ class Service:
     # -- review ------------------------------------------------------------------------
     def decide(self, image_id: str, decision: Decision, who: Principal, note: str | None) -> ReviewResult:
         """Approve (→ captioned) or reject (→ blocked: caption and tags removed, bytes quarantined)."""
+        require_reviewer(who, "decide reviews")
         rec = self.store.get(image_id)
         if rec is None:
             raise ApiError(404, "not_found", f"no image {image_id}")
+        forbid_own_upload(who, self.owners.of(image_id), image_id)
         if rec.status is not Status.review:
             raise ApiError(409, "not_in_review", f"image {image_id} is {rec.status.value}, not in review")
         at = datetime.now(timezone.utc)
@@ -264,12 +271,19 @@ class Service:
                         (image_id, decision.value, who.name, note, at.isoformat()))
         self.store.audit(image_id, f"review_{decision.value}", who.name, note,
                          {"previous_status": rec.status.value, "new_status": new.status.value,
-                          "caption": rec.caption})
+                          "caption": rec.caption, "role": who.role})
         if new.status is Status.blocked:
             self.blobs.quarantine(self.blobs.key(rec.sha256))
             self.blobs.drop_thumbnail(image_id)
         self.search.add(new)
-        return ReviewResult(id=image_id, decision=decision, status=new.status.value, actor=who.name, at=at)
+        return ReviewResult(id=image_id, decision=decision, status=new.status.value, actor=who.name, role=who.role,
+                            at=at)
+
+    # -- visibility --------------------------------------------------------------------
+    def check_visible(self, who: Principal, image_id: str) -> None:
+        """404 for an image an uploader key did not upload (see :mod:`.roles`)."""
+        if not sees_all(who) and not self.owners.owns(who.name, image_id):
+            raise ApiError(404, "not_found", f"no image {image_id} among the uploads of key {who.name!r}")
 
     # -- health ------------------------------------------------------------------------
     def health(self) -> dict:

@@ -113,6 +113,20 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX IF NOT EXISTS search_index_updated ON search_index (updated_at);
     """,
+    # 4: API-key roles; who uploaded each image (uploaders see only their own), from past uploads
+    """
+    ALTER TABLE api_keys ADD COLUMN role TEXT;
+    CREATE TABLE IF NOT EXISTS image_owners (
+        image_id TEXT NOT NULL,
+        owner TEXT NOT NULL,
+        at TEXT NOT NULL,
+        PRIMARY KEY (image_id, owner)
+    );
+    CREATE INDEX IF NOT EXISTS image_owners_owner ON image_owners (owner, image_id);
+    INSERT INTO image_owners (image_id, owner, at)
+        SELECT image_id, actor, MIN(at) FROM audit WHERE action = 'upload' AND image_id IS NOT NULL
+        GROUP BY image_id, actor;
+    """,
 ]
 
 

@@ -10,6 +10,7 @@ const state = {
   pending: new Map(),     // image id -> source name (uploads not finished yet)
   lastQuery: "",
   timer: null,
+  me: null,               // {name, role, sees_all, may_review} from /v1/whoami
 };
 
 // -- API -----------------------------------------------------------------------------
@@ -22,7 +23,7 @@ async function api(path, { method = "GET", body, raw = false } = {}) {
   const headers = { Authorization: `Bearer ${state.key}` };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   const res = await fetch(path, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  if (res.status === 401) { setConnected(false); showKeybar(true); }
+  if (res.status === 401) { state.me = null; setConnected(false); showKeybar(true); }
   if (!res.ok) {
     let code = "http_error", message = `${res.status} ${res.statusText}`;
     try { const j = await res.json(); code = j.error?.code || code; message = j.error?.message || message; } catch (_) {}
@@ -219,7 +220,7 @@ function buildCard(rec, { reviewMode = false } = {}) {
 
   const nsfw = (rec.safety || {}).nsfw;
   if (reviewMode && nsfw && (nsfw.signals || []).length > 1) badges.after(nsfwSignals(nsfw));
-  if (reviewMode) {
+  if (reviewMode && state.me && state.me.may_review) {
     const actions = card.querySelector(".actions");
     actions.hidden = false;
     actions.querySelector(".approve").addEventListener("click", () => decide(rec.id, "approve", card));
@@ -269,7 +270,20 @@ async function loadGallery() {
   return data.pending.length;
 }
 
+async function loadMe() {
+  if (state.me) return state.me;
+  const { data } = await api("/v1/whoami");
+  state.me = data;
+  // uploader keys see their own uploads and never the review queue
+  $("#tab-review").hidden = !data.may_review;
+  if (!data.may_review && state.view === "review") show("gallery");
+  $("#key-label").textContent = `${data.name} · ${data.role}`;
+  $("#key-label").title = data.sees_all ? "sees every image" : "sees only its own uploads";
+  return data;
+}
+
 async function loadReview(force = false) {
+  if (!state.me || !state.me.may_review) return;
   const { data } = await api("/v1/review?limit=60");
   $("#count-review").textContent = data.total ? String(data.total) : "";
   const sig = JSON.stringify(data.items.map((r) => [r.id, r.status]));
@@ -325,6 +339,7 @@ async function refresh() {
   clearTimeout(state.timer);
   let busy = 0;
   try {
+    await loadMe();
     busy = await loadGallery();
     await loadReview();
   } catch (e) {
@@ -426,7 +441,7 @@ async function watch(id, row, st) {
 // -- key ------------------------------------------------------------------------------
 function setConnected(ok) {
   $("#conn-dot").className = `dot ${ok ? "ok" : "bad"}`;
-  $("#key-label").textContent = ok ? "Connected" : "API key";
+  $("#key-label").textContent = !ok ? "API key" : state.me ? `${state.me.name} · ${state.me.role}` : "Connected";
 }
 
 function showKeybar(on) {
@@ -440,6 +455,7 @@ function init() {
     state.key = $("#key-input").value.trim();
     if (!state.key) return;
     localStorage.setItem(KEY_STORE, state.key);
+    state.me = null;
     $("#key-input").value = "";
     showKeybar(false);
     refresh();

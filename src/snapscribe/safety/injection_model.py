@@ -1,0 +1,116 @@
+"""Learned prompt-injection scorer: hashed character n-grams + logistic regression (numpy only).
+
+The rule tables of :mod:`.injection` explain what they match but only catch the phrasings they
+were written for; this model generalises from public jailbreak / injection corpora and benign
+OCR-like text (training: ``scripts/train_injection_model.py``; sources and licences:
+``data/injection_corpus/SOURCES.md``). Its weights ship as ``data/injection_ngram_lr.npz``.
+
+Features are taken from the same OCR-folded skeleton as the rules (:func:`.injection.normalise`:
+``0→o``, ``1/l/|→i``, accents dropped), so OCR confusions cost nothing:
+
+* character 3-5-grams of the spaced skeleton (word boundaries marked by spaces),
+* character 4-grams of the skeleton with every space removed (lost or added spaces),
+* word unigrams and bigrams;
+
+each hashed (CRC-32) into ``2**bits`` buckets, log-scaled counts, L2-normalised.
+"""
+
+from __future__ import annotations
+
+import itertools
+import zlib
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+
+from .injection import normalise
+
+__all__ = ["MODEL_PATH", "InjectionModel", "ModelScore", "featurize", "load_model"]
+
+MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "injection_ngram_lr.npz"
+BITS = 18
+MAX_CHARS = 2000  # OCR text longer than this is scored on its first MAX_CHARS characters
+# A text of fewer words gives the model few n-grams to go on ("You are now entering Texas" scores
+# ~0.5); below SHORT_TEXT_WORDS words the model alone needs SHORT_TEXT_THRESHOLD (the rules still apply).
+SHORT_TEXT_WORDS = 6
+SHORT_TEXT_THRESHOLD = 0.6
+
+
+def _grams(text: str) -> list[str]:
+    s = normalise(text[:MAX_CHARS])
+    if not s:
+        return []
+    padded = f" {s} "
+    out = [padded[i:i + n] for n in (3, 4, 5) for i in range(len(padded) - n + 1)]
+    flat = s.replace(" ", "")
+    out += ["#" + flat[i:i + 4] for i in range(len(flat) - 3)]
+    words = s.split()
+    out += ["w:" + w for w in words]
+    out += ["b:" + a + " " + b for a, b in itertools.pairwise(words)]
+    return out
+
+
+def featurize(text: str, bits: int = BITS) -> tuple[np.ndarray, np.ndarray]:
+    """Sparse feature vector of ``text``: (bucket indices, values), L2-normalised."""
+    grams = _grams(text)
+    if not grams:
+        return np.zeros(0, np.int64), np.zeros(0, np.float32)
+    mask = (1 << bits) - 1
+    idx = np.fromiter((zlib.crc32(g.encode()) & mask for g in grams), np.int64, len(grams))
+    uniq, counts = np.unique(idx, return_counts=True)
+    val = np.log1p(counts).astype(np.float32)
+    val /= float(np.linalg.norm(val)) or 1.0
+    return uniq, val
+
+
+@dataclass(frozen=True)
+class ModelScore:
+    """``score`` is the model's probability that the text instructs a model; ``detected`` = score >= threshold
+    (the model's threshold, or :data:`SHORT_TEXT_THRESHOLD` for a text of few words)."""
+
+    score: float
+    detected: bool
+    threshold: float
+
+
+class InjectionModel:
+    """A trained linear model over :func:`featurize`; stateless after loading, thread-safe."""
+
+    def __init__(self, weights: np.ndarray, bias: float, threshold: float, bits: int = BITS):
+        if weights.shape != (1 << bits,):
+            raise ValueError(f"weights must have 2**{bits} entries, got {weights.shape}")
+        self.weights = weights.astype(np.float32)
+        self.bias = float(bias)
+        self.threshold = float(threshold)
+        self.bits = bits
+
+    def logit(self, text: str) -> float:
+        idx, val = featurize(text, self.bits)
+        return float(self.bias + np.dot(self.weights[idx], val)) if len(idx) else -np.inf
+
+    def score(self, text: str | None) -> ModelScore:
+        if not text or not text.strip():
+            return ModelScore(0.0, False, self.threshold)
+        z = self.logit(text)
+        p = 0.0 if z == -np.inf else float(1.0 / (1.0 + np.exp(-z)))
+        short = len(normalise(text[:MAX_CHARS]).split()) < SHORT_TEXT_WORDS
+        threshold = max(self.threshold, SHORT_TEXT_THRESHOLD) if short else self.threshold
+        return ModelScore(round(p, 4), p >= threshold, threshold)
+
+    def save(self, path: Path, meta: dict[str, str] | None = None) -> None:
+        np.savez_compressed(path, weights=self.weights.astype(np.float16), bias=np.float32(self.bias),
+                            threshold=np.float32(self.threshold), bits=np.int32(self.bits),
+                            meta=np.array(sorted((meta or {}).items()), dtype=str))
+
+    @classmethod
+    def load(cls, path: Path = MODEL_PATH) -> InjectionModel:
+        with np.load(path) as z:
+            return cls(z["weights"].astype(np.float32), float(z["bias"]), float(z["threshold"]), int(z["bits"]))
+
+
+@lru_cache(maxsize=1)
+def load_model() -> InjectionModel:
+    """The shipped model (loaded once per process)."""
+    return InjectionModel.load(MODEL_PATH)
