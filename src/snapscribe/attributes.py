@@ -10,16 +10,30 @@ import numpy as np
 
 # Named colours for the dominant-colour palette (sRGB); matched in Lab space.
 _PALETTE: dict[str, tuple[int, int, int]] = {
-    "black": (20, 20, 20), "white": (245, 245, 245), "grey": (128, 128, 128),
-    "red": (200, 30, 30), "orange": (240, 140, 30), "yellow": (240, 220, 40),
-    "green": (50, 150, 50), "teal": (0, 128, 128), "blue": (40, 80, 200),
-    "purple": (120, 50, 160), "pink": (240, 130, 180), "brown": (120, 75, 40),
-    "beige": (220, 200, 160), "navy": (20, 30, 90), "light blue": (120, 180, 235),
-    "dark green": (20, 70, 30), "magenta": (210, 40, 160), "gold": (210, 170, 60),
+    "black": (20, 20, 20),
+    "white": (245, 245, 245),
+    "grey": (128, 128, 128),
+    "red": (200, 30, 30),
+    "orange": (240, 140, 30),
+    "yellow": (240, 220, 40),
+    "green": (50, 150, 50),
+    "teal": (0, 128, 128),
+    "blue": (40, 80, 200),
+    "purple": (120, 50, 160),
+    "pink": (240, 130, 180),
+    "brown": (120, 75, 40),
+    "beige": (220, 200, 160),
+    "navy": (20, 30, 90),
+    "light blue": (120, 180, 235),
+    "dark green": (20, 70, 30),
+    "magenta": (210, 40, 160),
+    "gold": (210, 170, 60),
 }
 _PALETTE_NAMES = list(_PALETTE)
 COLOUR_NAMES = frozenset(_PALETTE)  # the colour words the dominant-colour palette can produce
-_PALETTE_LAB = cv2.cvtColor(np.array([list(_PALETTE.values())], dtype=np.uint8), cv2.COLOR_RGB2LAB)[0].astype(np.float32)
+_PALETTE_LAB = cv2.cvtColor(np.array([list(_PALETTE.values())], dtype=np.uint8), cv2.COLOR_RGB2LAB)[0].astype(
+    np.float32
+)
 
 BLUR_THRESHOLD = 60.0
 
@@ -73,6 +87,11 @@ def pixel_stats(rgb: np.ndarray) -> PixelStats:
     gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
     gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
     flat_fraction = float(np.count_nonzero(cv2.magnitude(gx, gy) < 4) / gray.size)
-    return PixelStats(brightness=brightness, contrast=contrast, colourfulness=colourfulness(rgb),
-                      sharpness=sharpness, dominant_colours=dominant_colours(rgb), flat_fraction=flat_fraction)
-
+    return PixelStats(
+        brightness=brightness,
+        contrast=contrast,
+        colourfulness=colourfulness(rgb),
+        sharpness=sharpness,
+        dominant_colours=dominant_colours(rgb),
+        flat_fraction=flat_fraction,
+    )

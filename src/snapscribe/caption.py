@@ -24,8 +24,15 @@ _WORN = {"suit", "jersey", "coat", "dress", "shirt", "hat", "tie", "glasses", "s
 _NUMBERS = {2: "two", 3: "three", 4: "four", 5: "five"}
 _PEOPLE_CATEGORY = "person"
 _LANDSCAPE_PHRASES = {
-    "mountain": "mountain landscape", "valley": "valley landscape", "cliff": "cliffs", "volcano": "volcano",
-    "beach": "beach", "lake": "lake view", "coast": "coastline", "waterfall": "waterfall", "landscape": "landscape",
+    "mountain": "mountain landscape",
+    "valley": "valley landscape",
+    "cliff": "cliffs",
+    "volcano": "volcano",
+    "beach": "beach",
+    "lake": "lake view",
+    "coast": "coastline",
+    "waterfall": "waterfall",
+    "landscape": "landscape",
 }
 
 
@@ -221,9 +228,16 @@ def _subject_sentence(ev: Evidence) -> str:
     phrase = _counted(main)
     if main.noun == "person" and main.count == 1 and main.area >= 0.25:
         phrase = "a portrait of a person"  # one person filling the frame
-    others = [s for s in ev.subjects[1:3] if s.score >= 0.5 and s.noun != main.noun
-              and s.category not in ("landscape", "water", "clothing") and s.noun not in _WORN
-              and s.category != main.category and not same_creature(s, main)]
+    others = [
+        s
+        for s in ev.subjects[1:3]
+        if s.score >= 0.5
+        and s.noun != main.noun
+        and s.category not in ("landscape", "water", "clothing")
+        and s.noun not in _WORN
+        and s.category != main.category
+        and not same_creature(s, main)
+    ]
     if others:
         phrase += " with " + _counted(others[0])
     setting = _setting(ev, main)
@@ -243,21 +257,34 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("text_graphic", lambda ev: _kind(ev) == "text_graphic" and safe_text(ev) is not None,
-         lambda ev: f'Text on {_article(_background(ev))} background: "{safe_text(ev)}"'),
+    Rule(
+        "text_graphic",
+        lambda ev: _kind(ev) == "text_graphic" and safe_text(ev) is not None,
+        lambda ev: f'Text on {_article(_background(ev))} background: "{safe_text(ev)}"',
+    ),
     Rule("screenshot", lambda ev: _kind(ev) == "screenshot", lambda ev: "A screenshot"),
     Rule("chart", lambda ev: _kind(ev) == "chart", lambda ev: "A chart"),
     Rule("painting", lambda ev: _kind(ev) == "painting", lambda ev: "A painting" + _of_subject(ev)),
     Rule("drawing", lambda ev: _kind(ev) == "drawing", lambda ev: "An illustration" + _of_subject(ev)),
-    Rule("rendered_subject", lambda ev: _kind(ev) in ("abstract", "text_graphic") and ev.main is not None
-         and ev.main.score >= 0.6,
-         lambda ev: f"Illustration of {_counted(ev.main)} in {_colour_phrase(ev)} tones, digital art"),  # type: ignore[arg-type]
+    Rule(
+        "rendered_subject",
+        lambda ev: _kind(ev) in ("abstract", "text_graphic") and ev.main is not None and ev.main.score >= 0.6,
+        lambda ev: f"Illustration of {_counted(ev.main)} in {_colour_phrase(ev)} tones, digital art",
+    ),  # type: ignore[arg-type]
     Rule("abstract", lambda ev: _kind(ev) in ("abstract", "text_graphic"), _abstract_caption),
-    Rule("scene_only", lambda ev: ev.main is None and _scene_only_caption(ev) is not None,
-         lambda ev: _scene_only_caption(ev) or ""),
+    Rule(
+        "scene_only",
+        lambda ev: ev.main is None and _scene_only_caption(ev) is not None,
+        lambda ev: _scene_only_caption(ev) or "",
+    ),
     Rule("colours_only", lambda ev: ev.main is None, _unrecognised_caption),
-    Rule("landscape", lambda ev: ev.main is not None and ev.main.category in ("landscape", "water")
-         and ev.main.noun in _LANDSCAPE_PHRASES, _landscape),
+    Rule(
+        "landscape",
+        lambda ev: (
+            ev.main is not None and ev.main.category in ("landscape", "water") and ev.main.noun in _LANDSCAPE_PHRASES
+        ),
+        _landscape,
+    ),
     Rule("subject", lambda ev: True, _subject_sentence),
 )
 

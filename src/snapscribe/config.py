@@ -35,8 +35,10 @@ class ModelsConfig(_Section):
     classifier_views: int = Field(2, ge=1, le=2, description="1 = centre crop; 2 = also the whole frame")
     detector_side: int = 300
     low_res_side: int = 512
-    zoom: bool = Field(True, description="when the first pass recognises nothing, classify five crops and "
-                                         "name what two of them agree on")
+    zoom: bool = Field(
+        True,
+        description="when the first pass recognises nothing, classify five crops and name what two of them agree on",
+    )
     zoom_crop: float = Field(2 / 3, gt=0.2, le=1.0, description="zoom crop side as a share of the short side")
     zoom_agree: float = Field(0.5, ge=0, le=1, description="probability two zoom views must both exceed")
     threads: int = Field(0, description="worker threads for a batch; 0 = one per CPU core")
@@ -44,8 +46,10 @@ class ModelsConfig(_Section):
 
 class DetectorConfig(_Section):
     engine: Literal["onnx", "opencv"] = Field(
-        "onnx", description="onnx: the SSD graph translated to onnxruntime at load (2.6x faster); "
-                            "opencv: the same TensorFlow graph through cv2.dnn")
+        "onnx",
+        description="onnx: the SSD graph translated to onnxruntime at load (2.6x faster); "
+        "opencv: the same TensorFlow graph through cv2.dnn",
+    )
     min_score: float = 0.45
     max_objects: int = 10
 
@@ -64,12 +68,15 @@ class NSFWConfig(_Section):
     enabled: bool = True
     review: float = Field(0.8, description="open_nsfw score from which `explicit` is LIKELY (before corroboration)")
     block: float = Field(0.93, description="open_nsfw score from which `explicit` is VERY_LIKELY")
-    skin_agree: float = Field(0.45, description="bare-skin share of the detected people's bodies from which the "
-                                                "pixels agree that an image is explicit")
-    explicit: CategoryPolicy = Field(default_factory=lambda: CategoryPolicy(review_at="LIKELY",
-                                                                            block_at="VERY_LIKELY"))
-    suggestive: CategoryPolicy = Field(default_factory=CategoryPolicy,
-                                       description="suggestive (racy) labels; it may review, never block")
+    skin_agree: float = Field(
+        0.45,
+        description="bare-skin share of the detected people's bodies from which the "
+        "pixels agree that an image is explicit",
+    )
+    explicit: CategoryPolicy = Field(default_factory=lambda: CategoryPolicy(review_at="LIKELY", block_at="VERY_LIKELY"))
+    suggestive: CategoryPolicy = Field(
+        default_factory=CategoryPolicy, description="suggestive (racy) labels; it may review, never block"
+    )
 
     @model_validator(mode="after")
     def _only_explicit_blocks(self) -> NSFWConfig:
@@ -113,10 +120,14 @@ class CaptionConfig(_Section):
     max_hashtags: int = Field(8, ge=1, le=10)
     min_hashtag_score: float = Field(0.3, ge=0, le=1, description="a tag weaker than this gives no hashtag")
     fine_grained_floor: float = Field(
-        0.6, ge=0, le=1, description="a breed or species the tag table does not know needs this score to "
-                                     "become a hashtag")
-    hashtag_blocklist: list[str] = Field(default_factory=list, description="never emitted, on top of the "
-                                                                           "packaged blocklist")
+        0.6,
+        ge=0,
+        le=1,
+        description="a breed or species the tag table does not know needs this score to become a hashtag",
+    )
+    hashtag_blocklist: list[str] = Field(
+        default_factory=list, description="never emitted, on top of the packaged blocklist"
+    )
     hashtag_allowlist: list[str] = Field(default_factory=list, description="when set, only these are emitted")
 
 
@@ -125,15 +136,20 @@ class VLMConfig(_Section):
     (vLLM, llama.cpp server, Ollama's /v1)."""
 
     endpoint: str = Field("http://127.0.0.1:8000/v1", description="base URL; /chat/completions is appended")
-    endpoints: list[str] = Field(default_factory=list, description="several base URLs (replaces endpoint): requests "
-                                                                   "go to the healthy one with the fewest in flight")
-    vision: bool = Field(True, description="false: a text-only endpoint; the prompt is sent as plain string content "
-                                           "without the image")
+    endpoints: list[str] = Field(
+        default_factory=list,
+        description="several base URLs (replaces endpoint): requests go to the healthy one with the fewest in flight",
+    )
+    vision: bool = Field(
+        True, description="false: a text-only endpoint; the prompt is sent as plain string content without the image"
+    )
     breaker_failures: int = Field(3, ge=1, description="consecutive failures that open an endpoint's circuit")
-    breaker_cooldown_s: float = Field(60.0, gt=0, description="an open circuit skips the endpoint this long, then "
-                                                              "lets one probe through")
-    mask_text: bool = Field(True, description="fill the OCR text regions of an image flagged for injection before "
-                                              "it is sent")
+    breaker_cooldown_s: float = Field(
+        60.0, gt=0, description="an open circuit skips the endpoint this long, then lets one probe through"
+    )
+    mask_text: bool = Field(
+        True, description="fill the OCR text regions of an image flagged for injection before it is sent"
+    )
     model: str = "llava-hf/llava-1.5-7b-hf"
     api_key: str | None = Field(None, description="sent as 'Authorization: Bearer'; or $SNAPSCRIBE_VLM__API_KEY")
     timeout_s: float = Field(30.0, description="per attempt: connect, and each read while streaming")
@@ -176,23 +192,38 @@ class ClipConfig(_Section):
 class EnginesConfig(_Section):
     captioner: Literal["default", "vlm", "polish"] = "default"
     tagger: Literal["default", "clip"] = "default"
-    relevance_gate: bool = Field(True, description="send only images worth it (people, animals, objects, scenes, "
-                                                   "text posts) to an expensive captioner")
-    gate_budget: float = Field(0.5, ge=0, le=1, description="most a share of uploads the gate passes (the least "
-                                                            "valuable kinds are dropped first); 1 = no budget")
-    gate_kinds: list[str] = Field(default_factory=lambda: ["people", "animals", "objects", "scene", "text"],
-                                  description="what the gate sends on, most valuable first (relevance.KINDS)")
+    relevance_gate: bool = Field(
+        True,
+        description="send only images worth it (people, animals, objects, scenes, "
+        "text posts) to an expensive captioner",
+    )
+    gate_budget: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="most a share of uploads the gate passes (the least "
+        "valuable kinds are dropped first); 1 = no budget",
+    )
+    gate_kinds: list[str] = Field(
+        default_factory=lambda: ["people", "animals", "objects", "scene", "text"],
+        description="what the gate sends on, most valuable first (relevance.KINDS)",
+    )
 
 
 class GroundingConfig(_Section):
     """What the grounding guard does with each class of claim (grounding.ClaimClass)."""
 
-    contradicted: Literal["remove"] = Field("remove", description="a claim the evidence rules out (a person where "
-                                                                  "none is detected, a count, a rejected species, "
-                                                                  "text not read): always removed")
-    plausible_from: list[str] = Field(default_factory=lambda: ["vlm"],
-                                      description="engines whose unsupported-but-plausible details (things the CPU "
-                                                  "models cannot see) are kept; others have them removed")
+    contradicted: Literal["remove"] = Field(
+        "remove",
+        description="a claim the evidence rules out (a person where "
+        "none is detected, a count, a rejected species, "
+        "text not read): always removed",
+    )
+    plausible_from: list[str] = Field(
+        default_factory=lambda: ["vlm"],
+        description="engines whose unsupported-but-plausible details (things the CPU "
+        "models cannot see) are kept; others have them removed",
+    )
 
 
 class StoreConfig(_Section):
@@ -209,8 +240,9 @@ class KafkaConfig(_Section):
     results_topic: str = Field("snapscribe.results", description="empty = do not publish results")
     dlq_topic: str = Field("snapscribe.dlq", description="dead letters; empty = log them only")
     concurrency: int = Field(1, ge=1, description="images in flight per worker process")
-    prefetch: int = Field(1, ge=0, description="messages queued beyond concurrency, so a free thread never waits "
-                                               "for a fetch")
+    prefetch: int = Field(
+        1, ge=0, description="messages queued beyond concurrency, so a free thread never waits for a fetch"
+    )
     max_attempts: int = Field(3, ge=1, description="tries before a retryable bad message goes to the DLQ")
     retry_backoff_s: float = Field(0.5, gt=0, description="first backoff; doubles per try")
     retry_backoff_max_s: float = Field(15.0, gt=0, description="cap for transient (database, broker) retries")
@@ -221,14 +253,23 @@ class KafkaConfig(_Section):
     progress_interval_s: float = 5.0
     inline_max_bytes: int = Field(0, ge=0, le=512 * 1024, description="submit: embed files up to this size")
     partitions: int = Field(12, ge=1, description="partitions when a command creates a topic")
-    client: dict[str, str] = Field(default_factory=dict,
-                                   description="extra librdkafka settings, e.g. security.protocol, sasl.*")
-    fatal_after_s: float = Field(60.0, gt=0, description="exit non-zero (status 3) once a fatal condition (a "
-                                                         "fatal client error, publishing stalled, no assignment "
-                                                         "while work waits) has lasted this long")
-    dead_letter_max_bytes: int = Field(900_000, ge=4096, description="a dead letter is kept under this size: "
-                                                                     "a bigger original is cut to an excerpt, "
-                                                                     "with its size, sha256 and offset")
+    client: dict[str, str] = Field(
+        default_factory=dict, description="extra librdkafka settings, e.g. security.protocol, sasl.*"
+    )
+    fatal_after_s: float = Field(
+        60.0,
+        gt=0,
+        description="exit non-zero (status 3) once a fatal condition (a "
+        "fatal client error, publishing stalled, no assignment "
+        "while work waits) has lasted this long",
+    )
+    dead_letter_max_bytes: int = Field(
+        900_000,
+        ge=4096,
+        description="a dead letter is kept under this size: "
+        "a bigger original is cut to an excerpt, "
+        "with its size, sha256 and offset",
+    )
     health_port: int = Field(0, ge=0, description="serve /metrics, /livez and /readyz on this port; 0 = off")
     health_host: str = "127.0.0.1"
 
@@ -238,12 +279,16 @@ class FetchConfig(_Section):
 
     timeout_s: float = Field(30.0, gt=0, description="deadline for one fetch: connect, redirects and all bytes")
     schemes: list[str] = Field(default_factory=lambda: ["file", "http", "https"], description="allowed URI schemes")
-    hosts: list[str] = Field(default_factory=list,
-                             description="http(s) hosts allowed ('name' or '*.suffix'); empty = any host whose "
-                                         "addresses are all public (never loopback, private or link-local)")
-    path_roots: list[str] = Field(default_factory=list,
-                                  description="file:// paths must resolve under one of these folders; empty = "
-                                              "any folder except /proc, /sys, /dev, /run and /etc")
+    hosts: list[str] = Field(
+        default_factory=list,
+        description="http(s) hosts allowed ('name' or '*.suffix'); empty = any host whose "
+        "addresses are all public (never loopback, private or link-local)",
+    )
+    path_roots: list[str] = Field(
+        default_factory=list,
+        description="file:// paths must resolve under one of these folders; empty = "
+        "any folder except /proc, /sys, /dev, /run and /etc",
+    )
     max_redirects: int = Field(3, ge=0, description="redirects followed, each checked against hosts")
 
 
@@ -252,30 +297,41 @@ class ServerConfig(_Section):
 
     host: str = "127.0.0.1"
     port: int = 8080
-    api_keys: list[str] = Field(default_factory=list,
-                                description="'name:key:role', 'name:key' or 'key'; also $SNAPSCRIBE_API_KEYS "
-                                            "(comma-separated) and keys stored in the database")
+    api_keys: list[str] = Field(
+        default_factory=list,
+        description="'name:key:role', 'name:key' or 'key'; also $SNAPSCRIBE_API_KEYS "
+        "(comma-separated) and keys stored in the database",
+    )
     default_role: Literal["uploader", "reviewer", "admin"] = Field(
-        "uploader", description="role of a key given without one (uploaders see only their own images)")
+        "uploader", description="role of a key given without one (uploaders see only their own images)"
+    )
     rate_limit: float = Field(20.0, description="requests per second per API key (token bucket refill)")
     rate_burst: int = Field(100, description="token bucket size per API key")
     max_upload_bytes: int = Field(0, description="0 = intake.max_bytes")
     workers: int = Field(2, description="in-process pipeline workers")
-    job_lease_s: float = Field(30.0, description="a claimed job returns to the queue if its worker stops "
-                                                 "heartbeating for this long (crash recovery)")
+    job_lease_s: float = Field(
+        30.0,
+        description="a claimed job returns to the queue if its worker stops "
+        "heartbeating for this long (crash recovery)",
+    )
     max_attempts: int = Field(3, description="a job that crashes its worker this often becomes an error record")
     max_wait_s: float = Field(120.0, description="upper bound for POST /v1/images?wait=")
     metrics_public: bool = Field(True, description="serve /metrics without an API key")
     thumbnail_side: int = 384
-    header_timeout_s: float = Field(10.0, gt=0, description="a connection must send a complete request head "
-                                                           "within this long (and again after each response)")
+    header_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        description="a connection must send a complete request head within this long (and again after each response)",
+    )
     keep_alive_s: float = Field(5.0, gt=0, description="idle keep-alive connections close after this long")
     body_idle_s: float = Field(30.0, gt=0, description="an upload that sends nothing for this long gets 408")
     body_timeout_s: float = Field(300.0, gt=0, description="an upload must arrive completely within this long")
-    max_header_bytes: int = Field(16 * 1024, ge=4096, description="largest request head (h11's incomplete-event "
-                                                                  "limit)")
-    warmup: bool = Field(True, description="run one synthetic image through the pipeline before reporting ready, "
-                                           "so the first upload does not pay for loading models")
+    max_header_bytes: int = Field(16 * 1024, ge=4096, description="largest request head (h11's incomplete-event limit)")
+    warmup: bool = Field(
+        True,
+        description="run one synthetic image through the pipeline before reporting ready, "
+        "so the first upload does not pay for loading models",
+    )
 
 
 class Settings(_Section):
@@ -308,7 +364,7 @@ class Settings(_Section):
             return self.store.db if "://" in self.store.db else f"sqlite:///{Path(self.store.db).resolve()}"
         return f"sqlite:///{self.data_dir() / 'snapscribe.db'}"
 
-    def with_overrides(self, **dotted: Any) -> "Settings":
+    def with_overrides(self, **dotted: Any) -> Settings:
         """A copy with ``section.key`` values replaced, e.g. ``{"engines.captioner": "vlm"}``."""
         data = self.model_dump()
         for key, value in dotted.items():
@@ -331,7 +387,7 @@ def _env_overrides(environ: dict[str, str]) -> dict[str, dict[str, Any]]:
     for name, raw in environ.items():
         if not name.startswith("SNAPSCRIBE_") or "__" not in name:
             continue
-        section, _, key = name[len("SNAPSCRIBE_"):].lower().partition("__")
+        section, _, key = name[len("SNAPSCRIBE_") :].lower().partition("__")
         try:
             value: Any = json.loads(raw)
         except ValueError:

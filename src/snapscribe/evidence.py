@@ -27,9 +27,29 @@ from .taxonomy import ImageNetClass, coco_classes, imagenet_classes
 
 # Categories whose classifier evidence may name a main subject.
 _SUBJECT_CATEGORIES = {
-    "animal", "bird", "pet", "insect", "sea_life", "plant", "flower", "food", "drink", "vehicle",
-    "landscape", "water", "building", "structure", "furniture", "household", "clothing",
-    "accessory", "electronics", "instrument", "sport", "tool", "toy",
+    "animal",
+    "bird",
+    "pet",
+    "insect",
+    "sea_life",
+    "plant",
+    "flower",
+    "food",
+    "drink",
+    "vehicle",
+    "landscape",
+    "water",
+    "building",
+    "structure",
+    "furniture",
+    "household",
+    "clothing",
+    "accessory",
+    "electronics",
+    "instrument",
+    "sport",
+    "tool",
+    "toy",
 }
 _LIVING = {"animal", "bird", "pet", "insect", "sea_life"}
 # Categories a detector and a classifier can disagree about without contradiction.
@@ -101,21 +121,47 @@ def _aggregate(probs: np.ndarray, k: int = 10):
     return top, dict(by_basic), dict(by_category)
 
 
-DETECTION_FEATURES = ("score", "log_area", "agree", "rendered", "risky_mass", "conflict_mass", "person",
-                      "worn_alone", "log_support", "covered")
+DETECTION_FEATURES = (
+    "score",
+    "log_area",
+    "agree",
+    "rendered",
+    "risky_mass",
+    "conflict_mass",
+    "person",
+    "worn_alone",
+    "log_support",
+    "covered",
+)
 
 
-def detection_features(det: Detection, name: str, agree: float, abstract: float, risky_mass: float,
-                       conflict_mass: float, wearer: bool, probs: np.ndarray) -> dict[str, float]:
+def detection_features(
+    det: Detection,
+    name: str,
+    agree: float,
+    abstract: float,
+    risky_mass: float,
+    conflict_mass: float,
+    wearer: bool,
+    probs: np.ndarray,
+) -> dict[str, float]:
     """What the fusion model reads to accept a box: its score and size, classifier agreement (by noun and
     category, and the mass under the box's WordNet node), a rendered image, texture classes, a classifier
     lead in an incompatible category, and whether it is a person."""
     offset = hierarchy().lexicon.coco.get(det.class_id)
     support, covered = hierarchy().subtree_mass(offset, probs) if offset is not None else (0.0, 0)
-    return {"score": det.score, "log_area": math.log10(max(det.area, 1e-4)), "agree": min(agree, 1.0),
-            "rendered": abstract, "risky_mass": risky_mass, "conflict_mass": conflict_mass,
-            "person": float(name == "person"), "worn_alone": float(name in _WORN_ONLY and not wearer),
-            "log_support": math.log10(support + 1e-3), "covered": float(covered > 0)}
+    return {
+        "score": det.score,
+        "log_area": math.log10(max(det.area, 1e-4)),
+        "agree": min(agree, 1.0),
+        "rendered": abstract,
+        "risky_mass": risky_mass,
+        "conflict_mass": conflict_mass,
+        "person": float(name == "person"),
+        "worn_alone": float(name in _WORN_ONLY and not wearer),
+        "log_support": math.log10(support + 1e-3),
+        "covered": float(covered > 0),
+    }
 
 
 _FUSION: list[dict | None] = []
@@ -135,15 +181,25 @@ def set_fusion_model(model: dict | None) -> None:
 
 
 def _logistic(model: dict, feats: dict[str, float]) -> float:
-    z = model["bias"] + sum(w * (feats[n] - mu) / (sd or 1.0)
-                            for n, w, mu, sd in zip(model["features"], model["weights"], model["mean"], model["std"],
-                                                    strict=True))
+    z = model["bias"] + sum(
+        w * (feats[n] - mu) / (sd or 1.0)
+        for n, w, mu, sd in zip(model["features"], model["weights"], model["mean"], model["std"], strict=True)
+    )
     return 1 / (1 + math.exp(-z))
 
 
-def _hand_rules_accept(det: Detection, name: str, agree: float, abstract: float, risky_mass: float,
-                       lead_category: str, lead_mass: float, category: str, wearer: bool,
-                       min_detection: float) -> bool:
+def _hand_rules_accept(
+    det: Detection,
+    name: str,
+    agree: float,
+    abstract: float,
+    risky_mass: float,
+    lead_category: str,
+    lead_mass: float,
+    category: str,
+    wearer: bool,
+    min_detection: float,
+) -> bool:
     """The hand-set acceptance rules used before the fusion model was fitted (kept as the fallback when
     data/fusion_model.json is absent)."""
     need = min_detection
@@ -166,9 +222,17 @@ def _hand_rules_accept(det: Detection, name: str, agree: float, abstract: float,
     return det.score >= need or (det.score >= 0.3 and agree >= 0.3 and abstract < UNSURE)
 
 
-def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats: PixelStats,
-         synthetic_pixels: dict[str, float] | None = None, *, min_detection: float = 0.45,
-         abstract: float | None = None, trace: list | None = None) -> Evidence:
+def fuse(
+    detections: list[Detection],
+    probs: np.ndarray,
+    scene: SceneCues,
+    stats: PixelStats,
+    synthetic_pixels: dict[str, float] | None = None,
+    *,
+    min_detection: float = 0.45,
+    abstract: float | None = None,
+    trace: list | None = None,
+) -> Evidence:
     """Combine raw model outputs into accepted evidence (``abstract``: a photo-or-rendered judgement already made;
     ``trace``: a list that collects the features of each detection and box-or-node decision, for
     scripts/train_sight.py)."""
@@ -187,20 +251,40 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
         info = coco.get(det.class_id)
         if info is None or det.area < 0.004:
             continue
-        agree = by_basic.get(info.basic, 0.0) + 0.5 * by_category.get(info.category, 0.0) + 0.25 * sum(
-            m for c, m in by_category.items() if c != info.category and _compatible(c, info.category))
+        agree = (
+            by_basic.get(info.basic, 0.0)
+            + 0.5 * by_category.get(info.category, 0.0)
+            + 0.25 * sum(m for c, m in by_category.items() if c != info.category and _compatible(c, info.category))
+        )
         fitted = fusion_model()
         if fitted is not None or trace is not None:
-            feats = detection_features(det, info.name, agree, abstract, risky_mass,
-                                       lead_mass if not _compatible(lead_category, info.category) else 0.0,
-                                       wearer, probs)
+            feats = detection_features(
+                det,
+                info.name,
+                agree,
+                abstract,
+                risky_mass,
+                lead_mass if not _compatible(lead_category, info.category) else 0.0,
+                wearer,
+                probs,
+            )
             if trace is not None and det.score >= 0.3:
                 trace.append(("detection", det.class_id, feats))
         if fitted is not None:
             accept = det.score >= 0.3 and _logistic(fitted, feats) >= fitted["bar"]
         else:
-            accept = _hand_rules_accept(det, info.name, agree, abstract, risky_mass, lead_category, lead_mass,
-                                        info.category, wearer, min_detection)
+            accept = _hand_rules_accept(
+                det,
+                info.name,
+                agree,
+                abstract,
+                risky_mass,
+                lead_category,
+                lead_mass,
+                info.category,
+                wearer,
+                min_detection,
+            )
         if accept:
             accepted.append(det)
         elif det.score >= 0.5:
@@ -208,16 +292,32 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
 
     subjects: dict[str, Subject] = {}
 
-    def add(noun: str, plural: str, category: str, score: float, source: str, *, count: int = 1,
-            area: float = 0.0, specific: str | None = None) -> None:
+    def add(
+        noun: str,
+        plural: str,
+        category: str,
+        score: float,
+        source: str,
+        *,
+        count: int = 1,
+        area: float = 0.0,
+        specific: str | None = None,
+    ) -> None:
         old = subjects.get(noun)
         if old is None:
             subjects[noun] = Subject(noun, plural, category, score, count, (source,), area, specific)
             return
         fused = 1 - (1 - old.score) * (1 - score)  # independent sources agreeing
-        subjects[noun] = Subject(noun, old.plural, old.category, fused, max(old.count, count),
-                                 tuple(dict.fromkeys(old.sources + (source,))), max(old.area, area),
-                                 old.specific or specific)
+        subjects[noun] = Subject(
+            noun,
+            old.plural,
+            old.category,
+            fused,
+            max(old.count, count),
+            tuple(dict.fromkeys(old.sources + (source,))),
+            max(old.area, area),
+            old.specific or specific,
+        )
 
     per_label: dict[int, list[Detection]] = defaultdict(list)
     for det in accepted:
@@ -228,17 +328,33 @@ def fuse(detections: list[Detection], probs: np.ndarray, scene: SceneCues, stats
         count = max(1, sum(1 for d in dets if d.score >= min_detection))
         if info.name == "person":
             people = count
-        add(info.basic, info.plural, info.category, max(d.score for d in dets), "detector",
-            count=count, area=max(d.area for d in dets))
+        add(
+            info.basic,
+            info.plural,
+            info.category,
+            max(d.score for d in dets),
+            "detector",
+            count=count,
+            area=max(d.area for d in dets),
+        )
 
     reading = hedge(probs, abstract)
     _name_hedged(subjects, reading, probs, notes, trace)
     ranked = sorted(subjects.values(), key=_salience, reverse=True)
     kind_inputs = kind_features(synthetic_pixels, probs, n_strong, None) if synthetic_pixels else {}
-    return Evidence(subjects=tuple(ranked), objects=tuple(accepted), class_top=tuple(top), scene=scene,
-                    stats=stats, abstract=abstract, people=people, notes=tuple(notes),
-                    candidates=tuple(detections), kind=classify_kind(kind_inputs) if kind_inputs else None,
-                    kind_inputs=kind_inputs)
+    return Evidence(
+        subjects=tuple(ranked),
+        objects=tuple(accepted),
+        class_top=tuple(top),
+        scene=scene,
+        stats=stats,
+        abstract=abstract,
+        people=people,
+        notes=tuple(notes),
+        candidates=tuple(detections),
+        kind=classify_kind(kind_inputs) if kind_inputs else None,
+        kind_inputs=kind_inputs,
+    )
 
 
 def with_ocr(ev: Evidence, text: str) -> Evidence:
@@ -259,9 +375,15 @@ def box_features(s: Subject, offset: int, reading: Hedge, probs: np.ndarray) -> 
     assert node is not None
     support, covered = h.subtree_mass(offset, probs)
     below = node.synset is not None and (node.synset == offset or h.lexicon.is_a(offset, node.synset))
-    return {"box_score": s.score, "box_area": math.sqrt(s.area), "log_support": math.log10(support + 1e-3),
-            "log_covered": math.log1p(covered), "node_confidence": reading.confidence,
-            "related": float(h.related(offset, node)), "box_below": float(below)}
+    return {
+        "box_score": s.score,
+        "box_area": math.sqrt(s.area),
+        "log_support": math.log10(support + 1e-3),
+        "log_covered": math.log1p(covered),
+        "node_confidence": reading.confidence,
+        "related": float(h.related(offset, node)),
+        "box_below": float(below),
+    }
 
 
 def box_keeps(features: dict[str, float]) -> bool:
@@ -270,14 +392,16 @@ def box_keeps(features: dict[str, float]) -> bool:
     model = m.get("box_model")
     if model is None:
         return features["log_covered"] == 0 or features["log_support"] >= math.log10(m["box_support"] + 1e-3)
-    z = model["bias"] + sum(w * (features[n] - mu) / (sd or 1.0)
-                            for n, w, mu, sd in zip(model["features"], model["weights"], model["mean"], model["std"],
-                                                    strict=True))
+    z = model["bias"] + sum(
+        w * (features[n] - mu) / (sd or 1.0)
+        for n, w, mu, sd in zip(model["features"], model["weights"], model["mean"], model["std"], strict=True)
+    )
     return z >= 0
 
 
-def _name_hedged(subjects: dict[str, Subject], reading: Hedge, probs: np.ndarray, notes: list[str],
-                 trace: list | None = None) -> None:
+def _name_hedged(
+    subjects: dict[str, Subject], reading: Hedge, probs: np.ndarray, notes: list[str], trace: list | None = None
+) -> None:
     """Add the classifier's hedged node as a subject, and let it settle disagreements with a box.
 
     A box and the node that name things of one kind (two animals, two foods) are taken for one
@@ -298,8 +422,9 @@ def _name_hedged(subjects: dict[str, Subject], reading: Hedge, probs: np.ndarray
     for key, s in list(subjects.items()):
         if "detector" not in s.sources or s.noun == "person" or not _compatible(s.category, node.category):
             continue
-        offset = next((lex.coco.get(cid) for cid, info in coco.items() if info.basic == s.noun and cid in lex.coco),
-                      None)
+        offset = next(
+            (lex.coco.get(cid) for cid, info in coco.items() if info.basic == s.noun and cid in lex.coco), None
+        )
         if offset is None:
             continue
         if s.noun == node.noun:
@@ -316,12 +441,16 @@ def _name_hedged(subjects: dict[str, Subject], reading: Hedge, probs: np.ndarray
         del subjects[key]
         merged_area, merged_count = max(merged_area, s.area), s.count
         merged_score, absorbed = max(merged_score, s.score), True
-    if not absorbed and any(s.area >= 0.3 and _compatible(s.category, node.category) and "detector" in s.sources
-                            for s in subjects.values()):
+    if not absorbed and any(
+        s.area >= 0.3 and _compatible(s.category, node.category) and "detector" in s.sources for s in subjects.values()
+    ):
         return  # a big box already names this region (a horse, not "a horse with a dog")
     cls = imagenet_classes()[reading.leaf] if reading.leaf is not None else None
-    specific = cls.specific if cls is not None and cls.basic == node.noun and float(probs[cls.index]) >= 0.7 \
-        and cls.specific != node.noun else None
+    specific = (
+        cls.specific
+        if cls is not None and cls.basic == node.noun and float(probs[cls.index]) >= 0.7 and cls.specific != node.noun
+        else None
+    )
     score = reading.confidence
     sources: tuple[str, ...] = ("classifier",)
     if absorbed:
@@ -330,8 +459,9 @@ def _name_hedged(subjects: dict[str, Subject], reading: Hedge, probs: np.ndarray
     if old is not None:
         score, sources = 1 - (1 - old.score) * (1 - score), tuple(dict.fromkeys(old.sources + sources))
         merged_area, merged_count = max(old.area, merged_area), max(old.count, merged_count)
-    subjects[node.noun] = Subject(node.noun, node.plural, node.category, min(score, 0.99), merged_count, sources,
-                                  merged_area, specific)
+    subjects[node.noun] = Subject(
+        node.noun, node.plural, node.category, min(score, 0.99), merged_count, sources, merged_area, specific
+    )
 
 
 def same_creature(a: Subject, b: Subject) -> bool:

@@ -8,8 +8,27 @@ from .lexicon import load_lexicon
 _AN_BEFORE_CONSONANT = ("hour", "honest", "honour", "honor", "heir")
 _A_BEFORE_VOWEL = ("uni", "use", "usu", "uten", "eu", "ewe", "one", "once", "ufo", "ure", "uro")
 # Mass nouns and plurals-only nouns take no article.
-_NO_ARTICLE = {"food", "grass", "coffee", "fruit", "furniture", "water", "sand", "snow", "art", "clothing",
-               "jeans", "sunglasses", "scissors", "binoculars", "stairs", "aircraft", "fish", "sheep", "deer"}
+_NO_ARTICLE = {
+    "food",
+    "grass",
+    "coffee",
+    "fruit",
+    "furniture",
+    "water",
+    "sand",
+    "snow",
+    "art",
+    "clothing",
+    "jeans",
+    "sunglasses",
+    "scissors",
+    "binoculars",
+    "stairs",
+    "aircraft",
+    "fish",
+    "sheep",
+    "deer",
+}
 
 
 def is_plural(phrase: str) -> bool:

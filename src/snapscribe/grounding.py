@@ -45,18 +45,126 @@ SIBLING_MAX = 8
 # Settings and parts a caption names around its subject; no packaged model can see them, so
 # they are accepted on any photo (not on abstract art) instead of failing every faithful caption.
 _CONTEXT = {
-    "table", "floor", "ground", "shelf", "board", "plank", "deck", "counter", "tray", "mat", "rug", "carpet",
-    "blanket", "towel", "cloth", "tablecloth", "window", "door", "doorway", "roof", "wall", "facade", "balcony",
-    "chimney", "stairs", "step", "staircase", "arch", "column", "pillar", "gate", "fence", "railing", "balustrade",
-    "pier", "jetty", "dock", "boardwalk", "path", "trail", "track", "footpath", "pavement", "cable", "wire", "rope",
-    "pole", "post", "sill", "windowsill", "ledge", "bricks", "brick", "tile", "concrete", "stone", "wood", "paint",
-    "ladder", "bench", "shore", "launch pad", "pebble", "rock", "log", "sidewalk", "bollard", "lamppost", "streetlight",
+    "table",
+    "floor",
+    "ground",
+    "shelf",
+    "board",
+    "plank",
+    "deck",
+    "counter",
+    "tray",
+    "mat",
+    "rug",
+    "carpet",
+    "blanket",
+    "towel",
+    "cloth",
+    "tablecloth",
+    "window",
+    "door",
+    "doorway",
+    "roof",
+    "wall",
+    "facade",
+    "balcony",
+    "chimney",
+    "stairs",
+    "step",
+    "staircase",
+    "arch",
+    "column",
+    "pillar",
+    "gate",
+    "fence",
+    "railing",
+    "balustrade",
+    "pier",
+    "jetty",
+    "dock",
+    "boardwalk",
+    "path",
+    "trail",
+    "track",
+    "footpath",
+    "pavement",
+    "cable",
+    "wire",
+    "rope",
+    "pole",
+    "post",
+    "sill",
+    "windowsill",
+    "ledge",
+    "bricks",
+    "brick",
+    "tile",
+    "concrete",
+    "stone",
+    "wood",
+    "paint",
+    "ladder",
+    "bench",
+    "shore",
+    "launch pad",
+    "pebble",
+    "rock",
+    "log",
+    "sidewalk",
+    "bollard",
+    "lamppost",
+    "streetlight",
 }
-_CONTAINERS = {"pot", "jar", "vase", "bucket", "basket", "box", "tin", "can", "crate", "bag", "holder", "bowl", "cup",
-               "mug", "tray"}
-_PLANT_PARTS = {"bloom", "blossom", "bud", "petal", "seed", "seed head", "stem", "thorn", "pollen", "blade", "trunk",
-                "bark", "root", "moss", "twig", "branch", "flower head", "shoot", "sprout", "leaf", "dandelion",
-                "tree trunk", "tree", "seedpod", "pod", "grass", "stalk", "reed", "needle", "cone", "acorn"}
+_CONTAINERS = {
+    "pot",
+    "jar",
+    "vase",
+    "bucket",
+    "basket",
+    "box",
+    "tin",
+    "can",
+    "crate",
+    "bag",
+    "holder",
+    "bowl",
+    "cup",
+    "mug",
+    "tray",
+}
+_PLANT_PARTS = {
+    "bloom",
+    "blossom",
+    "bud",
+    "petal",
+    "seed",
+    "seed head",
+    "stem",
+    "thorn",
+    "pollen",
+    "blade",
+    "trunk",
+    "bark",
+    "root",
+    "moss",
+    "twig",
+    "branch",
+    "flower head",
+    "shoot",
+    "sprout",
+    "leaf",
+    "dandelion",
+    "tree trunk",
+    "tree",
+    "seedpod",
+    "pod",
+    "grass",
+    "stalk",
+    "reed",
+    "needle",
+    "cone",
+    "acorn",
+}
 _TABLEWARE = {"spoon", "fork", "knife", "saucer", "napkin", "plate", "straw", "lid", "teaspoon", "glass", "jar"}
 _POLLINATED = {"flower", "blossom", "plant", "petal", "bloom"}
 _WEAK_SCENE = {"sky", "clouds", "sunset", "night"}
@@ -64,28 +172,116 @@ _CLOTHING = (3051540, 3381126, 3380867, 3502509)  # clothing, footwear (2 senses
 _FLOWER, _PLANT, _BUILDING = 11669921, 17222, 2913152
 _ANIMAL = 15388
 # People words that also describe animals ("best friends", "a happy family" of ducks).
-_SOCIAL = {"friend", "friends", "family", "couple", "buddy", "buddies", "baby", "babies", "kids", "besties", "mom",
-           "mother", "pair", "duo", "team"}
+_SOCIAL = {
+    "friend",
+    "friends",
+    "family",
+    "couple",
+    "buddy",
+    "buddies",
+    "baby",
+    "babies",
+    "kids",
+    "besties",
+    "mom",
+    "mother",
+    "pair",
+    "duo",
+    "team",
+}
 # Not counted as extra people: they refer to someone already named.
 _NOT_COUNTED = {"he", "she", "him", "her", "his", "herself", "himself", "portrait", "selfie", "someone", "somebody"}
 _COLLECTIVE = {"people", "crowd", "family", "group", "team", "crew", "audience", "couple", "friends", "choir"}
-_WEAK_SCENE_WORDS = {"hill", "hills", "hillside", "slope", "slopes", "ridge", "ridges", "rocks", "boulders",
-                     "field", "fields", "grass", "lawn", "meadow", "meadows", "pasture", "drop", "drops", "droplets",
-                     "raindrops", "splash", "reflection", "reflections", "stream", "streams", "creek", "leaves", "leaf",
-                     "twig", "twigs", "branch", "branches", "stem", "stems", "moss", "foliage", "bush", "bushes",
-                     "shrubs", "greenery", "vegetation", "park", "garden", "gardens", "water", "horizon", "tree",
-                     "trees"}
+_WEAK_SCENE_WORDS = {
+    "hill",
+    "hills",
+    "hillside",
+    "slope",
+    "slopes",
+    "ridge",
+    "ridges",
+    "rocks",
+    "boulders",
+    "field",
+    "fields",
+    "grass",
+    "lawn",
+    "meadow",
+    "meadows",
+    "pasture",
+    "drop",
+    "drops",
+    "droplets",
+    "raindrops",
+    "splash",
+    "reflection",
+    "reflections",
+    "stream",
+    "streams",
+    "creek",
+    "leaves",
+    "leaf",
+    "twig",
+    "twigs",
+    "branch",
+    "branches",
+    "stem",
+    "stems",
+    "moss",
+    "foliage",
+    "bush",
+    "bushes",
+    "shrubs",
+    "greenery",
+    "vegetation",
+    "park",
+    "garden",
+    "gardens",
+    "water",
+    "horizon",
+    "tree",
+    "trees",
+}
 _INDOOR_CATEGORIES = ("household", "furniture", "electronics", "food", "drink", "clothing", "accessory", "tool")
 
 _PEOPLE_TAGS = {"people", "person", "portrait", "crowd", "man", "woman", "child", "family", "friends", "selfie"}
-_PLURAL_PEOPLE = {"people": 2, "men": 2, "women": 2, "girls": 2, "boys": 2, "children": 2, "kids": 2,
-                  "babies": 2, "ladies": 2, "gentlemen": 2, "guys": 2, "friends": 2, "couple": 2, "family": 2,
-                  "tourists": 2, "players": 2, "students": 2, "pedestrians": 2, "workers": 2, "dancers": 2,
-                  "crowd": 3}
+_PLURAL_PEOPLE = {
+    "people": 2,
+    "men": 2,
+    "women": 2,
+    "girls": 2,
+    "boys": 2,
+    "children": 2,
+    "kids": 2,
+    "babies": 2,
+    "ladies": 2,
+    "gentlemen": 2,
+    "guys": 2,
+    "friends": 2,
+    "couple": 2,
+    "family": 2,
+    "tourists": 2,
+    "players": 2,
+    "students": 2,
+    "pedestrians": 2,
+    "workers": 2,
+    "dancers": 2,
+    "crowd": 3,
+}
 
 
-_LENIENT = ("setting", "scenery", "plant part", "tableware", "container", "insects are seen", "clothing",
-            "plant or flower seen", "buildings seen", "animals seen")
+_LENIENT = (
+    "setting",
+    "scenery",
+    "plant part",
+    "tableware",
+    "container",
+    "insects are seen",
+    "clothing",
+    "plant or flower seen",
+    "buildings seen",
+    "animals seen",
+)
 
 
 CLAIM_CLASSES = ("supported", "plausible", "contradicted")
@@ -160,8 +356,9 @@ class _Support:
             if t.score >= TAG_MIN:
                 for off in lexicon.senses(label)[:1]:
                     self.items.append(_Item(off, t.score, "tag", label))
-        self.class_names = {cls.specific.lower() for cls, p in ev.class_top if p >= 0.02} | \
-                           {cls.basic.lower() for cls, p in ev.class_top if p >= 0.02}
+        self.class_names = {cls.specific.lower() for cls, p in ev.class_top if p >= 0.02} | {
+            cls.basic.lower() for cls, p in ev.class_top if p >= 0.02
+        }
         self.categories: dict[str, float] = {}
         for cls, p in ev.class_top:
             self.categories[cls.category] = self.categories.get(cls.category, 0.0) + p
@@ -184,8 +381,13 @@ class _Support:
                 best_label.setdefault(it.source, it.label)
                 if it.source in ("detector", "subject"):
                     count = max(count, it.count)
-        for source, minimum in (("detector", DETECTOR_MIN), ("subject", DETECTOR_MIN), ("tag", TAG_MIN),
-                                ("classifier", CLASSIFIER_MIN), ("candidate", CANDIDATE_MIN)):
+        for source, minimum in (
+            ("detector", DETECTOR_MIN),
+            ("subject", DETECTOR_MIN),
+            ("tag", TAG_MIN),
+            ("classifier", CLASSIFIER_MIN),
+            ("candidate", CANDIDATE_MIN),
+        ):
             if by_source.get(source, 0.0) >= minimum:
                 return True, f"{source}: {best_label[source]} {by_source[source]:.2f}", count
         if self.tag_scores.get(m.lemma, 0.0) >= TAG_MIN:
@@ -212,7 +414,7 @@ class _Support:
         return False, "no detection, class or tag is a kind of it", 0
 
     def _compound(self, m: Mention) -> str | None:
-        """"coffee cup": a cup is seen and coffee is seen. Not "golden retriever" from a retriever."""
+        """ "coffee cup": a cup is seen and coffee is seen. Not "golden retriever" from a retriever."""
         words = m.lemma.split()
         if len(words) < 2:
             return None
@@ -230,14 +432,20 @@ class _Support:
 
     def _plants(self) -> float:
         cat = self.categories.get
-        return max(cat("flower", 0) + cat("plant", 0), max((s.score for s in self.ev.subjects
-                                                             if s.category in ("flower", "plant")), default=0.0))
+        return max(
+            cat("flower", 0) + cat("plant", 0),
+            max((s.score for s in self.ev.subjects if s.category in ("flower", "plant")), default=0.0),
+        )
 
     def animals(self) -> float:
         cat = self.categories.get
-        return max(sum(cat(c, 0) for c in ("animal", "pet", "bird", "insect", "sea_life")),
-                   max((d.score for d in self.ev.objects if self.lex.is_a(self.lex.coco.get(d.class_id, 0), _ANIMAL)),
-                       default=0.0))
+        return max(
+            sum(cat(c, 0) for c in ("animal", "pet", "bird", "insect", "sea_life")),
+            max(
+                (d.score for d in self.ev.objects if self.lex.is_a(self.lex.coco.get(d.class_id, 0), _ANIMAL)),
+                default=0.0,
+            ),
+        )
 
     def _named(self, lemma: str) -> str | None:
         """A top class whose name ends in the mention ("bell tower" names a tower)."""
@@ -267,18 +475,37 @@ class _Support:
 
     def _vegetation(self) -> bool:
         sc, cat = self.ev.scene, self.categories.get
-        return (sc.trees >= 0.1 or sc.greenery >= 0.1 or sc.grass >= 0.1 or cat("plant", 0) + cat("flower", 0) >= 0.05
-                or bool({"green", "dark green"} & _colour_names(self.ev.stats)))
+        return (
+            sc.trees >= 0.1
+            or sc.greenery >= 0.1
+            or sc.grass >= 0.1
+            or cat("plant", 0) + cat("flower", 0) >= 0.05
+            or bool({"green", "dark green"} & _colour_names(self.ev.stats))
+        )
 
     def _outdoorish(self) -> bool:
         """Not clearly an indoor close-up: some outdoor cue or outdoor class."""
         sc, cat = self.ev.scene, self.categories.get
         if self.ev.abstract >= 0.6 and sc.outdoor < 0.2:
             return False
-        cues = max(sc.sky, sc.clouds, sc.sunset, sc.night, sc.greenery, sc.grass, sc.trees, sc.water, sc.snow,
-                   sc.outdoor)
-        outdoor_classes = sum(cat(c, 0) for c in ("landscape", "water", "plant", "flower", "insect", "bird", "animal",
-                                                  "vehicle", "building", "structure"))
+        cues = max(
+            sc.sky, sc.clouds, sc.sunset, sc.night, sc.greenery, sc.grass, sc.trees, sc.water, sc.snow, sc.outdoor
+        )
+        outdoor_classes = sum(
+            cat(c, 0)
+            for c in (
+                "landscape",
+                "water",
+                "plant",
+                "flower",
+                "insect",
+                "bird",
+                "animal",
+                "vehicle",
+                "building",
+                "structure",
+            )
+        )
         indoor_classes = sum(cat(c, 0) for c in _INDOOR_CATEGORIES)
         return cues >= 0.1 or outdoor_classes >= 0.1 or indoor_classes < 0.5
 
@@ -352,30 +579,60 @@ class _Support:
         cat = self.categories.get
         names = self.class_names
         checks: dict[str, list[tuple[bool, str]]] = {
-            "sky": [(sc.sky >= 0.15, "sky region"), (sc.clouds >= 0.15, "clouds"), (sc.sunset >= 0.2, "sunset sky"),
-                    (sc.outdoor >= 0.25, "outdoor"), (sc.night >= 0.3, "night sky"),
-                    (cat("landscape", 0) + cat("water", 0) >= 0.1, "landscape classes")],
-            "clouds": [(sc.clouds >= 0.1, "clouds"), (sc.sky >= 0.3, "sky region"), (sc.sunset >= 0.3, "sunset sky"),
-                       (cat("landscape", 0) >= 0.2 and sc.outdoor >= 0.1, "landscape")],
-            "sunset": [(sc.sunset >= 0.2, "sunset colours"),
-                       (sc.sky >= 0.3 and _warm(st.dominant_colours), "warm sky")],
+            "sky": [
+                (sc.sky >= 0.15, "sky region"),
+                (sc.clouds >= 0.15, "clouds"),
+                (sc.sunset >= 0.2, "sunset sky"),
+                (sc.outdoor >= 0.25, "outdoor"),
+                (sc.night >= 0.3, "night sky"),
+                (cat("landscape", 0) + cat("water", 0) >= 0.1, "landscape classes"),
+            ],
+            "clouds": [
+                (sc.clouds >= 0.1, "clouds"),
+                (sc.sky >= 0.3, "sky region"),
+                (sc.sunset >= 0.3, "sunset sky"),
+                (cat("landscape", 0) >= 0.2 and sc.outdoor >= 0.1, "landscape"),
+            ],
+            "sunset": [
+                (sc.sunset >= 0.2, "sunset colours"),
+                (sc.sky >= 0.3 and _warm(st.dominant_colours), "warm sky"),
+            ],
             "night": [(sc.night >= 0.2, "night cue"), (st.brightness < 0.25, "dark image")],
-            "water": [(sc.water >= 0.15, "water region"), (cat("water", 0) >= 0.05, "water classes"),
-                      (bool(names & _WATER_HINTS), "boats/shore classes"), (sc.sky >= 0.5 and sc.outdoor >= 0.5 and
-                                                                          "blue" in _colour_names(st), "blue open view")],
-            "beach": [(sc.sand >= 0.25 and sc.outdoor >= 0.1, "sand region"), (bool(names & _BEACH_HINTS), "shore classes"),
-                      (sc.water >= 0.4 and sc.outdoor >= 0.4, "water and sky")],
-            "grass": [(sc.grass >= 0.1, "grass region"), (sc.greenery >= 0.15, "greenery"),
-                      (cat("plant", 0) + cat("flower", 0) >= 0.2, "plant classes"), (bool(names & _GRASS_HINTS), "field classes")],
-            "vegetation": [(sc.trees >= 0.1, "trees"), (sc.greenery >= 0.1, "greenery"), (sc.grass >= 0.15, "grass"),
-                           (cat("plant", 0) + cat("flower", 0) >= 0.1, "plant classes"),
-                           (cat("insect", 0) + cat("bird", 0) >= 0.3, "wildlife classes"),
-                           ("green" in _colour_names(st) or "dark green" in _colour_names(st), "green")],
-            "mountain": [(cat("landscape", 0) >= 0.05, "landscape classes"), (bool(names & _MOUNTAIN_HINTS), "mountain classes")],
+            "water": [
+                (sc.water >= 0.15, "water region"),
+                (cat("water", 0) >= 0.05, "water classes"),
+                (bool(names & _WATER_HINTS), "boats/shore classes"),
+                (sc.sky >= 0.5 and sc.outdoor >= 0.5 and "blue" in _colour_names(st), "blue open view"),
+            ],
+            "beach": [
+                (sc.sand >= 0.25 and sc.outdoor >= 0.1, "sand region"),
+                (bool(names & _BEACH_HINTS), "shore classes"),
+                (sc.water >= 0.4 and sc.outdoor >= 0.4, "water and sky"),
+            ],
+            "grass": [
+                (sc.grass >= 0.1, "grass region"),
+                (sc.greenery >= 0.15, "greenery"),
+                (cat("plant", 0) + cat("flower", 0) >= 0.2, "plant classes"),
+                (bool(names & _GRASS_HINTS), "field classes"),
+            ],
+            "vegetation": [
+                (sc.trees >= 0.1, "trees"),
+                (sc.greenery >= 0.1, "greenery"),
+                (sc.grass >= 0.15, "grass"),
+                (cat("plant", 0) + cat("flower", 0) >= 0.1, "plant classes"),
+                (cat("insect", 0) + cat("bird", 0) >= 0.3, "wildlife classes"),
+                ("green" in _colour_names(st) or "dark green" in _colour_names(st), "green"),
+            ],
+            "mountain": [
+                (cat("landscape", 0) >= 0.05, "landscape classes"),
+                (bool(names & _MOUNTAIN_HINTS), "mountain classes"),
+            ],
             "snow": [(sc.snow >= 0.2, "snow region"), (bool(names & _SNOW_HINTS), "snow classes")],
-            "urban": [(cat("building", 0) + cat("structure", 0) >= 0.15, "buildings"),
-                      (any(d.label in _STREET_OBJECTS for d in self.ev.objects), "street objects"),
-                      (bool(names & _STREET_HINTS), "street classes")],
+            "urban": [
+                (cat("building", 0) + cat("structure", 0) >= 0.15, "buildings"),
+                (any(d.label in _STREET_OBJECTS for d in self.ev.objects), "street objects"),
+                (bool(names & _STREET_HINTS), "street classes"),
+            ],
             "indoor": [(sc.outdoor < 0.5, "not an outdoor view")],
         }
         for ok, why in checks[rule]:
@@ -386,7 +643,10 @@ class _Support:
     # -- text --------------------------------------------------------------------------
     def text(self, m: Mention, caption: str) -> tuple[bool, str]:
         if self.ev.stats.sharpness < BLUR_THRESHOLD:
-            return False, f"blurry image (sharpness {self.ev.stats.sharpness:.0f} < {BLUR_THRESHOLD:.0f}): text cannot be read"
+            return (
+                False,
+                f"blurry image (sharpness {self.ev.stats.sharpness:.0f} < {BLUR_THRESHOLD:.0f}): text cannot be read",
+            )
         ocr = self.ev.ocr_text
         if not ocr:
             return False, "no readable text found"
@@ -394,7 +654,7 @@ class _Support:
         if m.lemma == "license plate":
             return (bool(re.search(r"(?=\S*\d)(?=\S*[A-Za-z])[A-Za-z0-9-]{4,}", ocr)), "plate-like text in OCR")
         if claim is None:
-            tail = caption[m.end:].split()
+            tail = caption[m.end :].split()
             claim = " ".join(tail[:4]).strip(" .,:;!?\"'“”")
             if not claim:
                 return True, "OCR text present"
@@ -403,25 +663,139 @@ class _Support:
         return False, f"not in OCR text {ocr[:40]!r}"
 
 
-_WATER_HINTS = {"lakeshore", "lake", "seashore", "beach", "sandbar", "dock", "pier", "boathouse", "canoe", "boat",
-                "gondola", "speedboat", "breakwater", "paddle", "coral reef", "geyser", "fountain", "submarine",
-                "fireboat", "lifeboat", "catamaran", "trimaran", "yawl", "schooner", "sailboat", "container ship",
-                "liner", "ocean liner", "wreck", "aircraft carrier", "promontory", "headland", "coast", "snorkel",
-                "scuba diver", "water ouzel", "swimming trunks", "oil rig", "bubble", "sea"}
+_WATER_HINTS = {
+    "lakeshore",
+    "lake",
+    "seashore",
+    "beach",
+    "sandbar",
+    "dock",
+    "pier",
+    "boathouse",
+    "canoe",
+    "boat",
+    "gondola",
+    "speedboat",
+    "breakwater",
+    "paddle",
+    "coral reef",
+    "geyser",
+    "fountain",
+    "submarine",
+    "fireboat",
+    "lifeboat",
+    "catamaran",
+    "trimaran",
+    "yawl",
+    "schooner",
+    "sailboat",
+    "container ship",
+    "liner",
+    "ocean liner",
+    "wreck",
+    "aircraft carrier",
+    "promontory",
+    "headland",
+    "coast",
+    "snorkel",
+    "scuba diver",
+    "water ouzel",
+    "swimming trunks",
+    "oil rig",
+    "bubble",
+    "sea",
+}
 _BEACH_HINTS = {"seashore", "beach", "sandbar", "coast", "headland", "promontory", "lakeshore"}
 _GRASS_HINTS = {"hay bales", "hay", "rapeseed field", "field", "valley", "daisy", "golf cart", "lawn mower"}
-_MOUNTAIN_HINTS = {"alpine peaks", "alp", "mountain", "valley", "volcano", "cliff", "promontory", "geyser",
-                   "mountain tent", "tent", "ski", "mountain bike", "ibex", "marmot"}
-_SNOW_HINTS = {"alpine peaks", "alp", "ski", "dogsled", "snowmobile", "snowplough", "snowplow", "igloo", "toboggan",
-               "glacier", "mountain"}
-_STREET_HINTS = {"streetcar", "tram", "traffic light", "street sign", "parking meter", "taxi", "cab", "minibus",
-                 "trolleybus", "police van", "moving van", "car", "bus", "truck", "motorbike", "scooter", "moped",
-                 "bicycle", "building", "shop", "tower", "palace", "church", "mosque", "cinema", "restaurant",
-                 "bakery", "barbershop", "bookshop", "butcher shop", "toyshop", "tobacco shop", "confectionery",
-                 "grocery store", "prison", "triumphal arch", "fountain", "pole", "manhole cover", "castle",
-                 "bell tower", "dome", "stupa", "obelisk", "mailbox", "lamp"}
-_STREET_OBJECTS = {"car", "bus", "truck", "traffic light", "stop sign", "parking meter", "fire hydrant",
-                   "motorcycle", "bicycle", "train"}
+_MOUNTAIN_HINTS = {
+    "alpine peaks",
+    "alp",
+    "mountain",
+    "valley",
+    "volcano",
+    "cliff",
+    "promontory",
+    "geyser",
+    "mountain tent",
+    "tent",
+    "ski",
+    "mountain bike",
+    "ibex",
+    "marmot",
+}
+_SNOW_HINTS = {
+    "alpine peaks",
+    "alp",
+    "ski",
+    "dogsled",
+    "snowmobile",
+    "snowplough",
+    "snowplow",
+    "igloo",
+    "toboggan",
+    "glacier",
+    "mountain",
+}
+_STREET_HINTS = {
+    "streetcar",
+    "tram",
+    "traffic light",
+    "street sign",
+    "parking meter",
+    "taxi",
+    "cab",
+    "minibus",
+    "trolleybus",
+    "police van",
+    "moving van",
+    "car",
+    "bus",
+    "truck",
+    "motorbike",
+    "scooter",
+    "moped",
+    "bicycle",
+    "building",
+    "shop",
+    "tower",
+    "palace",
+    "church",
+    "mosque",
+    "cinema",
+    "restaurant",
+    "bakery",
+    "barbershop",
+    "bookshop",
+    "butcher shop",
+    "toyshop",
+    "tobacco shop",
+    "confectionery",
+    "grocery store",
+    "prison",
+    "triumphal arch",
+    "fountain",
+    "pole",
+    "manhole cover",
+    "castle",
+    "bell tower",
+    "dome",
+    "stupa",
+    "obelisk",
+    "mailbox",
+    "lamp",
+}
+_STREET_OBJECTS = {
+    "car",
+    "bus",
+    "truck",
+    "traffic light",
+    "stop sign",
+    "parking meter",
+    "fire hydrant",
+    "motorcycle",
+    "bicycle",
+    "train",
+}
 
 
 def people_claimed(m: Mention) -> int:
@@ -429,8 +803,11 @@ def people_claimed(m: Mention) -> int:
     if m.count:
         return m.count
     word = m.text.lower().split()[-1]
-    return _PLURAL_PEOPLE.get(word) or _PLURAL_PEOPLE.get(m.lemma) or (2 if word.endswith("s") and word != m.lemma
-                                                                       and m.lemma not in _NOT_COUNTED else 1)
+    return (
+        _PLURAL_PEOPLE.get(word)
+        or _PLURAL_PEOPLE.get(m.lemma)
+        or (2 if word.endswith("s") and word != m.lemma and m.lemma not in _NOT_COUNTED else 1)
+    )
 
 
 def _colour_names(st) -> set[str]:
@@ -438,8 +815,10 @@ def _colour_names(st) -> set[str]:
 
 
 def _warm(colours) -> bool:
-    return any(name in ("orange", "red", "pink", "gold", "yellow", "magenta", "purple") and share >= 0.1
-               for name, share in colours)
+    return any(
+        name in ("orange", "red", "pink", "gold", "yellow", "magenta", "purple") and share >= 0.1
+        for name, share in colours
+    )
 
 
 def _norm(text: str) -> str:
@@ -456,14 +835,70 @@ def _fuzzy_in(claim: str, ocr: str) -> bool:
 
 
 # -- rewriting -------------------------------------------------------------------------
-_CONNECTORS = sorted([
-    "in front of", "next to", "close to", "on top of", "along with", "together with", "as well as", "alongside",
-    "with", "and", "beside", "besides", "near", "by", "behind", "holding", "carrying", "wearing", "while", "under",
-    "over", "on", "in", "at", "across", "through", "against", "among", "between", "past", "into", "onto", "toward",
-    "towards", "around", "beneath", "above", "below", "from", "where", "as", "plus", "featuring", "including",
-    "surrounded by", "overlooking", "facing", "watching", "chasing", "riding", "walking", "sitting", "standing",
-    "that", "which", "who", "reading", "showing", "or",
-], key=lambda c: -len(c.split()))
+_CONNECTORS = sorted(
+    [
+        "in front of",
+        "next to",
+        "close to",
+        "on top of",
+        "along with",
+        "together with",
+        "as well as",
+        "alongside",
+        "with",
+        "and",
+        "beside",
+        "besides",
+        "near",
+        "by",
+        "behind",
+        "holding",
+        "carrying",
+        "wearing",
+        "while",
+        "under",
+        "over",
+        "on",
+        "in",
+        "at",
+        "across",
+        "through",
+        "against",
+        "among",
+        "between",
+        "past",
+        "into",
+        "onto",
+        "toward",
+        "towards",
+        "around",
+        "beneath",
+        "above",
+        "below",
+        "from",
+        "where",
+        "as",
+        "plus",
+        "featuring",
+        "including",
+        "surrounded by",
+        "overlooking",
+        "facing",
+        "watching",
+        "chasing",
+        "riding",
+        "walking",
+        "sitting",
+        "standing",
+        "that",
+        "which",
+        "who",
+        "reading",
+        "showing",
+        "or",
+    ],
+    key=lambda c: -len(c.split()),
+)
 _DANGLING = set(_CONNECTORS) | DETERMINERS | {"of", "to", "for", "is", "are", "a", "an", "the"}
 _PRONOUN_FOLLOW = {"it", "them", "him", "her", "its", "their", "his"}
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
@@ -487,7 +922,7 @@ def _cut(sentence: str, start: int, end: int) -> str | None:
     before = [s for s in spans if s[0] <= start and (s[1] <= start or s[0] == start)]
     if not before:
         return None
-    head_words = sentence[:before[-1][0]].split()
+    head_words = sentence[: before[-1][0]].split()
     if not any(w.strip(",;:").isalpha() for w in head_words):
         return None
     cut_from = before[-1][0]
@@ -510,7 +945,7 @@ def _tidy(text: str) -> str:
     words = text.rstrip(".!? ").split()
     while words and (words[-1].lower().strip(",;:") in _DANGLING or words[-1] in ",;:"):
         words.pop()
-    end = text[len(text.rstrip(".!?")):] if text.rstrip(".!?") != text else ""
+    end = text[len(text.rstrip(".!?")) :] if text.rstrip(".!?") != text else ""
     text = " ".join(words).rstrip(",;: ") + end
     return text[:1].upper() + text[1:] if text else text
 
@@ -520,8 +955,32 @@ def _rejected(v: Verdict, keep_plausible: bool) -> bool:
 
 
 _ARTICLES = {"a", "an", "the", "this", "these", "those", "its", "their", "his", "her", "my", "our", "your"}
-_FUNCTION = _ARTICLES | {"with", "and", "or", "but", "of", "in", "on", "at", "to", "from", "by", "for", "is",
-                         "are", "was", "were", "while", "as", "into", "onto", "under", "over", "near", "beside"}
+_FUNCTION = _ARTICLES | {
+    "with",
+    "and",
+    "or",
+    "but",
+    "of",
+    "in",
+    "on",
+    "at",
+    "to",
+    "from",
+    "by",
+    "for",
+    "is",
+    "are",
+    "was",
+    "were",
+    "while",
+    "as",
+    "into",
+    "onto",
+    "under",
+    "over",
+    "near",
+    "beside",
+}
 _OPENERS = {"with", "and", "or", "but", "of", "to", "while", "as", "into", "onto", "for", "by", "is", "are"}
 
 
@@ -595,29 +1054,42 @@ class GroundingGuard:
                 return "contradicted"
         return "contradicted" if lex.imagenet_descendants(senses[0]) > 0 else "plausible"
 
-    def check(self, caption: str, evidence: Evidence, tags: Sequence[Tag] = (), *,
-              keep_plausible: bool = False) -> GuardResult:
+    def check(
+        self, caption: str, evidence: Evidence, tags: Sequence[Tag] = (), *, keep_plausible: bool = False
+    ) -> GuardResult:
         """Remove (or, when the sentence breaks, replace) every claim the policy does not keep:
         contradicted always, plausible unless ``keep_plausible``."""
         original = caption
         verdicts = self.verdicts(caption, evidence, tags)
         bad = [v for v in verdicts if _rejected(v, keep_plausible)]
-        kept = [f"{v.term}: plausible, kept ({v.why})" for v in verdicts
-                if not v.supported and not _rejected(v, keep_plausible)]
+        kept = [
+            f"{v.term}: plausible, kept ({v.why})"
+            for v in verdicts
+            if not v.supported and not _rejected(v, keep_plausible)
+        ]
         if not bad:
             return GuardResult(caption, Grounding(supported=True, action="kept", reasons=kept), tuple(verdicts))
         terms = list(dict.fromkeys(v.term for v in bad))
         reasons = [f"{v.term}: {v.claim}: {v.why}" for v in bad] + kept
         edited = self._remove(caption, evidence, tags, keep_plausible)
         if edited is not None:
-            return GuardResult(edited, Grounding(supported=False, unsupported_terms=terms, action="removed",
-                                                 original=original, reasons=reasons), tuple(verdicts))
+            return GuardResult(
+                edited,
+                Grounding(
+                    supported=False, unsupported_terms=terms, action="removed", original=original, reasons=reasons
+                ),
+                tuple(verdicts),
+            )
         replacement = self._grounded(evidence, tags)
-        return GuardResult(replacement, Grounding(supported=False, unsupported_terms=terms, action="replaced",
-                                                  original=original, reasons=reasons), tuple(verdicts))
+        return GuardResult(
+            replacement,
+            Grounding(supported=False, unsupported_terms=terms, action="replaced", original=original, reasons=reasons),
+            tuple(verdicts),
+        )
 
-    def _remove(self, caption: str, evidence: Evidence, tags: Sequence[Tag],
-                keep_plausible: bool = False) -> str | None:
+    def _remove(
+        self, caption: str, evidence: Evidence, tags: Sequence[Tag], keep_plausible: bool = False
+    ) -> str | None:
         """The caption without its rejected clauses, or None when that breaks it."""
         text = caption
         for _ in range(8):
@@ -627,7 +1099,7 @@ class GroundingGuard:
             v = bad[0]
             m = v.mention
             if m.hashtag:
-                text = _tidy(text[:m.start] + text[m.end:])
+                text = _tidy(text[: m.start] + text[m.end :])
                 continue
             pieces = _sentences(text)
             idx = next((i for i, (s, seg) in enumerate(pieces) if s <= m.start < s + len(seg)), None)

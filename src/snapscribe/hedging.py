@@ -155,8 +155,9 @@ class Hierarchy:
 
     def related(self, offset: int, node: Node) -> bool:
         """Whether a WordNet synset is the node, above it or below it (no contradiction)."""
-        if node.synset is not None and (node.synset == offset or self.lexicon.is_a(node.synset, offset)
-                                        or self.lexicon.is_a(offset, node.synset)):
+        if node.synset is not None and (
+            node.synset == offset or self.lexicon.is_a(node.synset, offset) or self.lexicon.is_a(offset, node.synset)
+        ):
             return True
         return any(offset in self._closures[i] for i in node.leaves)
 
@@ -187,8 +188,13 @@ def entropy(probs: np.ndarray) -> float:
 def node_features(mass: float, node: Node, rendered: float, spread: float = 0.0) -> list[float]:
     """What the calibration reads: log-odds of the node's mass, its specificity, the rendered probability,
     the entropy of the whole distribution, and whether the node is a WordNet group above the caption nouns."""
-    return [_logit(mass), node.specificity / 10, rendered, spread / 5, float(node.synset is not None
-                                                                              and len(node.leaves) > 12)]
+    return [
+        _logit(mass),
+        node.specificity / 10,
+        rendered,
+        spread / 5,
+        float(node.synset is not None and len(node.leaves) > 12),
+    ]
 
 
 def calibrated(mass: float, node: Node, rendered: float, model: dict | None = None, spread: float = 0.0) -> float:
@@ -198,8 +204,14 @@ def calibrated(mass: float, node: Node, rendered: float, model: dict | None = No
     return 1 / (1 + math.exp(-z))
 
 
-def hedge(probs: np.ndarray, rendered: float = 0.0, *, bar: float | None = None, model: dict | None = None,
-          floor: float = 0.05) -> Hedge:
+def hedge(
+    probs: np.ndarray,
+    rendered: float = 0.0,
+    *,
+    bar: float | None = None,
+    model: dict | None = None,
+    floor: float = 0.05,
+) -> Hedge:
     """The most specific node whose calibrated confidence clears the bar (ties: the more confident)."""
     m = model or hedge_model()
     bar = m["bar"] if bar is None else bar
@@ -222,11 +234,14 @@ def hedge(probs: np.ndarray, rendered: float = 0.0, *, bar: float | None = None,
     return Hedge(node, float(masses[best[2]]), -best[1], leaf)
 
 
-def candidates(probs: np.ndarray, rendered: float = 0.0, floor: float = 0.05,
-               model: dict | None = None) -> list[tuple[Node, float, float]]:
+def candidates(
+    probs: np.ndarray, rendered: float = 0.0, floor: float = 0.05, model: dict | None = None
+) -> list[tuple[Node, float, float]]:
     """Every node with raw mass >= floor: (node, mass, calibrated confidence), most specific first."""
     h = hierarchy()
     masses = h.masses(probs)
     spread = entropy(probs)
-    return [(h.nodes[i], float(masses[i]), calibrated(float(masses[i]), h.nodes[i], rendered, model, spread))
-            for i in np.flatnonzero(masses >= floor)]
+    return [
+        (h.nodes[i], float(masses[i]), calibrated(float(masses[i]), h.nodes[i], rendered, model, spread))
+        for i in np.flatnonzero(masses >= floor)
+    ]

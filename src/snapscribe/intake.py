@@ -53,8 +53,10 @@ def _open(data: bytes) -> Image.Image:
             return Image.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
         if _looks_like_image(data):
-            raise IntakeError("the file starts like an image but its header is cut short or broken",
-                              "truncated_image" if len(data) < 1024 else "corrupt_image") from exc
+            raise IntakeError(
+                "the file starts like an image but its header is cut short or broken",
+                "truncated_image" if len(data) < 1024 else "corrupt_image",
+            ) from exc
         raise IntakeError("the file is not a recognised image format", "not_an_image") from exc
     except Image.DecompressionBombError as exc:  # pragma: no cover - MAX_IMAGE_PIXELS is None
         raise IntakeError(str(exc), "decompression_bomb") from exc
@@ -71,13 +73,13 @@ def _check_header(img: Image.Image, cfg: IntakeConfig) -> None:
     if width * height > cfg.max_pixels:
         raise IntakeError(
             f"{width}x{height} is {width * height:,} pixels, over the cap of {cfg.max_pixels:,}"
-            " (possible decompression bomb)", "decompression_bomb")
+            " (possible decompression bomb)",
+            "decompression_bomb",
+        )
     if max(width, height) > cfg.max_side:
-        raise IntakeError(f"{width}x{height} exceeds the maximum side of {cfg.max_side}px",
-                          "dimensions_too_large")
+        raise IntakeError(f"{width}x{height} exceeds the maximum side of {cfg.max_side}px", "dimensions_too_large")
     if min(width, height) < cfg.min_side:
-        raise IntakeError(f"{width}x{height} is smaller than the minimum side of {cfg.min_side}px",
-                          "image_too_small")
+        raise IntakeError(f"{width}x{height} is smaller than the minimum side of {cfg.min_side}px", "image_too_small")
 
 
 def _to_rgb(img: Image.Image) -> Image.Image:
@@ -111,8 +113,7 @@ def _opened_and_checked(data: bytes, cfg: IntakeConfig) -> Image.Image:
     if not data:
         raise IntakeError("the file is empty", "empty_file")
     if len(data) > cfg.max_bytes:
-        raise IntakeError(f"the file is {len(data):,} bytes, over the cap of {cfg.max_bytes:,}",
-                          "file_too_large")
+        raise IntakeError(f"the file is {len(data):,} bytes, over the cap of {cfg.max_bytes:,}", "file_too_large")
     img = _open(data)
     _check_header(img, cfg)
     return img
@@ -152,8 +153,14 @@ def decode(data: bytes, cfg: IntakeConfig, *, draft_side: int | None = None) -> 
         raise IntakeError(f"cannot decode the image: {text}", code) from exc
     w, h = original_size
     upright_size = (h, w) if orientation in (5, 6, 7, 8) else (w, h)
-    return DecodedImage(image=rgb, format=fmt, original_size=original_size, upright_size=upright_size,
-                        exif_rotated=orientation not in (None, 1), animated=animated)
+    return DecodedImage(
+        image=rgb,
+        format=fmt,
+        original_size=original_size,
+        upright_size=upright_size,
+        exif_rotated=orientation not in (None, 1),
+        animated=animated,
+    )
 
 
 def read_source(path: str, cfg: IntakeConfig) -> bytes:

@@ -21,8 +21,14 @@ from .synthetic import classifier_features
 
 KINDS = ("photo", "painting", "drawing", "screenshot", "text_graphic", "chart", "abstract")
 # Label kinds folded into the model's kinds (a texture close-up is a photo; a digital illustration is a drawing).
-LABEL_KIND = {"texture": "photo", "illustration": "drawing", "line_art": "drawing", "meme": "text_graphic",
-              "poster": "text_graphic", "ui": "screenshot"}
+LABEL_KIND = {
+    "texture": "photo",
+    "illustration": "drawing",
+    "line_art": "drawing",
+    "meme": "text_graphic",
+    "poster": "text_graphic",
+    "ui": "screenshot",
+}
 
 
 @dataclass(frozen=True)
@@ -63,8 +69,12 @@ def classify_kind(features: dict[str, float], model: dict | None = None) -> Kind
     m = model or kind_model()
     if m is None:
         return None
-    x = np.array([(features.get(name, 0.0) - mu) / (sd or 1.0)
-                  for name, mu, sd in zip(m["features"], m["mean"], m["std"], strict=True)])
+    x = np.array(
+        [
+            (features.get(name, 0.0) - mu) / (sd or 1.0)
+            for name, mu, sd in zip(m["features"], m["mean"], m["std"], strict=True)
+        ]
+    )
     z = np.array(m["weights"]) @ x + np.array(m["bias"])
     p = np.exp(z - z.max())
     p /= p.sum()

@@ -16,8 +16,16 @@ from importlib import resources
 
 from .taxonomy import imagenet_classes
 
-_IRREGULAR_SINGULAR_SUFFIXES = (("ies", "y"), ("ves", "f"), ("oes", "o"), ("ches", "ch"), ("shes", "sh"),
-                                ("sses", "ss"), ("xes", "x"), ("zes", "z"))
+_IRREGULAR_SINGULAR_SUFFIXES = (
+    ("ies", "y"),
+    ("ves", "f"),
+    ("oes", "o"),
+    ("ches", "ch"),
+    ("shes", "sh"),
+    ("sses", "ss"),
+    ("xes", "x"),
+    ("zes", "z"),
+)
 
 
 @dataclass(frozen=True)

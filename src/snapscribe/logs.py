@@ -12,7 +12,7 @@ import json
 import logging
 import re
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 request_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("snapscribe_request_id", default=None)
@@ -39,9 +39,13 @@ class JsonFormatter(logging.Formatter):
     """``{"ts", "level", "logger", "message", "request_id"?, "job_id"?, "exception"?, ...extra}``."""
 
     def format(self, record: logging.LogRecord) -> str:
-        out: dict[str, Any] = {"ts": datetime.fromtimestamp(record.created, timezone.utc).isoformat(
-            timespec="milliseconds"), "level": record.levelname.lower(), "logger": record.name,
-            "message": record.getMessage(), **context_fields()}
+        out: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+            **context_fields(),
+        }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
             out.update(fields)
@@ -59,6 +63,8 @@ def uvicorn_log_config(level: str) -> dict[str, Any]:
         "formatters": {"json": {"()": JsonFormatter}},
         "handlers": {"default": handler},
         "root": {"handlers": ["default"], "level": level.upper()},
-        "loggers": {name: {"handlers": [], "level": level.upper(), "propagate": True}
-                    for name in ("uvicorn", "uvicorn.error", "uvicorn.access")},
+        "loggers": {
+            name: {"handlers": [], "level": level.upper(), "propagate": True}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        },
     }

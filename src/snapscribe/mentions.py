@@ -21,62 +21,372 @@ _SCENE_RULES = {
     "sunset": "sunset, sunsets, sunrise, dusk, dawn, sundown, golden hour, twilight, evening sky, afterglow",
     "night": "night, nighttime, night sky, stars, starry sky, starry night, moonlight, city lights, milky way",
     "water": "sea, seas, ocean, oceans, waves, wave, surf, seascape, water, lake, lakes, pond, river, rivers, "
-             "stream, streams, creek, waterfall, waterfalls, harbour, harbor, bay, canal, canals, lagoon, fjord, "
-             "reflection, reflections, shoreline, coast, coastline, tide, splash, drop, drops, droplets, raindrops",
+    "stream, streams, creek, waterfall, waterfalls, harbour, harbor, bay, canal, canals, lagoon, fjord, "
+    "reflection, reflections, shoreline, coast, coastline, tide, splash, drop, drops, droplets, raindrops",
     "beach": "beach, beaches, shore, sand, sandy beach, seaside, dunes, dune, sand dunes",
     "grass": "grass, lawn, meadow, meadows, field, fields, pasture, grassland, prairie",
     "vegetation": "tree, trees, forest, forests, woods, woodland, foliage, leaves, leaf, branches, branch, bushes, "
-                  "bush, jungle, greenery, vegetation, garden, gardens, park, shrubs, hedge, moss, twig, twigs, "
-                  "stem, stems",
+    "bush, jungle, greenery, vegetation, garden, gardens, park, shrubs, hedge, moss, twig, twigs, "
+    "stem, stems",
     "mountain": "mountain, mountains, hill, hills, hillside, peak, peaks, ridge, ridges, valley, valleys, cliff, "
-                "cliffs, canyon, alps, summit, rocks, boulders, mountain range, slope, slopes",
+    "cliffs, canyon, alps, summit, rocks, boulders, mountain range, slope, slopes",
     "snow": "snow, snowy, ice, glacier, frost, winter",
     "urban": "city, cities, street, streets, road, roads, town, downtown, traffic, skyline, avenue, sidewalk, "
-             "alley, village, square, plaza, highway, intersection, crosswalk, neighbourhood, neighborhood",
+    "alley, village, square, plaza, highway, intersection, crosswalk, neighbourhood, neighborhood",
     "indoor": "room, kitchen, bedroom, living room, office, restaurant, cafe, café, indoors, interior, studio, "
-              "shop, store, classroom, bathroom, hallway, garage, workshop, kitchen table, museum, gallery, bar",
+    "shop, store, classroom, bathroom, hallway, garage, workshop, kitchen table, museum, gallery, bar",
 }
 # Scenery and place words, checked by scene rules (region cues, classes, tags), not WordNet.
 SCENE_WORDS: dict[str, str] = {w.strip(): rule for rule, words in _SCENE_RULES.items() for w in words.split(",")}
 
 # Words a caption uses about the picture, never claims about its content.
 NON_CLAIMS = {
-    "photo", "photograph", "picture", "image", "shot", "snapshot", "scene", "view", "background", "foreground",
-    "frame", "composition", "design", "pattern", "art", "artwork", "wallpaper", "texture", "detail", "details",
-    "close-up", "closeup", "macro", "light", "lights", "colour", "colours", "color", "colors", "shade", "shades",
-    "shadow", "shadows", "top", "bottom", "centre", "center", "middle", "side", "front", "back", "line", "lines",
-    "shape", "shapes", "curve", "curves", "layer", "layers", "band", "bands", "stripe", "stripes", "gradient",
-    "gradients", "tone", "tones", "hue", "hues", "edge", "edges", "corner", "piece", "set", "figure", "form",
-    "subject", "display", "moment", "day", "time", "world", "life", "nature", "landscape", "scenery", "vibes",
-    "beauty", "portrait", "coffee break", "tea time", "lunch break", "classic", "vintage", "modern", "antique", "glow", "sunlight", "sun", "daylight", "air", "weather", "mist", "fog", "haze", "silhouette",
-    "silhouettes", "outline", "surface", "blur", "bokeh", "focus", "camera", "lens", "angle", "perspective",
+    "photo",
+    "photograph",
+    "picture",
+    "image",
+    "shot",
+    "snapshot",
+    "scene",
+    "view",
+    "background",
+    "foreground",
+    "frame",
+    "composition",
+    "design",
+    "pattern",
+    "art",
+    "artwork",
+    "wallpaper",
+    "texture",
+    "detail",
+    "details",
+    "close-up",
+    "closeup",
+    "macro",
+    "light",
+    "lights",
+    "colour",
+    "colours",
+    "color",
+    "colors",
+    "shade",
+    "shades",
+    "shadow",
+    "shadows",
+    "top",
+    "bottom",
+    "centre",
+    "center",
+    "middle",
+    "side",
+    "front",
+    "back",
+    "line",
+    "lines",
+    "shape",
+    "shapes",
+    "curve",
+    "curves",
+    "layer",
+    "layers",
+    "band",
+    "bands",
+    "stripe",
+    "stripes",
+    "gradient",
+    "gradients",
+    "tone",
+    "tones",
+    "hue",
+    "hues",
+    "edge",
+    "edges",
+    "corner",
+    "piece",
+    "set",
+    "figure",
+    "form",
+    "subject",
+    "display",
+    "moment",
+    "day",
+    "time",
+    "world",
+    "life",
+    "nature",
+    "landscape",
+    "scenery",
+    "vibes",
+    "beauty",
+    "portrait",
+    "coffee break",
+    "tea time",
+    "lunch break",
+    "classic",
+    "vintage",
+    "modern",
+    "antique",
+    "glow",
+    "sunlight",
+    "sun",
+    "daylight",
+    "air",
+    "weather",
+    "mist",
+    "fog",
+    "haze",
+    "silhouette",
+    "silhouettes",
+    "outline",
+    "surface",
+    "blur",
+    "bokeh",
+    "focus",
+    "camera",
+    "lens",
+    "angle",
+    "perspective",
 }
-_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8,
-                 "nine": 9, "ten": 10, "eleven": 11, "twelve": 12, "a couple of": 2, "a pair of": 2, "both": 2,
-                 "several": 3, "many": 4, "a group of": 3, "a crowd of": 5, "dozens of": 12, "lots of": 4,
-                 "a few": 3, "few": 3, "a dozen": 12}
+_NUMBER_WORDS = {
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "a couple of": 2,
+    "a pair of": 2,
+    "both": 2,
+    "several": 3,
+    "many": 4,
+    "a group of": 3,
+    "a crowd of": 5,
+    "dozens of": 12,
+    "lots of": 4,
+    "a few": 3,
+    "few": 3,
+    "a dozen": 12,
+}
 _NEGATIONS = {"no", "without", "not", "never", "nor", "nobody", "none", "zero", "empty", "absent"}
-DETERMINERS = {"a", "an", "the", "this", "that", "these", "those", "his", "her", "their", "its", "my", "our",
-               "your", "some", "several", "many", "few", "two", "three", "four", "five", "one", "each", "every"}
+DETERMINERS = {
+    "a",
+    "an",
+    "the",
+    "this",
+    "that",
+    "these",
+    "those",
+    "his",
+    "her",
+    "their",
+    "its",
+    "my",
+    "our",
+    "your",
+    "some",
+    "several",
+    "many",
+    "few",
+    "two",
+    "three",
+    "four",
+    "five",
+    "one",
+    "each",
+    "every",
+}
 # Materials: "a stone wall", "made of glass" describe, they do not claim an object.
-_MATERIALS = {"stone", "wood", "glass", "paper", "metal", "steel", "leather", "cotton", "wool", "silk", "lace",
-              "marble", "concrete", "brass", "copper", "bronze", "chrome", "plastic", "straw", "iron", "gold",
-              "silver", "velvet", "denim", "linen", "ceramic", "porcelain", "clay", "rubber", "wire"}
+_MATERIALS = {
+    "stone",
+    "wood",
+    "glass",
+    "paper",
+    "metal",
+    "steel",
+    "leather",
+    "cotton",
+    "wool",
+    "silk",
+    "lace",
+    "marble",
+    "concrete",
+    "brass",
+    "copper",
+    "bronze",
+    "chrome",
+    "plastic",
+    "straw",
+    "iron",
+    "gold",
+    "silver",
+    "velvet",
+    "denim",
+    "linen",
+    "ceramic",
+    "porcelain",
+    "clay",
+    "rubber",
+    "wire",
+}
 # Nouns that are more often verbs, colours or adjectives in captions; claims only after a determiner.
-_AMBIGUOUS = {"fly", "watch", "bow", "duck", "match", "bear", "park", "seal", "rock", "crane", "star", "bat",
-              "tank", "pen", "iron", "fan", "jack", "drum", "plant", "dish", "orange", "lime", "lemon", "olive",
-              "peach", "cherry", "chocolate", "coffee", "cream", "salmon", "rose", "violet", "lavender", "gold",
-              "silver", "plum", "wine", "mustard", "mint", "honey", "ivory", "tan", "rust", "brick", "charcoal",
-              "coral", "turquoise", "amber", "jade", "ruby", "emerald", "pearl", "sand", "sky", "stone", "wood",
-              "glass", "paper", "metal", "steel", "leather", "cotton", "wool", "silk", "lace", "marble", "concrete",
-              "brass", "copper", "bronze", "chrome", "plastic", "straw", "ice", "snow", "fire", "light", "tie",
-              "can", "cap", "box", "lock", "stick", "spring", "pitcher", "kite", "mouse", "pot", "glasses", "cook", "down",
-              "back", "top", "bottom", "bit", "pick", "lead", "fall", "rest", "shed", "dock", "pool", "trunk",
-              "launch", "pad", "burn", "burns", "set", "sink", "slide", "swing", "stall", "stand", "hang",
-              "guide", "host", "runner", "match", "hand", "nurse", "page", "judge", "guard", "pilot", "coach"}
+_AMBIGUOUS = {
+    "fly",
+    "watch",
+    "bow",
+    "duck",
+    "match",
+    "bear",
+    "park",
+    "seal",
+    "rock",
+    "crane",
+    "star",
+    "bat",
+    "tank",
+    "pen",
+    "iron",
+    "fan",
+    "jack",
+    "drum",
+    "plant",
+    "dish",
+    "orange",
+    "lime",
+    "lemon",
+    "olive",
+    "peach",
+    "cherry",
+    "chocolate",
+    "coffee",
+    "cream",
+    "salmon",
+    "rose",
+    "violet",
+    "lavender",
+    "gold",
+    "silver",
+    "plum",
+    "wine",
+    "mustard",
+    "mint",
+    "honey",
+    "ivory",
+    "tan",
+    "rust",
+    "brick",
+    "charcoal",
+    "coral",
+    "turquoise",
+    "amber",
+    "jade",
+    "ruby",
+    "emerald",
+    "pearl",
+    "sand",
+    "sky",
+    "stone",
+    "wood",
+    "glass",
+    "paper",
+    "metal",
+    "steel",
+    "leather",
+    "cotton",
+    "wool",
+    "silk",
+    "lace",
+    "marble",
+    "concrete",
+    "brass",
+    "copper",
+    "bronze",
+    "chrome",
+    "plastic",
+    "straw",
+    "ice",
+    "snow",
+    "fire",
+    "light",
+    "tie",
+    "can",
+    "cap",
+    "box",
+    "lock",
+    "stick",
+    "spring",
+    "pitcher",
+    "kite",
+    "mouse",
+    "pot",
+    "glasses",
+    "cook",
+    "down",
+    "back",
+    "top",
+    "bottom",
+    "bit",
+    "pick",
+    "lead",
+    "fall",
+    "rest",
+    "shed",
+    "dock",
+    "pool",
+    "trunk",
+    "launch",
+    "pad",
+    "burn",
+    "burns",
+    "set",
+    "sink",
+    "slide",
+    "swing",
+    "stall",
+    "stand",
+    "hang",
+    "guide",
+    "host",
+    "runner",
+    "hand",
+    "nurse",
+    "page",
+    "judge",
+    "guard",
+    "pilot",
+    "coach",
+}
 _LIST_WORDS = {"with", "and", "or", "of", "by", "near", "beside", "among", "between", "like", "plus"}
-_COLOURS = {"red", "orange", "yellow", "green", "blue", "purple", "pink", "brown", "black", "white", "grey",
-            "gray", "beige", "teal", "navy", "gold", "golden", "silver", "violet", "turquoise", "cream", "tan"}
+_COLOURS = {
+    "red",
+    "orange",
+    "yellow",
+    "green",
+    "blue",
+    "purple",
+    "pink",
+    "brown",
+    "black",
+    "white",
+    "grey",
+    "gray",
+    "beige",
+    "teal",
+    "navy",
+    "gold",
+    "golden",
+    "silver",
+    "violet",
+    "turquoise",
+    "cream",
+    "tan",
+}
 
 _TOKEN = re.compile(r"#\w+|\d+(?:[.,]\d+)?|[^\W\d_](?:[\w'’-]*\w)?|[\"“”‘’']|[.,;:!?()]", re.UNICODE)
 _QUOTED = re.compile(r"[\"“”]([^\"“”]{1,80})[\"“”]|(?:(?<=\s)|^)[‘']([^'’]{1,80})[’'](?=[\s.,;:!?)]|$)")
@@ -84,7 +394,8 @@ _READS = re.compile(
     r"\b(?:that|which)?\s*(?:says|say|saying|reads|read|reading|spells|spelling|spelled|spelt|written|writing|"
     r"lettering|inscription|inscribed|labell?ed|titled|printed|displaying the (?:words?|text|name|number)|"
     r"with the (?:words?|text|name|number|slogan)|the (?:words?|text|slogan))\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _PLATE = re.compile(r"\b(?:licen[cs]e|number|registration|car|vehicle)\s+plates?\b|\bplate number\b", re.IGNORECASE)
 
 
@@ -152,7 +463,7 @@ def _match_at(tokens: list[Token], i: int, lexicon: Lexicon) -> tuple[int, str, 
     for n in (4, 3, 2, 1):
         if i + n > len(tokens):
             continue
-        span = tokens[i:i + n]
+        span = tokens[i : i + n]
         if not all(t.is_word and not t.lower.startswith("#") for t in span):
             continue
         hit = _classify(" ".join(t.lower for t in span), lexicon)
@@ -164,7 +475,7 @@ def _match_at(tokens: list[Token], i: int, lexicon: Lexicon) -> tuple[int, str, 
 def _count_before(tokens: list[Token], i: int) -> int | None:
     """A number claimed just before token ``i`` ("two dogs", "a group of people"); not a model
     number ("Falcon 9 rocket", "Boeing 747")."""
-    window = tokens[max(0, i - 4):i]
+    window = tokens[max(0, i - 4) : i]
     words = [t.lower for t in window]
     for n in (3, 2, 1):
         if len(words) >= n:
@@ -185,7 +496,7 @@ def _count_before(tokens: list[Token], i: int) -> int | None:
 
 
 def _negated(tokens: list[Token], i: int) -> bool:
-    before = [t.lower for t in tokens[max(0, i - 3):i]]
+    before = [t.lower for t in tokens[max(0, i - 3) : i]]
     return any(w in _NEGATIONS for w in before)
 
 
@@ -240,10 +551,17 @@ def extract(caption: str, lexicon: Lexicon) -> list[Mention]:
                 skip = True  # a modifier: "dog bed", "beach towel", "orange flower"
             elif nxt.lower in NON_CLAIMS and kind == "thing" and nxt.lower not in ("view", "scene"):
                 skip = True  # "bird figurine"-like compounds with a composition head: "coffee colour"
-        if n == 1 and (tok.lower in _AMBIGUOUS or lemma in _AMBIGUOUS):
-            if prev not in DETERMINERS and not prev.isdigit() and not (prev == "of" and lemma not in _MATERIALS) \
-                    and not (prev in _LIST_WORDS and _is_plural(tok.lower, lemma)):
-                skip = True
+        if (
+            n == 1
+            and (tok.lower in _AMBIGUOUS or lemma in _AMBIGUOUS)
+            and (
+                prev not in DETERMINERS
+                and not prev.isdigit()
+                and not (prev == "of" and lemma not in _MATERIALS)
+                and not (prev in _LIST_WORDS and _is_plural(tok.lower, lemma))
+            )
+        ):
+            skip = True
         if nxt is not None and nxt.lower[:1].isdigit() and kind == "thing":
             skip = True  # a model name: "Falcon 9", "Boeing 747"
         if proper and tok.text[:1].isupper() and not _sentence_start(tokens, i) and kind != "person":
@@ -255,8 +573,16 @@ def extract(caption: str, lexicon: Lexicon) -> list[Mention]:
         if not skip and _negated(tokens, i):
             skip = True
         if not skip:
-            out.append(Mention(caption[tok.start:end_tok.end], lemma, kind, tok.start, end_tok.end,
-                               count=_count_before(tokens, i)))
+            out.append(
+                Mention(
+                    caption[tok.start : end_tok.end],
+                    lemma,
+                    kind,
+                    tok.start,
+                    end_tok.end,
+                    count=_count_before(tokens, i),
+                )
+            )
         i += n
     out.extend(text_claims(caption))
     return sorted(out, key=lambda m: m.start)

@@ -57,8 +57,7 @@ def centre_crop_square(image: Image.Image, side: int, crop_ratio: float = 0.875)
     w, h = image.size
     short = side / crop_ratio
     scale = short / min(w, h)
-    resized = image.resize((max(side, round(w * scale)), max(side, round(h * scale))),
-                           Image.Resampling.BILINEAR)
+    resized = image.resize((max(side, round(w * scale)), max(side, round(h * scale))), Image.Resampling.BILINEAR)
     rw, rh = resized.size
     left, top = (rw - side) // 2, (rh - side) // 2
     return resized.crop((left, top, left + side, top + side))
@@ -70,5 +69,6 @@ def prepare(decoded: DecodedImage, cfg: ModelsConfig) -> ModelInputs:
     detector = np.asarray(work.resize((cfg.detector_side, cfg.detector_side), Image.Resampling.BILINEAR))
     classifier = np.asarray(centre_crop_square(work, cfg.classifier_side))
     thumbnail = np.asarray(_fit(work, cfg.thumbnail_side))
-    return ModelInputs(work=work, thumbnail=thumbnail,
-                       classifier=classifier, detector=detector, upright_size=decoded.upright_size)
+    return ModelInputs(
+        work=work, thumbnail=thumbnail, classifier=classifier, detector=detector, upright_size=decoded.upright_size
+    )

@@ -24,15 +24,15 @@ from .config import DetectorConfig, Settings
 from .engines.base import Classifier, Detector
 from .errors import EngineError, IntakeError, SnapscribeError
 from .evidence import Evidence, fuse, with_ocr
+from .hashtags import HashtagPolicy
 from .intake import DecodedImage, decode, read_source
 from .normalize import ModelInputs, prepare
-from .relevance import GatePolicy
 from .records import Attributes, DetectedObject, ImageRecord, Provenance, Safety, Status, Tag, image_id_for
+from .relevance import GatePolicy
 from .safety.output_moderation import Field as OutputField
 from .safety.output_moderation import moderate, moderate_tags
 from .store import ResultStore
 from .store.db import is_unavailable
-from .hashtags import HashtagPolicy
 from .tagging import Tagger
 from .taxonomy import load_vocabulary
 from .understand import FEATURES_KIND, FEATURES_REVISION, Features, as_stored, measure
@@ -86,16 +86,25 @@ class Upload:
 
 def config_key(settings: Settings, extra: str = "") -> str:
     """Fingerprint of everything that changes a result; the result cache is keyed by it."""
-    relevant = settings.model_dump_json(exclude={"store": True, "kafka": True, "server": True,
-                                                 "models": {"threads"}})
+    relevant = settings.model_dump_json(exclude={"store": True, "kafka": True, "server": True, "models": {"threads"}})
     return hashlib.sha1(f"{__version__}|{relevant}|{extra}".encode()).hexdigest()[:16]
 
 
 class Pipeline:
     """Turns uploads into :class:`ImageRecord` s, caching by content hash."""
 
-    def __init__(self, settings: Settings, store: ResultStore | None, *, detector: Detector,
-                 classifier: Classifier, tagger: Tagger, captioner: Captioner, safety=None, guard=None):
+    def __init__(
+        self,
+        settings: Settings,
+        store: ResultStore | None,
+        *,
+        detector: Detector,
+        classifier: Classifier,
+        tagger: Tagger,
+        captioner: Captioner,
+        safety=None,
+        guard=None,
+    ):
         self.settings = settings
         self.store = store
         self.detector = detector
@@ -108,8 +117,10 @@ class Pipeline:
         vocabulary = getattr(tagger, "vocabulary", None) or load_vocabulary(settings.tagging.extra_vocabulary)
         self.hashtags = HashtagPolicy.build(settings.caption, vocabulary)
         self._executor: ThreadPoolExecutor | None = None
-        self.features_version = f"{detector.name}|{classifier.name}|{settings.models.detector_side}|" \
-                                f"{settings.models.classifier_side}x{settings.models.classifier_views}|{settings.models.low_res_side}|z{settings.models.zoom_crop:.3f}|{__version__}|r{FEATURES_REVISION}"
+        self.features_version = (
+            f"{detector.name}|{classifier.name}|{settings.models.detector_side}|"
+            f"{settings.models.classifier_side}x{settings.models.classifier_views}|{settings.models.low_res_side}|z{settings.models.zoom_crop:.3f}|{__version__}|r{FEATURES_REVISION}"
+        )
         self.config_key = config_key(settings, f"{getattr(tagger, 'name', '')}|{self.features_version}")
         self._threads = settings.models.threads or os.cpu_count() or 1
         # A remote captioner waits on the network: keep its requests in flight on top of the CPU
@@ -127,12 +138,20 @@ class Pipeline:
         t = Timings()
         try:
             with t.stage("read"):
-                data = upload.data if upload.data is not None else read_source(upload.path or upload.source,
-                                                                               self.settings.intake)
+                data = (
+                    upload.data
+                    if upload.data is not None
+                    else read_source(upload.path or upload.source, self.settings.intake)
+                )
         except IntakeError as exc:
             # No bytes to hash: the id is derived from the source name instead.
-            return ImageRecord.failed(source=upload.source, sha256=hashlib.sha256(upload.source.encode()).hexdigest(),
-                                      code=exc.code, message=exc.message, timings_ms=t.values)
+            return ImageRecord.failed(
+                source=upload.source,
+                sha256=hashlib.sha256(upload.source.encode()).hexdigest(),
+                code=exc.code,
+                message=exc.message,
+                timings_ms=t.values,
+            )
         with t.stage("hash"):
             sha = hashlib.sha256(data).hexdigest()
         if not (force or refresh) and self.store is not None:
@@ -141,23 +160,31 @@ class Pipeline:
             if cached is not None:
                 rechecked = self.safety.recheck_cached(cached, self.store) if self.safety else None
                 result = rechecked or cached
-                return result.model_copy(update={"source": upload.source, "cached": rechecked is None,
-                                                 "timings_ms": t.values})
+                return result.model_copy(
+                    update={"source": upload.source, "cached": rechecked is None, "timings_ms": t.values}
+                )
         try:
             record = self._run(upload.source, data, sha, t, force=force)
         except IntakeError as exc:
-            record = ImageRecord.failed(source=upload.source, sha256=sha, code=exc.code, message=exc.message,
-                                        timings_ms=t.values)
+            record = ImageRecord.failed(
+                source=upload.source, sha256=sha, code=exc.code, message=exc.message, timings_ms=t.values
+            )
         except SnapscribeError as exc:
             log.exception("stage failed for %s", upload.source)
-            record = ImageRecord.failed(source=upload.source, sha256=sha, code=exc.code, message=exc.message,
-                                        timings_ms=t.values)
-        except Exception as exc:  # noqa: BLE001 - one bad image must not end the batch
+            record = ImageRecord.failed(
+                source=upload.source, sha256=sha, code=exc.code, message=exc.message, timings_ms=t.values
+            )
+        except Exception as exc:
             if is_unavailable(exc):
                 raise  # the database, not the image, failed: the caller retries
             log.exception("unexpected failure for %s", upload.source)
-            record = ImageRecord.failed(source=upload.source, sha256=sha, code="internal_error",
-                                        message=f"{type(exc).__name__}: {exc}", timings_ms=t.values)
+            record = ImageRecord.failed(
+                source=upload.source,
+                sha256=sha,
+                code="internal_error",
+                message=f"{type(exc).__name__}: {exc}",
+                timings_ms=t.values,
+            )
         if self.store is not None:
             with t.stage("store"):
                 # A caption from a fallback (VLM down) is stored but not served from the cache:
@@ -165,14 +192,19 @@ class Pipeline:
                 key = self.config_key if record.provenance.fallback is None else f"{self.config_key}~fallback"
                 self.store.put(record, key)
                 if record.status in (Status.blocked, Status.review):
-                    self.store.audit(record.id, record.status.value, "pipeline",
-                                     "; ".join(record.safety.reasons) or None,
-                                     {"source": record.source, "safety": record.safety.model_dump(mode="json")})
+                    self.store.audit(
+                        record.id,
+                        record.status.value,
+                        "pipeline",
+                        "; ".join(record.safety.reasons) or None,
+                        {"source": record.source, "safety": record.safety.model_dump(mode="json")},
+                    )
             record.timings_ms.update(t.values)
         return record
 
-    def understand(self, data: bytes, *, sha: str | None = None, t: Timings | None = None,
-                   force: bool = False) -> Understanding:
+    def understand(
+        self, data: bytes, *, sha: str | None = None, t: Timings | None = None, force: bool = False
+    ) -> Understanding:
         """Everything before the caption: decode, safety gates, models, evidence, tags.
 
         A blocked image stops at the gates (``evidence`` is None). Raises IntakeError for bad input.
@@ -198,17 +230,32 @@ class Pipeline:
                 # Nothing of a blocked image reaches a later stage.
                 return Understanding(decoded, inputs, safety, status)
         features = self._features(sha, inputs, t, force=force, detections=detections)
-        evidence = fuse(list(features.detections), features.probs, features.scene, features.stats,
-                        features.synthetic, min_detection=cfg.detector.min_score)
+        evidence = fuse(
+            list(features.detections),
+            features.probs,
+            features.scene,
+            features.stats,
+            features.synthetic,
+            min_detection=cfg.detector.min_score,
+        )
         if cfg.models.zoom and needs_zoom(evidence):
             features = self._zoomed(sha, inputs, features, t)
-            closer = fuse(list(features.detections), agreed(features.probs, features.views, cfg.models.zoom_agree),
-                          features.scene, features.stats, features.synthetic, min_detection=cfg.detector.min_score,
-                          abstract=evidence.abstract)
+            closer = fuse(
+                list(features.detections),
+                agreed(features.probs, features.views, cfg.models.zoom_agree),
+                features.scene,
+                features.stats,
+                features.synthetic,
+                min_detection=cfg.detector.min_score,
+                abstract=evidence.abstract,
+            )
             if closer.main is not None:
                 evidence = closer
-        if safety.ocr_text and not (safety.injection and safety.injection.detected) \
-                and features.stats.sharpness >= BLUR_THRESHOLD:
+        if (
+            safety.ocr_text
+            and not (safety.injection and safety.injection.detected)
+            and features.stats.sharpness >= BLUR_THRESHOLD
+        ):
             # Only clean text from a sharp image counts as evidence; flagged text never does.
             evidence = with_ocr(evidence, safety.ocr_text)
         with t.stage("tags"):
@@ -225,12 +272,20 @@ class Pipeline:
         cfg = self.settings
         t = t or Timings()
         decoded, inputs, safety, status = u.decoded, u.inputs, u.safety, u.status
-        base = dict(id=image_id_for(sha), source=source, sha256=sha,
-                    provenance=Provenance(captioner=self.captioner.name, tagger=self.tagger.name,
-                                          pipeline_version=__version__))
+        base = dict(
+            id=image_id_for(sha),
+            source=source,
+            sha256=sha,
+            provenance=Provenance(captioner=self.captioner.name, tagger=self.tagger.name, pipeline_version=__version__),
+        )
         if u.evidence is None or u.features is None:
-            return ImageRecord(status=Status.blocked, safety=safety, timings_ms=t.values,
-                               attributes=self._basic_attributes(decoded), **base)
+            return ImageRecord(
+                status=Status.blocked,
+                safety=safety,
+                timings_ms=t.values,
+                attributes=self._basic_attributes(decoded),
+                **base,
+            )
         features, evidence, tags = u.features, u.evidence, u.tags
         relevance = self.gate.decide(evidence)
         captioner = self.captioner
@@ -256,8 +311,11 @@ class Pipeline:
                 notes.append(f"{draft.engine} caption: {', '.join(mod.reasons)}")
             if mod.text is None:  # nothing of the reply survives: the grounded caption instead
                 fallback = f"{draft.engine}: reply rejected by moderation ({', '.join(mod.reasons)})"
-                draft = CaptionDraft(text=self._composer.caption(evidence, tags, inputs).text, engine="default",
-                                     fallback=draft.fallback or fallback)
+                draft = CaptionDraft(
+                    text=self._composer.caption(evidence, tags, inputs).text,
+                    engine="default",
+                    fallback=draft.fallback or fallback,
+                )
             else:
                 draft = dataclasses.replace(draft, text=mod.text)
         caption, grounding = draft.text, None
@@ -270,27 +328,42 @@ class Pipeline:
         if final.text != caption:  # the composer quoted OCR text that may not be stored
             notes.append(f"final caption: {', '.join(final.reasons)}")
             caption = final.text or _plain_caption(evidence)
-        provenance = base.pop("provenance").model_copy(update={
-            "captioner": draft.engine, "fallback": draft.fallback,
-            "relevant": relevance.worth_captioning, "relevance": relevance.reason, "rule": draft.rule,
-            "kind": evidence.kind.kind if evidence.kind is not None else None})
+        provenance = base.pop("provenance").model_copy(
+            update={
+                "captioner": draft.engine,
+                "fallback": draft.fallback,
+                "relevant": relevance.worth_captioning,
+                "relevance": relevance.reason,
+                "rule": draft.rule,
+                "kind": evidence.kind.kind if evidence.kind is not None else None,
+            }
+        )
         tags_out = self.hashtags.choose(tags, broad=_BROAD_ART if evidence.rendered else _BROAD_PHOTO)
         tags_out, dropped = moderate_tags(tags_out, flagged_text=flagged_text, allowed=allowed)
         if dropped:
             notes.append("hashtags: " + ", ".join(dict.fromkeys(f.kind for f in dropped)))
         record = ImageRecord(
-            status=status, caption=caption,
+            status=status,
+            caption=caption,
             hashtags=tags_out,
-            tags=tags, objects=_objects(evidence, inputs), attributes=_attributes(decoded, features, evidence),
-            safety=safety, grounding=grounding, provenance=provenance, timings_ms=t.values, **base)
+            tags=tags,
+            objects=_objects(evidence, inputs),
+            attributes=_attributes(decoded, features, evidence),
+            safety=safety,
+            grounding=grounding,
+            provenance=provenance,
+            timings_ms=t.values,
+            **base,
+        )
         record, more = _moderate_texts(record, flagged_text, allowed)
         notes += more
         if notes:
             record.provenance = record.provenance.model_copy(update={"moderation": notes})
         return record
 
-    def _features(self, sha: str, inputs: ModelInputs, t: Timings, *, force: bool,
-                  detections: tuple | None = None) -> Features:
+    def _features(
+        self, sha: str, inputs: ModelInputs, t: Timings, *, force: bool, detections: tuple | None = None
+    ) -> Features:
         if self.store is not None and not force:
             with t.stage("feature_cache"):
                 blob = self.store.get_feature(sha, FEATURES_KIND, self.features_version)
@@ -306,7 +379,7 @@ class Pipeline:
                 probs = as_stored(self.classifier.classify(inputs))
         except SnapscribeError:
             raise
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise EngineError(f"model failed: {type(exc).__name__}: {exc}") from exc
         features = Features(detections=detections, probs=probs, stats=stats, scene=scene, synthetic=synthetic)
         if self.store is not None:
@@ -321,7 +394,7 @@ class Pipeline:
         try:
             with t.stage("zoom"):
                 views = self.classifier.classify_regions(inputs, zoom_boxes(w, h, self.settings.models.zoom_crop))
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             raise EngineError(f"model failed: {type(exc).__name__}: {exc}") from exc
         features = dataclasses.replace(features, views=views)
         if self.store is not None:
@@ -331,12 +404,14 @@ class Pipeline:
     @staticmethod
     def _basic_attributes(decoded: DecodedImage) -> Attributes:
         w, h = decoded.upright_size
-        return Attributes(width=w, height=h, format=decoded.format, animated=decoded.animated,
-                          exif_rotated=decoded.exif_rotated)
+        return Attributes(
+            width=w, height=h, format=decoded.format, animated=decoded.animated, exif_rotated=decoded.exif_rotated
+        )
 
     # -- many images -------------------------------------------------------------------
-    def process_many(self, uploads: Iterable[Upload], *, force: bool = False,
-                     refresh: bool = False) -> Iterator[ImageRecord]:
+    def process_many(
+        self, uploads: Iterable[Upload], *, force: bool = False, refresh: bool = False
+    ) -> Iterator[ImageRecord]:
         """Process uploads on a thread pool (the models release the GIL), yielding in input order."""
         if self._threads + self.remote_slots <= 1:
             for upload in uploads:
@@ -355,8 +430,7 @@ class Pipeline:
         """One long-lived pool: its threads keep their per-thread model instances loaded."""
         with _BUILD_LOCK:
             if self._executor is None:
-                self._executor = ThreadPoolExecutor(self._threads + self.remote_slots,
-                                                    thread_name_prefix="snapscribe")
+                self._executor = ThreadPoolExecutor(self._threads + self.remote_slots, thread_name_prefix="snapscribe")
             return self._executor
 
     def close(self) -> None:
@@ -370,8 +444,7 @@ class Pipeline:
 _TEXT_FIELDS: dict[str, OutputField] = {"alt_text": "alt", "caption_options": "option", "options": "option"}
 
 
-def _moderate_texts(record: ImageRecord, flagged_text: str | None,
-                    allowed: set[str]) -> tuple[ImageRecord, list[str]]:
+def _moderate_texts(record: ImageRecord, flagged_text: str | None, allowed: set[str]) -> tuple[ImageRecord, list[str]]:
     """Moderate every other text field the record has (none is lost silently: each change is noted)."""
     update: dict = {}
     notes: list[str] = []
@@ -383,8 +456,7 @@ def _moderate_texts(record: ImageRecord, flagged_text: str | None,
                 update[name] = res.text or "A photo with text in the image."
                 notes.append(f"{name}: {', '.join(res.reasons)}")
         elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
-            results = [moderate(v, kind, flagged_text=flagged_text, allowed=allowed)
-                       for v in value]
+            results = [moderate(v, kind, flagged_text=flagged_text, allowed=allowed) for v in value]
             if any(r.changed for r in results):
                 update[name] = [r.text for r in results if r.text]
                 notes.append(f"{name}: {', '.join(dict.fromkeys(x for r in results for x in r.reasons))}")
@@ -407,15 +479,16 @@ def _plain_caption(ev: Evidence) -> str:
     return compose(replace(ev, ocr_text=None))
 
 
-
-
 def _objects(ev: Evidence, inputs: ModelInputs) -> list[DetectedObject]:
     w, h = inputs.upright_size
     out = []
     for d in ev.objects:
         x0, y0, x1, y1 = d.box
-        out.append(DetectedObject(label=d.label, score=round(d.score, 3),
-                                  box=[round(x0 * w), round(y0 * h), round(x1 * w), round(y1 * h)]))
+        out.append(
+            DetectedObject(
+                label=d.label, score=round(d.score, 3), box=[round(x0 * w), round(y0 * h), round(x1 * w), round(y1 * h)]
+            )
+        )
     return out
 
 
@@ -423,10 +496,17 @@ def _attributes(decoded: DecodedImage, f: Features, ev: Evidence) -> Attributes:
     w, h = decoded.upright_size
     st = f.stats
     return Attributes(
-        width=w, height=h, format=decoded.format, animated=decoded.animated, exif_rotated=decoded.exif_rotated,
-        brightness=round(st.brightness, 3), contrast=round(st.contrast, 3),
-        colourfulness=round(st.colourfulness, 1), sharpness=round(st.sharpness, 1),
-        blurry=st.sharpness < BLUR_THRESHOLD, abstract=round(ev.abstract, 3),
+        width=w,
+        height=h,
+        format=decoded.format,
+        animated=decoded.animated,
+        exif_rotated=decoded.exif_rotated,
+        brightness=round(st.brightness, 3),
+        contrast=round(st.contrast, 3),
+        colourfulness=round(st.colourfulness, 1),
+        sharpness=round(st.sharpness, 1),
+        blurry=st.sharpness < BLUR_THRESHOLD,
+        abstract=round(ev.abstract, 3),
         dominant_colours=[n for n, share in st.dominant_colours if share >= 0.1],
         scene=[Tag(label=k, score=v) for k, v in sorted(f.scene.as_dict().items(), key=lambda kv: -kv[1]) if v >= 0.3],
     )
@@ -450,9 +530,16 @@ def build_pipeline(settings: Settings, store: ResultStore | None) -> Pipeline:
         lists = HashListStore(store.db, settings.hashlist.refresh_s) if store is not None else None
         detector = build_detector(settings.detector)
         gates = SafetyGates(settings, lists, detector=detector)
-        return Pipeline(settings, store, detector=detector,
-                        classifier=EfficientNetClassifier(two_views=settings.models.classifier_views == 2),
-                        tagger=tagger, captioner=captioner, safety=gates, guard=guard)
+        return Pipeline(
+            settings,
+            store,
+            detector=detector,
+            classifier=EfficientNetClassifier(two_views=settings.models.classifier_views == 2),
+            tagger=tagger,
+            captioner=captioner,
+            safety=gates,
+            guard=guard,
+        )
 
 
 def build_detector(cfg: DetectorConfig) -> Detector:

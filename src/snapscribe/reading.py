@@ -26,8 +26,12 @@ class Fact:
 FACTS: tuple[Fact, ...] = (
     Fact("sky", 0.5, "a smooth bright band across the top of the frame", ("sky", "cloud")),
     Fact("clouds", 0.5, "pale textured patches in the upper half, with blue sky around them", ("cloud",)),
-    Fact("sunset", 0.55, "a warm or pink smooth sky above a darker ground, or the sun low in it",
-         ("sunset", "sunrise", "dusk")),
+    Fact(
+        "sunset",
+        0.55,
+        "a warm or pink smooth sky above a darker ground, or the sun low in it",
+        ("sunset", "sunrise", "dusk"),
+    ),
     Fact("stars", 0.5, "a dark frame sprinkled with many small points of light", ("star", "galaxy", "night")),
     Fact("night", 0.5, "a dark frame with several small light sources", ("night", "dusk")),
     Fact("nature", 0.5, "textured green over much of the frame", ("tree", "plant", "grass", "forest", "leaf")),

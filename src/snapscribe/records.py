@@ -6,7 +6,7 @@ the pipeline assembles into an :class:`ImageRecord` once, at the end.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -81,8 +81,10 @@ class NSFWCategory(_Model):
 
 
 class NSFWSignal(_Model):
-    name: str = Field(description="open_nsfw (model score) | skin (bare-skin share of the people's bodies) | "
-                                  "child_size (child-sized people next to another person)")
+    name: str = Field(
+        description="open_nsfw (model score) | skin (bare-skin share of the people's bodies) | "
+        "child_size (child-sized people next to another person)"
+    )
     value: float
     says: str = Field(description="what this signal alone concludes")
 
@@ -153,18 +155,25 @@ class ImageRecord(_Model):
     cached: bool = False
     timings_ms: dict[str, float] = Field(default_factory=dict)
     error: ErrorInfo | None = None
-    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    created_at: datetime = Field(default_factory=lambda: datetime.now(UTC))
 
     def to_json(self) -> str:
         return self.model_dump_json()
 
     @classmethod
-    def from_json(cls, text: str | bytes) -> "ImageRecord":
+    def from_json(cls, text: str | bytes) -> ImageRecord:
         return cls.model_validate_json(text)
 
     @classmethod
-    def failed(cls, *, source: str, sha256: str, code: str, message: str,
-               timings_ms: dict[str, float] | None = None) -> "ImageRecord":
+    def failed(
+        cls, *, source: str, sha256: str, code: str, message: str, timings_ms: dict[str, float] | None = None
+    ) -> ImageRecord:
         """An `error` record: the input could not be processed, and says why."""
-        return cls(id=image_id_for(sha256), source=source, sha256=sha256, status=Status.error,
-                   error=ErrorInfo(code=code, message=message), timings_ms=timings_ms or {})
+        return cls(
+            id=image_id_for(sha256),
+            source=source,
+            sha256=sha256,
+            status=Status.error,
+            error=ErrorInfo(code=code, message=message),
+            timings_ms=timings_ms or {},
+        )

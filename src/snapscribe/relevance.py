@@ -67,8 +67,18 @@ def _scene(ev: Evidence) -> str | None:
     classes = sum(p for c, p in ev.class_top if c.category in LANDSCAPE_CATEGORIES)
     if classes >= LANDSCAPE_MIN:
         return f"landscape classes {classes:.2f}"
-    land = {k: v for k, v in (("water", sc.water), ("sand", sc.sand), ("snow", sc.snow), ("trees", sc.trees),
-                              ("greenery", sc.greenery), ("grass", sc.grass)) if v >= LAND_MIN}
+    land = {
+        k: v
+        for k, v in (
+            ("water", sc.water),
+            ("sand", sc.sand),
+            ("snow", sc.snow),
+            ("trees", sc.trees),
+            ("greenery", sc.greenery),
+            ("grass", sc.grass),
+        )
+        if v >= LAND_MIN
+    }
     if sc.sky_cover >= SKY_MIN and land:
         return f"landscape: sky {sc.sky_cover:.2f} and {', '.join(land)}"
     return None
@@ -80,7 +90,12 @@ def _text(ev: Evidence) -> str | None:
 
 
 KINDS: dict[str, Callable[[Evidence], str | None]] = {
-    "people": _people, "animals": _animals, "objects": _objects, "scene": _scene, "text": _text}
+    "people": _people,
+    "animals": _animals,
+    "objects": _objects,
+    "scene": _scene,
+    "text": _text,
+}
 
 
 def classify(ev: Evidence, kinds: Sequence[str] = tuple(KINDS)) -> tuple[str | None, str]:
@@ -130,8 +145,9 @@ class GatePolicy:
             share = sum(self._recent) / len(self._recent) if self._recent else 0.0
             if self.budget < 1.0 and len(self._recent) >= BUDGET_MIN_SEEN and share >= self.limit(kind):
                 self._recent.append(False)
-                return Relevance(False, f"{kind}: {why}; over budget ({share:.0%} passed, "
-                                        f"{kind} limit {self.limit(kind):.0%})", kind)
+                return Relevance(
+                    False, f"{kind}: {why}; over budget ({share:.0%} passed, {kind} limit {self.limit(kind):.0%})", kind
+                )
             self.passed += 1
             self._recent.append(True)
             return Relevance(True, f"{kind}: {why}", kind)

@@ -76,21 +76,27 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
 
     cloud_px = (sat < 0.25) & (val > 0.45) & (tex > 2.5) & (tex < 14)
     # Clouds need some blue sky around them; a flat pale frame could be a wall or a ceiling.
-    clouds = float(np.clip(cloud_px[upper].mean() / 0.25, 0, 1)) \
-        * float(((blue_sky | grey_sky) & (tex < 14))[upper].mean() > 0.5) * float(blue_sky[upper].mean() > 0.08)
+    clouds = (
+        float(np.clip(cloud_px[upper].mean() / 0.25, 0, 1))
+        * float(((blue_sky | grey_sky) & (tex < 14))[upper].mean() > 0.5)
+        * float(blue_sky[upper].mean() > 0.08)
+    )
 
     # Sunset: a bright, smooth sky in warm or pink tones above a darker ground, often with the sun.
     head = slice(0, int(h * 0.45))
     foot = slice(int(h * 0.7), h)
-    glow = (((hue <= 50) | (hue >= 290)) & (sat > 0.15) & (sat < 0.85) & (val > 0.45) & (tex < 8))
+    glow = ((hue <= 50) | (hue >= 290)) & (sat > 0.15) & (sat < 0.85) & (val > 0.45) & (tex < 8)
     glow_head = float(glow[head].mean())
     ground_darker = float(np.clip((val[head].mean() - val[foot].mean()) / 0.2, 0, 1))
     sun_mask = (val > 0.97) & (sat < 0.35)
     sun_share = float(sun_mask[: int(h * 0.7)].mean())
     sun = float(0.0005 < sun_share < 0.06)
     glow_score = float(np.clip((glow_head - 0.12) / 0.3, 0, 1))
-    sunset = float(np.clip(max(glow_score * (0.35 + 0.65 * ground_darker),
-                               sun * ground_darker * 0.7 * float(glow_head > 0.03)), 0, 1))
+    sunset = float(
+        np.clip(
+            max(glow_score * (0.35 + 0.65 * ground_darker), sun * ground_darker * 0.7 * float(glow_head > 0.03)), 0, 1
+        )
+    )
 
     brightness = float(val.mean())
     lights = float((val > 0.85).mean())
@@ -101,7 +107,9 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
     green = (hue >= 60) & (hue <= 170) & (sat > 0.18) & (val > 0.12)
     green_tex = green & textured
     greenery = float(np.clip(green_tex.mean() / 0.35, 0, 1))
-    grass = float(np.clip(green_tex[lower].mean() / 0.45, 0, 1)) * float(green_tex[lower].mean() > green_tex[upper].mean() * 0.8)
+    grass = float(np.clip(green_tex[lower].mean() / 0.45, 0, 1)) * float(
+        green_tex[lower].mean() > green_tex[upper].mean() * 0.8
+    )
     trees = float(np.clip(green_tex[upper].mean() / 0.35, 0, 1))
 
     water_px = (hue >= 170) & (hue <= 250) & (sat > 0.15) & (val > 0.15)
@@ -117,21 +125,33 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
 
     snow_px = (sat < 0.12) & (val > 0.75)
     snow_tex = float(((tex > 2.0) & snow_px)[lower].mean())  # real snow has grain; a blank page has none
-    snow = float(np.clip((snow_px[lower].mean() - 0.35) / 0.4, 0, 1)) * float(textured[lower].mean() < 0.6) \
+    snow = (
+        float(np.clip((snow_px[lower].mean() - 0.35) / 0.4, 0, 1))
+        * float(textured[lower].mean() < 0.6)
         * float(np.clip(snow_tex / 0.15, 0, 1))
+    )
 
     sand_px = (hue >= 20) & (hue <= 50) & (sat > 0.12) & (sat < 0.55) & (val > 0.5)
     sand = float(np.clip((sand_px[bottom].mean() - 0.25) / 0.4, 0, 1))
 
     bright_pts = (val > 0.6).astype(np.uint8)
     n_points = cv2.connectedComponents(bright_pts)[0] - 1 if brightness < 0.25 else 0
-    stars = float(np.clip((n_points - 40) / 120, 0, 1) * np.clip((0.25 - brightness) / 0.1, 0, 1)
-                  * float((val > 0.6).mean() < 0.08) * float(green.mean() < 0.2))
+    stars = float(
+        np.clip((n_points - 40) / 120, 0, 1)
+        * np.clip((0.25 - brightness) / 0.1, 0, 1)
+        * float((val > 0.6).mean() < 0.08)
+        * float(green.mean() < 0.2)
+    )
 
     # Stationarity: texture energy and colour barely change from cell to cell.
-    cells = [(tex[i * h // 4:(i + 1) * h // 4, j * w // 4:(j + 1) * w // 4].mean(),
-              val[i * h // 4:(i + 1) * h // 4, j * w // 4:(j + 1) * w // 4].mean())
-             for i in range(4) for j in range(4)]
+    cells = [
+        (
+            tex[i * h // 4 : (i + 1) * h // 4, j * w // 4 : (j + 1) * w // 4].mean(),
+            val[i * h // 4 : (i + 1) * h // 4, j * w // 4 : (j + 1) * w // 4].mean(),
+        )
+        for i in range(4)
+        for j in range(4)
+    ]
     energy = np.array([c[0] for c in cells])
     levels = np.array([c[1] for c in cells])
     busy = float(np.clip((energy.min() - 6.0) / 8.0, 0, 1))
@@ -143,12 +163,17 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
     petals = ((hue >= 280) | (hue <= 65)) & (sat > 0.5) & (val > 0.3)
     blob = 0.0
     if petals.mean() > 0.05:
-        n, labels, stats, _ = cv2.connectedComponentsWithStats(petals.astype(np.uint8))
+        n, _labels, stats, _ = cv2.connectedComponentsWithStats(petals.astype(np.uint8))
         blob = float(stats[1:, cv2.CC_STAT_AREA].max() / petals.size) if n > 1 else 0.0
     backdrop = float(((green & (sat > 0.15)) | (val < 0.2)).mean())
-    centred = float(petals[h // 4: 3 * h // 4, w // 4: 3 * w // 4].mean() > petals.mean())
-    blossom = float(np.clip((blob - 0.06) / 0.1, 0, 1) * float(blob < 0.9)
-                    * np.clip(backdrop / 0.15, 0, 1) * (0.6 + 0.4 * centred) * (1.0 - sunset))
+    centred = float(petals[h // 4 : 3 * h // 4, w // 4 : 3 * w // 4].mean() > petals.mean())
+    blossom = float(
+        np.clip((blob - 0.06) / 0.1, 0, 1)
+        * float(blob < 0.9)
+        * np.clip(backdrop / 0.15, 0, 1)
+        * (0.6 + 0.4 * centred)
+        * (1.0 - sunset)
+    )
 
     # Grass blades stand upright: in green texture, edges across x outweigh edges across y
     # (measured gx/gy: a meadow 3.3; leaves, moss, forest, flower beds 0.9-1.5).
@@ -161,7 +186,22 @@ def scene_cues(rgb: np.ndarray) -> SceneCues:
         blades = float(np.clip((ratio - 1.8) / 0.8, 0, 1) * np.clip(green_tex.mean() / 0.5, 0, 1))
 
     outdoor = float(np.clip(max(sky, greenery * 0.8, water, sunset, snow * 0.7), 0, 1))
-    return SceneCues(sky=sky, clouds=clouds, sunset=sunset, night=night, greenery=greenery, grass=grass,
-                     trees=trees, water=water, snow=snow, sand=sand, outdoor=outdoor, sky_cover=sky_cover,
-                     overcast=overcast, stars=stars, uniform_texture=uniform_texture, blossom=blossom,
-                     blades=blades)
+    return SceneCues(
+        sky=sky,
+        clouds=clouds,
+        sunset=sunset,
+        night=night,
+        greenery=greenery,
+        grass=grass,
+        trees=trees,
+        water=water,
+        snow=snow,
+        sand=sand,
+        outdoor=outdoor,
+        sky_cover=sky_cover,
+        overcast=overcast,
+        stars=stars,
+        uniform_texture=uniform_texture,
+        blossom=blossom,
+        blades=blades,
+    )

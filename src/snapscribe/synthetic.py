@@ -24,8 +24,21 @@ from .taxonomy import imagenet_classes
 
 _NATURAL = {"animal", "bird", "pet", "insect", "sea_life", "plant", "flower", "landscape", "water", "food"}
 FEATURES = (
-    "flat", "smooth_gradient", "noise", "log_colours", "colourfulness", "saturation", "vivid_purple",
-    "edge_crispness", "straight_edges", "fine_noise", "still", "top1", "entropy", "natural_mass", "texture_mass",
+    "flat",
+    "smooth_gradient",
+    "noise",
+    "log_colours",
+    "colourfulness",
+    "saturation",
+    "vivid_purple",
+    "edge_crispness",
+    "straight_edges",
+    "fine_noise",
+    "still",
+    "top1",
+    "entropy",
+    "natural_mass",
+    "texture_mass",
     "detections",
 )
 
@@ -53,8 +66,11 @@ def pixel_features(rgb: np.ndarray, work: np.ndarray | None = None) -> dict[str,
     read on ``work``, the 512 px work image, where a 256 px thumbnail has averaged it away)."""
     h, w = rgb.shape[:2]
     scale = 256 / max(h, w)
-    small = rgb if scale >= 1 else cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))),
-                                              interpolation=cv2.INTER_AREA)
+    small = (
+        rgb
+        if scale >= 1
+        else cv2.resize(rgb, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    )
     gray, mag = _gray_gradient(small)
     lap = np.abs(cv2.Laplacian(gray, cv2.CV_32F))
     flat = float((mag < 4).mean())
@@ -81,12 +97,23 @@ def pixel_features(rgb: np.ndarray, work: np.ndarray | None = None) -> dict[str,
     lines = cv2.HoughLinesP(edges, 1, np.pi / 180, 40, minLineLength=40, maxLineGap=3)
     straight = 0.0
     if lines is not None:
-        straight = float(sum(math.hypot(x1 - x0, y1 - y0) for x0, y0, x1, y1 in np.asarray(lines).reshape(-1, 4).astype(float)))
+        straight = float(
+            sum(math.hypot(x1 - x0, y1 - y0) for x0, y0, x1, y1 in np.asarray(lines).reshape(-1, 4).astype(float))
+        )
     straight_edges = straight / max(1.0, float((edges > 0).sum()))
-    return {"flat": flat, "smooth_gradient": smooth_gradient, "noise": noise, "log_colours": math.log1p(colours),
-            "fine_noise": fine_noise, "still": still,
-            "colourfulness": vividness / 100, "saturation": float(sat.mean()), "vivid_purple": vivid_purple,
-            "edge_crispness": edge_crispness, "straight_edges": min(straight_edges, 3.0)}
+    return {
+        "flat": flat,
+        "smooth_gradient": smooth_gradient,
+        "noise": noise,
+        "log_colours": math.log1p(colours),
+        "fine_noise": fine_noise,
+        "still": still,
+        "colourfulness": vividness / 100,
+        "saturation": float(sat.mean()),
+        "vivid_purple": vivid_purple,
+        "edge_crispness": edge_crispness,
+        "straight_edges": min(straight_edges, 3.0),
+    }
 
 
 def classifier_features(probs: np.ndarray, n_detections: int) -> dict[str, float]:
@@ -96,8 +123,13 @@ def classifier_features(probs: np.ndarray, n_detections: int) -> dict[str, float
     natural = sum(float(p[c.index]) for c in classes if c.category in _NATURAL and not c.risky)
     texture = sum(float(p[c.index]) for c in classes if c.risky or c.category == "texture_like")
     entropy = float(-(p[p > 0] * np.log(p[p > 0])).sum())
-    return {"top1": float(p.max()), "entropy": entropy, "natural_mass": natural, "texture_mass": texture,
-            "detections": float(min(n_detections, 5))}
+    return {
+        "top1": float(p.max()),
+        "entropy": entropy,
+        "natural_mass": natural,
+        "texture_mass": texture,
+        "detections": float(min(n_detections, 5)),
+    }
 
 
 @lru_cache(maxsize=1)

@@ -10,8 +10,6 @@ words, so its tags are down-weighted and only used when the classifier is confid
 
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -26,10 +24,22 @@ from .records import Tag
 from .taxonomy import VocabularyTag, imagenet_classes, load_vocabulary
 
 _CATEGORY_TAGS = {
-    "animal": "animals", "bird": "bird", "pet": "pet", "insect": "insect", "sea_life": "sea life",
-    "flower": "flowers", "plant": "plants", "food": "food", "drink": "drink", "vehicle": "vehicle",
-    "landscape": "landscape", "water": "water", "building": "architecture", "structure": "architecture",
-    "instrument": "music", "sport": "sports",
+    "animal": "animals",
+    "bird": "bird",
+    "pet": "pet",
+    "insect": "insect",
+    "sea_life": "sea life",
+    "flower": "flowers",
+    "plant": "plants",
+    "food": "food",
+    "drink": "drink",
+    "vehicle": "vehicle",
+    "landscape": "landscape",
+    "water": "water",
+    "building": "architecture",
+    "structure": "architecture",
+    "instrument": "music",
+    "sport": "sports",
 }
 _CONSE_KINDS = {"object", "animal", "food", "scene"}
 
@@ -181,5 +191,6 @@ class ConseTagger:
                 # ConSE only ever adds weight to words near what we already have.
                 scores.add(vtag.tag, (value - 0.3) * 0.8)
         ranked = sorted(scores.values.items(), key=lambda kv: kv[1], reverse=True)
-        return [Tag(label=label, score=round(score, 3)) for label, score in ranked
-                if score >= self._cfg.min_score][: self._cfg.max_tags]
+        return [Tag(label=label, score=round(score, 3)) for label, score in ranked if score >= self._cfg.min_score][
+            : self._cfg.max_tags
+        ]

@@ -14,11 +14,11 @@ import csv
 import io
 import json
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
-from typing import Iterable
 
 __all__ = [
     "CATEGORIES",
@@ -35,14 +35,45 @@ __all__ = [
 ]
 
 CATEGORIES: tuple[str, ...] = (
-    "animal", "bird", "pet", "insect", "sea_life", "plant", "flower", "food", "drink",
-    "vehicle", "landscape", "water", "building", "structure", "furniture", "household",
-    "clothing", "accessory", "electronics", "instrument", "sport", "tool", "toy",
-    "person_related", "texture_like", "other",
+    "animal",
+    "bird",
+    "pet",
+    "insect",
+    "sea_life",
+    "plant",
+    "flower",
+    "food",
+    "drink",
+    "vehicle",
+    "landscape",
+    "water",
+    "building",
+    "structure",
+    "furniture",
+    "household",
+    "clothing",
+    "accessory",
+    "electronics",
+    "instrument",
+    "sport",
+    "tool",
+    "toy",
+    "person_related",
+    "texture_like",
+    "other",
 )
 TAG_KINDS: tuple[str, ...] = (
-    "scene", "object", "animal", "food", "activity", "style", "colour", "time",
-    "weather", "mood", "event",
+    "scene",
+    "object",
+    "animal",
+    "food",
+    "activity",
+    "style",
+    "colour",
+    "time",
+    "weather",
+    "mood",
+    "event",
 )
 _VOCAB_COLUMNS = ("tag", "kind", "aliases", "hashtag", "phrase")
 # kinds whose tags read as a bare word in a caption ("golden hour", "black and white")
@@ -106,11 +137,18 @@ def imagenet_classes() -> tuple[ImageNetClass, ...]:
     rows = json.loads(_data_text("imagenet_taxonomy.json"))
     classes = tuple(
         ImageNetClass(
-            index=r["index"], name=r["name"], wnid=r["wnid"], specific=r["specific"],
-            basic=r["basic"], category=r["category"], plural=r["plural"],
+            index=r["index"],
+            name=r["name"],
+            wnid=r["wnid"],
+            specific=r["specific"],
+            basic=r["basic"],
+            category=r["category"],
+            plural=r["plural"],
             specific_plural=r.get("specific_plural", r["plural"]),
-            person_context=bool(r["person_context"]), risky=bool(r["risky"]),
-            risk_reason=r.get("risk_reason"), hashtags=tuple(r["hashtags"]),
+            person_context=bool(r["person_context"]),
+            risky=bool(r["risky"]),
+            risk_reason=r.get("risk_reason"),
+            hashtags=tuple(r["hashtags"]),
         )
         for r in rows
     )
@@ -133,8 +171,7 @@ def imagenet_by_name() -> dict[str, ImageNetClass]:
 def _coco() -> dict[int, CocoClass]:
     raw = json.loads(_data_text("coco_labels.json"))
     return {
-        int(k): CocoClass(id=int(k), name=v["name"], basic=v["basic"],
-                          category=v["category"], plural=v["plural"])
+        int(k): CocoClass(id=int(k), name=v["name"], basic=v["basic"], category=v["category"], plural=v["plural"])
         for k, v in raw.items()
     }
 
@@ -168,8 +205,9 @@ def _parse_vocabulary(text: str, source: str, default_kind: str) -> list[Vocabul
         return []
     header = [h.strip().lower() for h in lines[0].split("\t")]
     if "tag" in header:
-        reader = csv.DictReader(io.StringIO("\n".join(lines[1:])), fieldnames=header,
-                                delimiter="\t", quoting=csv.QUOTE_NONE)
+        reader = csv.DictReader(
+            io.StringIO("\n".join(lines[1:])), fieldnames=header, delimiter="\t", quoting=csv.QUOTE_NONE
+        )
         rows = [{k: (v or "").strip() for k, v in row.items() if k} for row in reader]
     else:
         rows = [{"tag": ln.split("\t")[0].strip()} for ln in lines]
@@ -184,10 +222,15 @@ def _parse_vocabulary(text: str, source: str, default_kind: str) -> list[Vocabul
         hashtag = default_hashtag(row.get("hashtag") or tag)
         if not hashtag:
             raise ValueError(f"{source}: tag {tag!r} gives an empty hashtag")
-        tags.append(VocabularyTag(
-            tag=tag, kind=kind, aliases=_split_aliases(row.get("aliases", "")),
-            hashtag=hashtag, phrase=row.get("phrase") or default_phrase(tag, kind),
-        ))
+        tags.append(
+            VocabularyTag(
+                tag=tag,
+                kind=kind,
+                aliases=_split_aliases(row.get("aliases", "")),
+                hashtag=hashtag,
+                phrase=row.get("phrase") or default_phrase(tag, kind),
+            )
+        )
     return tags
 
 

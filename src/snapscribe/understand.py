@@ -36,24 +36,28 @@ class Features:
     views: np.ndarray | None = None  # zoom-pass crop probabilities (n_views x classes), once a zoom ran
 
     def to_bytes(self) -> bytes:
-        return json.dumps({
-            "detections": [asdict(d) for d in self.detections],
-            "n_classes": int(self.probs.shape[0]),
-            # All classes, as float16: the photo-or-rendered judgement reads the tail (entropy), so a
-            # top-k cut would make a cache hit judge differently from a fresh run.
-            "probs_f16": base64.b64encode(self.probs.astype("<f2").tobytes()).decode("ascii"),
-            "stats": asdict(self.stats),
-            "scene": asdict(self.scene),
-            "synthetic": self.synthetic,
-            "views": None if self.views is None else [_sparse(v) for v in self.views],
-        }).encode()
+        return json.dumps(
+            {
+                "detections": [asdict(d) for d in self.detections],
+                "n_classes": int(self.probs.shape[0]),
+                # All classes, as float16: the photo-or-rendered judgement reads the tail (entropy), so a
+                # top-k cut would make a cache hit judge differently from a fresh run.
+                "probs_f16": base64.b64encode(self.probs.astype("<f2").tobytes()).decode("ascii"),
+                "stats": asdict(self.stats),
+                "scene": asdict(self.scene),
+                "synthetic": self.synthetic,
+                "views": None if self.views is None else [_sparse(v) for v in self.views],
+            }
+        ).encode()
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "Features":
+    def from_bytes(cls, data: bytes) -> Features:
         raw = json.loads(data)
         probs = np.frombuffer(base64.b64decode(raw["probs_f16"]), dtype="<f2").astype(np.float32)
-        dets = tuple(Detection(label=d["label"], class_id=d["class_id"], score=d["score"], box=tuple(d["box"]))
-                     for d in raw["detections"])
+        dets = tuple(
+            Detection(label=d["label"], class_id=d["class_id"], score=d["score"], box=tuple(d["box"]))
+            for d in raw["detections"]
+        )
         stats = raw["stats"]
         stats["dominant_colours"] = [tuple(c) for c in stats["dominant_colours"]]
         views = None
@@ -62,8 +66,14 @@ class Features:
             for row, top in zip(views, raw["views"]):
                 for i, p in top:
                     row[i] = p
-        return cls(detections=dets, probs=probs, stats=PixelStats(**stats), scene=SceneCues(**raw["scene"]),
-                   synthetic=raw["synthetic"], views=views)
+        return cls(
+            detections=dets,
+            probs=probs,
+            stats=PixelStats(**stats),
+            scene=SceneCues(**raw["scene"]),
+            synthetic=raw["synthetic"],
+            views=views,
+        )
 
 
 def as_stored(probs: np.ndarray) -> np.ndarray:

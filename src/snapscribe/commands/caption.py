@@ -29,8 +29,14 @@ def _table_row(rec: ImageRecord, width: int) -> str:
 
 @click.command()
 @click.argument("paths", nargs=-1, required=True)
-@click.option("--format", "fmt", type=click.Choice(["table", "jsonl"]), default="table", show_default=True,
-              help="table for people, one JSON object per line for programs")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "jsonl"]),
+    default="table",
+    show_default=True,
+    help="table for people, one JSON object per line for programs",
+)
 @click.option("--out", type=click.Path(dir_okay=False, writable=True), help="write results here instead of stdout")
 @click.option("--db", help="SQLite path or database URL (default: <data dir>/snapscribe.db)")
 @click.option("--force", is_flag=True, help="recompute, ignoring cached results and features")
@@ -45,8 +51,9 @@ def caption(ctx: click.Context, paths, fmt, out, db, force, refresh, threads, ca
 
     Rejected or broken files become `error` records; the batch always finishes.
     """
-    settings = settings_from(ctx, **{"store.db": db, "models.threads": threads,
-                                     "engines.captioner": captioner, "engines.tagger": tagger})
+    settings = settings_from(
+        ctx, **{"store.db": db, "models.threads": threads, "engines.captioner": captioner, "engines.tagger": tagger}
+    )
     files = list(expand_paths(paths))
     if not files:
         raise click.UsageError("no image files found in the given paths")

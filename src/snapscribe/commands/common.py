@@ -13,6 +13,7 @@ import click
 from ..config import Settings, load_settings
 from ..errors import ConfigError
 
+
 class SetupError(click.ClickException):
     """The machine or the configuration is wrong, not an image: one line on stderr, exit 2."""
 

@@ -35,6 +35,7 @@ def ground(ctx: click.Context, image: str, text: str, explain: bool) -> None:
     out = result.grounding.model_dump(mode="json")
     out["caption"] = result.caption
     if explain:
-        out["mentions"] = [{"term": v.term, "kind": v.mention.kind, "supported": v.supported, "why": v.why}
-                           for v in result.verdicts]
+        out["mentions"] = [
+            {"term": v.term, "kind": v.mention.kind, "supported": v.supported, "why": v.why} for v in result.verdicts
+        ]
     click.echo(json.dumps(out, ensure_ascii=False, indent=1 if explain else None))

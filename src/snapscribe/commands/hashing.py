@@ -34,8 +34,12 @@ def hash_cmd(ctx: click.Context, paths) -> None:
             h = _pdq_for(str(path), settings)
             line = {"source": str(path), "pdq": h.hex, "quality": h.quality}
         except IntakeError as exc:
-            line = {"source": str(path), "pdq": None, "quality": None,
-                    "error": {"code": exc.code, "message": exc.message}}
+            line = {
+                "source": str(path),
+                "pdq": None,
+                "quality": None,
+                "error": {"code": exc.code, "message": exc.message},
+            }
         sys.stdout.write(json.dumps(line) + "\n")
 
 
@@ -82,15 +86,22 @@ def hashlist_import(ctx: click.Context, list_name: str, file: str, strict: bool)
     store = ctx.obj["store"]
     try:
         parsed = load_hash_list(file, strict=strict)
-    except Exception as exc:  # noqa: BLE001 - HashListError and I/O errors alike
+    except Exception as exc:
         raise click.ClickException(str(exc)) from exc
     for err in parsed.errors:
         click.echo(f"{file}: {err}", err=True)
     added = HashListStore(store.db).add(list_name, parsed.entries)
-    store.audit(None, "hashlist_import", "cli", None,
-                {"list": list_name, "file": file, "added": added, "errors": len(parsed.errors)})
-    click.echo(f"{list_name}: {added} new hashes from {len(parsed.entries)} valid lines, "
-               f"{len(parsed.errors)} malformed lines skipped")
+    store.audit(
+        None,
+        "hashlist_import",
+        "cli",
+        None,
+        {"list": list_name, "file": file, "added": added, "errors": len(parsed.errors)},
+    )
+    click.echo(
+        f"{list_name}: {added} new hashes from {len(parsed.entries)} valid lines, "
+        f"{len(parsed.errors)} malformed lines skipped"
+    )
 
 
 @hashlist.command("ls")

@@ -17,10 +17,19 @@ from .common import settings_from
 @click.option("--db", help="SQLite path or database URL (default: <data dir>/snapscribe.db)")
 @click.option("--data-dir", type=click.Path(file_okay=False), help="where uploads, thumbnails and caches live")
 @click.option("--workers", type=int, help="in-process pipeline workers (default 2)")
-@click.option("--log-level", type=click.Choice(["critical", "error", "warning", "info", "debug"]), default="info",
-              show_default=True)
-@click.option("--log-format", type=click.Choice(["json", "text"]), default="json", show_default=True,
-              help="json: one object per line with request_id / job_id; text: uvicorn's default")
+@click.option(
+    "--log-level",
+    type=click.Choice(["critical", "error", "warning", "info", "debug"]),
+    default="info",
+    show_default=True,
+)
+@click.option(
+    "--log-format",
+    type=click.Choice(["json", "text"]),
+    default="json",
+    show_default=True,
+    help="json: one object per line with request_id / job_id; text: uvicorn's default",
+)
 @click.pass_context
 def serve(ctx: click.Context, host, port, db, data_dir, workers, log_level, log_format) -> None:
     """Serve the upload API, the web page at / and the docs at /docs.
@@ -32,8 +41,16 @@ def serve(ctx: click.Context, host, port, db, data_dir, workers, log_level, log_
 
     from ..server import create_app
 
-    settings = settings_from(ctx, **{"store.db": db, "store.data_dir": data_dir, "server.host": host,
-                                     "server.port": port, "server.workers": workers})
+    settings = settings_from(
+        ctx,
+        **{
+            "store.db": db,
+            "store.data_dir": data_dir,
+            "server.host": host,
+            "server.port": port,
+            "server.workers": workers,
+        },
+    )
     app = create_app(settings, api_keys=os.environ.get("SNAPSCRIBE_API_KEYS"))
     keys = app.state.service.keys
     if not keys.has_keys():
@@ -41,16 +58,27 @@ def serve(ctx: click.Context, host, port, db, data_dir, workers, log_level, log_
         keys.add_static("local", key, "admin")
         click.echo(f"no API keys configured; a temporary admin key for this run: {key}", err=True)
     cfg = settings.server
-    click.echo(f"snapscribe on http://{cfg.host}:{cfg.port}/  (data: {settings.data_dir()}, "
-               f"db: {settings.db_url().split('@')[-1]})", err=True)
+    click.echo(
+        f"snapscribe on http://{cfg.host}:{cfg.port}/  (data: {settings.data_dir()}, "
+        f"db: {settings.db_url().split('@')[-1]})",
+        err=True,
+    )
     from ..logs import uvicorn_log_config
     from ..server.limits import uvicorn_options
 
     logging_kw: dict[str, Any] = {}
     if log_format == "json":
         logging_kw = {"log_config": uvicorn_log_config(log_level), "access_log": False}
-    uvicorn.run(app, host=cfg.host, port=cfg.port, log_level=log_level, timeout_graceful_shutdown=15,
-                server_header=False, **uvicorn_options(cfg), **logging_kw)
+    uvicorn.run(
+        app,
+        host=cfg.host,
+        port=cfg.port,
+        log_level=log_level,
+        timeout_graceful_shutdown=15,
+        server_header=False,
+        **uvicorn_options(cfg),
+        **logging_kw,
+    )
 
 
 @click.group()
@@ -68,8 +96,13 @@ def _db(ctx: click.Context, db: str | None):
 @click.argument("name")
 @click.option("--rate", type=float, help="requests per second for this key (default: [server] rate_limit)")
 @click.option("--burst", type=int, help="burst size for this key (default: [server] rate_burst)")
-@click.option("--role", type=click.Choice(["uploader", "reviewer", "admin"]), default="uploader", show_default=True,
-              help="uploader: sees only its own uploads; reviewer/admin: sees all, decides reviews")
+@click.option(
+    "--role",
+    type=click.Choice(["uploader", "reviewer", "admin"]),
+    default="uploader",
+    show_default=True,
+    help="uploader: sees only its own uploads; reviewer/admin: sees all, decides reviews",
+)
 @click.option("--db", help="SQLite path or database URL")
 @click.pass_context
 def create(ctx: click.Context, name: str, rate: float | None, burst: int | None, role: str, db: str | None) -> None:
@@ -96,8 +129,9 @@ def revoke(ctx: click.Context, name: str, db: str | None) -> None:
 @click.pass_context
 def list_keys(ctx: click.Context, db: str | None) -> None:
     """Key names, limits and state (never the keys)."""
-    rows = _db(ctx, db).query("SELECT name, role, rate_limit, rate_burst, created_at, revoked_at FROM api_keys "
-                              "ORDER BY name")
+    rows = _db(ctx, db).query(
+        "SELECT name, role, rate_limit, rate_burst, created_at, revoked_at FROM api_keys ORDER BY name"
+    )
     for name, role, rate, burst, created, revoked in rows:
         state = f"revoked {revoked}" if revoked else "active"
         click.echo(f"{name}\t{role or 'default'}\t{rate or '-'}/s\tburst {burst or '-'}\t{created}\t{state}")

@@ -21,11 +21,27 @@ from .common import settings_from
 @click.option("--max-attempts", type=int, help="tries before a retryable bad message is dead-lettered")
 @click.option("--worker-id", help="name in logs and client.id (default HOST-PID)")
 @click.option("--health-port", type=int, help="serve /metrics, /livez, /readyz here (kafka.health_port; 0 = off)")
-@click.option("--create-topics/--no-create-topics", default=True, show_default=True,
-              help="create missing topics (kafka.partitions partitions)")
+@click.option(
+    "--create-topics/--no-create-topics",
+    default=True,
+    show_default=True,
+    help="create missing topics (kafka.partitions partitions)",
+)
 @click.pass_context
-def worker(ctx: click.Context, brokers, topic, group, db, results_topic, dlq_topic, concurrency, max_attempts,
-           worker_id, health_port, create_topics) -> None:
+def worker(
+    ctx: click.Context,
+    brokers,
+    topic,
+    group,
+    db,
+    results_topic,
+    dlq_topic,
+    concurrency,
+    max_attempts,
+    worker_id,
+    health_port,
+    create_topics,
+) -> None:
     """Consume uploads in a consumer group; store each result, publish it, then commit.
 
     Logs one JSON object per line on stderr (progress with throughput and lag every
@@ -39,10 +55,20 @@ def worker(ctx: click.Context, brokers, topic, group, db, results_topic, dlq_top
     from ..queue.events import EventLog, json_logging
     from ..queue.worker import Worker, default_worker_id
 
-    settings = settings_from(ctx, **{
-        "kafka.brokers": brokers, "kafka.topic": topic, "kafka.group": group, "store.db": db,
-        "kafka.results_topic": results_topic, "kafka.dlq_topic": dlq_topic, "kafka.concurrency": concurrency,
-        "kafka.max_attempts": max_attempts, "kafka.health_port": health_port})
+    settings = settings_from(
+        ctx,
+        **{
+            "kafka.brokers": brokers,
+            "kafka.topic": topic,
+            "kafka.group": group,
+            "store.db": db,
+            "kafka.results_topic": results_topic,
+            "kafka.dlq_topic": dlq_topic,
+            "kafka.concurrency": concurrency,
+            "kafka.max_attempts": max_attempts,
+            "kafka.health_port": health_port,
+        },
+    )
     events = EventLog(worker_id or default_worker_id())
     json_logging(events)
     w = Worker(settings, settings.db_url(), worker_id=events.worker, events=events, create_topics=create_topics)

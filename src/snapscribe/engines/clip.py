@@ -28,7 +28,7 @@ CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
-def _features(out) -> "torch.Tensor":  # noqa: F821
+def _features(out) -> torch.Tensor:  # noqa: F821
     """transformers 4 returns a tensor, 5 a model output whose pooler_output is projected."""
     return out if hasattr(out, "shape") else out.pooler_output
 
@@ -44,15 +44,19 @@ class ClipEngine:
     def __init__(self, model_path: str | Path, *, threads: int | None = None):
         path = Path(model_path).expanduser()
         if not (path / "config.json").is_file():
-            raise ConfigError(f"no CLIP model at {path} (expected a transformers folder with config.json)",
-                              "missing_model")
+            raise ConfigError(
+                f"no CLIP model at {path} (expected a transformers folder with config.json)", "missing_model"
+            )
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         try:
             import torch
             from transformers import AutoTokenizer, CLIPModel
         except ImportError as exc:
-            raise ConfigError(f"the CLIP engine needs torch and transformers ({exc.name} is not installed): "
-                              "pip install 'snapscribe[clip]'", "missing_model") from exc
+            raise ConfigError(
+                f"the CLIP engine needs torch and transformers ({exc.name} is not installed): "
+                "pip install 'snapscribe[clip]'",
+                "missing_model",
+            ) from exc
 
         if threads:
             torch.set_num_threads(threads)
@@ -71,10 +75,11 @@ class ClipEngine:
         self._text_cache: dict[str, np.ndarray] = {}
 
     @classmethod
-    def from_config(cls, cfg: ClipConfig) -> "ClipEngine":
+    def from_config(cls, cfg: ClipConfig) -> ClipEngine:
         if not cfg.model_path:
-            raise ConfigError("the CLIP tagger needs clip.model_path (a local CLIP folder); none is packaged",
-                              "missing_model")
+            raise ConfigError(
+                "the CLIP tagger needs clip.model_path (a local CLIP folder); none is packaged", "missing_model"
+            )
         return cls(cfg.model_path)
 
     def pixel_values(self, inputs: ModelInputs) -> np.ndarray:
@@ -94,11 +99,19 @@ class ClipEngine:
             torch = self._torch
             with self._lock, torch.inference_mode():
                 for start in range(0, len(missing), 256):
-                    batch = missing[start:start + 256]
-                    enc = self.tokenizer(batch, padding=True, truncation=True, max_length=self.max_length,
-                                         return_tensors="pt")
-                    vecs = _normalise(_features(self.model.get_text_features(
-                        input_ids=enc["input_ids"], attention_mask=enc.get("attention_mask"))).float().numpy())
+                    batch = missing[start : start + 256]
+                    enc = self.tokenizer(
+                        batch, padding=True, truncation=True, max_length=self.max_length, return_tensors="pt"
+                    )
+                    vecs = _normalise(
+                        _features(
+                            self.model.get_text_features(
+                                input_ids=enc["input_ids"], attention_mask=enc.get("attention_mask")
+                            )
+                        )
+                        .float()
+                        .numpy()
+                    )
                     self._text_cache.update(zip(batch, vecs))
         dim = int(self.model.config.projection_dim)
         return np.stack([self._text_cache[t] for t in texts]) if texts else np.zeros((0, dim), np.float32)
@@ -122,7 +135,8 @@ class ClipTagger:
         self._tagging = tagging
         self._cfg = cfg
         self.vocabulary: tuple[VocabularyTag, ...] = tuple(
-            v for v in load_vocabulary(tagging.extra_vocabulary) if v.kind != "colour")
+            v for v in load_vocabulary(tagging.extra_vocabulary) if v.kind != "colour"
+        )
         self._by_word = {w.lower(): v for v in load_vocabulary(tagging.extra_vocabulary) for w in v.names}
         self.name = f"clip:{engine.path.name}"
 

@@ -59,8 +59,8 @@ class EfficientNetClassifier:
         h, w = work.shape[:2]
         rows = []
         for x0, y0, x1, y1 in boxes:
-            top, left = int(round(y0 * h)), int(round(x0 * w))
-            crop = work[top:max(int(round(y1 * h)), top + 1), left:max(int(round(x1 * w)), left + 1)]
+            top, left = round(y0 * h), round(x0 * w)
+            crop = work[top : max(round(y1 * h), top + 1), left : max(round(x1 * w), left + 1)]
             probs = self._run(np.ascontiguousarray(crop))
             total = float(probs.sum())
             rows.append(probs / total if total > 0 else probs)

@@ -80,8 +80,11 @@ class MiniLM:
 
         folder = model_dir or minilm_dir()
         self._w = read_safetensors(folder / "model.safetensors")
-        self._wt = {name[: -len(".weight")]: np.ascontiguousarray(w.T) for name, w in self._w.items()
-                    if name.startswith("encoder.") and w.ndim == 2}
+        self._wt = {
+            name[: -len(".weight")]: np.ascontiguousarray(w.T)
+            for name, w in self._w.items()
+            if name.startswith("encoder.") and w.ndim == 2
+        }
         self._tok = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self._tok.no_padding()
         self._tok.enable_truncation(MAX_TOKENS)
@@ -112,8 +115,11 @@ class MiniLM:
             scores = np.exp(scores - scores.max(-1, keepdims=True))
             scores /= scores.sum(-1, keepdims=True)
             ctx = (scores @ v).transpose(0, 2, 1, 3).reshape(n, length, DIM)
-            x = _layer_norm(x + self._dense(ctx, p + "attention.output.dense"),
-                            w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"])
+            x = _layer_norm(
+                x + self._dense(ctx, p + "attention.output.dense"),
+                w[p + "attention.output.LayerNorm.weight"],
+                w[p + "attention.output.LayerNorm.bias"],
+            )
             ffn = self._dense(_gelu(self._dense(x, p + "intermediate.dense")), p + "output.dense")
             x = _layer_norm(x + ffn, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"])
         pooled = (x * mask[:, :, None]).sum(1) / np.maximum(mask.sum(1, keepdims=True), 1e-9)
@@ -127,14 +133,14 @@ class MiniLM:
         order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
         out = np.zeros((len(encodings), DIM), dtype=np.float32)
         for start in range(0, len(order), batch_size):
-            batch = order[start:start + batch_size]
+            batch = order[start : start + batch_size]
             length = max(len(encodings[i].ids) for i in batch)
             ids = np.zeros((len(batch), length), dtype=np.int64)
             mask = np.zeros((len(batch), length), dtype=np.float32)
             for row, i in enumerate(batch):
                 seq = encodings[i].ids
-                ids[row, :len(seq)] = seq
-                mask[row, :len(seq)] = 1.0
+                ids[row, : len(seq)] = seq
+                mask[row, : len(seq)] = 1.0
             out[batch] = self._forward(ids, mask)
         return out
 

@@ -25,11 +25,16 @@ from .vlm import clean_caption
 
 log = logging.getLogger("snapscribe.polish")
 
-SYSTEM = ("You rewrite photo captions for Instagram: warm, lively, one short sentence, at most one emoji. "
-          "Keep the meaning. Never add an object, animal, person, place, number or text that the caption "
-          "does not mention.")
-_BANNED = re.compile(r"https?://|www\.|@\w|\b(?:caption|rewrite|instagram|sure|here is|here's|sentence|emoji|"
-                     r"version|lively)\b", re.IGNORECASE)
+SYSTEM = (
+    "You rewrite photo captions for Instagram: warm, lively, one short sentence, at most one emoji. "
+    "Keep the meaning. Never add an object, animal, person, place, number or text that the caption "
+    "does not mention."
+)
+_BANNED = re.compile(
+    r"https?://|www\.|@\w|\b(?:caption|rewrite|instagram|sure|here is|here's|sentence|emoji|"
+    r"version|lively)\b",
+    re.IGNORECASE,
+)
 
 
 def packaged_gguf() -> Path:
@@ -60,8 +65,9 @@ class PolishCaptioner:
                 path = Path(self.cfg.model_path).expanduser() if self.cfg.model_path else packaged_gguf()
                 if not path.is_file():
                     raise ConfigError(f"no GGUF model at {path}", "missing_model")
-                self._llm = Llama(model_path=str(path), n_ctx=512, n_threads=self.cfg.threads,
-                                  seed=self.cfg.seed, verbose=False)
+                self._llm = Llama(
+                    model_path=str(path), n_ctx=512, n_threads=self.cfg.threads, seed=self.cfg.seed, verbose=False
+                )
             except Exception as exc:  # noqa: BLE001 - any load failure means: keep the grounded caption
                 self._load_error = f"{type(exc).__name__}: {exc}"
                 log.warning("polish model unavailable: %s", self._load_error)
@@ -74,9 +80,13 @@ class PolishCaptioner:
             raise RuntimeError(self._load_error or "no model")
         with self._lock:
             out = llm.create_chat_completion(
-                messages=[{"role": "system", "content": SYSTEM},
-                          {"role": "user", "content": f"Caption: {caption}\nRewrite it:"}],
-                max_tokens=self.cfg.max_tokens, temperature=self.cfg.temperature)
+                messages=[
+                    {"role": "system", "content": SYSTEM},
+                    {"role": "user", "content": f"Caption: {caption}\nRewrite it:"},
+                ],
+                max_tokens=self.cfg.max_tokens,
+                temperature=self.cfg.temperature,
+            )
         return clean_caption(out["choices"][0]["message"]["content"] or "", limit=160)
 
     def acceptable(self, text: str, base: str, evidence: Evidence, tags: list[Tag]) -> tuple[bool, str]:

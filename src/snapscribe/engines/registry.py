@@ -32,6 +32,7 @@ def captioner(name: str) -> Callable[[CaptionerFactory], CaptionerFactory]:
     def register(factory: CaptionerFactory) -> CaptionerFactory:
         CAPTIONERS[name] = factory
         return factory
+
     return register
 
 
@@ -39,6 +40,7 @@ def tagger(name: str) -> Callable[[TaggerFactory], TaggerFactory]:
     def register(factory: TaggerFactory) -> TaggerFactory:
         TAGGERS[name] = factory
         return factory
+
     return register
 
 

@@ -68,10 +68,12 @@ class SSDDetector:
             # One image per thread, one core per image: OpenCV's own pool would oversubscribe.
             cv2.setNumThreads(1)
             if not self.available():
-                raise ConfigError(f"detector.engine = \"opencv\" needs OpenCV's TensorFlow importer, which OpenCV "
-                                  f"{cv2.__version__} does not have (removed in 5.0); install the locked "
-                                  f"opencv-python-headless 4.x (scripts/setup.sh) or use detector.engine = \"onnx\"",
-                                  "missing_model")
+                raise ConfigError(
+                    f'detector.engine = "opencv" needs OpenCV\'s TensorFlow importer, which OpenCV '
+                    f"{cv2.__version__} does not have (removed in 5.0); install the locked "
+                    f'opencv-python-headless 4.x (scripts/setup.sh) or use detector.engine = "onnx"',
+                    "missing_model",
+                )
             try:
                 net = cv2.dnn.readNetFromTensorflow(self._weights, self._graph)
             except cv2.error as exc:

@@ -50,14 +50,35 @@ ASPECT_RATIOS = (1.0, 2.0, 0.5, 3.0, 0.3333)
 
 # Winograd F(m x m, 3 x 3) transforms (B^T, G, A^T) for m = 2 and 4 (interpolation points 0, +-1, +-2).
 _WINOGRAD = {
-    2: (np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], np.float64),
+    2: (
+        np.array([[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]], np.float64),
         np.array([[1, 0, 0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0, 0, 1]]),
-        np.array([[1, 1, 1, 0], [0, 1, -1, -1]], np.float64)),
-    4: (np.array([[4, 0, -5, 0, 1, 0], [0, -4, -4, 1, 1, 0], [0, 4, -4, -1, 1, 0],
-                  [0, -2, -1, 2, 1, 0], [0, 2, -1, -2, 1, 0], [0, 4, 0, -5, 0, 1]], np.float64),
-        np.array([[1 / 4, 0, 0], [-1 / 6, -1 / 6, -1 / 6], [-1 / 6, 1 / 6, -1 / 6],
-                  [1 / 24, 1 / 12, 1 / 6], [1 / 24, -1 / 12, 1 / 6], [0, 0, 1]]),
-        np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]], np.float64)),
+        np.array([[1, 1, 1, 0], [0, 1, -1, -1]], np.float64),
+    ),
+    4: (
+        np.array(
+            [
+                [4, 0, -5, 0, 1, 0],
+                [0, -4, -4, 1, 1, 0],
+                [0, 4, -4, -1, 1, 0],
+                [0, -2, -1, 2, 1, 0],
+                [0, 2, -1, -2, 1, 0],
+                [0, 4, 0, -5, 0, 1],
+            ],
+            np.float64,
+        ),
+        np.array(
+            [
+                [1 / 4, 0, 0],
+                [-1 / 6, -1 / 6, -1 / 6],
+                [-1 / 6, 1 / 6, -1 / 6],
+                [1 / 24, 1 / 12, 1 / 6],
+                [1 / 24, -1 / 12, 1 / 6],
+                [0, 0, 1],
+            ]
+        ),
+        np.array([[1, 1, 1, 1, 1, 0], [0, 1, -1, 2, -2, 0], [0, 1, 1, 4, 4, 0], [0, 1, -1, 8, -8, 1]], np.float64),
+    ),
 }
 # Heads on feature maps at least this wide (19x19, 10x10: ~2/3 of the network's multiply-adds)
 # run as Winograd GEMMs; on the small ones the larger transformed weights cost more than they save.
@@ -188,7 +209,7 @@ class _Translator:
         image = next(i for i in mul.data_inputs if self.const(i) is None)  # the resize's output
         order = self._order(outputs, stop=image)
         for name in order:
-            for i in (self.g[name].data_inputs if name != image else []):
+            for i in self.g[name].data_inputs if name != image else []:
                 self.uses[i] = self.uses.get(i, 0) + 1
 
         # uint8 NHWC image -> float NCHW, the value TF's resize hands to Preprocessor/mul.
@@ -224,19 +245,31 @@ class _Translator:
                 w = self._init(f"{item.out}/W", item.w.astype(np.float32, copy=False))
                 b = self._init(f"{item.out}/B", item.b.astype(np.float32, copy=False))
                 k = list(item.w.shape[2:])
-                item = h.make_node("Conv", [item.x, w, b], [item.out], name=item.out, kernel_shape=k,
-                                   strides=item.strides, pads=item.pads, group=item.group)
+                item = h.make_node(
+                    "Conv",
+                    [item.x, w, b],
+                    [item.out],
+                    name=item.out,
+                    kernel_shape=k,
+                    strides=item.strides,
+                    pads=item.pads,
+                    group=item.group,
+                )
             nodes.append(item)
         self.items = []
         n = sum(c * b for c, b in zip((m[0] * m[1] for m in maps), per_loc))
         graph = h.make_graph(
-            nodes, "ssd_mobilenet_v2_coco",
+            nodes,
+            "ssd_mobilenet_v2_coco",
             [h.make_tensor_value_info("image_tensor", TensorProto.UINT8, [1, self.side, self.side, 3])],
-            [h.make_tensor_value_info("box_encodings", TensorProto.FLOAT, [1, n, 4]),
-             h.make_tensor_value_info("class_scores", TensorProto.FLOAT, [1, n, num_classes])],
+            [
+                h.make_tensor_value_info("box_encodings", TensorProto.FLOAT, [1, n, 4]),
+                h.make_tensor_value_info("class_scores", TensorProto.FLOAT, [1, n, num_classes]),
+            ],
         )
-        model = h.make_model(graph, opset_imports=[h.make_opsetid("", 18)], ir_version=8,
-                             producer_name="snapscribe.ssd_onnx")
+        model = h.make_model(
+            graph, opset_imports=[h.make_opsetid("", 18)], ir_version=8, producer_name="snapscribe.ssd_onnx"
+        )
         del graph
         # Weights go into the model one at a time, each array released as it is copied: building
         # the list first and letting make_graph/make_model copy it held ~4 copies of ~100 MB at once.
@@ -250,11 +283,21 @@ class _Translator:
         convolutions read the same feature map, so they run as one (one weight matrix, and
         Winograd where that pays off)."""
         cb, cc = self.open.get(box), self.open.get(cls)
-        if (cb is None or cc is None or cb.x != cc.x or cb.group != 1 or cc.group != 1
-                or cb.w.shape[1:] != cc.w.shape[1:] or (cb.strides, cb.pads) != (cc.strides, cc.pads)
-                or self.uses.get(box) or self.uses.get(cls)):
-            return tuple(self._node("Transpose", [self.values[t]], f"{t}/nhwc", perm=[0, 2, 3, 1])  # type: ignore[return-value]
-                         for t in (box, cls))
+        if (
+            cb is None
+            or cc is None
+            or cb.x != cc.x
+            or cb.group != 1
+            or cc.group != 1
+            or cb.w.shape[1:] != cc.w.shape[1:]
+            or (cb.strides, cb.pads) != (cc.strides, cc.pads)
+            or self.uses.get(box)
+            or self.uses.get(cls)
+        ):
+            return tuple(
+                self._node("Transpose", [self.values[t]], f"{t}/nhwc", perm=[0, 2, 3, 1])  # type: ignore[return-value]
+                for t in (box, cls)
+            )
         self.items = [it for it in self.items if it is not cb and it is not cc]
         w, b = np.concatenate([cb.w, cc.w]), np.concatenate([cb.b, cc.b])
         _, fh, fw = self.shapes[cb.out]
@@ -266,8 +309,9 @@ class _Translator:
             self.items.append(conv)
             out = self._node("Transpose", [conv.out], f"{name}/nhwc", perm=[0, 2, 3, 1])
         split = self._init(f"{name}/split", np.array([len(cb.b), len(cc.b)], np.int64))
-        self.items.append(self.helper.make_node("Split", [out, split], [f"{box}/nhwc", f"{cls}/nhwc"],
-                                                name=f"{name}/split", axis=-1))
+        self.items.append(
+            self.helper.make_node("Split", [out, split], [f"{box}/nhwc", f"{cls}/nhwc"], name=f"{name}/split", axis=-1)
+        )
         return f"{box}/nhwc", f"{cls}/nhwc"
 
     def _winograd(self, name: str, x: str, w: np.ndarray, b: np.ndarray, pads: list[int], h: int, w_: int) -> str:
@@ -282,8 +326,10 @@ class _Translator:
         c, k = w.shape[1], w.shape[0]
         i = self._init
         xt = self._node("Transpose", [x], f"{name}/x_nhwc", perm=[0, 2, 3, 1])
-        pad = i(f"{name}/pads", np.array([0, pads[0], pads[1], 0, 0, m * th + 2 - h - pads[0],
-                                          m * tw + 2 - w_ - pads[1], 0], np.int64))
+        pad = i(
+            f"{name}/pads",
+            np.array([0, pads[0], pads[1], 0, 0, m * th + 2 - h - pads[0], m * tw + 2 - w_ - pads[1], 0], np.int64),
+        )
         xp = self._node("Pad", [xt, pad], f"{name}/x_pad")
         axes = i(f"{name}/axes", np.array([1, 2], np.int64))
         steps = i(f"{name}/steps", np.array([m, m], np.int64))
@@ -299,12 +345,13 @@ class _Translator:
         v = self._node("MatMul", [i(f"{name}/BtB", np.kron(bt, bt).astype(np.float32)), d], f"{name}/v")
         v = self._node("Reshape", [v, i(f"{name}/v_shape", np.array([a * a, th * tw, c], np.int64))], f"{name}/v3")
         parts = [f"{name}/v_part{j}" for j in range(a * a)]
-        self.items.append(self.helper.make_node("Split", [v], parts, name=f"{name}/v_split", axis=0,
-                                                num_outputs=a * a))
+        self.items.append(self.helper.make_node("Split", [v], parts, name=f"{name}/v_split", axis=0, num_outputs=a * a))
         # U = G w G^T for every (output, input) channel pair: (a*a, 9) @ (9, K*C) -> (a*a, K, C)
         u = (np.kron(g, g).astype(np.float32) @ w.reshape(k * c, 9).T).reshape(a * a, k, c)
-        prods = [self._node("MatMul", [parts[j], i(f"{name}/U{j}", np.ascontiguousarray(u[j].T))], f"{name}/prod{j}")
-                 for j in range(a * a)]
+        prods = [
+            self._node("MatMul", [parts[j], i(f"{name}/U{j}", np.ascontiguousarray(u[j].T))], f"{name}/prod{j}")
+            for j in range(a * a)
+        ]
         mm = self._node("Concat", prods, f"{name}/m", axis=0)
         mm = self._node("Reshape", [mm, i(f"{name}/m_shape", np.array([a * a, -1], np.int64))], f"{name}/m2")
         # Y = A^T M A: (m*m, a*a) @ (a*a, th*tw*K), then the m x m outputs back into place
@@ -312,9 +359,16 @@ class _Translator:
         y = self._node("Reshape", [y, i(f"{name}/y_shape", np.array([m, m, th, tw, k], np.int64))], f"{name}/y5")
         y = self._node("Transpose", [y], f"{name}/y_t", perm=[2, 0, 3, 1, 4])
         y = self._node("Reshape", [y, i(f"{name}/y_hwk", np.array([m * th, m * tw, k], np.int64))], f"{name}/y3")
-        y = self._node("Slice", [y, i(f"{name}/y_start", np.array([0, 0], np.int64)),
-                                 i(f"{name}/y_end", np.array([h, w_], np.int64)),
-                                 i(f"{name}/y_axes", np.array([0, 1], np.int64))], f"{name}/y_crop")
+        y = self._node(
+            "Slice",
+            [
+                y,
+                i(f"{name}/y_start", np.array([0, 0], np.int64)),
+                i(f"{name}/y_end", np.array([h, w_], np.int64)),
+                i(f"{name}/y_axes", np.array([0, 1], np.int64)),
+            ],
+            f"{name}/y_crop",
+        )
         return self._node("Add", [y, i(f"{name}/bias", b.astype(np.float32))], f"{name}/out")
 
     # -- ops -----------------------------------------------------------------------------------
@@ -345,7 +399,7 @@ class _Translator:
         if w is None or node.attr("data_format", b"NHWC") != b"NHWC":
             raise ValueError(f"{node.name}: needs constant weights and NHWC data")
         x = self.values[x_name]
-        c, ih, iw = self.shapes[x]
+        _c, ih, iw = self.shapes[x]
         kh, kw, cin, cout = w.shape
         if node.op == "Conv2D":
             weights, group = w.transpose(3, 2, 0, 1), 1  # HWIO -> OIHW
@@ -366,9 +420,15 @@ class _Translator:
                 o = (size - k) // s + 1
                 pads.append((0, 0))
             out.append(o)
-        conv = _Conv(x=x, out=node.name, w=np.ascontiguousarray(weights, dtype=np.float32),
-                     b=np.zeros(cout, np.float32), strides=[sh, sw],
-                     pads=[pads[0][0], pads[1][0], pads[0][1], pads[1][1]], group=group)
+        conv = _Conv(
+            x=x,
+            out=node.name,
+            w=np.ascontiguousarray(weights, dtype=np.float32),
+            b=np.zeros(cout, np.float32),
+            strides=[sh, sw],
+            pads=[pads[0][0], pads[1][0], pads[0][1], pads[1][1]],
+            group=group,
+        )
         self.items.append(conv)
         self.open[node.name] = conv
         self.values[node.name] = node.name
@@ -469,8 +529,9 @@ def _nms(boxes: np.ndarray, threshold: float) -> list[int]:
     return keep
 
 
-def detection_output(encodings: np.ndarray, scores: np.ndarray, anchors: np.ndarray,
-                     min_score: float = 0.0) -> np.ndarray:
+def detection_output(
+    encodings: np.ndarray, scores: np.ndarray, anchors: np.ndarray, min_score: float = 0.0
+) -> np.ndarray:
     """The pbtxt's ``DetectionOutput``: rows (class_id, score, x0, y0, x1, y1), best first.
 
     Per class (background 0 skipped): scores above 0.01, the best 100, greedy NMS at IoU 0.6;

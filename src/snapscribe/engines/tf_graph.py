@@ -24,9 +24,18 @@ import numpy as np
 
 # TF DataType enum -> numpy dtype (the numeric ones a frozen graph's constants use).
 DTYPES: dict[int, np.dtype] = {
-    1: np.dtype("<f4"), 2: np.dtype("<f8"), 3: np.dtype("<i4"), 4: np.dtype("u1"), 5: np.dtype("<i2"),
-    6: np.dtype("i1"), 9: np.dtype("<i8"), 10: np.dtype("?"), 17: np.dtype("<u2"), 19: np.dtype("<f2"),
-    22: np.dtype("<u4"), 23: np.dtype("<u8"),
+    1: np.dtype("<f4"),
+    2: np.dtype("<f8"),
+    3: np.dtype("<i4"),
+    4: np.dtype("u1"),
+    5: np.dtype("<i2"),
+    6: np.dtype("i1"),
+    9: np.dtype("<i8"),
+    10: np.dtype("?"),
+    17: np.dtype("<u2"),
+    19: np.dtype("<f2"),
+    22: np.dtype("<u4"),
+    23: np.dtype("<u8"),
 }
 DT_STRING = 7
 
@@ -59,11 +68,11 @@ def fields(buf: memoryview) -> Iterator[tuple[int, int, Any]]:
             value, pos = _varint(buf, pos)
         elif wire == _BYTES:
             size, pos = _varint(buf, pos)
-            value, pos = buf[pos:pos + size], pos + size
+            value, pos = buf[pos : pos + size], pos + size
         elif wire == _FIXED32:
-            value, pos = buf[pos:pos + 4], pos + 4
+            value, pos = buf[pos : pos + 4], pos + 4
         elif wire == _FIXED64:
-            value, pos = buf[pos:pos + 8], pos + 8
+            value, pos = buf[pos : pos + 8], pos + 8
         else:  # groups (3, 4) are not used by these messages
             raise ValueError(f"unsupported protobuf wire type {wire}")
         yield key >> 3, wire, value
@@ -148,13 +157,13 @@ def parse_tensor(buf: memoryview) -> np.ndarray | list[bytes]:
     out = np.zeros(count, dtype=dtype)
     if values.size:
         out[: values.size] = values[:count]
-        out[values.size:] = values[-1]
+        out[values.size :] = values[-1]
     return out.reshape(shape)
 
 
 def parse_attr(buf: memoryview) -> Any:
     """``AttrValue``: list = 1, s = 2, i = 3, f = 4, b = 5, type = 6, shape = 7, tensor = 8."""
-    for num, wire, value in fields(buf):
+    for num, _wire, value in fields(buf):
         if num == 1:
             return _parse_list(value)
         if num == 2:

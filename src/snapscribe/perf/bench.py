@@ -38,7 +38,7 @@ import threading
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -54,25 +54,53 @@ from ..store import Database, ResultStore
 # A value for a key the settings do not have is skipped (and reported).
 LOWRES_OFF_SIDE = 1 << 14
 LOWRES_OFF = {"models.low_res_side": LOWRES_OFF_SIDE}
-NAIVE = {"models.low_res_side": LOWRES_OFF_SIDE, "ocr.gate": False, "ocr.staged": False, "models.threads": 1,
-         "detector.engine": "opencv", "ocr.detector": "fp32"}
+NAIVE = {
+    "models.low_res_side": LOWRES_OFF_SIDE,
+    "ocr.gate": False,
+    "ocr.staged": False,
+    "models.threads": 1,
+    "detector.engine": "opencv",
+    "ocr.detector": "fp32",
+}
 
 # Where a stage's time goes, and which optimisation moves it: used to explain the ratio.
 STAGE_LEVERS = {
-    "read": "file read", "hash": "sha256 of the bytes", "cache": "result-cache lookup",
+    "read": "file read",
+    "hash": "sha256 of the bytes",
+    "cache": "result-cache lookup",
     "feature_cache": "feature-cache lookup",
     "intake": "decode (JPEG draft/DCT scaling when the image is >= 2x the first-pass side)",
     "normalize": "resize once to the low-res work image and model inputs",
     "hash_scan": "PDQ on the low-res work image (x 4 views x 8 dihedral; views in matrix form)",
-    "nsfw": "open_nsfw on the low-res work image", 
+    "nsfw": "open_nsfw on the low-res work image",
     "ocr": "edge gate, then a small confirm detector (int8); full detection + recognition only on text",
-    "attributes": "pixel statistics on the low-res work image", "detect": "SSD at a fixed 300 px input, translated to onnxruntime (baseline: cv2.dnn)",
-    "classify": "EfficientNet at a fixed 280 px input", "tags": "tagging", "caption": "grounded composer",
-    "ground": "grounding guard", "store": "SQLite write",
+    "attributes": "pixel statistics on the low-res work image",
+    "detect": "SSD at a fixed 300 px input, translated to onnxruntime (baseline: cv2.dnn)",
+    "classify": "EfficientNet at a fixed 280 px input",
+    "tags": "tagging",
+    "caption": "grounded composer",
+    "ground": "grounding guard",
+    "store": "SQLite write",
 }
 
-PIPELINE_ORDER = ["read", "hash", "cache", "intake", "normalize", "hash_scan", "nsfw", "ocr", "feature_cache",
-                  "attributes", "detect", "classify", "tags", "caption", "ground", "store"]
+PIPELINE_ORDER = [
+    "read",
+    "hash",
+    "cache",
+    "intake",
+    "normalize",
+    "hash_scan",
+    "nsfw",
+    "ocr",
+    "feature_cache",
+    "attributes",
+    "detect",
+    "classify",
+    "tags",
+    "caption",
+    "ground",
+    "store",
+]
 
 
 # -- machine -------------------------------------------------------------------------------
@@ -96,9 +124,15 @@ def machine_info() -> dict[str, Any]:
                 mem_gb = round(int(line.split()[1]) / 1024 / 1024, 1)
     except OSError:
         pass
-    return {"cores": cores, "cpu_count": os.cpu_count(), "cpu_model": model or platform.processor(),
-            "memory_gb": mem_gb, "python": platform.python_version(), "platform": platform.platform(),
-            "loadavg_start": [round(x, 2) for x in os.getloadavg()]}
+    return {
+        "cores": cores,
+        "cpu_count": os.cpu_count(),
+        "cpu_model": model or platform.processor(),
+        "memory_gb": mem_gb,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "loadavg_start": [round(x, 2) for x in os.getloadavg()],
+    }
 
 
 def peak_rss_mb() -> float:
@@ -155,20 +189,32 @@ class PassResult:
         return self.n / self.wall_s if self.wall_s > 0 else 0.0
 
     def summary(self) -> dict[str, Any]:
-        return {"name": self.name, "threads": self.threads, "images": self.n, "wall_s": round(self.wall_s, 3),
-                "images_per_s": round(self.images_per_s, 2), "cpu_s": round(self.cpu_s, 3),
-                "cpu_s_per_image": round(self.cpu_s / self.n, 4) if self.n else None,
-                "p50_ms": round(percentile(self.latencies_ms, 50), 2),
-                "p95_ms": round(percentile(self.latencies_ms, 95), 2), "cached": self.cached}
+        return {
+            "name": self.name,
+            "threads": self.threads,
+            "images": self.n,
+            "wall_s": round(self.wall_s, 3),
+            "images_per_s": round(self.images_per_s, 2),
+            "cpu_s": round(self.cpu_s, 3),
+            "cpu_s_per_image": round(self.cpu_s / self.n, 4) if self.n else None,
+            "p50_ms": round(percentile(self.latencies_ms, 50), 2),
+            "p95_ms": round(percentile(self.latencies_ms, 95), 2),
+            "cached": self.cached,
+        }
 
 
 def combine(passes: Sequence[PassResult], name: str) -> PassResult:
     """Several passes as one: total images over total wall time; all latencies pooled."""
-    return PassResult(name=name, threads=passes[0].threads, wall_s=sum(p.wall_s for p in passes),
-                      cpu_s=sum(p.cpu_s for p in passes),
-                      latencies_ms=[x for p in passes for x in p.latencies_ms],
-                      stage_ms=[x for p in passes for x in p.stage_ms],
-                      statuses=[x for p in passes for x in p.statuses], cached=sum(p.cached for p in passes))
+    return PassResult(
+        name=name,
+        threads=passes[0].threads,
+        wall_s=sum(p.wall_s for p in passes),
+        cpu_s=sum(p.cpu_s for p in passes),
+        latencies_ms=[x for p in passes for x in p.latencies_ms],
+        stage_ms=[x for p in passes for x in p.stage_ms],
+        statuses=[x for p in passes for x in p.statuses],
+        cached=sum(p.cached for p in passes),
+    )
 
 
 def stage_table(p: PassResult) -> dict[str, dict[str, float]]:
@@ -185,14 +231,22 @@ def stage_table(p: PassResult) -> dict[str, dict[str, float]]:
     out: dict[str, dict[str, float]] = {}
     for k in names:
         vals = [row[k] for row in p.stage_ms if k in row]
-        out[k] = {"images": len(vals), "mean_ms": round(sum(vals) / max(1, p.n), 3),
-                  "p50_ms": round(percentile(vals, 50), 3), "p95_ms": round(percentile(vals, 95), 3),
-                  "share": round(sum(vals) / total_latency, 4)}
+        out[k] = {
+            "images": len(vals),
+            "mean_ms": round(sum(vals) / max(1, p.n), 3),
+            "p50_ms": round(percentile(vals, 50), 3),
+            "p95_ms": round(percentile(vals, 95), 3),
+            "share": round(sum(vals) / total_latency, 4),
+        }
     # Time inside process() that no stage timer covers: evidence fusion, record building.
     other = [lat - sum(row.values()) for lat, row in zip(p.latencies_ms, p.stage_ms)]
-    out["untimed"] = {"images": p.n, "mean_ms": round(sum(other) / max(1, p.n), 3),
-                      "p50_ms": round(percentile(other, 50), 3), "p95_ms": round(percentile(other, 95), 3),
-                      "share": round(sum(other) / total_latency, 4)}
+    out["untimed"] = {
+        "images": p.n,
+        "mean_ms": round(sum(other) / max(1, p.n), 3),
+        "p50_ms": round(percentile(other, 50), 3),
+        "p95_ms": round(percentile(other, 95), 3),
+        "share": round(sum(other) / total_latency, 4),
+    }
     return out
 
 
@@ -249,8 +303,16 @@ class _Probe:
         return out
 
 
-def _run_pass(name: str, pipeline: Pipeline, probe: _Probe, uploads: list[Upload], *, threads: int,
-              force: bool, sequential: bool = False) -> PassResult:
+def _run_pass(
+    name: str,
+    pipeline: Pipeline,
+    probe: _Probe,
+    uploads: list[Upload],
+    *,
+    threads: int,
+    force: bool,
+    sequential: bool = False,
+) -> PassResult:
     probe.take_ocr()
     cpu0, t0 = time.process_time(), time.perf_counter()
     if sequential:
@@ -266,8 +328,11 @@ def _run_pass(name: str, pipeline: Pipeline, probe: _Probe, uploads: list[Upload
         stages.append(dict(rec.timings_ms))
         statuses.append(rec.status.value)
         cached += bool(rec.cached)
-    notes = [] if probed == len(records) else [
-        f"{name}: {len(records) - probed} latencies are sums of stage timings (not routed through process())"]
+    notes = (
+        []
+        if probed == len(records)
+        else [f"{name}: {len(records) - probed} latencies are sums of stage timings (not routed through process())"]
+    )
     result = PassResult(name, 1 if sequential else threads, wall, cpu, lat, stages, statuses, cached, notes)
     result.ocr_stages = probe.take_ocr()
     result.ocr_text = sum(1 for r in records if r.safety and r.safety.ocr_text)
@@ -362,7 +427,7 @@ def nsfw_batches(pipeline: Pipeline, files: list[str], sizes: Sequence[int]) -> 
 
     side = pipeline.settings.models.low_res_side
     images = []
-    for f in files[:max(sizes)]:
+    for f in files[: max(sizes)]:
         with Image.open(f) as im:
             img = im.convert("RGB")
             img.thumbnail((side, side))
@@ -386,9 +451,18 @@ def nsfw_batches(pipeline: Pipeline, files: list[str], sizes: Sequence[int]) -> 
 
 
 # -- the whole run -------------------------------------------------------------------------
-def run_bench(base: Settings, files: list[str], *, repeat: int = 2, threads: int | None = None,
-              baseline: bool = True, lowres: bool = True, batch_sizes: Sequence[int] = (1, 4, 16),
-              threads_sweep: Sequence[int] = (), log: Callable[[str], None] | None = None) -> dict[str, Any]:
+def run_bench(
+    base: Settings,
+    files: list[str],
+    *,
+    repeat: int = 2,
+    threads: int | None = None,
+    baseline: bool = True,
+    lowres: bool = True,
+    batch_sizes: Sequence[int] = (1, 4, 16),
+    threads_sweep: Sequence[int] = (),
+    log: Callable[[str], None] | None = None,
+) -> dict[str, Any]:
     """Run every pass and return the bench result (the ``--json`` object)."""
     log = log or (lambda _m: None)
     if not files:
@@ -396,7 +470,7 @@ def run_bench(base: Settings, files: list[str], *, repeat: int = 2, threads: int
     repeat = max(1, repeat)
     threads = threads or base.models.threads or os.cpu_count() or 1
     machine = machine_info()
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     for f in files:  # page cache: the timed passes measure decoding, not the disk
         Path(f).read_bytes()
     bench = Bench(base, files, threads=threads, log=log)
@@ -417,14 +491,16 @@ def run_bench(base: Settings, files: list[str], *, repeat: int = 2, threads: int
         gate_before = (ours.gate.seen, ours.gate.passed)
         for i in range(repeat):
             log(f"ours cold pass {i + 1}/{repeat} ({threads} threads)")
-            cold_passes.append(_run_pass(f"cold{i + 1}", ours, probe, bench.uploads(), threads=threads,
-                                         force=i > 0))
+            cold_passes.append(_run_pass(f"cold{i + 1}", ours, probe, bench.uploads(), threads=threads, force=i > 0))
             if i == 0:  # the relevance gate's decisions on the first cold pass (every image decided once)
-                gate = {"seen": ours.gate.seen - gate_before[0], "passed": ours.gate.passed - gate_before[1],
-                        "budget": ours.gate.budget, "kinds": list(ours.gate.kinds)}
+                gate = {
+                    "seen": ours.gate.seen - gate_before[0],
+                    "passed": ours.gate.passed - gate_before[1],
+                    "budget": ours.gate.budget,
+                    "kinds": list(ours.gate.kinds),
+                }
         for i in range(max(3, repeat)):
-            warm_passes.append(_run_pass(f"warm{i + 1}", ours, probe, bench.uploads(), threads=threads,
-                                         force=False))
+            warm_passes.append(_run_pass(f"warm{i + 1}", ours, probe, bench.uploads(), threads=threads, force=False))
         log("ours cold pass, 1 thread")
         seq_pass = _run_pass("ours_1t", ours, probe, bench.uploads(), threads=1, force=True, sequential=True)
         rss_ours = peak_rss_mb()
@@ -435,8 +511,7 @@ def run_bench(base: Settings, files: list[str], *, repeat: int = 2, threads: int
         if lowres:
             pipe, pr, _, _ = bench.pipeline("lowres_off", LOWRES_OFF | {"models.threads": 1})
             log("low-res first pass off, 1 thread")
-            lowres_pass = _run_pass("lowres_off_1t", pipe, pr, bench.uploads(), threads=1, force=False,
-                                    sequential=True)
+            lowres_pass = _run_pass("lowres_off_1t", pipe, pr, bench.uploads(), threads=1, force=False, sequential=True)
             del pipe, pr
         if baseline:
             pipe, pr, _, _ = bench.pipeline("baseline", NAIVE)
@@ -462,21 +537,24 @@ def run_bench(base: Settings, files: list[str], *, repeat: int = 2, threads: int
     result: dict[str, Any] = {
         "version": __version__,
         "timestamp": started.isoformat(timespec="seconds"),
-        "duration_s": round((datetime.now(timezone.utc) - started).total_seconds(), 1),
+        "duration_s": round((datetime.now(UTC) - started).total_seconds(), 1),
         "machine": machine | {"loadavg_end": [round(x, 2) for x in os.getloadavg()]},
         "images": _image_info(files),
         "threads": threads,
         "repeat": repeat,
-        "model_load_s": round(build_s, 2), "warmup_s": round(warm_s, 2),
+        "model_load_s": round(build_s, 2),
+        "warmup_s": round(warm_s, 2),
         "images_per_s": cold_sum["images_per_s"],
-        "p50_ms": cold_sum["p50_ms"], "p95_ms": cold_sum["p95_ms"],
+        "p50_ms": cold_sum["p50_ms"],
+        "p95_ms": cold_sum["p95_ms"],
         "cpu_s_per_image": cold_sum["cpu_s_per_image"],
         "cores_busy": round(cold.cpu_s / cold.wall_s, 2) if cold.wall_s else None,
         "peak_rss_mb": rss_ours,
         "rss_mb_after_ours": rss_ours_now,
         "warm_images_per_s": round(warm_rate, 1),
         "warm_images_per_s_mean": round(warm.images_per_s, 1),
-        "warm_p50_ms": warm.summary()["p50_ms"], "warm_p95_ms": warm.summary()["p95_ms"],
+        "warm_p50_ms": warm.summary()["p50_ms"],
+        "warm_p95_ms": warm.summary()["p95_ms"],
         "warm_cached_share": round(warm.cached / max(1, warm.n), 3),
         "single_thread_images_per_s": seq_pass.summary()["images_per_s"],
         "single_thread_p50_ms": seq_pass.summary()["p50_ms"],
@@ -485,45 +563,63 @@ def run_bench(base: Settings, files: list[str], *, repeat: int = 2, threads: int
         "stages": stages,
         "stages_1t": seq_stages,
         "passes": [p.summary() for p in cold_passes + warm_passes + [seq_pass]],
-        "latencies_ms": {"cold": [round(x, 2) for x in cold.latencies_ms],
-                         "cold_1t": [round(x, 2) for x in seq_pass.latencies_ms],
-                         "warm": [round(x, 3) for x in warm.latencies_ms]},
+        "latencies_ms": {
+            "cold": [round(x, 2) for x in cold.latencies_ms],
+            "cold_1t": [round(x, 2) for x in seq_pass.latencies_ms],
+            "warm": [round(x, 3) for x in warm.latencies_ms],
+        },
         "status_counts": status,
         "gate_pass_rate": round(gate["passed"] / gate["seen"], 3) if gate["seen"] else None,
         "gate": gate,
         "safe_share": round((status.get(Status.captioned.value, 0) + status.get(Status.review.value, 0)) / n, 3),
-        "ocr": {"stages": cold_passes[0].ocr_shares(),
-                "ms_by_stage_1t": seq_pass.ocr_ms(),
-                "past_gate_share": round(1 - cold_passes[0].ocr_shares().get("gate", 0.0), 3),
-                "text_found_share": round(cold_passes[0].ocr_text / n, 3),
-                "baseline_stages": base_pass.ocr_shares() if base_pass else None,
-                "baseline_ms_by_stage": base_pass.ocr_ms() if base_pass else None},
+        "ocr": {
+            "stages": cold_passes[0].ocr_shares(),
+            "ms_by_stage_1t": seq_pass.ocr_ms(),
+            "past_gate_share": round(1 - cold_passes[0].ocr_shares().get("gate", 0.0), 3),
+            "text_found_share": round(cold_passes[0].ocr_text / n, 3),
+            "baseline_stages": base_pass.ocr_shares() if base_pass else None,
+            "baseline_ms_by_stage": base_pass.ocr_ms() if base_pass else None,
+        },
         "nsfw_batch": batch,
         "threads_sweep": sweep,
-        "settings": {"low_res_side": base.models.low_res_side, "ocr_gate": base.ocr.gate,
-                     "ocr_enabled": base.ocr.enabled,
-                     "ocr_staged": getattr(base.ocr, "staged", None), "nsfw_enabled": base.nsfw.enabled,
-                     "captioner": base.engines.captioner},
+        "settings": {
+            "low_res_side": base.models.low_res_side,
+            "ocr_gate": base.ocr.gate,
+            "ocr_enabled": base.ocr.enabled,
+            "ocr_staged": getattr(base.ocr, "staged", None),
+            "nsfw_enabled": base.nsfw.enabled,
+            "captioner": base.engines.captioner,
+        },
         "notes": notes + [x for p in cold_passes + warm_passes + [seq_pass] for x in p.notes],
     }
     if lowres_pass is not None:
         s = lowres_pass.summary()
-        result.update(lowres_off_images_per_s=s["images_per_s"], lowres_off_p50_ms=s["p50_ms"],
-                      lowres_off_p95_ms=s["p95_ms"], lowres_off_cpu_s_per_image=s["cpu_s_per_image"],
-                      lowres_off_stages=stage_table(lowres_pass))
+        result.update(
+            lowres_off_images_per_s=s["images_per_s"],
+            lowres_off_p50_ms=s["p50_ms"],
+            lowres_off_p95_ms=s["p95_ms"],
+            lowres_off_cpu_s_per_image=s["cpu_s_per_image"],
+            lowres_off_stages=stage_table(lowres_pass),
+        )
         result["lowres_speedup"] = round(seq_pass.images_per_s / s["images_per_s"], 2) if s["images_per_s"] else None
         result["latencies_ms"]["lowres_off"] = [round(x, 2) for x in lowres_pass.latencies_ms]
     if base_pass is not None:
         s = base_pass.summary()
         bstages = stage_table(base_pass)
-        result.update(baseline_images_per_s=s["images_per_s"], baseline_p50_ms=s["p50_ms"],
-                      baseline_p95_ms=s["p95_ms"], baseline_cpu_s_per_image=s["cpu_s_per_image"],
-                      baseline_stages=bstages)
+        result.update(
+            baseline_images_per_s=s["images_per_s"],
+            baseline_p50_ms=s["p50_ms"],
+            baseline_p95_ms=s["p95_ms"],
+            baseline_cpu_s_per_image=s["cpu_s_per_image"],
+            baseline_stages=bstages,
+        )
         result["latencies_ms"]["baseline"] = [round(x, 2) for x in base_pass.latencies_ms]
-        result["speedup_vs_baseline"] = round(cold.images_per_s / base_pass.images_per_s, 2) \
-            if base_pass.images_per_s else None
-        result["warm_speedup_vs_baseline"] = round(warm_rate / base_pass.images_per_s, 1) \
-            if base_pass.images_per_s else None
+        result["speedup_vs_baseline"] = (
+            round(cold.images_per_s / base_pass.images_per_s, 2) if base_pass.images_per_s else None
+        )
+        result["warm_speedup_vs_baseline"] = (
+            round(warm_rate / base_pass.images_per_s, 1) if base_pass.images_per_s else None
+        )
         result["gains"] = explain_gains(cold, seq_pass, base_pass, seq_stages, bstages)
     result["ladder"] = ladder(base_pass, lowres_pass, seq_pass, cold, warm_rate)
     result["peak_rss_mb_total"] = peak_rss_mb()
@@ -532,35 +628,54 @@ def run_bench(base: Settings, files: list[str], *, repeat: int = 2, threads: int
     return result
 
 
-def ladder(base: PassResult | None, lowres_off: PassResult | None, seq: PassResult, cold: PassResult,
-           warm_rate: float) -> list[dict[str, Any]]:
+def ladder(
+    base: PassResult | None, lowres_off: PassResult | None, seq: PassResult, cold: PassResult, warm_rate: float
+) -> list[dict[str, Any]]:
     """Cold throughput as each optimisation is switched on, one at a time, on the same images."""
     steps: list[tuple[str, str, float]] = []
     if base is not None:
-        steps.append(("naive baseline", "full resolution, full OCR on every image, no cache, 1 thread",
-                      base.images_per_s))
+        steps.append(
+            ("naive baseline", "full resolution, full OCR on every image, no cache, 1 thread", base.images_per_s)
+        )
     if lowres_off is not None:
-        steps.append(("+ staged OCR gate" if base is not None else "low-res off",
-                      "edge gate + small confirm detector before full OCR", lowres_off.images_per_s))
+        steps.append(
+            (
+                "+ staged OCR gate" if base is not None else "low-res off",
+                "edge gate + small confirm detector before full OCR",
+                lowres_off.images_per_s,
+            )
+        )
     if lowres_off is not None:
         steps.append(("+ low-res first pass", "cheap stages on the low-res work image", seq.images_per_s))
     elif base is not None:
-        steps.append(("+ OCR gate and low-res first pass", "staged OCR gate; cheap stages on the low-res work image",
-                      seq.images_per_s))
+        steps.append(
+            (
+                "+ OCR gate and low-res first pass",
+                "staged OCR gate; cheap stages on the low-res work image",
+                seq.images_per_s,
+            )
+        )
     else:
         steps.append(("ours, 1 thread", "one image at a time", seq.images_per_s))
     steps.append((f"+ {cold.threads} threads", "images in parallel", cold.images_per_s))
     steps.append(("+ warm cache", "same images again, from the result cache", warm_rate))
     out, prev = [], None
     for name, what, rate in steps:
-        out.append({"step": name, "what": what, "images_per_s": round(rate, 2),
-                    "factor": round(rate / prev, 2) if prev else None})
+        out.append(
+            {
+                "step": name,
+                "what": what,
+                "images_per_s": round(rate, 2),
+                "factor": round(rate / prev, 2) if prev else None,
+            }
+        )
         prev = rate
     return out
 
 
-def explain_gains(cold: PassResult, seq: PassResult, base: PassResult, seq_stages: dict,
-                  bstages: dict) -> dict[str, Any]:
+def explain_gains(
+    cold: PassResult, seq: PassResult, base: PassResult, seq_stages: dict, bstages: dict
+) -> dict[str, Any]:
     """Split ours/baseline into less CPU work per image x more cores kept busy, and compare
     stages like for like (ours on one thread vs the baseline, both one image at a time).
 
@@ -577,8 +692,16 @@ def explain_gains(cold: PassResult, seq: PassResult, base: PassResult, seq_stage
     for k in dict.fromkeys(list(bstages) + list(seq_stages)):
         b = bstages.get(k, {}).get("mean_ms", 0.0)
         o = seq_stages.get(k, {}).get("mean_ms", 0.0)
-        rows.append({"stage": k, "baseline_ms": round(b, 2), "ours_1t_ms": round(o, 2), "saved_ms": round(b - o, 2),
-                     "ratio": round(b / o, 2) if o > 0 else None, "lever": STAGE_LEVERS.get(k, "")})
+        rows.append(
+            {
+                "stage": k,
+                "baseline_ms": round(b, 2),
+                "ours_1t_ms": round(o, 2),
+                "saved_ms": round(b - o, 2),
+                "ratio": round(b / o, 2) if o > 0 else None,
+                "lever": STAGE_LEVERS.get(k, ""),
+            }
+        )
         saved_total += max(0.0, b - o)
     for r in rows:
         r["share_of_saving"] = round(max(0.0, r["saved_ms"]) / saved_total, 3) if saved_total else 0.0
@@ -589,7 +712,8 @@ def explain_gains(cold: PassResult, seq: PassResult, base: PassResult, seq_stage
         "cores_busy_ours": round(cold.cpu_s / cold.wall_s, 2) if cold.wall_s else None,
         "cores_busy_baseline": round(base.cpu_s / base.wall_s, 2) if base.wall_s else None,
         "single_thread_speedup": round(seq.images_per_s / base.images_per_s, 2) if base.images_per_s else None,
-        "ours_cpu_ms_per_image": round(ours_cpu * 1000, 1), "baseline_cpu_ms_per_image": round(base_cpu * 1000, 1),
+        "ours_cpu_ms_per_image": round(ours_cpu * 1000, 1),
+        "baseline_cpu_ms_per_image": round(base_cpu * 1000, 1),
         "ours_1t_latency_ms": round(statistics.fmean(seq.latencies_ms), 1),
         "baseline_latency_ms": round(statistics.fmean(base.latencies_ms), 1),
         "stages": rows,
@@ -610,10 +734,14 @@ def _image_info(files: list[str]) -> dict[str, Any]:
             fmts["unreadable"] = fmts.get("unreadable", 0) + 1
         sizes.append(os.path.getsize(f))
     common = os.path.commonpath(files) if files else ""
-    return {"count": len(files), "formats": fmts, "where": common,
-            "median_long_side": int(statistics.median(sides)) if sides else None,
-            "mean_megapixels": round(statistics.fmean(mps), 3) if mps else None,
-            "mean_kb": round(statistics.fmean(sizes) / 1024, 1) if sizes else None}
+    return {
+        "count": len(files),
+        "formats": fmts,
+        "where": common,
+        "median_long_side": int(statistics.median(sides)) if sides else None,
+        "mean_megapixels": round(statistics.fmean(mps), 3) if mps else None,
+        "mean_kb": round(statistics.fmean(sizes) / 1024, 1) if sizes else None,
+    }
 
 
 # -- saving and printing -------------------------------------------------------------------
@@ -648,8 +776,8 @@ def render_text(r: dict[str, Any]) -> str:
         f"snapscribe bench {r['version']} — {im['count']} images ({', '.join(im['formats'])}, median long side "
         f"{im['median_long_side']} px, {im['mean_megapixels']} MP) from {im['where']}",
         f"machine: {m['cores']} cores ({m['cpu_model']}), {m['memory_gb']} GB, Python {m['python']}; load average "
-        f"{load0:.1f} at start, {load1:.1f} at end" + (" — shared/noisy: wall-clock figures are pessimistic, "
-                                                       "CPU s/image is the steadier figure" if noisy else ""),
+        f"{load0:.1f} at start, {load1:.1f} at end"
+        + (" — shared/noisy: wall-clock figures are pessimistic, CPU s/image is the steadier figure" if noisy else ""),
         f"models loaded and warmed ({r['model_load_s'] + r['warmup_s']:.1f}s) before timing; {r['threads']} threads; "
         f"{r['repeat']} cold passes",
         "",
@@ -660,22 +788,36 @@ def render_text(r: dict[str, Any]) -> str:
         f"{_fmt_ms(r['single_thread_p95_ms']):>9}{r['single_thread_cpu_s_per_image']:>11.3f}",
     ]
     if "lowres_off_images_per_s" in r:
-        out.append(f"{'low-res first pass off, 1 thread':<36}{r['lowres_off_images_per_s']:>9.2f}"
-                   f"{_fmt_ms(r['lowres_off_p50_ms']):>9}{_fmt_ms(r['lowres_off_p95_ms']):>9}"
-                   f"{r['lowres_off_cpu_s_per_image']:>11.3f}")
+        out.append(
+            f"{'low-res first pass off, 1 thread':<36}{r['lowres_off_images_per_s']:>9.2f}"
+            f"{_fmt_ms(r['lowres_off_p50_ms']):>9}{_fmt_ms(r['lowres_off_p95_ms']):>9}"
+            f"{r['lowres_off_cpu_s_per_image']:>11.3f}"
+        )
     if "baseline_images_per_s" in r:
-        out.append(f"{'naive baseline, 1 thread':<36}{r['baseline_images_per_s']:>9.2f}"
-                   f"{_fmt_ms(r['baseline_p50_ms']):>9}{_fmt_ms(r['baseline_p95_ms']):>9}"
-                   f"{r['baseline_cpu_s_per_image']:>11.3f}")
+        out.append(
+            f"{'naive baseline, 1 thread':<36}{r['baseline_images_per_s']:>9.2f}"
+            f"{_fmt_ms(r['baseline_p50_ms']):>9}{_fmt_ms(r['baseline_p95_ms']):>9}"
+            f"{r['baseline_cpu_s_per_image']:>11.3f}"
+        )
     for s in r.get("threads_sweep", []):
-        out.append(f"{'ours, threads=' + str(s['threads']):<36}{s['images_per_s']:>9.2f}{_fmt_ms(s['p50_ms']):>9}"
-                   f"{_fmt_ms(s['p95_ms']):>9}{s['cpu_s_per_image']:>11.3f}")
-    out.append(f"{'warm (result cache), median pass':<36}{r['warm_images_per_s']:>9.1f}{_fmt_ms(r['warm_p50_ms']):>9}"
-               f"{_fmt_ms(r['warm_p95_ms']):>9}")
+        out.append(
+            f"{'ours, threads=' + str(s['threads']):<36}{s['images_per_s']:>9.2f}{_fmt_ms(s['p50_ms']):>9}"
+            f"{_fmt_ms(s['p95_ms']):>9}{s['cpu_s_per_image']:>11.3f}"
+        )
+    out.append(
+        f"{'warm (result cache), median pass':<36}{r['warm_images_per_s']:>9.1f}{_fmt_ms(r['warm_p50_ms']):>9}"
+        f"{_fmt_ms(r['warm_p95_ms']):>9}"
+    )
     others = [x for x, k in (("low-res-off", "lowres_off_stages"), ("baseline", "baseline_stages")) if k in r]
-    out.append(f"peak RSS {r['peak_rss_mb']:.0f} MB after ours' passes" + (
-        f" ({r['peak_rss_mb_total']:.0f} MB for the whole bench, which also loads the {' and '.join(others)} "
-        f"pipeline{'s' if len(others) > 1 else ''})" if others else ""))
+    out.append(
+        f"peak RSS {r['peak_rss_mb']:.0f} MB after ours' passes"
+        + (
+            f" ({r['peak_rss_mb_total']:.0f} MB for the whole bench, which also loads the {' and '.join(others)} "
+            f"pipeline{'s' if len(others) > 1 else ''})"
+            if others
+            else ""
+        )
+    )
     if r.get("ladder"):
         out += ["", "where the speed comes from (cold img/s as each optimisation is switched on):"]
         for st in r["ladder"]:
@@ -683,22 +825,29 @@ def render_text(r: dict[str, Any]) -> str:
             out.append(f"  {st['step']:<30}{st['images_per_s']:>10.2f} img/s {f:>8}   {st['what']}")
     g = r.get("gains")
     if g:
-        out += [f"ours vs naive baseline: {r['speedup_vs_baseline']:.2f}x cold, {r['warm_speedup_vs_baseline']:.0f}x "
-                f"warm = {g['cpu_per_image']:.2f}x less CPU per image ({g['baseline_cpu_ms_per_image']:.0f} -> "
-                f"{g['ours_cpu_ms_per_image']:.0f} ms) x {g['cores_busy_ours'] / max(g['cores_busy_baseline'], 1e-9):.2f}x "
-                f"more cores busy ({g['cores_busy_baseline']:.2f} -> {g['cores_busy_ours']:.2f})"]
+        out += [
+            f"ours vs naive baseline: {r['speedup_vs_baseline']:.2f}x cold, {r['warm_speedup_vs_baseline']:.0f}x "
+            f"warm = {g['cpu_per_image']:.2f}x less CPU per image ({g['baseline_cpu_ms_per_image']:.0f} -> "
+            f"{g['ours_cpu_ms_per_image']:.0f} ms) x {g['cores_busy_ours'] / max(g['cores_busy_baseline'], 1e-9):.2f}x "
+            f"more cores busy ({g['cores_busy_baseline']:.2f} -> {g['cores_busy_ours']:.2f})"
+        ]
     ocr = r.get("ocr") or {}
     if ocr:
+
         def _shares(d):
             return ", ".join(f"{k} {v:.0%}" for k, v in d.items()) if d else "-"
 
         def _ms(d):
             return ", ".join(f"{k} {v:.0f} ms" for k, v in d.items()) if d else "-"
 
-        out.append(f"OCR: where each image stopped — ours: {_shares(ocr['stages'])}; baseline: "
-                   f"{_shares(ocr.get('baseline_stages'))}; text found in {ocr['text_found_share']:.0%}")
-        out.append(f"     mean OCR ms by where it stopped (1 thread) — ours: {_ms(ocr.get('ms_by_stage_1t'))}; "
-                   f"baseline: {_ms(ocr.get('baseline_ms_by_stage'))}")
+        out.append(
+            f"OCR: where each image stopped — ours: {_shares(ocr['stages'])}; baseline: "
+            f"{_shares(ocr.get('baseline_stages'))}; text found in {ocr['text_found_share']:.0%}"
+        )
+        out.append(
+            f"     mean OCR ms by where it stopped (1 thread) — ours: {_ms(ocr.get('ms_by_stage_1t'))}; "
+            f"baseline: {_ms(ocr.get('baseline_ms_by_stage'))}"
+        )
     out += ["", "per stage, cold, mean ms per image (over all images); 1-thread columns compare like for like:"]
     head = f"{'stage':<14}{'ours':>8}{'p95':>8}{'share':>7}{'ours 1t':>9}"
     has_low = "lowres_off_stages" in r
@@ -712,8 +861,10 @@ def render_text(r: dict[str, Any]) -> str:
     for k in keys:
         st = r["stages"].get(k, {})
         one = r["stages_1t"].get(k, {}).get("mean_ms", 0.0)
-        line = f"{k:<14}{_fmt_ms(st.get('mean_ms', 0.0)):>8}{_fmt_ms(st.get('p95_ms')):>8}" \
-               f"{st.get('share', 0.0):>7.0%}{_fmt_ms(one):>9}"
+        line = (
+            f"{k:<14}{_fmt_ms(st.get('mean_ms', 0.0)):>8}{_fmt_ms(st.get('p95_ms')):>8}"
+            f"{st.get('share', 0.0):>7.0%}{_fmt_ms(one):>9}"
+        )
         if has_low:
             line += f"{_fmt_ms(r['lowres_off_stages'].get(k, {}).get('mean_ms', 0.0)):>12}"
         if has_base:
@@ -724,9 +875,12 @@ def render_text(r: dict[str, Any]) -> str:
     total = sum(v["mean_ms"] for v in r["stages_1t"].values()) or 1.0
     out.append("dominant stages (ours, 1 thread): " + ", ".join(f"{k} {v:.0f} ms ({v / total:.0%})" for k, v in top))
     if r.get("nsfw_batch"):
-        out += ["", "NSFW model by batch size (ms/image): " +
-                ", ".join(f"batch {b['batch']}: {b['ms_per_image']:.1f}" for b in r["nsfw_batch"]) +
-                "; detector and classifier run one image per call, threads are their parallelism"]
+        out += [
+            "",
+            "NSFW model by batch size (ms/image): "
+            + ", ".join(f"batch {b['batch']}: {b['ms_per_image']:.1f}" for b in r["nsfw_batch"])
+            + "; detector and classifier run one image per call, threads are their parallelism",
+        ]
     out.append(f"statuses (cold pass 1): {r['status_counts']}")
     out += ["", "notes:"] + [f"  - {n}" for n in r["notes"]]
     return "\n".join(out)

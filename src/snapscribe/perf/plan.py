@@ -104,14 +104,22 @@ def make_plan(p: PlanInputs) -> dict[str, Any]:
     g = p.gate_pass_rate
     gpu_gated = _fleet(avg * g, peak * g, vlm, p.gpu_hour_price, p)
 
-    def scenario(name: str, desc: str, cpu_fleet: dict | None, gpu_fleet: dict | None, hosted_images: float,
-                 vlm_images: float):
-        static = (cpu_fleet["cost_per_day_static"] if cpu_fleet else 0.0) + \
-                 (gpu_fleet["cost_per_day_static"] if gpu_fleet else 0.0) + hosted_images * p.hosted_vlm_price
-        auto = (cpu_fleet["cost_per_day_autoscaled"] if cpu_fleet else 0.0) + \
-               (gpu_fleet["cost_per_day_autoscaled"] if gpu_fleet else 0.0) + hosted_images * p.hosted_vlm_price
+    def scenario(
+        name: str, desc: str, cpu_fleet: dict | None, gpu_fleet: dict | None, hosted_images: float, vlm_images: float
+    ):
+        static = (
+            (cpu_fleet["cost_per_day_static"] if cpu_fleet else 0.0)
+            + (gpu_fleet["cost_per_day_static"] if gpu_fleet else 0.0)
+            + hosted_images * p.hosted_vlm_price
+        )
+        auto = (
+            (cpu_fleet["cost_per_day_autoscaled"] if cpu_fleet else 0.0)
+            + (gpu_fleet["cost_per_day_autoscaled"] if gpu_fleet else 0.0)
+            + hosted_images * p.hosted_vlm_price
+        )
         return {
-            "name": name, "description": desc,
+            "name": name,
+            "description": desc,
             "cpu_workers_avg": cpu_fleet["machines_avg"] if cpu_fleet else 0,
             "cpu_workers_peak": cpu_fleet["machines_peak"] if cpu_fleet else 0,
             "gpus_avg": gpu_fleet["machines_avg"] if gpu_fleet else 0,
@@ -125,13 +133,26 @@ def make_plan(p: PlanInputs) -> dict[str, Any]:
         }
 
     scenarios = [
-        scenario("hosted_vlm_all", "every upload to a hosted VLM (the seed's reference: no fleet of ours)",
-                 None, None, n, n),
-        scenario("hosted_vlm_gated", "our CPU fleet (safety, tags, grounded caption) + hosted VLM for gated images",
-                 cpu, None, n * g, n * g),
+        scenario(
+            "hosted_vlm_all", "every upload to a hosted VLM (the seed's reference: no fleet of ours)", None, None, n, n
+        ),
+        scenario(
+            "hosted_vlm_gated",
+            "our CPU fleet (safety, tags, grounded caption) + hosted VLM for gated images",
+            cpu,
+            None,
+            n * g,
+            n * g,
+        ),
         scenario("self_hosted_vlm_all", "our CPU fleet + our H100s captioning every upload", cpu, gpu_all, 0.0, n),
-        scenario("self_hosted_vlm_gated", "our CPU fleet + our H100s captioning only gated images",
-                 cpu, gpu_gated, 0.0, n * g),
+        scenario(
+            "self_hosted_vlm_gated",
+            "our CPU fleet + our H100s captioning only gated images",
+            cpu,
+            gpu_gated,
+            0.0,
+            n * g,
+        ),
         scenario("cpu_only", "our CPU fleet alone (embedded default: grounded composer, no VLM)", cpu, None, 0.0, 0.0),
     ]
     reference = scenarios[0]["cost_per_day"]
@@ -158,8 +179,14 @@ def make_plan(p: PlanInputs) -> dict[str, Any]:
     for frac in (hi, lo):
         rate = vlm * frac
         n_peak = machines_for(peak * g, rate, p.target_utilisation, p.redundancy)
-        a10g.append({"fraction_of_h100": round(frac, 3), "images_per_s": round(rate, 2), "gpus_peak_gated": n_peak,
-                     "cost_per_day_gated": round(n_peak * 24 * p.a10g_hour_price, 2)})
+        a10g.append(
+            {
+                "fraction_of_h100": round(frac, 3),
+                "images_per_s": round(rate, 2),
+                "gpus_peak_gated": n_peak,
+                "cost_per_day_gated": round(n_peak * 24 * p.a10g_hour_price, 2),
+            }
+        )
 
     best = min(scenarios[1:4], key=lambda s: s["cost_per_day"])
     assumptions = [
@@ -174,12 +201,15 @@ def make_plan(p: PlanInputs) -> dict[str, Any]:
         f"CPU machine price ${p.cpu_hour_price:.3f}/h (a {p.cpu_cores_per_machine}-vCPU cloud VM on demand is "
         f"about $0.05-0.10/h; --cpu-hour-price)",
         f"GPU: one NVIDIA H100 at ${p.gpu_hour_price:.2f}/h (on demand about $2.5-4/h; --gpu-hour-price)",
-        (f"VLM throughput per GPU {vlm:.2f} images/s (--vlm-images-per-s)" if p.vlm_images_per_s else
-         f"VLM throughput per H100 {vlm:.2f} images/s: the measured anchor (docs/gpu-sizing.md) "
-         f"for LLaVA-1.5-7B at batch {p.vlm_batch} "
-         "(bf16, transformers eager generate, 576 image + 41 prompt tokens, 32 new tokens; "
-         f"{H100_LLAVA_PEAK_MEMORY_GB_AT_64} GB peak at batch 64); vLLM continuous batching is usually higher, "
-         "so GPU counts here are an upper bound"),
+        (
+            f"VLM throughput per GPU {vlm:.2f} images/s (--vlm-images-per-s)"
+            if p.vlm_images_per_s
+            else f"VLM throughput per H100 {vlm:.2f} images/s: the measured anchor (docs/gpu-sizing.md) "
+            f"for LLaVA-1.5-7B at batch {p.vlm_batch} "
+            "(bf16, transformers eager generate, 576 image + 41 prompt tokens, 32 new tokens; "
+            f"{H100_LLAVA_PEAK_MEMORY_GB_AT_64} GB peak at batch 64); vLLM continuous batching is usually higher, "
+            "so GPU counts here are an upper bound"
+        ),
         f"relevance gate passes {g:.0%} of uploads to the VLM: {p.gate_source} (--gate-pass-rate)",
         f"hosted VLM price ${p.hosted_vlm_price:.4f} per image (--hosted-vlm-price)",
         f"A10G: {lo:.3f}-{hi:.3f} of an H100's throughput (docs/gpu-sizing.md), ${p.a10g_hour_price:.2f}/h",
@@ -189,8 +219,7 @@ def make_plan(p: PlanInputs) -> dict[str, Any]:
     ] + list(p.extra_assumptions)
     return {
         "uploads_per_day": n,
-        "load": {"avg_images_per_s": round(avg, 3), "peak_images_per_s": round(peak, 3),
-                 "peak_factor": p.peak_factor},
+        "load": {"avg_images_per_s": round(avg, 3), "peak_images_per_s": round(peak, 3), "peak_factor": p.peak_factor},
         "cpu_fleet": cpu,
         "gpu_fleet_all": gpu_all,
         "gpu_fleet_gated": gpu_gated,
@@ -226,19 +255,26 @@ def inputs_from_bench(bench: dict[str, Any], source: str, basis: str = "auto") -
         basis = "cpu" if (cpu_rate and load is not None and load > cores) else "wall"
     if basis == "cpu" and not cpu_rate:
         basis = "wall"
-    where = (f"snapscribe bench, {source}, {bench.get('timestamp', '?')}, "
-             f"{bench.get('images', {}).get('count', '?')} images")
+    where = (
+        f"snapscribe bench, {source}, {bench.get('timestamp', '?')}, {bench.get('images', {}).get('count', '?')} images"
+    )
     load_txt = f"load average {load:.1f} on {cores} cores" if load is not None else f"{cores} cores"
     if basis == "cpu":
         out["cpu_images_per_s"] = round(float(cpu_rate), 3)
-        out["cpu_source"] = (f"CPU basis: {cores} cores / {cpu_s:.3f} CPU-s per image measured by {where}; "
-                             f"assumes a dedicated worker keeps all its cores busy (the bench machine was shared: "
-                             f"{load_txt}, wall-clock rate {float(rate):.2f} images/s"
-                             + (f", {busy:.2f} cores busy" if busy else "") + ")")
+        out["cpu_source"] = (
+            f"CPU basis: {cores} cores / {cpu_s:.3f} CPU-s per image measured by {where}; "
+            f"assumes a dedicated worker keeps all its cores busy (the bench machine was shared: "
+            f"{load_txt}, wall-clock rate {float(rate):.2f} images/s"
+            + (f", {busy:.2f} cores busy" if busy else "")
+            + ")"
+        )
     else:
         out["cpu_images_per_s"] = float(rate)
-        out["cpu_source"] = (f"wall-clock rate measured by {where} ({load_txt}"
-                             + (f"; CPU basis would give {cpu_rate:.2f} images/s" if cpu_rate else "") + ")")
+        out["cpu_source"] = (
+            f"wall-clock rate measured by {where} ({load_txt}"
+            + (f"; CPU basis would give {cpu_rate:.2f} images/s" if cpu_rate else "")
+            + ")"
+        )
     out["cpu_cores_per_machine"] = cores
     out["cpu_basis"] = basis
     return out
@@ -252,36 +288,52 @@ def render_text(plan: dict[str, Any]) -> str:
     """The plan for people: fleets, costs, the comparison and every assumption."""
     lines = []
     ld = plan["load"]
-    lines.append(f"capacity plan for {plan['uploads_per_day']:,.0f} uploads/day: "
-                 f"{ld['avg_images_per_s']:.2f} images/s average, {ld['peak_images_per_s']:.2f} at peak "
-                 f"(x{ld['peak_factor']:g})")
+    lines.append(
+        f"capacity plan for {plan['uploads_per_day']:,.0f} uploads/day: "
+        f"{ld['avg_images_per_s']:.2f} images/s average, {ld['peak_images_per_s']:.2f} at peak "
+        f"(x{ld['peak_factor']:g})"
+    )
     c = plan["cpu_fleet"]
-    lines.append(f"CPU workers: {c['machines_avg']} for average load, {c['machines_peak']} for peak "
-                 f"({c['capacity_per_machine_images_per_s']:.2f} images/s per machine, N+1 included)")
+    lines.append(
+        f"CPU workers: {c['machines_avg']} for average load, {c['machines_peak']} for peak "
+        f"({c['capacity_per_machine_images_per_s']:.2f} images/s per machine, N+1 included)"
+    )
     ga, gg = plan["gpu_fleet_all"], plan["gpu_fleet_gated"]
-    lines.append(f"H100s, every upload captioned: {ga['machines_avg']} average / {ga['machines_peak']} peak; "
-                 f"gated only: {gg['machines_avg']} / {gg['machines_peak']} "
-                 f"({ga['capacity_per_machine_images_per_s']:.2f} images/s per GPU)")
+    lines.append(
+        f"H100s, every upload captioned: {ga['machines_avg']} average / {ga['machines_peak']} peak; "
+        f"gated only: {gg['machines_avg']} / {gg['machines_peak']} "
+        f"({ga['capacity_per_machine_images_per_s']:.2f} images/s per GPU)"
+    )
     lines.append("")
     lines.append(f"{'scenario':<24}{'CPU':>5}{'GPU':>5}{'$/day':>12}{'$/image':>11}{'x cheaper':>11}")
     for s in plan["scenarios"]:
         cheaper = f"{s['times_cheaper_than_hosted_all']:.1f}" if s["times_cheaper_than_hosted_all"] else "-"
-        lines.append(f"{s['name']:<24}{s['cpu_workers_peak']:>5}{s['gpus_peak']:>5}{s['cost_per_day']:>12,.2f}"
-                     f"{s['cost_per_image']:>11.6f}{cheaper:>11}")
+        lines.append(
+            f"{s['name']:<24}{s['cpu_workers_peak']:>5}{s['gpus_peak']:>5}{s['cost_per_day']:>12,.2f}"
+            f"{s['cost_per_image']:>11.6f}{cheaper:>11}"
+        )
     lines.append(f"(peak-provisioned fleets running 24 h; recommended with a VLM: {plan['recommended']})")
     lines.append("")
-    lines.append("H100s at peak by fixed batch size (eager-generate anchors); gen s = one batch's compute, "
-                 "fill s = time to collect a batch at average load")
-    lines.append(f"{'batch':>6}{'img/s':>8}{'gen s':>7}{'all':>6}{'$/day':>10}{'fill s':>8}{'gated':>7}{'$/day':>10}"
-                 f"{'fill s':>8}")
+    lines.append(
+        "H100s at peak by fixed batch size (eager-generate anchors); gen s = one batch's compute, "
+        "fill s = time to collect a batch at average load"
+    )
+    lines.append(
+        f"{'batch':>6}{'img/s':>8}{'gen s':>7}{'all':>6}{'$/day':>10}{'fill s':>8}{'gated':>7}{'$/day':>10}"
+        f"{'fill s':>8}"
+    )
     for r in plan["gpus_by_batch"]:
-        lines.append(f"{r['batch']:>6}{r['h100_images_per_s']:>8.2f}{r['batch_compute_s']:>7.2f}{r['gpus_peak_all']:>6}"
-                     f"{r['cost_per_day_all']:>10,.0f}"
-                     f"{r['batch_fill_s_avg_all']:>8.1f}{r['gpus_peak_gated']:>7}{r['cost_per_day_gated']:>10,.0f}"
-                     f"{r['batch_fill_s_avg_gated']:>8.1f}")
+        lines.append(
+            f"{r['batch']:>6}{r['h100_images_per_s']:>8.2f}{r['batch_compute_s']:>7.2f}{r['gpus_peak_all']:>6}"
+            f"{r['cost_per_day_all']:>10,.0f}"
+            f"{r['batch_fill_s_avg_all']:>8.1f}{r['gpus_peak_gated']:>7}{r['cost_per_day_gated']:>10,.0f}"
+            f"{r['batch_fill_s_avg_gated']:>8.1f}"
+        )
     a = plan["a10g_alternative_gated"]
-    lines.append(f"A10G instead of H100 (gated): {a[0]['gpus_peak_gated']}-{a[1]['gpus_peak_gated']} GPUs at peak "
-                 f"(${a[0]['cost_per_day_gated']:,.0f}-{a[1]['cost_per_day_gated']:,.0f}/day)")
+    lines.append(
+        f"A10G instead of H100 (gated): {a[0]['gpus_peak_gated']}-{a[1]['gpus_peak_gated']} GPUs at peak "
+        f"(${a[0]['cost_per_day_gated']:,.0f}-{a[1]['cost_per_day_gated']:,.0f}/day)"
+    )
     lines.append("")
     lines.append("assumptions:")
     lines.extend(f"  - {x}" for x in plan["assumptions"])

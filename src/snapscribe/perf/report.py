@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import html
-import textwrap
 import json
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +16,9 @@ def _plt():
     try:
         import matplotlib
     except ImportError as exc:
-        raise ConfigError("bench --report draws its charts with matplotlib: pip install 'snapscribe[report]'",
-                          "missing_model") from exc
+        raise ConfigError(
+            "bench --report draws its charts with matplotlib: pip install 'snapscribe[report]'", "missing_model"
+        ) from exc
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -35,8 +36,11 @@ def stage_chart(r: dict[str, Any], path: Path) -> None:
         series.append(("low-res off, 1 thread", r["lowres_off_stages"], COLOURS["lowres_off"]))
     if "baseline_stages" in r:
         series.append(("naive baseline", r["baseline_stages"], COLOURS["baseline"]))
-    keys = [k for k in dict.fromkeys([k for _, s, _ in series for k in s])
-            if max(s.get(k, {}).get("mean_ms", 0.0) for _, s, _ in series) >= 0.05]
+    keys = [
+        k
+        for k in dict.fromkeys([k for _, s, _ in series for k in s])
+        if max(s.get(k, {}).get("mean_ms", 0.0) for _, s, _ in series) >= 0.05
+    ]
     from .bench import PIPELINE_ORDER
 
     order = {k: i for i, k in enumerate(PIPELINE_ORDER + ["untimed"])}
@@ -67,9 +71,11 @@ def latency_histogram(r: dict[str, Any], path: Path) -> None:
     all_vals = [v for k in ("cold", "lowres_off", "baseline") for v in lat.get(k, []) if v > 0]
     lo, hi = max(min(all_vals), 1.0), max(all_vals) if all_vals else 10.0
     bins = np.logspace(np.log10(lo * 0.9), np.log10(hi * 1.1), 40)
-    for key, label, colour in (("cold", "ours (cold)", COLOURS["ours"]),
-                               ("lowres_off", "low-res off", COLOURS["lowres_off"]),
-                               ("baseline", "naive baseline", COLOURS["baseline"])):
+    for key, label, colour in (
+        ("cold", "ours (cold)", COLOURS["ours"]),
+        ("lowres_off", "low-res off", COLOURS["lowres_off"]),
+        ("baseline", "naive baseline", COLOURS["baseline"]),
+    ):
         if lat.get(key):
             ax.hist(lat[key], bins=bins, alpha=0.55, label=label, color=colour)
     for q, style in ((r["p50_ms"], "-"), (r["p95_ms"], "--")):
@@ -98,14 +104,19 @@ def throughput_chart(r: dict[str, Any], path: Path) -> None:
     bars = ax.bar([x[0] for x in rows], [max(x[1], 1e-3) for x in rows], color=colours)
     for bar, (_, v, f) in zip(bars, rows):
         label = f"{v:,.1f}" + (f"\n({_fmt_factor(f)})" if f else "")
-        ax.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom",
-                    fontsize=8)
+        ax.annotate(label, (bar.get_x() + bar.get_width() / 2, bar.get_height()), ha="center", va="bottom", fontsize=8)
     ax.set_yscale("log")
     ax.set_ylim(top=max(x[1] for x in rows) * 4)
     ax.set_ylabel("images per second (log)")
     ax.axhline(12, color="#555", linestyle=":", linewidth=1)
-    ax.annotate("12 img/s = 1M uploads/day on one machine", (0.01, 12), xycoords=("axes fraction", "data"),
-                va="bottom", fontsize=8, color="#555")
+    ax.annotate(
+        "12 img/s = 1M uploads/day on one machine",
+        (0.01, 12),
+        xycoords=("axes fraction", "data"),
+        va="bottom",
+        fontsize=8,
+        color="#555",
+    )
     ax.set_title("Throughput as each optimisation is switched on (same images; all cold but the last)")
     ax.tick_params(axis="x", labelsize=8)
     fig.tight_layout()
@@ -123,50 +134,90 @@ def write_report(r: dict[str, Any], out_dir: str | Path, text: str | None = None
     """Write ``index.html``, the PNG charts and ``bench.json`` into ``out_dir``."""
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    charts = [("throughput.png", throughput_chart, "Throughput: cold, warm, low-res off, naive baseline"),
-              ("stages.png", stage_chart, "Per-stage mean latency"),
-              ("latency_hist.png", latency_histogram, "Latency histogram")]
+    charts = [
+        ("throughput.png", throughput_chart, "Throughput: cold, warm, low-res off, naive baseline"),
+        ("stages.png", stage_chart, "Per-stage mean latency"),
+        ("latency_hist.png", latency_histogram, "Latency histogram"),
+    ]
     for name, fn, _ in charts:
         fn(r, out / name)
     (out / "bench.json").write_text(json.dumps(r, indent=1))
     m, im = r["machine"], r["images"]
-    summary = [[f"ours, {r['threads']} threads, cold", r["images_per_s"], r["p50_ms"], r["p95_ms"],
-                r["cpu_s_per_image"]],
-               ["ours, 1 thread, cold", r["single_thread_images_per_s"], r["single_thread_p50_ms"],
-                r["single_thread_p95_ms"], r["single_thread_cpu_s_per_image"]],
-               ["warm (result cache)", r["warm_images_per_s"], r["warm_p50_ms"], r["warm_p95_ms"], ""]]
+    summary = [
+        [f"ours, {r['threads']} threads, cold", r["images_per_s"], r["p50_ms"], r["p95_ms"], r["cpu_s_per_image"]],
+        [
+            "ours, 1 thread, cold",
+            r["single_thread_images_per_s"],
+            r["single_thread_p50_ms"],
+            r["single_thread_p95_ms"],
+            r["single_thread_cpu_s_per_image"],
+        ],
+        ["warm (result cache)", r["warm_images_per_s"], r["warm_p50_ms"], r["warm_p95_ms"], ""],
+    ]
     if "lowres_off_images_per_s" in r:
-        summary.append(["low-res first pass off, 1 thread", r["lowres_off_images_per_s"], r["lowres_off_p50_ms"],
-                        r["lowres_off_p95_ms"], r["lowres_off_cpu_s_per_image"]])
+        summary.append(
+            [
+                "low-res first pass off, 1 thread",
+                r["lowres_off_images_per_s"],
+                r["lowres_off_p50_ms"],
+                r["lowres_off_p95_ms"],
+                r["lowres_off_cpu_s_per_image"],
+            ]
+        )
     if "baseline_images_per_s" in r:
-        summary.append(["naive baseline, 1 thread", r["baseline_images_per_s"], r["baseline_p50_ms"], r["baseline_p95_ms"],
-                        r["baseline_cpu_s_per_image"]])
+        summary.append(
+            [
+                "naive baseline, 1 thread",
+                r["baseline_images_per_s"],
+                r["baseline_p50_ms"],
+                r["baseline_p95_ms"],
+                r["baseline_cpu_s_per_image"],
+            ]
+        )
     gains = r.get("gains")
     gain_html = ""
     if gains:
-        gain_html = (f"<p class='big'>{r['speedup_vs_baseline']:.1f}&times; the naive baseline's throughput "
-                     f"(cold), {r['warm_speedup_vs_baseline']:.0f}&times; warm.</p>"
-                     f"<p>= {gains['cpu_per_image']:.2f}&times; less CPU per image "
-                     f"({gains['baseline_cpu_ms_per_image']:.0f} &rarr; {gains['ours_cpu_ms_per_image']:.0f} ms) "
-                     f"&times; more cores kept busy ({gains['cores_busy_baseline']:.2f} &rarr; "
-                     f"{gains['cores_busy_ours']:.2f}). Stage by stage, one image at a time:</p>"
-                     + _table(["stage", "baseline ms", "ours (1 thread) ms", "saved ms", "share of saving",
-                               "what moves it"],
-                              [[g["stage"], g["baseline_ms"], g["ours_1t_ms"], g["saved_ms"],
-                                f"{g['share_of_saving']:.0%}", g["lever"]] for g in gains["stages"]]))
+        gain_html = (
+            f"<p class='big'>{r['speedup_vs_baseline']:.1f}&times; the naive baseline's throughput "
+            f"(cold), {r['warm_speedup_vs_baseline']:.0f}&times; warm.</p>"
+            f"<p>= {gains['cpu_per_image']:.2f}&times; less CPU per image "
+            f"({gains['baseline_cpu_ms_per_image']:.0f} &rarr; {gains['ours_cpu_ms_per_image']:.0f} ms) "
+            f"&times; more cores kept busy ({gains['cores_busy_baseline']:.2f} &rarr; "
+            f"{gains['cores_busy_ours']:.2f}). Stage by stage, one image at a time:</p>"
+            + _table(
+                ["stage", "baseline ms", "ours (1 thread) ms", "saved ms", "share of saving", "what moves it"],
+                [
+                    [
+                        g["stage"],
+                        g["baseline_ms"],
+                        g["ours_1t_ms"],
+                        g["saved_ms"],
+                        f"{g['share_of_saving']:.0%}",
+                        g["lever"],
+                    ]
+                    for g in gains["stages"]
+                ],
+            )
+        )
     if r.get("ladder"):
-        gain_html = _table(["step", "images/s", "factor", "what"],
-                           [[st["step"], st["images_per_s"], _fmt_factor(st["factor"]),
-                             st["what"]] for st in r["ladder"]]) + gain_html
-    stage_rows = [[k, v["images"], v["mean_ms"], v["p50_ms"], v["p95_ms"], f"{v['share']:.0%}"]
-                  for k, v in r["stages"].items()]
+        gain_html = (
+            _table(
+                ["step", "images/s", "factor", "what"],
+                [[st["step"], st["images_per_s"], _fmt_factor(st["factor"]), st["what"]] for st in r["ladder"]],
+            )
+            + gain_html
+        )
+    stage_rows = [
+        [k, v["images"], v["mean_ms"], v["p50_ms"], v["p95_ms"], f"{v['share']:.0%}"] for k, v in r["stages"].items()
+    ]
     batch_html = ""
     if r.get("nsfw_batch"):
         batch_html = "<h2>NSFW model by batch size</h2>" + _table(
-            ["batch", "ms/image", "images/s"], [[b["batch"], b["ms_per_image"], b["images_per_s"]]
-                                                for b in r["nsfw_batch"]])
+            ["batch", "ms/image", "images/s"],
+            [[b["batch"], b["ms_per_image"], b["images_per_s"]] for b in r["nsfw_batch"]],
+        )
     page = f"""<!doctype html>
-<html><head><meta charset="utf-8"><title>snapscribe bench {html.escape(r['timestamp'])}</title>
+<html><head><meta charset="utf-8"><title>snapscribe bench {html.escape(r["timestamp"])}</title>
 <style>
 body {{ font-family: system-ui, sans-serif; max-width: 1000px; margin: 2em auto; color: #222; }}
 table {{ border-collapse: collapse; margin: 1em 0; }} td, th {{ border: 1px solid #ccc; padding: 3px 8px; }}
@@ -175,12 +226,12 @@ th {{ background: #f3f3f3; }} td {{ text-align: right; }} td:first-child {{ text
 pre {{ background: #f7f7f7; padding: 1em; overflow-x: auto; font-size: 12px; }}
 </style></head><body>
 <h1>snapscribe bench</h1>
-<p class="muted">{html.escape(r['timestamp'])} &middot; snapscribe {html.escape(r['version'])} &middot;
-{im['count']} images from {html.escape(str(im['where']))} (median long side {im['median_long_side']} px) &middot;
-{m['cores']} cores, {html.escape(m['cpu_model'])}, Python {m['python']} &middot; load average
-{m['loadavg_start'][0]} &rarr; {m['loadavg_end'][0]}</p>
-<p class="big">{r['images_per_s']:.1f} images/s cold &middot; {r['warm_images_per_s']:,.0f} images/s warm &middot;
-p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms &middot; peak RSS {r['peak_rss_mb']:.0f} MB</p>
+<p class="muted">{html.escape(r["timestamp"])} &middot; snapscribe {html.escape(r["version"])} &middot;
+{im["count"]} images from {html.escape(str(im["where"]))} (median long side {im["median_long_side"]} px) &middot;
+{m["cores"]} cores, {html.escape(m["cpu_model"])}, Python {m["python"]} &middot; load average
+{m["loadavg_start"][0]} &rarr; {m["loadavg_end"][0]}</p>
+<p class="big">{r["images_per_s"]:.1f} images/s cold &middot; {r["warm_images_per_s"]:,.0f} images/s warm &middot;
+p50 {r["p50_ms"]:.0f} ms, p95 {r["p95_ms"]:.0f} ms &middot; peak RSS {r["peak_rss_mb"]:.0f} MB</p>
 <img src="throughput.png" alt="throughput">
 {_table(["run", "images/s", "p50 ms", "p95 ms", "CPU s/image"], summary)}
 <h2>Where the gains come from</h2>
@@ -191,8 +242,8 @@ p50 {r['p50_ms']:.0f} ms, p95 {r['p95_ms']:.0f} ms &middot; peak RSS {r['peak_rs
 <h2>Latency</h2>
 <img src="latency_hist.png" alt="latency histogram">
 {batch_html}
-<h2>Notes</h2><ul>{''.join(f'<li>{html.escape(n)}</li>' for n in r['notes'])}</ul>
-{f'<h2>Text output</h2><pre>{html.escape(text)}</pre>' if text else ''}
+<h2>Notes</h2><ul>{"".join(f"<li>{html.escape(n)}</li>" for n in r["notes"])}</ul>
+{f"<h2>Text output</h2><pre>{html.escape(text)}</pre>" if text else ""}
 <p class="muted">Raw figures: <a href="bench.json">bench.json</a></p>
 </body></html>
 """

@@ -49,14 +49,26 @@ class LocalBroker:
     def bootstrap(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self, timeout_s: float = 15.0) -> "LocalBroker":
+    def start(self, timeout_s: float = 15.0) -> LocalBroker:
         url = f"tcp://127.0.0.1:{self.port}"
         out = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         try:
             self.process = subprocess.Popen(
-                [str(tansu_binary()), "broker", "--listener-url", url, "--advertised-listener-url", url,
-                 "--storage-engine", "memory://tansu/"],
-                stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+                [
+                    str(tansu_binary()),
+                    "broker",
+                    "--listener-url",
+                    url,
+                    "--advertised-listener-url",
+                    url,
+                    "--storage-engine",
+                    "memory://tansu/",
+                ],
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
+            )
         finally:
             if out is not subprocess.DEVNULL:
                 out.close()
@@ -83,15 +95,16 @@ class LocalBroker:
             os.kill(proc.pid, signal.SIGKILL)
             proc.wait()
 
-    def __enter__(self) -> "LocalBroker":
+    def __enter__(self) -> LocalBroker:
         return self.start()
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
 
-def ensure_topics(brokers: str, topics: dict[str, int], client: dict[str, str] | None = None,
-                  timeout_s: float = 15.0) -> None:
+def ensure_topics(
+    brokers: str, topics: dict[str, int], client: dict[str, str] | None = None, timeout_s: float = 15.0
+) -> None:
     """Create the topics (name → partitions) that do not exist yet; existing ones are left alone."""
     from confluent_kafka import KafkaError, KafkaException
     from confluent_kafka.admin import AdminClient, NewTopic
@@ -101,7 +114,7 @@ def ensure_topics(brokers: str, topics: dict[str, int], client: dict[str, str] |
     wanted = [NewTopic(name, parts, 1) for name, parts in topics.items() if name and name not in existing]
     if not wanted:
         return
-    for name, future in admin.create_topics(wanted, request_timeout=timeout_s).items():
+    for _name, future in admin.create_topics(wanted, request_timeout=timeout_s).items():
         try:
             future.result(timeout_s)
         except KafkaException as exc:

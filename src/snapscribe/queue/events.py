@@ -8,7 +8,7 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import IO, Any
 
 from ..logs import context_fields
@@ -23,8 +23,16 @@ class EventLog:
         self._lock = threading.Lock()
 
     def emit(self, event: str, **fields: Any) -> None:
-        line = json.dumps({"ts": datetime.now(timezone.utc).isoformat(timespec="milliseconds"),
-                           "event": event, "worker": self.worker, **context_fields(), **fields}, default=str)
+        line = json.dumps(
+            {
+                "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "event": event,
+                "worker": self.worker,
+                **context_fields(),
+                **fields,
+            },
+            default=str,
+        )
         with self._lock:
             self.stream.write(line + "\n")
             self.stream.flush()

@@ -60,8 +60,10 @@ def load_bytes(msg: UploadMessage, cfg: IntakeConfig, fetch: FetchConfig) -> byt
     parsed = urlparse(msg.uri)
     scheme = parsed.scheme or ("file" if msg.uri.startswith("/") else "")
     if scheme not in fetch.schemes or scheme not in ("file", "http", "https"):
-        raise IntakeError(f"URI scheme {scheme!r} is not allowed (allowed: {', '.join(fetch.schemes)})",
-                          "source_not_allowed" if scheme in ("file", "http", "https") else "unsupported_uri")
+        raise IntakeError(
+            f"URI scheme {scheme!r} is not allowed (allowed: {', '.join(fetch.schemes)})",
+            "source_not_allowed" if scheme in ("file", "http", "https") else "unsupported_uri",
+        )
     if scheme == "file":
         if parsed.netloc not in ("", "localhost"):
             raise IntakeError(f"file URI on another host: {msg.uri}", "unreadable_file")
@@ -145,8 +147,9 @@ def _check_target(url: str, fetch: FetchConfig, deadline: _Deadline) -> tuple[st
         if not _host_allowed(host, fetch):
             raise IntakeError(f"host {host} is not in fetch.hosts", "source_not_allowed")
     elif not addrs or not all(ipaddress.ip_address(a.split("%")[0]).is_global for a in addrs):
-        raise IntakeError(f"host {host} resolves to a non-public address; list it in fetch.hosts to allow it",
-                          "source_not_allowed")
+        raise IntakeError(
+            f"host {host} resolves to a non-public address; list it in fetch.hosts to allow it", "source_not_allowed"
+        )
     return parsed.scheme, host, port, addrs[0]
 
 
@@ -210,8 +213,9 @@ def http_get(url: str, cfg: IntakeConfig, fetch: FetchConfig) -> bytes:
         except IntakeError:
             raise
         except TimeoutError as exc:
-            raise IntakeError(f"GET {url[:200]}: no complete answer within {fetch.timeout_s:g}s",
-                              "fetch_timeout") from exc
+            raise IntakeError(
+                f"GET {url[:200]}: no complete answer within {fetch.timeout_s:g}s", "fetch_timeout"
+            ) from exc
         except (OSError, http.client.HTTPException) as exc:
             raise IntakeError(f"GET {url[:200]}: {exc}", "unreadable_file") from exc
         finally:

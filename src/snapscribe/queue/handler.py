@@ -80,8 +80,16 @@ class _Failure:
 class MessageHandler:
     """Processes upload messages; safe to call from several threads at once."""
 
-    def __init__(self, settings: Settings, pipeline: Pipeline, publisher: Publisher | None, *,
-                 worker_id: str, events: EventLog, stats: Stats):
+    def __init__(
+        self,
+        settings: Settings,
+        pipeline: Pipeline,
+        publisher: Publisher | None,
+        *,
+        worker_id: str,
+        events: EventLog,
+        stats: Stats,
+    ):
         if pipeline.store is None:
             raise ValueError("the worker's pipeline needs a result store")
         self.settings = settings
@@ -118,8 +126,14 @@ class MessageHandler:
             failure = result
             if failure.retryable and attempt < self.kafka.max_attempts:
                 self.stats.add("retries")
-                self.events.emit("retry", image_id=failure.image_id, code=failure.code, attempt=attempt,
-                                 partition=raw.partition, offset=raw.offset)
+                self.events.emit(
+                    "retry",
+                    image_id=failure.image_id,
+                    code=failure.code,
+                    attempt=attempt,
+                    partition=raw.partition,
+                    offset=raw.offset,
+                )
                 self._sleep(self._backoff(attempt))
                 continue
             return self._dead_letter(raw, failure, attempt)
@@ -134,8 +148,14 @@ class MessageHandler:
             return _Failure(exc.code, exc.message, msg.id, source=msg.uri)
         sha = hashlib.sha256(data).hexdigest()
         if image_id_for(sha) != msg.id:
-            return _Failure("id_mismatch", f"the bytes at {msg.uri} hash to id {image_id_for(sha)}, not {msg.id}"
-                            " (changed since it was submitted?)", msg.id, source=msg.uri, sha256=sha)
+            return _Failure(
+                "id_mismatch",
+                f"the bytes at {msg.uri} hash to id {image_id_for(sha)}, not {msg.id}"
+                " (changed since it was submitted?)",
+                msg.id,
+                source=msg.uri,
+                sha256=sha,
+            )
         record = self._infra("pipeline", lambda: self.pipeline.process(Upload(source=msg.uri, data=data)))
         attrs = record.attributes
         if len(data) >= BIG_INPUT_BYTES or (attrs is not None and attrs.width * attrs.height >= BIG_INPUT_PIXELS):
@@ -160,21 +180,37 @@ class MessageHandler:
                     self.stats.add("already_done")
                     return Outcome(existing.id, existing.status.value, cached=True)
             else:
-                record = ImageRecord(id=failure.image_id, source=failure.source or _kafka_ref(raw),
-                                     sha256=failure.sha256, status=Status.error,
-                                     error=ErrorInfo(code=failure.code, message=failure.message))
+                record = ImageRecord(
+                    id=failure.image_id,
+                    source=failure.source or _kafka_ref(raw),
+                    sha256=failure.sha256,
+                    status=Status.error,
+                    error=ErrorInfo(code=failure.code, message=failure.message),
+                )
                 self._infra("store", lambda: self.store.put(record, self.pipeline.config_key))
         if record is not None:
             self._publish_result(record)
-        fields = {"reason": failure.code, "message": failure.message, "image_id": failure.image_id,
-                  "attempts": attempts, "worker": self.worker_id}
+        fields = {
+            "reason": failure.code,
+            "message": failure.message,
+            "image_id": failure.image_id,
+            "attempts": attempts,
+            "worker": self.worker_id,
+        }
         if self.publisher is not None and self.kafka.dlq_topic:
             self._send_dead_letter(raw, fields)
         self.stats.add("processed")
         self.stats.add("error")
         self.stats.add("dead_letters")
-        self.events.emit("dead_letter", image_id=failure.image_id, reason=failure.code, message=failure.message,
-                         attempts=attempts, partition=raw.partition, offset=raw.offset)
+        self.events.emit(
+            "dead_letter",
+            image_id=failure.image_id,
+            reason=failure.code,
+            message=failure.message,
+            attempts=attempts,
+            partition=raw.partition,
+            offset=raw.offset,
+        )
         return Outcome(failure.image_id, Status.error.value, dead_letter=True)
 
     def _send_dead_letter(self, raw: RawMessage, fields: dict) -> None:
@@ -184,19 +220,33 @@ class MessageHandler:
         assert self.publisher is not None
         headers = {"snapscribe.reason": fields["reason"]}
         for limit in (self.kafka.dead_letter_max_bytes, MIN_DEAD_LETTER_BYTES):
-            letter = DeadLetter.bounded(limit, raw_topic=raw.topic, partition=raw.partition, offset=raw.offset,
-                                        key=raw.key, value=raw.value, **fields).to_bytes()
+            letter = DeadLetter.bounded(
+                limit,
+                raw_topic=raw.topic,
+                partition=raw.partition,
+                offset=raw.offset,
+                key=raw.key,
+                value=raw.value,
+                **fields,
+            ).to_bytes()
+
             def send(letter: bytes = letter) -> tuple[int, int]:
                 assert self.publisher is not None
-                return self.publisher.send_and_wait(self.kafka.dlq_topic, raw.key, letter, headers=headers,
-                                                    abort=self.abandon)
+                return self.publisher.send_and_wait(
+                    self.kafka.dlq_topic, raw.key, letter, headers=headers, abort=self.abandon
+                )
 
             try:
                 self._infra("dlq", send)
                 return
             except PublishError as exc:  # permanent: _infra retries everything else
-                self.events.emit("dead_letter_refused", partition=raw.partition, offset=raw.offset,
-                                 bytes=len(letter), error=str(exc)[:300])
+                self.events.emit(
+                    "dead_letter_refused",
+                    partition=raw.partition,
+                    offset=raw.offset,
+                    bytes=len(letter),
+                    error=str(exc)[:300],
+                )
         self.stats.add("dead_letters_unpublished")
 
     # -- infrastructure ----------------------------------------------------------------
@@ -205,8 +255,12 @@ class MessageHandler:
             return
         value = record.to_json().encode()
         try:
-            self._infra("results", lambda: self.publisher.send_and_wait(  # type: ignore[union-attr]
-                self.kafka.results_topic, record.id, value, abort=self.abandon))
+            self._infra(
+                "results",
+                lambda: self.publisher.send_and_wait(  # type: ignore[union-attr]
+                    self.kafka.results_topic, record.id, value, abort=self.abandon
+                ),
+            )
         except PublishError as exc:  # permanent (e.g. over the size limit): the row is stored; do not wedge
             self.stats.add("results_unpublished")
             self.events.emit("result_refused", image_id=record.id, bytes=len(value), error=str(exc)[:300])
@@ -227,8 +281,13 @@ class MessageHandler:
                     self.store.db.reset_connection()  # this thread's connection may be dead
                 self.stats.add("transient_errors")
                 delay = min(self.kafka.retry_backoff_s * 2 ** min(tries - 1, 16), self.kafka.retry_backoff_max_s)
-                self.events.emit("transient_error", during=what, error=f"{type(exc).__name__}: {exc}".strip()[:300],
-                                 tries=tries, retry_in_s=round(delay, 2))
+                self.events.emit(
+                    "transient_error",
+                    during=what,
+                    error=f"{type(exc).__name__}: {exc}".strip()[:300],
+                    tries=tries,
+                    retry_in_s=round(delay, 2),
+                )
                 if self.abandon.is_set():
                     raise Abandoned(what) from exc
                 self._sleep(delay)

@@ -37,12 +37,18 @@ class HealthState:
         return self.started and not self.stopping and not self.conditions and self.alive(now)
 
     def as_json(self, now: float) -> dict:
-        return {"alive": self.alive(now), "ready": self.ready(now), "assigned": list(self.assigned),
-                "lag": sum(self.lag.values()) if self.assigned else self.group_lag,
-                "lag_by_partition": self.lag, "in_flight": self.in_flight,
-                "last_commit_age_s": None if self.last_commit_at is None else round(now - self.last_commit_at, 3),
-                "dead_letters": self.counts.get("dead_letters", 0), "processed": self.counts.get("processed", 0),
-                "fatal_conditions": {k: round(now - v, 3) for k, v in self.conditions.items()}}
+        return {
+            "alive": self.alive(now),
+            "ready": self.ready(now),
+            "assigned": list(self.assigned),
+            "lag": sum(self.lag.values()) if self.assigned else self.group_lag,
+            "lag_by_partition": self.lag,
+            "in_flight": self.in_flight,
+            "last_commit_age_s": None if self.last_commit_at is None else round(now - self.last_commit_at, 3),
+            "dead_letters": self.counts.get("dead_letters", 0),
+            "processed": self.counts.get("processed", 0),
+            "fatal_conditions": {k: round(now - v, 3) for k, v in self.conditions.items()},
+        }
 
 
 def prometheus_text(state: HealthState, worker: str, now: float) -> str:
@@ -56,25 +62,57 @@ def prometheus_text(state: HealthState, worker: str, now: float) -> str:
         for labels, value in samples:
             lines.append(f'{name}{{worker="{w}"{labels}}} {value}')
 
-    metric("snapscribe_worker_up", "gauge", "1 while the loop turns and no fatal condition holds",
-           [("", 1 if state.ready(now) else 0)])
-    metric("snapscribe_worker_assigned_partitions", "gauge", "partitions assigned to this worker",
-           [("", len(state.assigned))])
-    metric("snapscribe_worker_lag", "gauge", "messages not yet finished, per assigned partition",
-           [(f',partition="{p}"', n) for p, n in sorted(state.lag.items())])
+    metric(
+        "snapscribe_worker_up",
+        "gauge",
+        "1 while the loop turns and no fatal condition holds",
+        [("", 1 if state.ready(now) else 0)],
+    )
+    metric(
+        "snapscribe_worker_assigned_partitions",
+        "gauge",
+        "partitions assigned to this worker",
+        [("", len(state.assigned))],
+    )
+    metric(
+        "snapscribe_worker_lag",
+        "gauge",
+        "messages not yet finished, per assigned partition",
+        [(f',partition="{p}"', n) for p, n in sorted(state.lag.items())],
+    )
     if state.group_lag is not None:
-        metric("snapscribe_worker_group_lag", "gauge", "whole-topic lag seen by an unassigned worker",
-               [("", state.group_lag)])
+        metric(
+            "snapscribe_worker_group_lag",
+            "gauge",
+            "whole-topic lag seen by an unassigned worker",
+            [("", state.group_lag)],
+        )
     metric("snapscribe_worker_in_flight", "gauge", "messages being processed", [("", state.in_flight)])
     if state.last_commit_at is not None:
-        metric("snapscribe_worker_last_commit_age_seconds", "gauge", "seconds since offsets were last committed",
-               [("", round(now - state.last_commit_at, 3))])
-    for key, name in (("processed", "processed"), ("dead_letters", "dead_letters"), ("retries", "retries"),
-                      ("transient_errors", "transient_errors")):
-        metric(f"snapscribe_worker_{name}_total", "counter", f"messages {name.replace('_', ' ')}",
-               [("", state.counts.get(key, 0))])
-    metric("snapscribe_worker_fatal_condition_seconds", "gauge", "how long each fatal condition has lasted",
-           [(f',condition="{k}"', round(now - v, 3)) for k, v in sorted(state.conditions.items())])
+        metric(
+            "snapscribe_worker_last_commit_age_seconds",
+            "gauge",
+            "seconds since offsets were last committed",
+            [("", round(now - state.last_commit_at, 3))],
+        )
+    for key, name in (
+        ("processed", "processed"),
+        ("dead_letters", "dead_letters"),
+        ("retries", "retries"),
+        ("transient_errors", "transient_errors"),
+    ):
+        metric(
+            f"snapscribe_worker_{name}_total",
+            "counter",
+            f"messages {name.replace('_', ' ')}",
+            [("", state.counts.get(key, 0))],
+        )
+    metric(
+        "snapscribe_worker_fatal_condition_seconds",
+        "gauge",
+        "how long each fatal condition has lasted",
+        [(f',condition="{k}"', round(now - v, 3)) for k, v in sorted(state.conditions.items())],
+    )
     return "\n".join(lines) + "\n"
 
 
@@ -97,8 +135,11 @@ class HealthServer:
                     ok = state.alive(now) if self.path == "/livez" else state.ready(now)
                     self._send(200 if ok else 503, json.dumps(state.as_json(now)), "application/json")
                 else:
-                    self._send(404, json.dumps({"error": {"code": "not_found", "message": self.path[:100]}}),
-                               "application/json")
+                    self._send(
+                        404,
+                        json.dumps({"error": {"code": "not_found", "message": self.path[:100]}}),
+                        "application/json",
+                    )
 
             def _send(self, status: int, body: str, ctype: str) -> None:
                 data = body.encode()

@@ -12,7 +12,7 @@ import binascii
 import hashlib
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -23,7 +23,7 @@ _ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 
 def _now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class BadMessage(SnapscribeError):
@@ -67,7 +67,7 @@ class UploadMessage(BaseModel):
             raise BadMessage(f"field 'data' is not valid base64: {exc}", image_id=self.id) from exc
 
     @classmethod
-    def parse(cls, value: bytes | None, key: bytes | None = None) -> "UploadMessage":
+    def parse(cls, value: bytes | None, key: bytes | None = None) -> UploadMessage:
         """Decode a message value; raises :class:`BadMessage` with the id when one can be told."""
         key_id = _key_id(key)
         if not value:
@@ -82,8 +82,7 @@ class UploadMessage(BaseModel):
             return cls.model_validate(raw)
         except ValidationError as exc:
             problems = "; ".join(f"{'.'.join(map(str, e['loc'])) or 'value'}: {e['msg']}" for e in exc.errors())
-            raise BadMessage(f"message does not match the upload schema: {problems}",
-                             image_id=image_id) from exc
+            raise BadMessage(f"message does not match the upload schema: {problems}", image_id=image_id) from exc
 
 
 def _key_id(key: bytes | None) -> str | None:
@@ -113,8 +112,9 @@ class OriginalMessage(BaseModel):
     truncated: bool = False
 
     @classmethod
-    def of(cls, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None,
-           excerpt: int | None = None) -> "OriginalMessage":
+    def of(
+        cls, topic: str, partition: int, offset: int, key: bytes | None, value: bytes | None, excerpt: int | None = None
+    ) -> OriginalMessage:
         text = b64 = None
         kept = value if value is None or excerpt is None else value[:excerpt]
         if kept is not None:
@@ -125,10 +125,17 @@ class OriginalMessage(BaseModel):
         key_text = key.decode(errors="replace") if key is not None else None
         if key_text is not None and excerpt is not None:
             key_text = key_text[:256]
-        return cls(topic=topic, partition=partition, offset=offset, key=key_text, value_text=text, value_base64=b64,
-                   size=len(value) if value is not None else None,
-                   sha256=hashlib.sha256(value).hexdigest() if value is not None else None,
-                   truncated=value is not None and kept is not None and len(kept) < len(value))
+        return cls(
+            topic=topic,
+            partition=partition,
+            offset=offset,
+            key=key_text,
+            value_text=text,
+            value_base64=b64,
+            size=len(value) if value is not None else None,
+            sha256=hashlib.sha256(value).hexdigest() if value is not None else None,
+            truncated=value is not None and kept is not None and len(kept) < len(value),
+        )
 
 
 class DeadLetter(BaseModel):
@@ -148,8 +155,17 @@ class DeadLetter(BaseModel):
         return self.model_dump_json().encode()
 
     @classmethod
-    def bounded(cls, max_bytes: int, *, raw_topic: str, partition: int, offset: int, key: bytes | None,
-                value: bytes | None, **fields) -> "DeadLetter":
+    def bounded(
+        cls,
+        max_bytes: int,
+        *,
+        raw_topic: str,
+        partition: int,
+        offset: int,
+        key: bytes | None,
+        value: bytes | None,
+        **fields,
+    ) -> DeadLetter:
         """A dead letter that fits in ``max_bytes``: the whole original when it fits, else an excerpt."""
         letter = cls(original=OriginalMessage.of(raw_topic, partition, offset, key, value), **fields)
         if len(letter.to_bytes()) <= max_bytes:
@@ -163,5 +179,5 @@ class DeadLetter(BaseModel):
             excerpt //= 2
 
     @classmethod
-    def from_bytes(cls, value: bytes) -> "DeadLetter":
+    def from_bytes(cls, value: bytes) -> DeadLetter:
         return cls.model_validate_json(value)

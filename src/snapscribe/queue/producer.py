@@ -33,8 +33,15 @@ class PublishError(Exception):
 def _permanent_codes() -> frozenset[int]:
     from confluent_kafka import KafkaError
 
-    names = ("MSG_SIZE_TOO_LARGE", "_MSG_SIZE_TOO_LARGE", "INVALID_MSG_SIZE", "RECORD_LIST_TOO_LARGE",
-             "INVALID_RECORD", "TOPIC_AUTHORIZATION_FAILED", "_INVALID_ARG")
+    names = (
+        "MSG_SIZE_TOO_LARGE",
+        "_MSG_SIZE_TOO_LARGE",
+        "INVALID_MSG_SIZE",
+        "RECORD_LIST_TOO_LARGE",
+        "INVALID_RECORD",
+        "TOPIC_AUTHORIZATION_FAILED",
+        "_INVALID_ARG",
+    )
     return frozenset(getattr(KafkaError, n) for n in names if hasattr(KafkaError, n))
 
 
@@ -50,8 +57,7 @@ class Publisher:
     ``fatal_at`` when it came; the worker turns a lasting one into a non-zero exit.
     """
 
-    def __init__(self, brokers: str, client: dict[str, str] | None = None, *, linger_ms: int = 5,
-                 logger=None):
+    def __init__(self, brokers: str, client: dict[str, str] | None = None, *, linger_ms: int = 5, logger=None):
         from confluent_kafka import Producer
 
         self.fatal: str | None = None
@@ -61,16 +67,19 @@ class Publisher:
         self._sent = 0
         self.last_ok_at = time.monotonic()
         extra = {"logger": logger} if logger is not None else {}
-        self._producer = Producer({**extra,
-            "bootstrap.servers": brokers,
-            "enable.idempotence": True,
-            "acks": "all",
-            "linger.ms": linger_ms,
-            "message.timeout.ms": 30000,
-            "socket.keepalive.enable": True,
-            "error_cb": self._on_error,
-            **(client or {}),
-        })
+        self._producer = Producer(
+            {
+                **extra,
+                "bootstrap.servers": brokers,
+                "enable.idempotence": True,
+                "acks": "all",
+                "linger.ms": linger_ms,
+                "message.timeout.ms": 30000,
+                "socket.keepalive.enable": True,
+                "error_cb": self._on_error,
+                **(client or {}),
+            }
+        )
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._serve, name="snapscribe-producer", daemon=True)
         self._thread.start()
@@ -83,8 +92,9 @@ class Publisher:
         while not self._stop.is_set():
             self._producer.poll(0.1)
 
-    def send(self, topic: str, key: str | bytes | None, value: bytes,
-             headers: dict[str, str] | None = None) -> "Future[tuple[int, int]]":
+    def send(
+        self, topic: str, key: str | bytes | None, value: bytes, headers: dict[str, str] | None = None
+    ) -> Future[tuple[int, int]]:
         """Queue a message; the future gives (partition, offset) or raises :class:`PublishError`."""
         future: Future[tuple[int, int]] = Future()
         with self._lock:
@@ -105,8 +115,9 @@ class Publisher:
                 future.set_result((msg.partition(), msg.offset()))
 
         def produce() -> None:
-            self._producer.produce(topic, value=value, key=key, headers=list((headers or {}).items()) or None,
-                                   on_delivery=delivered)
+            self._producer.produce(
+                topic, value=value, key=key, headers=list((headers or {}).items()) or None, on_delivery=delivered
+            )
 
         from confluent_kafka import KafkaException
 
@@ -138,8 +149,15 @@ class Publisher:
                 return None
             return max(min(self._pending.values()), self.last_ok_at)
 
-    def send_and_wait(self, topic: str, key: str | bytes | None, value: bytes, timeout_s: float = 35.0,
-                      headers: dict[str, str] | None = None, abort: threading.Event | None = None) -> tuple[int, int]:
+    def send_and_wait(
+        self,
+        topic: str,
+        key: str | bytes | None,
+        value: bytes,
+        timeout_s: float = 35.0,
+        headers: dict[str, str] | None = None,
+        abort: threading.Event | None = None,
+    ) -> tuple[int, int]:
         """Send and wait for the acknowledgement; ``abort`` (when set) ends the wait early with a
         :class:`PublishError`, so a stopping worker is not held by a broker that does not answer."""
         future = self.send(topic, key, value, headers)

@@ -51,9 +51,16 @@ def default_worker_id() -> str:
 class Worker:
     """One worker process's consumer loop. :meth:`run` returns the exit status."""
 
-    def __init__(self, settings: Settings, db_url: str, *, worker_id: str | None = None,
-                 events: EventLog | None = None, create_topics: bool = True,
-                 pipeline: Pipeline | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        db_url: str,
+        *,
+        worker_id: str | None = None,
+        events: EventLog | None = None,
+        create_topics: bool = True,
+        pipeline: Pipeline | None = None,
+    ):
         self.settings = settings
         self.kafka = settings.kafka
         self.db_url = db_url
@@ -103,8 +110,13 @@ class Worker:
                     raise
                 tries += 1
                 delay = min(self.kafka.retry_backoff_s * 2 ** min(tries - 1, 16), self.kafka.retry_backoff_max_s)
-                self.events.emit("transient_error", during=what, error=f"{type(exc).__name__}: {exc}"[:300],
-                                 tries=tries, retry_in_s=round(delay, 2))
+                self.events.emit(
+                    "transient_error",
+                    during=what,
+                    error=f"{type(exc).__name__}: {exc}"[:300],
+                    tries=tries,
+                    retry_in_s=round(delay, 2),
+                )
                 self._stopping.wait(delay)
 
     def _consumer_config(self) -> dict:
@@ -134,20 +146,31 @@ class Worker:
         store = self._until_ready("connect", lambda: ResultStore(Database(self.db_url)))
         pipeline = self._pipeline or build_pipeline(self.settings, store)
         if self.create_topics:
-            self._until_ready("create_topics", lambda: ensure_topics(
-                k.brokers, {k.topic: k.partitions, k.results_topic: k.partitions, k.dlq_topic: 1}, k.client))
+            self._until_ready(
+                "create_topics",
+                lambda: ensure_topics(
+                    k.brokers, {k.topic: k.partitions, k.results_topic: k.partitions, k.dlq_topic: 1}, k.client
+                ),
+            )
         if k.health_port and self.health is None:
             self.health = HealthServer(k.health_host, k.health_port, self.worker_id).start()
             self.events.emit("health_listening", url=f"http://{k.health_host}:{self.health.port}/")
         publisher = None
         if k.results_topic or k.dlq_topic:
             publisher = self._publisher = Publisher(k.brokers, k.client, logger=kafka_logger(self.events))
-        self._handler = MessageHandler(self.settings, pipeline, publisher, worker_id=self.worker_id,
-                                       events=self.events, stats=self.stats)
+        self._handler = MessageHandler(
+            self.settings, pipeline, publisher, worker_id=self.worker_id, events=self.events, stats=self.stats
+        )
         consumer = self._consumer = Consumer(self._consumer_config())
         consumer.subscribe([k.topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)
-        self.events.emit("started", topic=k.topic, group=k.group, concurrency=k.concurrency,
-                         db=_redact(self.db_url), startup_s=round(time.monotonic() - started, 2))
+        self.events.emit(
+            "started",
+            topic=k.topic,
+            group=k.group,
+            concurrency=k.concurrency,
+            db=_redact(self.db_url),
+            startup_s=round(time.monotonic() - started, 2),
+        )
         # A remote VLM's requests wait on the network: its slots come on top of the CPU concurrency.
         self._slots = k.concurrency + getattr(pipeline, "remote_slots", 0)
         pool = ThreadPoolExecutor(self._slots, thread_name_prefix="snapscribe-worker")
@@ -202,13 +225,15 @@ class Worker:
                 tracker.finish(offset)
                 if not tracker.revoked:
                     continue
-                self.events.emit("finished_after_revoke", partition=tracker.partition, offset=offset,
-                                 image_id=outcome.image_id)
+                self.events.emit(
+                    "finished_after_revoke", partition=tracker.partition, offset=offset, image_id=outcome.image_id
+                )
             elif isinstance(exc, Abandoned):
                 self.events.emit("abandoned", partition=tracker.partition, offset=offset, during=str(exc))
             else:
-                self.events.emit("fatal", partition=tracker.partition, offset=offset,
-                                 error=f"{type(exc).__name__}: {exc}"[:500])
+                self.events.emit(
+                    "fatal", partition=tracker.partition, offset=offset, error=f"{type(exc).__name__}: {exc}"[:500]
+                )
                 self._fatal = exc
                 self._exit_status = EXIT_FAILED
 
@@ -234,8 +259,9 @@ class Worker:
         the broker accepted. Revocation and shutdown wait for the answer."""
         from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
-        pending = [t for t in (trackers if trackers is not None else self.book.to_commit())
-                   if t.uncommitted() is not None]
+        pending = [
+            t for t in (trackers if trackers is not None else self.book.to_commit()) if t.uncommitted() is not None
+        ]
         if not pending:
             return
         offsets = [TopicPartition(t.topic, t.partition, t.uncommitted()) for t in pending]
@@ -289,8 +315,12 @@ class Worker:
             self.book.revoke(tp.topic, tp.partition)
         self._resync = True
         self._revoked_at = time.monotonic()
-        self.events.emit("revoked", partitions=sorted(tp.partition for tp in partitions),
-                         committed={t.partition: t.committed for t in trackers}, left_in_flight=left)
+        self.events.emit(
+            "revoked",
+            partitions=sorted(tp.partition for tp in partitions),
+            committed={t.partition: t.committed for t in trackers},
+            left_in_flight=left,
+        )
 
     def _on_lost(self, consumer, partitions) -> None:
         for tp in partitions:
@@ -322,8 +352,7 @@ class Worker:
     def _condition(self, name: str, detail: str, since: float | None = None) -> None:
         if name not in self._conditions:
             self._conditions[name] = since if since is not None else time.monotonic()
-            self.events.emit("fatal_condition", condition=name, detail=detail[:300],
-                             exit_in_s=self.kafka.fatal_after_s)
+            self.events.emit("fatal_condition", condition=name, detail=detail[:300], exit_in_s=self.kafka.fatal_after_s)
 
     def _clear(self, name: str) -> None:
         if self._conditions.pop(name, None) is not None:
@@ -358,7 +387,8 @@ class Worker:
                 self._joined = False
         k = self.kafka
         rebalancing = self._revoked_at is not None and (
-            now - self._revoked_at < (k.max_poll_interval_ms + k.session_timeout_ms) / 1000)
+            now - self._revoked_at < (k.max_poll_interval_ms + k.session_timeout_ms) / 1000
+        )
         if self.book.parts or not self._joined or rebalancing:  # a rebalance in progress is no stuck group
             self._unassigned_lag, self._group_lag = None, None
             self._clear("unassigned_with_lag")
@@ -374,8 +404,11 @@ class Worker:
             self._unassigned_lag = (now, lag)
             self._clear("unassigned_with_lag")
         elif now - self._unassigned_lag[0] >= self.kafka.progress_interval_s:
-            self._condition("unassigned_with_lag", f"no partitions; the group's lag is {lag} and not falling",
-                            self._unassigned_lag[0])
+            self._condition(
+                "unassigned_with_lag",
+                f"no partitions; the group's lag is {lag} and not falling",
+                self._unassigned_lag[0],
+            )
 
     def _topic_lag(self) -> int | None:
         """The whole topic's high watermarks minus the group's committed offsets (None if unknown).
@@ -386,9 +419,16 @@ class Worker:
 
         try:
             if self._lag_reader is None:
-                self._lag_reader = Consumer({"bootstrap.servers": self.kafka.brokers, "group.id": self.kafka.group,
-                                             "client.id": f"{self.worker_id}-lag", "enable.auto.commit": False,
-                                             "logger": kafka_logger(self.events), **self.kafka.client})
+                self._lag_reader = Consumer(
+                    {
+                        "bootstrap.servers": self.kafka.brokers,
+                        "group.id": self.kafka.group,
+                        "client.id": f"{self.worker_id}-lag",
+                        "enable.auto.commit": False,
+                        "logger": kafka_logger(self.events),
+                        **self.kafka.client,
+                    }
+                )
             reader = self._lag_reader
             meta = reader.list_topics(self.kafka.topic, timeout=3).topics.get(self.kafka.topic)
             if meta is None or meta.error is not None or not meta.partitions:
@@ -408,10 +448,17 @@ class Worker:
         if self.health is None:
             return
         self.health.state = HealthState(
-            started=True, stopping=stopping or self._stopping.is_set(), loop_at=now,
-            assigned=tuple(sorted(p for _, p in self.book.parts)), lag=dict(self._lag), group_lag=self._group_lag,
-            in_flight=self.book.in_flight, last_commit_at=self._last_commit_at, counts=dict(self.stats.counts),
-            conditions=dict(self._conditions))
+            started=True,
+            stopping=stopping or self._stopping.is_set(),
+            loop_at=now,
+            assigned=tuple(sorted(p for _, p in self.book.parts)),
+            lag=dict(self._lag),
+            group_lag=self._group_lag,
+            in_flight=self.book.in_flight,
+            last_commit_at=self._last_commit_at,
+            counts=dict(self.stats.counts),
+            conditions=dict(self._conditions),
+        )
 
     # -- health ------------------------------------------------------------------------
     def _partition_lag(self) -> dict[int, int]:
@@ -446,11 +493,19 @@ class Worker:
         self._watch_unassigned(time.monotonic())
         assigned = sorted(p for _, p in self.book.parts)
         extra = {} if assigned else {"group_lag": self._group_lag}  # own lag is meaningless with no partitions
-        self.events.emit("progress", **self.stats.snapshot(), in_flight=self.book.in_flight,
-                         assigned=assigned, lag=sum(lag.values()) if assigned else None,
-                         lag_by_partition=lag, paused=self._paused, **extra,
-                         last_commit_age_s=None if self._last_commit_at is None
-                         else round(time.monotonic() - self._last_commit_at, 2))
+        self.events.emit(
+            "progress",
+            **self.stats.snapshot(),
+            in_flight=self.book.in_flight,
+            assigned=assigned,
+            lag=sum(lag.values()) if assigned else None,
+            lag_by_partition=lag,
+            paused=self._paused,
+            **extra,
+            last_commit_age_s=None
+            if self._last_commit_at is None
+            else round(time.monotonic() - self._last_commit_at, 2),
+        )
 
     # -- shutdown ----------------------------------------------------------------------
     def _shutdown(self, consumer, pool: ThreadPoolExecutor, publisher: Publisher | None) -> int:
@@ -477,8 +532,14 @@ class Worker:
         if publisher is not None:
             undelivered = publisher.close(5.0 if self._exit_status == EXIT_FATAL_CONDITION else 30.0)
         status = self._exit_status if self._fatal is not None else EXIT_OK
-        self.events.emit("stopped", reason=reason, status=status, uncommitted_in_flight=left,
-                         undelivered=undelivered, **self.stats.snapshot())
+        self.events.emit(
+            "stopped",
+            reason=reason,
+            status=status,
+            uncommitted_in_flight=left,
+            undelivered=undelivered,
+            **self.stats.snapshot(),
+        )
         self._publish_health(time.monotonic(), stopping=True)
         if self.health is not None:
             self.health.close()

@@ -88,24 +88,45 @@ class SafetyVerdict:
 class SafetyGates:
     """Runs the gates for one image and explains each decision in :class:`Safety`."""
 
-    def __init__(self, settings: Settings, hashlists: HashListStore | None, *, nsfw: NSFWScorer | None = None,
-                 reader: TextReader | None = None, injection: InjectionDetector | None = None,
-                 detector: Detector | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        hashlists: HashListStore | None,
+        *,
+        nsfw: NSFWScorer | None = None,
+        reader: TextReader | None = None,
+        injection: InjectionDetector | None = None,
+        detector: Detector | None = None,
+    ):
         self.settings = settings
         self.hashlists = hashlists
         self.nsfw = nsfw if nsfw is not None else (NSFWScorer() if settings.nsfw.enabled else None)
         # The detector finds the people for the NSFW second opinion (None: no person, so no block).
         self.nsfw_gate = NSFWGate(self.nsfw, detector, settings.nsfw) if self.nsfw is not None else None
-        self.reader = reader if reader is not None else (
-            TextReader(gate=settings.ocr.gate, staged=settings.ocr.staged,
-                       det_model=str(INT8_DETECTOR) if settings.ocr.detector == "int8" else None)
-            if settings.ocr.enabled else None)
-        self.injection = injection or InjectionDetector(
-            model=load_model() if settings.ocr.injection_model else None)
+        self.reader = (
+            reader
+            if reader is not None
+            else (
+                TextReader(
+                    gate=settings.ocr.gate,
+                    staged=settings.ocr.staged,
+                    det_model=str(INT8_DETECTOR) if settings.ocr.detector == "int8" else None,
+                )
+                if settings.ocr.enabled
+                else None
+            )
+        )
+        self.injection = injection or InjectionDetector(model=load_model() if settings.ocr.injection_model else None)
 
     # -- fresh images --------------------------------------------------------------------
-    def check(self, decoded: DecodedImage, inputs: ModelInputs, t: "Timings",
-              store: "ResultStore | None" = None, sha256: str | None = None) -> SafetyVerdict:
+    def check(
+        self,
+        decoded: DecodedImage,
+        inputs: ModelInputs,
+        t: Timings,
+        store: ResultStore | None = None,
+        sha256: str | None = None,
+    ) -> SafetyVerdict:
         cfg = self.settings
         reasons: list[str] = []
         with t.stage("hash_scan"):
@@ -115,7 +136,9 @@ class SafetyGates:
             if self.hashlists is not None and cfg.hashlist.enabled and original.quality >= cfg.hashlist.min_quality:
                 match = self.hashlists.match(variants, cfg.hashlist.threshold)
         if store is not None and sha256:
-            store.put_feature(sha256, PDQ_FEATURE, "1", json.dumps([[n, h.hex, h.quality] for n, h in variants]).encode())
+            store.put_feature(
+                sha256, PDQ_FEATURE, "1", json.dumps([[n, h.hex, h.quality] for n, h in variants]).encode()
+            )
         safety = Safety(pdq=original.hex, pdq_quality=original.quality)
         if match is not None:
             reasons.append(f"matches hash list {match.list_name!r} at distance {match.distance} ({match.transform})")
@@ -130,8 +153,9 @@ class SafetyGates:
             nsfw, detections = outcome.record, outcome.detections
             reasons.extend(outcome.judgement.reasons)
             if nsfw.decision == "block":
-                return SafetyVerdict(Status.blocked, safety.model_copy(update={"nsfw": nsfw, "reasons": reasons}),
-                                     detections=detections)
+                return SafetyVerdict(
+                    Status.blocked, safety.model_copy(update={"nsfw": nsfw, "reasons": reasons}), detections=detections
+                )
             if nsfw.decision == "review":
                 status = Status.review
 
@@ -146,19 +170,22 @@ class SafetyGates:
                 found = self.injection.detect(result.text)
                 injection = Injection(**found.as_record())
                 if found.detected:
-                    reasons.append("text in the image addresses a model (visual prompt injection; flagged by "
-                                   f"{' and '.join(found.fired)})")
+                    reasons.append(
+                        "text in the image addresses a model (visual prompt injection; flagged by "
+                        f"{' and '.join(found.fired)})"
+                    )
                     policy = cfg.ocr.injection_policy
                     if policy == "block":
                         status = Status.blocked
                     elif policy == "review" and status is not Status.blocked:
                         status = Status.review
-        safety = safety.model_copy(update={"nsfw": nsfw, "ocr_text": ocr_text, "injection": injection,
-                                           "reasons": reasons})
+        safety = safety.model_copy(
+            update={"nsfw": nsfw, "ocr_text": ocr_text, "injection": injection, "reasons": reasons}
+        )
         return SafetyVerdict(status, safety, text_boxes=boxes, detections=detections)
 
     # -- cached images -------------------------------------------------------------------
-    def recheck_cached(self, record: ImageRecord, store: "ResultStore") -> ImageRecord | None:
+    def recheck_cached(self, record: ImageRecord, store: ResultStore) -> ImageRecord | None:
         """A cached result must still honour lists that grew since: re-match its stored PDQ
         variants (no decode needed). Returns a new blocked record, or None if still clean."""
         if self.hashlists is None or not self.settings.hashlist.enabled or record.status is Status.blocked:
@@ -171,10 +198,17 @@ class SafetyGates:
         if match is None:
             return None
         reason = f"matches hash list {match.list_name!r} at distance {match.distance} ({match.transform})"
-        blocked = ImageRecord(id=record.id, source=record.source, sha256=record.sha256, status=Status.blocked,
-                              attributes=record.attributes, provenance=record.provenance,
-                              safety=Safety(pdq=variants[0][1].hex, pdq_quality=variants[0][1].quality,
-                                            hash_match=match, reasons=[reason]))
+        blocked = ImageRecord(
+            id=record.id,
+            source=record.source,
+            sha256=record.sha256,
+            status=Status.blocked,
+            attributes=record.attributes,
+            provenance=record.provenance,
+            safety=Safety(
+                pdq=variants[0][1].hex, pdq_quality=variants[0][1].quality, hash_match=match, reasons=[reason]
+            ),
+        )
         store.put(blocked, "blocked")
         store.audit(blocked.id, "blocked", "pipeline", reason, {"source": record.source, "recheck": True})
         return blocked

@@ -174,9 +174,15 @@ class HashIndex:
     def nbytes(self) -> int:
         """Bytes held by the index arrays."""
         return int(
-            self._hashes.nbytes + self._keys.nbytes + self._perm.nbytes + self._nbr.nbytes
-            + self._offsets.nbytes + self._buf_hashes.nbytes + self._buf_keys.nbytes
-            + sum(a.nbytes for a in self._pending_hashes) + 8 * self._pending_count
+            self._hashes.nbytes
+            + self._keys.nbytes
+            + self._perm.nbytes
+            + self._nbr.nbytes
+            + self._offsets.nbytes
+            + self._buf_hashes.nbytes
+            + self._buf_keys.nbytes
+            + sum(a.nbytes for a in self._pending_hashes)
+            + 8 * self._pending_count
         )
 
     # ------------------------------------------------------------ querying
@@ -196,7 +202,7 @@ class HashIndex:
         self._consolidate()
         out: list[list[tuple[int, int]]] = []
         for start in range(0, len(qs), self.batch_size):
-            out.extend(self._query_batch(qs[start:start + self.batch_size], threshold))
+            out.extend(self._query_batch(qs[start : start + self.batch_size], threshold))
         return out
 
     def _query_batch(self, qs: np.ndarray, t: int) -> list[list[tuple[int, int]]]:
@@ -237,7 +243,7 @@ class HashIndex:
         rq, ri, rd = [], [], []
         step = max(1, (1 << 22) // max(1, len(q64)))
         for s in range(0, len(h64), step):
-            d = _distances(q64[:, None, :], h64[None, s:s + step, :])  # (nq, step)
+            d = _distances(q64[:, None, :], h64[None, s : s + step, :])  # (nq, step)
             qi, hi = np.nonzero(d <= t)
             rq.append(qi)
             ri.append(hi + s)

@@ -122,4 +122,3 @@ def load_hash_list(path: str | Path, *, strict: bool = False) -> ParseResult:
             return parse_hash_list(fh, strict=strict)
     except (OSError, UnicodeDecodeError) as exc:
         raise HashListError(f"cannot read hash list {path}: {exc}") from exc
-

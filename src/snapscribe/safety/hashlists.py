@@ -12,7 +12,7 @@ import threading
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..records import HashMatch
 from ..store.db import Database
@@ -50,21 +50,27 @@ class HashListStore:
 
     # -- writing -----------------------------------------------------------------------
     def ensure_list(self, name: str, description: str | None = None) -> None:
-        now = datetime.now(timezone.utc).isoformat()
-        self.db.execute("INSERT INTO hashlists (name, description, created_at) VALUES (?, ?, ?) "
-                        "ON CONFLICT (name) DO NOTHING", (name, description, now))
+        now = datetime.now(UTC).isoformat()
+        self.db.execute(
+            "INSERT INTO hashlists (name, description, created_at) VALUES (?, ?, ?) ON CONFLICT (name) DO NOTHING",
+            (name, description, now),
+        )
 
     def add(self, name: str, entries: Iterable[HashListEntry]) -> int:
         """Add entries to a list (created if new); returns how many were new."""
         self.ensure_list(name)
-        now = datetime.now(timezone.utc).isoformat()
+        now = datetime.now(UTC).isoformat()
         added = 0
         with self.db.transaction():
             for e in entries:
-                added += max(0, self.db.execute(
-                    "INSERT INTO hashlist_entries (list_name, hash, metadata, added_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (list_name, hash) DO NOTHING",
-                    (name, e.hash_hex.lower(), json.dumps(e.metadata), now)))
+                added += max(
+                    0,
+                    self.db.execute(
+                        "INSERT INTO hashlist_entries (list_name, hash, metadata, added_at) VALUES (?, ?, ?, ?) "
+                        "ON CONFLICT (list_name, hash) DO NOTHING",
+                        (name, e.hash_hex.lower(), json.dumps(e.metadata), now),
+                    ),
+                )
         self._version = None  # force a rebuild on the next match
         return added
 
@@ -79,7 +85,8 @@ class HashListStore:
         rows = self.db.query(
             "SELECT l.name, COUNT(e.hash), l.description, l.created_at FROM hashlists l "
             "LEFT JOIN hashlist_entries e ON e.list_name = l.name "
-            "GROUP BY l.name, l.description, l.created_at ORDER BY l.name")
+            "GROUP BY l.name, l.description, l.created_at ORDER BY l.name"
+        )
         return [ListInfo(name=r[0], entries=int(r[1]), description=r[2], created_at=r[3]) for r in rows]
 
     # -- matching ----------------------------------------------------------------------
@@ -126,7 +133,11 @@ class HashListStore:
         if best is None:
             return None
         distance, transform, query_hex, entry = best
-        return HashMatch(list_name=entry.list_name, distance=distance, matched_hash=entry.hash_hex,
-                         query_hash=query_hex, transform=transform,
-                         metadata={k: str(v) for k, v in entry.metadata.items()})
-
+        return HashMatch(
+            list_name=entry.list_name,
+            distance=distance,
+            matched_hash=entry.hash_hex,
+            query_hash=query_hex,
+            transform=transform,
+            metadata={k: str(v) for k, v in entry.metadata.items()},
+        )

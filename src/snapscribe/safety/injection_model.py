@@ -43,9 +43,9 @@ def _grams(text: str) -> list[str]:
     if not s:
         return []
     padded = f" {s} "
-    out = [padded[i:i + n] for n in (3, 4, 5) for i in range(len(padded) - n + 1)]
+    out = [padded[i : i + n] for n in (3, 4, 5) for i in range(len(padded) - n + 1)]
     flat = s.replace(" ", "")
-    out += ["#" + flat[i:i + 4] for i in range(len(flat) - 3)]
+    out += ["#" + flat[i : i + 4] for i in range(len(flat) - 3)]
     words = s.split()
     out += ["w:" + w for w in words]
     out += ["b:" + a + " " + b for a, b in itertools.pairwise(words)]
@@ -100,9 +100,14 @@ class InjectionModel:
         return ModelScore(round(p, 4), p >= threshold, threshold)
 
     def save(self, path: Path, meta: dict[str, str] | None = None) -> None:
-        np.savez_compressed(path, weights=self.weights.astype(np.float16), bias=np.float32(self.bias),
-                            threshold=np.float32(self.threshold), bits=np.int32(self.bits),
-                            meta=np.array(sorted((meta or {}).items()), dtype=str))
+        np.savez_compressed(
+            path,
+            weights=self.weights.astype(np.float16),
+            bias=np.float32(self.bias),
+            threshold=np.float32(self.threshold),
+            bits=np.int32(self.bits),
+            meta=np.array(sorted((meta or {}).items()), dtype=str),
+        )
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> InjectionModel:

@@ -118,8 +118,13 @@ def judge(score: float, skin: SkinReading | None, cfg: NSFWConfig) -> Judgement:
             what = "clothing band across the torso"
         else:
             what = "covered"
-        signals.append(Signal("skin", round(skin.bare_body if bare else skin.body_skin, 3),
-                              f"{what}: {'explicit' if bare else 'not explicit'}"))
+        signals.append(
+            Signal(
+                "skin",
+                round(skin.bare_body if bare else skin.body_skin, 3),
+                f"{what}: {'explicit' if bare else 'not explicit'}",
+            )
+        )
         child = skin.child_sized > 0
         if child:
             signals.append(Signal("child_size", float(skin.child_sized), "child-sized person"))
@@ -131,19 +136,25 @@ def judge(score: float, skin: SkinReading | None, cfg: NSFWConfig) -> Judgement:
     decision: Decision = "allow"
     if _at_least(model, pol.block_at) and corroborated and not child:
         decision = "block"
-        reasons.append(f"explicit {explicit.name}: open_nsfw {score:.2f} and bare skin "
-                       f"({skin.bare_body if skin else 0:.0%} of a body, no clothing band) agree")
+        reasons.append(
+            f"explicit {explicit.name}: open_nsfw {score:.2f} and bare skin "
+            f"({skin.bare_body if skin else 0:.0%} of a body, no clothing band) agree"
+        )
     elif _at_least(model, pol.review_at) and child:
         decision = "review"
         reasons.append(f"child-sized person in the picture and open_nsfw {score:.2f}: a human decides")
     elif _at_least(model, pol.block_at):
         decision = "review"
-        reasons.append(f"signals disagree: open_nsfw {score:.2f} says explicit, the skin reading says "
-                       f"{signals[1].says if len(signals) > 1 else 'nothing (not read)'}")
+        reasons.append(
+            f"signals disagree: open_nsfw {score:.2f} says explicit, the skin reading says "
+            f"{signals[1].says if len(signals) > 1 else 'nothing (not read)'}"
+        )
     elif _at_least(model, pol.review_at) and corroborated:
         decision = "review"
-        reasons.append(f"explicit {explicit.name}: open_nsfw {score:.2f} with bare skin "
-                       f"({skin.bare_body if skin else 0:.0%} of a body, no clothing band)")
+        reasons.append(
+            f"explicit {explicit.name}: open_nsfw {score:.2f} with bare skin "
+            f"({skin.bare_body if skin else 0:.0%} of a body, no clothing band)"
+        )
     racy: Decision = "review" if _at_least(suggestive, cfg.suggestive.review_at) else "allow"
     categories = (Category("explicit", explicit, decision), Category("suggestive", suggestive, racy))
     if racy == "review" and decision == "allow":

@@ -34,7 +34,7 @@ def preprocess(image: Image.Image) -> np.ndarray:
     buf.seek(0)
     with Image.open(buf) as decoded:
         arr = np.asarray(decoded.convert("RGB"), dtype=np.float32)
-    crop = arr[_OFFSET:_OFFSET + CROP, _OFFSET:_OFFSET + CROP, ::-1]
+    crop = arr[_OFFSET : _OFFSET + CROP, _OFFSET : _OFFSET + CROP, ::-1]
     return np.ascontiguousarray(crop - MEAN_BGR, dtype=np.float32)
 
 
@@ -86,7 +86,7 @@ class NSFWScorer:
         """P(nsfw) of several images, run as batches of ``batch_size``."""
         scores: list[float] = []
         for start in range(0, len(images), self.batch_size):
-            batch = np.stack([preprocess(im) for im in images[start:start + self.batch_size]])
+            batch = np.stack([preprocess(im) for im in images[start : start + self.batch_size]])
             scores.extend(float(s) for s in self._run(batch))
         return scores
 

@@ -49,8 +49,12 @@ class NSFWGate:
             skin = read_skin(inputs.work, detections)
         verdict = judge(score, skin, self.cfg)
         record = NSFWScore(
-            score=round(score, 4), decision=verdict.decision, agree=verdict.agree,
-            categories=[NSFWCategory(name=c.name, likelihood=c.likelihood.name, decision=c.decision)
-                        for c in verdict.categories],
-            signals=[NSFWSignal(name=s.name, value=s.value, says=s.says) for s in verdict.signals])
+            score=round(score, 4),
+            decision=verdict.decision,
+            agree=verdict.agree,
+            categories=[
+                NSFWCategory(name=c.name, likelihood=c.likelihood.name, decision=c.decision) for c in verdict.categories
+            ],
+            signals=[NSFWSignal(name=s.name, value=s.value, says=s.says) for s in verdict.signals],
+        )
         return NSFWOutcome(record, verdict, skin, detections)

@@ -105,12 +105,25 @@ class TextReader:
     the text height picks a value in between.
     """
 
-    def __init__(self, *, threads: int = 1, gate: bool = True, gate_threshold: float = 0.25,
-                 gate_side: int = 480, max_side: int = 1024, det_side: tuple[int, int] = (480, 960),
-                 min_line_score: float = 0.5, use_cls: bool = False, staged: bool = True,
-                 confirm_side: tuple[int, int] = (320, 512), confirm_text_px: float = 16.0,
-                 min_box_px: float = 5.0, max_boxes: int = 48, refine: bool = True,
-                 det_model: str | None = None) -> None:
+    def __init__(
+        self,
+        *,
+        threads: int = 1,
+        gate: bool = True,
+        gate_threshold: float = 0.25,
+        gate_side: int = 480,
+        max_side: int = 1024,
+        det_side: tuple[int, int] = (480, 960),
+        min_line_score: float = 0.5,
+        use_cls: bool = False,
+        staged: bool = True,
+        confirm_side: tuple[int, int] = (320, 512),
+        confirm_text_px: float = 16.0,
+        min_box_px: float = 5.0,
+        max_boxes: int = 48,
+        refine: bool = True,
+        det_model: str | None = None,
+    ) -> None:
         self.threads = threads
         self.det_model = det_model
         self.gate = gate
@@ -184,8 +197,7 @@ class TextReader:
         x, y, w, h, area = (st[:, i].astype(np.float32) for i in range(5))
         # character-like components: size, aspect, ink
         # (letters, or whole words where the letters touch)
-        keep = (h >= 5) & (h <= 0.2 * side) & (w >= 2) & (w <= 12 * h) & (area >= 0.12 * w * h) & \
-            (area <= 0.9 * w * h)
+        keep = (h >= 5) & (h <= 0.2 * side) & (w >= 2) & (w <= 12 * h) & (area >= 0.12 * w * h) & (area <= 0.9 * w * h)
         idx = np.flatnonzero(keep)
         if len(idx) < 3:
             return 0.0, 0.0
@@ -197,8 +209,12 @@ class TextReader:
         hmax = np.maximum(h[:, None], h[None, :])
         hmin = np.minimum(h[:, None], h[None, :])
         gap = x[None, :] - (x[:, None] + w[:, None])
-        link = ((hmax / hmin) < 1.6) & (np.abs(cy[:, None] - cy[None, :]) < 0.3 * hmax) & \
-               (gap > -0.15 * hmax) & (gap < 0.8 * hmax)
+        link = (
+            ((hmax / hmin) < 1.6)
+            & (np.abs(cy[:, None] - cy[None, :]) < 0.3 * hmax)
+            & (gap > -0.15 * hmax)
+            & (gap < 0.8 * hmax)
+        )
         np.fill_diagonal(link, False)
         has_right = link.any(axis=1)
         has_left = link.any(axis=0)
@@ -248,8 +264,9 @@ class TextReader:
             boxes = []  # one squarish blob is a texture or a logo, not a line of words
         if not boxes:
             ocr_ms = (time.perf_counter() - t1) * 1000.0
-            return OcrResult(gate_score=gate_score, gate_ms=gate_ms, ocr_ms=ocr_ms, det_ms=det_ms,
-                             det_side=det_side, stage="detect")
+            return OcrResult(
+                gate_score=gate_score, gate_ms=gate_ms, ocr_ms=ocr_ms, det_ms=det_ms, det_side=det_side, stage="detect"
+            )
         if self.staged and self.refine and not force:
             # boxes from the small confirm pass cut and merge letters; text images are rare,
             # so they get the full-size detector for recognition
@@ -264,9 +281,18 @@ class TextReader:
             ln.box = [round(v * inv) for v in ln.box]
         ocr_ms = (time.perf_counter() - t1) * 1000.0
         text = "\n".join(ln.text for ln in lines)
-        return OcrResult(text=text, lines=lines, ran_full=True, gate_score=gate_score, gate_ms=gate_ms,
-                         ocr_ms=ocr_ms, det_ms=det_ms, det_side=det_side, n_boxes=len(boxes),
-                         stage="recognise")
+        return OcrResult(
+            text=text,
+            lines=lines,
+            ran_full=True,
+            gate_score=gate_score,
+            gate_ms=gate_ms,
+            ocr_ms=ocr_ms,
+            det_ms=det_ms,
+            det_side=det_side,
+            n_boxes=len(boxes),
+            stage="recognise",
+        )
 
     def _det_side_for(self, text_h: float, work_side: int) -> int:
         """Full-pass detector input size: text blobs of ~20 px at detector scale are enough."""
@@ -315,8 +341,12 @@ class TextReader:
                 continue
             pts = np.asarray(b).reshape(-1, 2)
             h, w = bgr.shape[:2]
-            bb = [int(max(0, pts[:, 0].min())), int(max(0, pts[:, 1].min())),
-                  int(min(w, pts[:, 0].max())), int(min(h, pts[:, 1].max()))]
+            bb = [
+                int(max(0, pts[:, 0].min())),
+                int(max(0, pts[:, 1].min())),
+                int(min(w, pts[:, 0].max())),
+                int(min(h, pts[:, 1].max())),
+            ]
             lines.append(OcrLine(text=txt.strip(), score=float(sc), box=bb))
         return lines
 
@@ -331,7 +361,7 @@ def _percentile_u8(a: np.ndarray, pct: float) -> float:
 
 
 def _round32(v: float) -> int:
-    return max(32, int(round(v / 32.0)) * 32)
+    return max(32, round(v / 32.0) * 32)
 
 
 def _aspect(box: np.ndarray) -> float:

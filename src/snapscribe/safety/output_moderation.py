@@ -31,40 +31,53 @@ from .injection import detect_injection
 Field = Literal["caption", "option", "alt", "hashtag"]
 ALT_PLACEHOLDER = "text in the image"
 
-_TLDS = ("com|net|org|io|co|ai|app|dev|xyz|info|biz|me|ly|gg|tv|us|uk|de|fr|es|pt|br|ru|cn|in|example|online|site|"
-         "shop|store|click|link|top|win|club|live|pro|fun|vip|icu|zip|mov|crypto|eth|onion|to|cc|ws|tk|ml|ga|cf")
+_TLDS = (
+    "com|net|org|io|co|ai|app|dev|xyz|info|biz|me|ly|gg|tv|us|uk|de|fr|es|pt|br|ru|cn|in|example|online|site|"
+    "shop|store|click|link|top|win|club|live|pro|fun|vip|icu|zip|mov|crypto|eth|onion|to|cc|ws|tk|ml|ga|cf"
+)
 _URL = re.compile(
     r"(?:https?://|hxxps?://|www\.)\S+"
     r"|\b[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\s?(?:\.|\[\.\]|\(dot\)|\[dot\]|\bdot\b)\s?"
     r"[a-z0-9-]{1,63}){0,3}\s?(?:\.|\[\.\]|\(dot\)|\[dot\]|\bdot\b)\s?(?:" + _TLDS + r")\b(?:/\S*)?"
     r"|\b(?:bit\.ly|t\.me|wa\.me|discord\.gg)/\S+",
-    re.IGNORECASE)
-_EMAIL = re.compile(r"[\w.+-]+\s?(?:@|\(at\)|\[at\]|\bat\b)\s?[\w-]+\s?(?:\.|\(dot\)|\[dot\]|\bdot\b)\s?[a-z]{2,}",
-                    re.IGNORECASE)
+    re.IGNORECASE,
+)
+_EMAIL = re.compile(
+    r"[\w.+-]+\s?(?:@|\(at\)|\[at\]|\bat\b)\s?[\w-]+\s?(?:\.|\(dot\)|\[dot\]|\bdot\b)\s?[a-z]{2,}", re.IGNORECASE
+)
 _HANDLE = re.compile(r"(?<![\w@.])@[A-Za-z0-9_](?:[A-Za-z0-9_.]{0,28}[A-Za-z0-9_])?(?![\w@])")
 _EMAIL_STRICT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", re.IGNORECASE)
 _PHONE = re.compile(r"(?<![\w.])(?:\+|00)?\(?\d[\d\s().\-/]{5,}\d(?![\w])")
-_PHONE_WORDS = re.compile(r"\b(?:call|text|whatsapp|phone|tel|telephone|mobile|ring)\b[:\s]*(?:us|me|now)?[:\s]*"
-                          r"\+?\d[\d\s().\-]{3,}\d", re.IGNORECASE)
-_STREET = (r"Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Ln\.?|Drive|Dr\.?|Way|Court|Ct\.?|"
-           r"Place|Pl\.?|Terrace|Square|Sq\.?|Highway|Hwy\.?|Parkway|Close|Crescent|Strasse|Straße|Str\.|Gasse|"
-           r"Weg|Platz")
+_PHONE_WORDS = re.compile(
+    r"\b(?:call|text|whatsapp|phone|tel|telephone|mobile|ring)\b[:\s]*(?:us|me|now)?[:\s]*"
+    r"\+?\d[\d\s().\-]{3,}\d",
+    re.IGNORECASE,
+)
+_STREET = (
+    r"Street|St\.?|Avenue|Ave\.?|Road|Rd\.?|Boulevard|Blvd\.?|Lane|Ln\.?|Drive|Dr\.?|Way|Court|Ct\.?|"
+    r"Place|Pl\.?|Terrace|Square|Sq\.?|Highway|Hwy\.?|Parkway|Close|Crescent|Strasse|Straße|Str\.|Gasse|"
+    r"Weg|Platz"
+)
 _ADDRESS = re.compile(
     r"\b\d{1,5}[A-Za-z]?,?\s+(?:[A-Z][\w'.-]*\s+){1,3}(?:" + _STREET + r")(?![\w])"
     r"|\b(?:Calle|Avenida|Av\.|Rua|Rue|Via|Carrer|Plaza|Praça)\s+(?:de\s+|del\s+|la\s+|da\s+|do\s+)?"
     r"[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*)*,?\s*(?:n\.?º\s*)?\d{1,5}\b"
     r"|\b[A-Z][\w'-]+(?:strasse|straße|str\.|gasse|weg)\s+\d{1,4}[a-z]?\b"
     r"|\b(?:PO|P\.O\.)\s?Box\s+\d+",
-    )
+)
 _PLATE = re.compile(r"(?<![\w-])[A-Z0-9]{1,8}(?:[ -][A-Z0-9]{1,4}){0,3}(?![\w-])")
-_PLATE_WORDS = re.compile(r"\b(?:licen[cs]e|number|registration|reg\.?)\s+plate\b[^.!?]*?\b[A-Z0-9][A-Z0-9 -]{3,}\b",
-                          re.IGNORECASE)
+_PLATE_WORDS = re.compile(
+    r"\b(?:licen[cs]e|number|registration|reg\.?)\s+plate\b[^.!?]*?\b[A-Z0-9][A-Z0-9 -]{3,}\b", re.IGNORECASE
+)
 # Short codes that look like plates but are ordinary caption words.
 _PLATE_OK = re.compile(r"^(?:\d{1,2}[A-Z]{1,2}|[A-Z]{1,3}\d{1,2}|MP\d|\d{3,4}P|COVID-19|\d+MM|F\d(?:\.\d)?)$")
 _MASKED = re.compile(r"(?<![\w*#@%])(?:f|sh|c|b)[*#@%]+(?:ck|t|nt|tch)\w*", re.IGNORECASE)  # "f*ck", "sh#t"
 # Hashtags run words together: spam and link phrases as they appear in one.
-_TAG_SPAM = re.compile(r"^(?:www|https?)|linkinbio|follow(?:me|us|back|forfollow)|f4f|l4l|dm(?:me|us|fordetails)|"
-                       r"giveaway|freecrypto|clickthelink|promocode|hacked|pwned", re.IGNORECASE)
+_TAG_SPAM = re.compile(
+    r"^(?:www|https?)|linkinbio|follow(?:me|us|back|forfollow)|f4f|l4l|dm(?:me|us|fordetails)|"
+    r"giveaway|freecrypto|clickthelink|promocode|hacked|pwned",
+    re.IGNORECASE,
+)
 
 # Instructions aimed at the reader or a model, and pieces of our own prompt coming back.
 _INSTRUCTION = re.compile(
@@ -77,21 +90,70 @@ _INSTRUCTION = re.compile(
     r"claim\s+(?:your|a|the)|send\s+(?:btc|eth|bitcoin|money)|dm\s+(?:me|us)|hacked|pwned|jailbr\w*|"
     r"do\s+anything\s+now|developer\s+mode|no\s+restrictions|without\s+restrictions|from\s+now\s+on|"
     r"you\s+(?:must|should|are\s+now|will\s+now)|i\s+will\s+now|as\s+instructed|as\s+requested)\b",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _LEAK = re.compile(
     r"untrusted|trusted\)|<\s*/?\s*\w*data|system\s+(?:prompt|message|rules?)|my\s+(?:instructions|rules|prompt)|"
     r"(?:previous|above|prior)\s+instructions|as\s+an\s+(?:ai|assistant|language\s+model)|language\s+model|"
     r"\bi\s+(?:cannot|can't|am\s+unable|'m\s+unable|'m\s+sorry|am\s+sorry)\b|\bprompt\b|object\s+models|"
     r"social-media\s+caption|json\s+string|clearly\s+visible|do\s+not\s+follow|never\s+instructions|"
     r"under\s+25\s+words|detected\s+by\s+our",
-    re.IGNORECASE)
+    re.IGNORECASE,
+)
 _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
 _PERSONAL = {"url", "email", "phone", "address", "plate", "handle"}  # replaced by ALT_PLACEHOLDER in alt text
 _WORD = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*", re.UNICODE)
-_STOP = {"the", "and", "with", "this", "that", "from", "your", "you", "for", "are", "was", "not", "all", "any",
-         "its", "our", "into", "onto", "over", "under", "what", "when", "then", "than", "them", "they", "have",
-         "has", "had", "will", "just", "only", "about", "image", "photo", "picture", "text", "sign", "reads",
-         "reading", "says", "saying", "words", "written", "letters", "there", "here", "some", "very"}
+_STOP = {
+    "the",
+    "and",
+    "with",
+    "this",
+    "that",
+    "from",
+    "your",
+    "you",
+    "for",
+    "are",
+    "was",
+    "not",
+    "all",
+    "any",
+    "its",
+    "our",
+    "into",
+    "onto",
+    "over",
+    "under",
+    "what",
+    "when",
+    "then",
+    "than",
+    "them",
+    "they",
+    "have",
+    "has",
+    "had",
+    "will",
+    "just",
+    "only",
+    "about",
+    "image",
+    "photo",
+    "picture",
+    "text",
+    "sign",
+    "reads",
+    "reading",
+    "says",
+    "saying",
+    "words",
+    "written",
+    "letters",
+    "there",
+    "here",
+    "some",
+    "very",
+}
 
 
 @dataclass(frozen=True)
@@ -118,8 +180,18 @@ class Moderated:
         return list(dict.fromkeys(f.kind for f in self.findings))
 
 
-_LEET_MAP: dict[str, str | int | None] = {"0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a",
-                                          "$": "s", "!": "i", "ß": "ss"}
+_LEET_MAP: dict[str, str | int | None] = {
+    "0": "o",
+    "1": "i",
+    "3": "e",
+    "4": "a",
+    "5": "s",
+    "7": "t",
+    "@": "a",
+    "$": "s",
+    "!": "i",
+    "ß": "ss",
+}
 _LEET = str.maketrans(_LEET_MAP)
 
 
@@ -152,7 +224,7 @@ def _flagged_terms(flagged: str | None, allowed: Iterable[str]) -> tuple[set[str
     ok = {a.lower() for a in allowed}
     words = [w.lower() for w in _WORD.findall(flagged)]
     singles = {w for w in words if len(w) >= 4 and w not in _STOP and w not in ok}
-    grams = {tuple(words[i:i + 3]) for i in range(len(words) - 2)}
+    grams = {tuple(words[i : i + 3]) for i in range(len(words) - 2)}
     return singles, grams
 
 
@@ -161,11 +233,19 @@ def findings(text: str, *, flagged_text: str | None = None, allowed: Iterable[st
     out: list[Finding] = []
     if not text:
         return out
-    for kind, rx in (("url", _URL), ("email", _EMAIL_STRICT), ("email", _EMAIL), ("address", _ADDRESS),
-                     ("handle", _HANDLE)):
+    for kind, rx in (
+        ("url", _URL),
+        ("email", _EMAIL_STRICT),
+        ("email", _EMAIL),
+        ("address", _ADDRESS),
+        ("handle", _HANDLE),
+    ):
         for m in rx.finditer(text):
-            if kind == "email" and not re.search(r"@|\(at\)|\[at\]", m.group(0)) and \
-                    not re.search(r"\bdot\b", m.group(0), re.IGNORECASE):
+            if (
+                kind == "email"
+                and not re.search(r"@|\(at\)|\[at\]", m.group(0))
+                and not re.search(r"\bdot\b", m.group(0), re.IGNORECASE)
+            ):
                 continue  # "a cat at home": the spoken form needs "at" and "dot"
             out.append(Finding(kind, m.group(0)))
     for rx in (_PHONE_WORDS, _PHONE):
@@ -192,7 +272,7 @@ def findings(text: str, *, flagged_text: str | None = None, allowed: Iterable[st
     if singles or grams:
         words = [w.lower() for w in _WORD.findall(text)]
         echoed = sorted({w for w in words if w in singles})
-        echoed += [" ".join(words[i:i + 3]) for i in range(len(words) - 2) if tuple(words[i:i + 3]) in grams]
+        echoed += [" ".join(words[i : i + 3]) for i in range(len(words) - 2) if tuple(words[i : i + 3]) in grams]
         out += [Finding("ocr_echo", e) for e in echoed]
     return out
 
@@ -217,8 +297,9 @@ def _sentences(text: str) -> list[str]:
     return [s.replace("\u2024", ".").strip() for s in _SENTENCE.findall(protected) if s.strip()]
 
 
-def moderate(text: str | None, field: Field = "caption", *, flagged_text: str | None = None,
-             allowed: Iterable[str] = ()) -> Moderated:
+def moderate(
+    text: str | None, field: Field = "caption", *, flagged_text: str | None = None, allowed: Iterable[str] = ()
+) -> Moderated:
     """Moderate one output (see the module docstring for what each ``field`` does)."""
     if not text or not text.strip():
         return Moderated(text)
@@ -247,8 +328,9 @@ def moderate(text: str | None, field: Field = "caption", *, flagged_text: str | 
     return Moderated(result, tuple(found))
 
 
-def moderate_tags(tags: Sequence[str], *, flagged_text: str | None = None,
-                  allowed: Iterable[str] = ()) -> tuple[list[str], list[Finding]]:
+def moderate_tags(
+    tags: Sequence[str], *, flagged_text: str | None = None, allowed: Iterable[str] = ()
+) -> tuple[list[str], list[Finding]]:
     """The hashtags that pass, and the findings of those dropped."""
     allowed = tuple(allowed)
     kept, dropped = [], []

@@ -55,7 +55,7 @@ class PdqHash:
     quality: int
 
     @classmethod
-    def from_hex(cls, hex_str: str, quality: int = 100) -> "PdqHash":
+    def from_hex(cls, hex_str: str, quality: int = 100) -> PdqHash:
         raw = hex_to_bytes(hex_str)
         return cls(hex=raw.hex(), bits=raw, quality=quality)
 

@@ -31,8 +31,8 @@ image, all 8 forms, one core (pdqhash: ~5 ms).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from functools import lru_cache
-from typing import Sequence
 
 import cv2
 import numpy as np
@@ -109,8 +109,9 @@ def _axis_operator(n: int, pad: int = 0, resize: int = 0) -> np.ndarray:
     weight = np.where(valid, inv[samples][:, None] * inv[i], 0.0)
     base = (np.arange(_DS) * (m + 1))[:, None]
     size = _DS * (m + 1)
-    steps = (np.bincount((base + lo[i]).ravel(), weight.ravel(), size)
-             - np.bincount((base + hi[i] + 1).ravel(), weight.ravel(), size))
+    steps = np.bincount((base + lo[i]).ravel(), weight.ravel(), size) - np.bincount(
+        (base + hi[i] + 1).ravel(), weight.ravel(), size
+    )
     op = np.cumsum(steps.reshape(_DS, m + 1)[:, :m], axis=1)  # 64 x m
     if pad or resize:
         # Source pixel (in the unpadded axis) of each of the m positions; sum the columns
@@ -207,7 +208,7 @@ def dihedral_views_from_luma(
         ops = [_axis_operator(h, *ay) for _, ay, _ in todo]
         t = (np.concatenate(ops) if len(ops) > 1 else ops[0]) @ y  # (64 * views) x w
         for n, (k, _, ax) in enumerate(todo):
-            results[k] = _hashes_from_64(t[n * _DS:(n + 1) * _DS] @ _axis_operator(w, *ax).T)
+            results[k] = _hashes_from_64(t[n * _DS : (n + 1) * _DS] @ _axis_operator(w, *ax).T)
     return results  # type: ignore[return-value]
 
 
@@ -263,8 +264,16 @@ def transformed_from_luma(
     a_fy = t[:, ::-1] @ rx_t  # columns reversed
     a_fx = t_fx @ rx_t
     a_180 = t_fx[:, ::-1] @ rx_t
-    forms = {"original": a, "flipy": a_fy, "flipx": a_fx, "rotate180": a_180,
-             "flip_plus1": a.T, "rotate90": a_fy.T, "rotate270": a_fx.T, "flip_minus1": a_180.T}
+    forms = {
+        "original": a,
+        "flipy": a_fy,
+        "flipx": a_fx,
+        "rotate180": a_180,
+        "flip_plus1": a.T,
+        "rotate90": a_fy.T,
+        "rotate270": a_fx.T,
+        "flip_minus1": a_180.T,
+    }
     return [(name, _hashes_from_64(np.ascontiguousarray(forms[name]))[0][1]) for name in names]
 
 

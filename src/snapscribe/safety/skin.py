@@ -70,8 +70,7 @@ def persons_of(detections: Sequence[Detection], min_score: float = MIN_PERSON_SC
     return [d for d in detections if d.label == "person" and d.score >= min_score]
 
 
-def child_sized(persons: Sequence[Detection], ratio: float = CHILD_HEIGHT_RATIO,
-                same_depth: float = SAME_DEPTH) -> int:
+def child_sized(persons: Sequence[Detection], ratio: float = CHILD_HEIGHT_RATIO, same_depth: float = SAME_DEPTH) -> int:
     """How many person boxes are at most ``ratio`` of the tallest's height at the same depth."""
     if len(persons) < 2:
         return 0
@@ -116,9 +115,15 @@ def read_skin(image: Image.Image, detections: Sequence[Detection]) -> SkinReadin
             banded += 1
         else:
             bare_body = max(bare_body, float(mask[split:y1, x0:x1].mean()))
-    return SkinReading(persons=len(persons), body_skin=_share(mask, body), bare_body=bare_body, banded=banded,
-                       head_skin=_share(mask, head), image_skin=float(mask.mean()) if mask.size else 0.0,
-                       child_sized=child_sized(persons))
+    return SkinReading(
+        persons=len(persons),
+        body_skin=_share(mask, body),
+        bare_body=bare_body,
+        banded=banded,
+        head_skin=_share(mask, head),
+        image_skin=float(mask.mean()) if mask.size else 0.0,
+        child_sized=child_sized(persons),
+    )
 
 
 def _clothing_band(box_mask: np.ndarray) -> bool:

@@ -45,12 +45,28 @@ WEB_DIR = Path(__file__).resolve().parent.parent / "web"
 _ID = re.compile(r"^[0-9a-f]{24}$")
 MAX_OFFSET = 10**9  # paging further is a client bug; larger values overflow the database's integers
 # Intake failures are the client's fault (422); other error records are ours.
-INTAKE_CODES = {"empty_file", "file_too_large", "not_an_image", "unsupported_format", "truncated_image",
-                "corrupt_image", "decompression_bomb", "dimensions_too_large", "image_too_small", "unreadable_file"}
-_ERRORS = {401: {"model": ErrorResponse, "description": "missing or unknown API key"},
-           429: {"model": ErrorResponse, "description": "rate limit exceeded (see Retry-After)"}}
-_FORBIDDEN = {403: {"model": ErrorResponse, "description": "the key's role may not do this (uploader keys: "
-                                                          "no review; nobody reviews their own upload)"}}
+INTAKE_CODES = {
+    "empty_file",
+    "file_too_large",
+    "not_an_image",
+    "unsupported_format",
+    "truncated_image",
+    "corrupt_image",
+    "decompression_bomb",
+    "dimensions_too_large",
+    "image_too_small",
+    "unreadable_file",
+}
+_ERRORS = {
+    401: {"model": ErrorResponse, "description": "missing or unknown API key"},
+    429: {"model": ErrorResponse, "description": "rate limit exceeded (see Retry-After)"},
+}
+_FORBIDDEN = {
+    403: {
+        "model": ErrorResponse,
+        "description": "the key's role may not do this (uploader keys: no review; nobody reviews their own upload)",
+    }
+}
 
 _bearer = HTTPBearer(auto_error=False, description="an API key: `Authorization: Bearer KEY`")
 
@@ -59,8 +75,7 @@ def _service(request: Request) -> Service:
     return request.app.state.service
 
 
-def require_key(request: Request,
-                creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
+def require_key(request: Request, creds: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]) -> Principal:
     """Authenticate the caller and charge one request to its rate limit."""
     header = f"Bearer {creds.credentials}" if creds else request.headers.get("authorization")
     return _service(request).authenticate(header)
@@ -75,8 +90,9 @@ def _check_id(image_id: str) -> str:
     return image_id
 
 
-def create_app(settings: Settings, *, api_keys: str | list[str] | None = None,
-               pipeline_factory: PipelineFactory | None = None) -> FastAPI:
+def create_app(
+    settings: Settings, *, api_keys: str | list[str] | None = None, pipeline_factory: PipelineFactory | None = None
+) -> FastAPI:
     """Build the app; workers start with the app's lifespan and stop (handing jobs back) with it."""
     service = Service(settings, api_keys=api_keys, pipeline_factory=pipeline_factory)
 
@@ -88,9 +104,15 @@ def create_app(settings: Settings, *, api_keys: str | list[str] | None = None,
         finally:
             await run_in_threadpool(service.stop)
 
-    app = FastAPI(title="snapscribe", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
-                  description="Safe, grounded captions, tags and hashtags for photo uploads. "
-                              "Authenticate with `Authorization: Bearer KEY`.")
+    app = FastAPI(
+        title="snapscribe",
+        version=__version__,
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+        description="Safe, grounded captions, tags and hashtags for photo uploads. "
+        "Authenticate with `Authorization: Bearer KEY`.",
+    )
     app.state.service = service
     install_handlers(app)
     app.add_middleware(HttpMetricsMiddleware, metrics=service.metrics)
@@ -103,23 +125,47 @@ def create_app(settings: Settings, *, api_keys: str | list[str] | None = None,
 def _routes(app: FastAPI, svc: Service) -> None:
     cap = svc.upload_cap
 
-    @app.post("/v1/images", status_code=202, response_model=UploadAccepted, tags=["images"],
-              responses={**_ERRORS, 400: {"model": ErrorResponse}, 413: {"model": ErrorResponse},
-                         422: {"model": ErrorResponse, "description": "not a usable image; `error.code` is the "
-                                                                      "CLI's intake error code"}},
-              openapi_extra={"requestBody": {"required": True, "content": {
-                  "multipart/form-data": {"schema": {"type": "object", "required": ["file"], "properties": {
-                      "file": {"type": "string", "format": "binary"}}}},
-                  "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}})
-    async def upload_image(request: Request, who: Caller,
-                           wait: Annotated[float, Query(ge=0, description="block up to this many seconds for "
-                                                                          "the result")] = 0,
-                           name: Annotated[str | None, Query(max_length=200, description="display name for a "
-                                                             "raw-bytes upload")] = None) -> JSONResponse:
+    @app.post(
+        "/v1/images",
+        status_code=202,
+        response_model=UploadAccepted,
+        tags=["images"],
+        responses={
+            **_ERRORS,
+            400: {"model": ErrorResponse},
+            413: {"model": ErrorResponse},
+            422: {
+                "model": ErrorResponse,
+                "description": "not a usable image; `error.code` is the CLI's intake error code",
+            },
+        },
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {
+                    "multipart/form-data": {
+                        "schema": {
+                            "type": "object",
+                            "required": ["file"],
+                            "properties": {"file": {"type": "string", "format": "binary"}},
+                        }
+                    },
+                    "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
+                },
+            }
+        },
+    )
+    async def upload_image(
+        request: Request,
+        who: Caller,
+        wait: Annotated[float, Query(ge=0, description="block up to this many seconds for the result")] = 0,
+        name: Annotated[str | None, Query(max_length=200, description="display name for a raw-bytes upload")] = None,
+    ) -> JSONResponse:
         """Upload one image (multipart field `file`, or the raw bytes). Same bytes → same id, no reprocessing."""
         srv = svc.settings.server
-        received = await receive(request, tmp=svc.blobs.new_temp(), cap=cap, name=name, idle_s=srv.body_idle_s,
-                                 total_s=srv.body_timeout_s)
+        received = await receive(
+            request, tmp=svc.blobs.new_temp(), cap=cap, name=name, idle_s=srv.body_idle_s, total_s=srv.body_timeout_s
+        )
         try:
             accepted = await run_in_threadpool(svc.submit, received, who)
         finally:
@@ -136,21 +182,28 @@ def _routes(app: FastAPI, svc: Service) -> None:
                 accepted = accepted.model_copy(update={"status": job.status.value})
         rec = accepted.record
         if rec is not None and rec.status is Status.error and rec.error and rec.error.code in INTAKE_CODES:
-            raise ApiError(413 if rec.error.code == "file_too_large" else 422, rec.error.code, rec.error.message,
-                           image_id=rec.id)
+            raise ApiError(
+                413 if rec.error.code == "file_too_large" else 422, rec.error.code, rec.error.message, image_id=rec.id
+            )
         return JSONResponse(accepted.model_dump(mode="json"), status_code=202)
 
     @app.get("/v1/images", response_model=ImageList, tags=["images"], responses=_ERRORS)
-    def list_images(who: Caller, limit: Annotated[int, Query(ge=1, le=200)] = 48,
-                    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
-                    status: Annotated[Status | None, Query()] = None) -> ImageList:
+    def list_images(
+        who: Caller,
+        limit: Annotated[int, Query(ge=1, le=200)] = 48,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+        status: Annotated[Status | None, Query()] = None,
+    ) -> ImageList:
         """Recent results, newest first, with the uploads still in the queue (uploader keys: their own only)."""
         st = status.value if status else None
         pending = svc.jobs.active() if offset == 0 else []
         if not sees_all(who):
             mine = svc.owners.ids(who.name)
-            return ImageList(items=svc.owners.recent(who.name, limit, offset, st),
-                             pending=[j for j in pending if j.id in mine], total=svc.owners.count(who.name, st))
+            return ImageList(
+                items=svc.owners.recent(who.name, limit, offset, st),
+                pending=[j for j in pending if j.id in mine],
+                total=svc.owners.count(who.name, st),
+            )
         items = svc.store.recent(limit, offset, st)
         counts = svc.store.count_by_status()
         total = counts.get(status.value, 0) if status else sum(counts.values())
@@ -161,9 +214,16 @@ def _routes(app: FastAPI, svc: Service) -> None:
         """The calling key's name and role, and what the role allows (the web page adapts to it)."""
         return Whoami(name=who.name, role=who.role, sees_all=sees_all(who), may_review=who.role in REVIEWERS)
 
-    @app.get("/v1/images/{image_id}", response_model=ImageRecord, tags=["images"],
-             responses={**_ERRORS, 202: {"model": JobInfo, "description": "still queued or processing"},
-                        404: {"model": ErrorResponse}})
+    @app.get(
+        "/v1/images/{image_id}",
+        response_model=ImageRecord,
+        tags=["images"],
+        responses={
+            **_ERRORS,
+            202: {"model": JobInfo, "description": "still queued or processing"},
+            404: {"model": ErrorResponse},
+        },
+    )
     def get_image(image_id: str, who: Caller):
         """The result record (the CLI's JSONL schema); 202 with the job while it is not finished."""
         svc.check_visible(who, _check_id(image_id))
@@ -174,11 +234,19 @@ def _routes(app: FastAPI, svc: Service) -> None:
             raise ApiError(404, "not_found", f"no image {image_id}")
         return rec
 
-    @app.get("/v1/images/{image_id}/thumbnail", tags=["images"], response_class=Response,
-             responses={**_ERRORS, 200: {"content": {"image/jpeg": {}}}, 404: {"model": ErrorResponse}})
-    def thumbnail(image_id: str, who: Caller,
-                  size: Annotated[Literal["small", "large"], Query(description="small: [server] thumbnail_side px; "
-                                                                   "large: 1024 px")] = "small") -> Response:
+    @app.get(
+        "/v1/images/{image_id}/thumbnail",
+        tags=["images"],
+        response_class=Response,
+        responses={**_ERRORS, 200: {"content": {"image/jpeg": {}}}, 404: {"model": ErrorResponse}},
+    )
+    def thumbnail(
+        image_id: str,
+        who: Caller,
+        size: Annotated[
+            Literal["small", "large"], Query(description="small: [server] thumbnail_side px; large: 1024 px")
+        ] = "small",
+    ) -> Response:
         """A JPEG preview. Blocked images have none, ever."""
         svc.check_visible(who, _check_id(image_id))
         rec = svc.store.get(image_id)
@@ -201,8 +269,11 @@ def _routes(app: FastAPI, svc: Service) -> None:
         return [AuditEntry(**row, role=(row["detail"] or {}).get("role")) for row in rows]
 
     @app.get("/v1/search", response_model=SearchResults, tags=["search"], responses=_ERRORS)
-    def search(who: Caller, q: Annotated[str, Query(min_length=1, max_length=200)],
-               limit: Annotated[int, Query(ge=1, le=100)] = 24) -> SearchResults:
+    def search(
+        who: Caller,
+        q: Annotated[str, Query(min_length=1, max_length=200)],
+        limit: Annotated[int, Query(ge=1, le=100)] = 24,
+    ) -> SearchResults:
         """Images ranked by how well their caption and tags match the text, in the tagger's embedding space.
         Blocked images never appear; uploader keys search their own uploads only."""
         hits = []
@@ -214,22 +285,33 @@ def _routes(app: FastAPI, svc: Service) -> None:
         return SearchResults(query=q, hits=hits)
 
     @app.get("/v1/review", response_model=ImageList, tags=["review"], responses={**_ERRORS, **_FORBIDDEN})
-    def review_queue(who: Caller, limit: Annotated[int, Query(ge=1, le=200)] = 48,
-                     offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0) -> ImageList:
+    def review_queue(
+        who: Caller,
+        limit: Annotated[int, Query(ge=1, le=200)] = 48,
+        offset: Annotated[int, Query(ge=0, le=MAX_OFFSET)] = 0,
+    ) -> ImageList:
         """Images waiting for a moderator, newest first (reviewer and admin keys)."""
         require_reviewer(who, "read the review queue")
         items = svc.store.recent(limit, offset, Status.review.value)
         return ImageList(items=items, total=svc.store.count_by_status().get(Status.review.value, 0))
 
-    @app.post("/v1/review/{image_id}", response_model=ReviewResult, tags=["review"],
-              responses={**_ERRORS, **_FORBIDDEN, 404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}})
+    @app.post(
+        "/v1/review/{image_id}",
+        response_model=ReviewResult,
+        tags=["review"],
+        responses={**_ERRORS, **_FORBIDDEN, 404: {"model": ErrorResponse}, 409: {"model": ErrorResponse}},
+    )
     def review(image_id: str, body: ReviewRequest, who: Caller) -> ReviewResult:
         """Approve (→ captioned) or reject (→ blocked), by a reviewer or admin key that did not upload the image.
         The key's name, role and the time go to the audit trail."""
         return svc.decide(_check_id(image_id), body.decision, who, body.note)
 
-    @app.get("/metrics", tags=["operations"], response_class=Response,
-             responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
+    @app.get(
+        "/metrics",
+        tags=["operations"],
+        response_class=Response,
+        responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}},
+    )
     def metrics(request: Request) -> Response:
         """Prometheus text: per-stage latency histograms, results by status, queue depth, HTTP traffic."""
         if not svc.settings.server.metrics_public:
@@ -241,7 +323,6 @@ def _routes(app: FastAPI, svc: Service) -> None:
         """Liveness and readiness: 200 when the pipeline is ready, 503 while loading or broken."""
         body = svc.health()
         return JSONResponse(body, status_code=200 if body["status"] == "ok" else 503)
-
 
     @app.get("/livez", tags=["operations"])
     def livez() -> JSONResponse:
@@ -268,13 +349,21 @@ def _web(app: FastAPI) -> None:
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
         kw = {"swagger_js_url": js, "swagger_css_url": css} if js else {}
-        return get_swagger_ui_html(openapi_url="/openapi.json", title="snapscribe API",
-                                   swagger_favicon_url="/static/favicon.svg", **kw)
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json", title="snapscribe API", swagger_favicon_url="/static/favicon.svg", **kw
+        )
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:
-        return FileResponse(WEB_DIR / "index.html", media_type="text/html",
-                            headers={"Cache-Control": "no-cache", "Content-Security-Policy": (
-                                "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; "
-                                "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
-                                "frame-ancestors 'none'")})
+        return FileResponse(
+            WEB_DIR / "index.html",
+            media_type="text/html",
+            headers={
+                "Cache-Control": "no-cache",
+                "Content-Security-Policy": (
+                    "default-src 'self'; img-src 'self' blob: data:; style-src 'self'; "
+                    "script-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+                    "frame-ancestors 'none'"
+                ),
+            },
+        )

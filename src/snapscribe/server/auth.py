@@ -17,7 +17,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..store import Database
 from .roles import ROLES, Role
@@ -62,8 +62,15 @@ class KeyRing:
 
     CACHE_S = 15.0
 
-    def __init__(self, db: Database, static: list[tuple[str, str, Role | None]], *, rate: float, burst: int,
-                 default_role: Role = "uploader"):
+    def __init__(
+        self,
+        db: Database,
+        static: list[tuple[str, str, Role | None]],
+        *,
+        rate: float,
+        burst: int,
+        default_role: Role = "uploader",
+    ):
         self.db = db
         self.rate, self.burst = rate, burst
         self.default_role: Role = default_role
@@ -90,10 +97,19 @@ class KeyRing:
             hit = self._cache.get(d)
             if hit and hit[0] > now:
                 return hit[1]
-        row = self.db.query_one("SELECT name, rate_limit, rate_burst, role FROM api_keys WHERE key_hash = ? "
-                                "AND revoked_at IS NULL", (d,))
-        principal = Principal(row[0], float(row[1] or self.rate), int(row[2] or self.burst),
-                              row[3] if row[3] in ROLES else self.default_role) if row else None
+        row = self.db.query_one(
+            "SELECT name, rate_limit, rate_burst, role FROM api_keys WHERE key_hash = ? AND revoked_at IS NULL", (d,)
+        )
+        principal = (
+            Principal(
+                row[0],
+                float(row[1] or self.rate),
+                int(row[2] or self.burst),
+                row[3] if row[3] in ROLES else self.default_role,
+            )
+            if row
+            else None
+        )
         with self._lock:
             if len(self._cache) > 10_000:
                 self._cache.clear()
@@ -101,21 +117,23 @@ class KeyRing:
         return principal
 
 
-def create_key(db: Database, name: str, *, rate: float | None = None, burst: int | None = None,
-               role: Role = "uploader") -> str:
+def create_key(
+    db: Database, name: str, *, rate: float | None = None, burst: int | None = None, role: Role = "uploader"
+) -> str:
     """Store a new key under ``name`` (replacing an older one) and return it; only its digest is kept."""
     if role not in ROLES:
         raise ValueError(f"unknown role {role!r}; one of {', '.join(ROLES)}")
     key = "ssk_" + secrets.token_urlsafe(24)
-    now = datetime.now(timezone.utc).isoformat()
-    sql = db.upsert_sql("api_keys", ["name", "key_hash", "rate_limit", "rate_burst", "created_at", "revoked_at",
-                                     "role"], ["name"])
+    now = datetime.now(UTC).isoformat()
+    sql = db.upsert_sql(
+        "api_keys", ["name", "key_hash", "rate_limit", "rate_burst", "created_at", "revoked_at", "role"], ["name"]
+    )
     db.execute(sql, (name, digest(key), rate, burst, now, None, role))
     return key
 
 
 def revoke_key(db: Database, name: str) -> bool:
-    now = datetime.now(timezone.utc).isoformat()
+    now = datetime.now(UTC).isoformat()
     return db.execute("UPDATE api_keys SET revoked_at = ? WHERE name = ? AND revoked_at IS NULL", (now, name)) == 1
 
 

@@ -14,14 +14,14 @@ import socket
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from ..store import Database
 from .schemas import JobInfo, JobState
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 def _now_ms() -> int:
@@ -52,14 +52,20 @@ class JobQueue:
         n = self.db.execute(
             "INSERT INTO jobs (id, sha256, source, blob, state, attempts, lease_until, submitted_by, created_at, "
             "updated_at) VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            (image_id, sha256, source, blob, JobState.pending.value, submitted_by, now, now))
+            (image_id, sha256, source, blob, JobState.pending.value, submitted_by, now, now),
+        )
         return n == 1
 
     def requeue(self, image_id: str) -> bool:
         """Give a finished job another round (its bytes were uploaded again after an error result)."""
-        return self.db.execute(
-            "UPDATE jobs SET state = 'pending', attempts = 0, lease_owner = NULL, lease_until = 0, updated_at = ? "
-            "WHERE id = ? AND state IN ('done', 'failed')", (_now_iso(), image_id)) == 1
+        return (
+            self.db.execute(
+                "UPDATE jobs SET state = 'pending', attempts = 0, lease_owner = NULL, lease_until = 0, updated_at = ? "
+                "WHERE id = ? AND state IN ('done', 'failed')",
+                (_now_iso(), image_id),
+            )
+            == 1
+        )
 
     def claim(self) -> Job | None:
         """Take the oldest claimable job under a fresh lease, or None."""
@@ -71,7 +77,8 @@ class JobQueue:
             f"UPDATE jobs SET state = 'running', lease_owner = ?, lease_until = ?, attempts = attempts + 1, "
             f"updated_at = ? WHERE id = (SELECT id FROM jobs WHERE {claimable} ORDER BY created_at, id LIMIT 1{lock}) "
             f"AND {claimable}",
-            (token, now + self.lease_ms, _now_iso(), now, now, now, now))
+            (token, now + self.lease_ms, _now_iso(), now, now, now, now),
+        )
         if n != 1:
             return None
         row = self.db.query_one("SELECT id, sha256, source, blob, attempts FROM jobs WHERE lease_owner = ?", (token,))
@@ -83,22 +90,29 @@ class JobQueue:
         """Extend the leases of jobs this process is still working on."""
         until = _now_ms() + self.lease_ms
         for token in tokens:
-            self.db.execute("UPDATE jobs SET lease_until = ? WHERE lease_owner = ? AND state = 'running'",
-                            (until, token))
+            self.db.execute(
+                "UPDATE jobs SET lease_until = ? WHERE lease_owner = ? AND state = 'running'", (until, token)
+            )
 
     def finish(self, job: Job, *, failed: bool = False, error: str | None = None) -> bool:
         """Mark done (or failed); False if the lease was lost and another worker owns the job now."""
         state = JobState.failed if failed else JobState.done
-        return self.db.execute(
-            "UPDATE jobs SET state = ?, lease_owner = NULL, lease_until = 0, last_error = ?, updated_at = ? "
-            "WHERE id = ? AND lease_owner = ?", (state.value, error, _now_iso(), job.id, job.token)) == 1
+        return (
+            self.db.execute(
+                "UPDATE jobs SET state = ?, lease_owner = NULL, lease_until = 0, last_error = ?, updated_at = ? "
+                "WHERE id = ? AND lease_owner = ?",
+                (state.value, error, _now_iso(), job.id, job.token),
+            )
+            == 1
+        )
 
     def retry_later(self, job: Job, error: str, delay_s: float) -> None:
         """Put a job back after a transient failure (database hiccup), claimable after ``delay_s``."""
         self.db.execute(
             "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_until = ?, last_error = ?, updated_at = ? "
             "WHERE id = ? AND lease_owner = ?",
-            (_now_ms() + int(delay_s * 1000), error[:500], _now_iso(), job.id, job.token))
+            (_now_ms() + int(delay_s * 1000), error[:500], _now_iso(), job.id, job.token),
+        )
 
     def release(self, tokens: list[str]) -> None:
         """On a clean shutdown: hand unfinished jobs straight back, without counting the attempt."""
@@ -106,7 +120,9 @@ class JobQueue:
             self.db.execute(
                 "UPDATE jobs SET state = 'pending', lease_owner = NULL, lease_until = 0, "
                 "attempts = CASE WHEN attempts > 0 THEN attempts - 1 ELSE 0 END, updated_at = ? "
-                "WHERE lease_owner = ? AND state = 'running'", (_now_iso(), token))
+                "WHERE lease_owner = ? AND state = 'running'",
+                (_now_iso(), token),
+            )
 
     def recover_local(self) -> int:
         """Expire the leases of running jobs whose owner was a process on this host that is gone.
@@ -139,8 +155,11 @@ class JobQueue:
         return _info(row) if row else None
 
     def active(self, limit: int = 50) -> list[JobInfo]:
-        rows = self.db.query("SELECT id, state, source, attempts, created_at FROM jobs WHERE state IN "
-                             "('pending', 'running') ORDER BY created_at DESC LIMIT ?", (limit,))
+        rows = self.db.query(
+            "SELECT id, state, source, attempts, created_at FROM jobs WHERE state IN "
+            "('pending', 'running') ORDER BY created_at DESC LIMIT ?",
+            (limit,),
+        )
         return [_info(r) for r in rows]
 
     def depth(self) -> dict[str, int]:

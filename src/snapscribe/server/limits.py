@@ -52,5 +52,8 @@ def guarded_h11(header_timeout_s: float) -> type:
 
 def uvicorn_options(cfg: ServerConfig) -> dict[str, Any]:
     """uvicorn.run keyword arguments for the configured limits."""
-    return {"http": guarded_h11(cfg.header_timeout_s), "timeout_keep_alive": max(1, round(cfg.keep_alive_s)),
-            "h11_max_incomplete_event_size": cfg.max_header_bytes}
+    return {
+        "http": guarded_h11(cfg.header_timeout_s),
+        "timeout_keep_alive": max(1, round(cfg.keep_alive_s)),
+        "h11_max_incomplete_event_size": cfg.max_header_bytes,
+    }

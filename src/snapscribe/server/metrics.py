@@ -26,8 +26,11 @@ class _StateCollector(Collector):
             images.add_metric([status], n)
         yield images
         depth = self._queue()
-        queue = GaugeMetricFamily("snapscribe_queue_depth", "Jobs waiting or being processed",
-                                  value=depth.get("pending", 0) + depth.get("running", 0))
+        queue = GaugeMetricFamily(
+            "snapscribe_queue_depth",
+            "Jobs waiting or being processed",
+            value=depth.get("pending", 0) + depth.get("running", 0),
+        )
         yield queue
         jobs = GaugeMetricFamily("snapscribe_jobs", "Jobs in the embedded queue by state", labels=["state"])
         for state, n in sorted(depth.items()):
@@ -40,18 +43,32 @@ class Metrics:
 
     def __init__(self, counts_by_status: Callable[[], dict[str, int]], queue_depth: Callable[[], dict[str, int]]):
         self.registry = CollectorRegistry()
-        self.stage = Histogram("snapscribe_stage_seconds", "Pipeline stage latency", ["stage"],
-                               buckets=_STAGE_BUCKETS, registry=self.registry)
-        self.image = Histogram("snapscribe_image_seconds", "Total pipeline time per processed image",
-                               buckets=_STAGE_BUCKETS, registry=self.registry)
-        self.processed = Counter("snapscribe_jobs_processed", "Jobs finished by this server, by result status",
-                                 ["status"], registry=self.registry)
-        self.uploads = Counter("snapscribe_uploads", "Upload requests by outcome", ["outcome"],
-                               registry=self.registry)
-        self.requests = Counter("snapscribe_http_requests", "HTTP requests", ["method", "route", "code"],
-                                registry=self.registry)
-        self.latency = Histogram("snapscribe_http_request_seconds", "HTTP request latency", ["method", "route"],
-                                 registry=self.registry)
+        self.stage = Histogram(
+            "snapscribe_stage_seconds",
+            "Pipeline stage latency",
+            ["stage"],
+            buckets=_STAGE_BUCKETS,
+            registry=self.registry,
+        )
+        self.image = Histogram(
+            "snapscribe_image_seconds",
+            "Total pipeline time per processed image",
+            buckets=_STAGE_BUCKETS,
+            registry=self.registry,
+        )
+        self.processed = Counter(
+            "snapscribe_jobs_processed",
+            "Jobs finished by this server, by result status",
+            ["status"],
+            registry=self.registry,
+        )
+        self.uploads = Counter("snapscribe_uploads", "Upload requests by outcome", ["outcome"], registry=self.registry)
+        self.requests = Counter(
+            "snapscribe_http_requests", "HTTP requests", ["method", "route", "code"], registry=self.registry
+        )
+        self.latency = Histogram(
+            "snapscribe_http_request_seconds", "HTTP request latency", ["method", "route"], registry=self.registry
+        )
         self.registry.register(_StateCollector(counts_by_status, queue_depth))
 
     def observe_record(self, rec: ImageRecord) -> None:

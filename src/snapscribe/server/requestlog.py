@@ -39,7 +39,20 @@ class RequestLogMiddleware:
         finally:
             method, route = metric_labels(scope)
             client = scope.get("client")
-            log.info("%s %s %s", method, route, status["code"], extra={"fields": {
-                "event": "request", "method": method, "route": route, "status": status["code"],
-                "ms": round((time.perf_counter() - start) * 1000, 1), "client": client[0] if client else None}})
+            log.info(
+                "%s %s %s",
+                method,
+                route,
+                status["code"],
+                extra={
+                    "fields": {
+                        "event": "request",
+                        "method": method,
+                        "route": route,
+                        "status": status["code"],
+                        "ms": round((time.perf_counter() - start) * 1000, 1),
+                        "client": client[0] if client else None,
+                    }
+                },
+            )
             request_id.reset(token)

@@ -36,11 +36,16 @@ def sees_all(who: Principal) -> bool:
 
 def require_reviewer(who: Principal, action: str = "review images") -> None:
     if who.role not in REVIEWERS:
-        raise ApiError(403, "forbidden", f"key {who.name!r} has role {who.role!r}: only reviewer or admin keys "
-                                         f"may {action}")
+        raise ApiError(
+            403, "forbidden", f"key {who.name!r} has role {who.role!r}: only reviewer or admin keys may {action}"
+        )
 
 
 def forbid_own_upload(who: Principal, owners: set[str], image_id: str) -> None:
     if who.name in owners:
-        raise ApiError(403, "forbidden", f"key {who.name!r} uploaded image {image_id}: an upload is never "
-                                         "reviewed by its uploader", image_id=image_id)
+        raise ApiError(
+            403,
+            "forbidden",
+            f"key {who.name!r} uploaded image {image_id}: an upload is never reviewed by its uploader",
+            image_id=image_id,
+        )

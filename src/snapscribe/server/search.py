@@ -18,7 +18,7 @@ import re
 import threading
 from collections import OrderedDict
 from collections.abc import Collection, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -93,10 +93,21 @@ class SearchIndex:
         tags = [[t.label, round(t.score, 4)] for t in rec.tags] if text else []
         if text:
             tags += [[h, 0.5] for h in rec.hashtags if h not in {t[0] for t in tags}]
-        sql = self.db.upsert_sql("search_index", ["id", "status", "model", "text", "tags", "vector", "updated_at"],
-                                 ["id"])
-        self.db.execute(sql, (rec.id, status, MODEL, text, json.dumps(tags), vec.astype(np.float32).tobytes(),
-                              datetime.now(timezone.utc).isoformat()))
+        sql = self.db.upsert_sql(
+            "search_index", ["id", "status", "model", "text", "tags", "vector", "updated_at"], ["id"]
+        )
+        self.db.execute(
+            sql,
+            (
+                rec.id,
+                status,
+                MODEL,
+                text,
+                json.dumps(tags),
+                vec.astype(np.float32).tobytes(),
+                datetime.now(UTC).isoformat(),
+            ),
+        )
         self.refresh()
 
     def set_status(self, rec: ImageRecord) -> None:
@@ -106,8 +117,11 @@ class SearchIndex:
     def refresh(self) -> None:
         """Load rows changed since the last refresh."""
         with self._lock:
-            rows = self.db.query("SELECT id, status, text, tags, vector, updated_at FROM search_index "
-                                 "WHERE updated_at >= ? ORDER BY updated_at", (self._since,))
+            rows = self.db.query(
+                "SELECT id, status, text, tags, vector, updated_at FROM search_index "
+                "WHERE updated_at >= ? ORDER BY updated_at",
+                (self._since,),
+            )
             if not rows:
                 return
             new_vecs = []
@@ -131,8 +145,9 @@ class SearchIndex:
             if new_vecs:
                 self._vecs = np.vstack([self._vecs, np.stack(new_vecs)])
 
-    def search(self, query: str, *, limit: int = 20, min_score: float = 0.25,
-               allowed: Collection[str] | None = None) -> list[tuple[str, float]]:
+    def search(
+        self, query: str, *, limit: int = 20, min_score: float = 0.25, allowed: Collection[str] | None = None
+    ) -> list[tuple[str, float]]:
         """(image id, score) pairs, best first; only searchable images (and only ``allowed`` ids, if given)."""
         query = query.strip()
         if not query:

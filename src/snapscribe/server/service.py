@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from .. import __version__
 from ..config import Settings
@@ -69,16 +69,26 @@ def _warm_up(pipeline) -> None:
 class Service:
     """The server's state. ``start``/``stop`` run the workers; the rest is called by route handlers."""
 
-    def __init__(self, settings: Settings, *, api_keys: str | list[str] | None = None,
-                 pipeline_factory: PipelineFactory | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        api_keys: str | list[str] | None = None,
+        pipeline_factory: PipelineFactory | None = None,
+    ):
         self.settings = settings
         cfg = settings.server
         self.db = Database(settings.db_url())
         self.store = ResultStore(self.db)
         self.blobs = BlobStore(settings.data_dir())
         self.jobs = JobQueue(self.db, lease_s=cfg.job_lease_s)
-        self.keys = KeyRing(self.db, parse_key_list(cfg.api_keys) + parse_key_list(api_keys),
-                            rate=cfg.rate_limit, burst=cfg.rate_burst, default_role=cfg.default_role)
+        self.keys = KeyRing(
+            self.db,
+            parse_key_list(cfg.api_keys) + parse_key_list(api_keys),
+            rate=cfg.rate_limit,
+            burst=cfg.rate_burst,
+            default_role=cfg.default_role,
+        )
         self.owners = Owners(self.db)
         self.limiter = RateLimiter()
         self.search = SearchIndex(self.db, TextEncoder())
@@ -117,7 +127,7 @@ class Service:
             self.ready.set()
             self.search.refresh()
             log.info("pipeline ready; %d worker(s)", self.pool.size)
-        except Exception:  # noqa: BLE001 - reported by /healthz
+        except Exception:
             self.pipeline_state = "failed"
             log.exception("the pipeline failed to load")
 
@@ -129,16 +139,28 @@ class Service:
     def authenticate(self, authorization: str | None) -> Principal:
         scheme, _, key = (authorization or "").partition(" ")
         if scheme.lower() != "bearer" or not key.strip():
-            raise ApiError(401, "unauthorized", "send an API key as 'Authorization: Bearer KEY'",
-                           headers={"WWW-Authenticate": "Bearer"})
+            raise ApiError(
+                401,
+                "unauthorized",
+                "send an API key as 'Authorization: Bearer KEY'",
+                headers={"WWW-Authenticate": "Bearer"},
+            )
         who = self.keys.lookup(key.strip())
         if who is None:
-            raise ApiError(401, "unauthorized", "unknown or revoked API key",
-                           headers={"WWW-Authenticate": 'Bearer error="invalid_token"'})
+            raise ApiError(
+                401,
+                "unauthorized",
+                "unknown or revoked API key",
+                headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
+            )
         wait = self.limiter.take(who)
         if wait > 0:
-            raise ApiError(429, "rate_limited", f"rate limit of {who.rate:g}/s (burst {who.burst}) exceeded",
-                           headers={"Retry-After": str(max(1, int(wait + 0.999)))})
+            raise ApiError(
+                429,
+                "rate_limited",
+                f"rate limit of {who.rate:g}/s (burst {who.burst}) exceeded",
+                headers={"Retry-After": str(max(1, int(wait + 0.999)))},
+            )
         return who
 
     # -- uploads -----------------------------------------------------------------------
@@ -164,8 +186,9 @@ class Service:
             status = 413 if exc.code == "file_too_large" else 422
             raise ApiError(status, exc.code, exc.message, image_id=image_id) from exc
         key = self.blobs.put(upload.path, upload.sha256)
-        if not self.jobs.enqueue(image_id=image_id, sha256=upload.sha256, source=upload.filename, blob=key,
-                                 submitted_by=who.name):
+        if not self.jobs.enqueue(
+            image_id=image_id, sha256=upload.sha256, source=upload.filename, blob=key, submitted_by=who.name
+        ):
             self.jobs.requeue(image_id)  # an earlier attempt ended in an error record: try again
         self.owners.add(image_id, who.name)
         self.store.audit(image_id, "upload", who.name, None, detail)
@@ -210,16 +233,24 @@ class Service:
     def _run_job(self, job: Job) -> None:
         cfg = self.settings.server
         if job.attempts > cfg.max_attempts:
-            rec = ImageRecord.failed(source=job.source, sha256=job.sha256, code="internal_error",
-                                     message=f"processing stopped {job.attempts - 1} times without finishing")
+            rec = ImageRecord.failed(
+                source=job.source,
+                sha256=job.sha256,
+                code="internal_error",
+                message=f"processing stopped {job.attempts - 1} times without finishing",
+            )
             self.store.put(rec, self.config_key)
             self.jobs.finish(job, failed=True, error=rec.error.message if rec.error else None)
             self.metrics.observe_record(rec)
             return
         data = self.blobs.read(job.blob)
         if data is None:
-            rec = ImageRecord.failed(source=job.source, sha256=job.sha256, code="blob_missing",
-                                     message="the uploaded bytes are no longer on disk; upload again")
+            rec = ImageRecord.failed(
+                source=job.source,
+                sha256=job.sha256,
+                code="blob_missing",
+                message="the uploaded bytes are no longer on disk; upload again",
+            )
             self.store.put(rec, self.config_key)
             self.jobs.finish(job, failed=True, error="blob missing")
             return
@@ -232,10 +263,10 @@ class Service:
                 self.blobs.quarantine(job.blob)
                 self.blobs.drop_thumbnail(rec.id)
             self.search.add(rec)
-        except Exception as exc:  # noqa: BLE001 - e.g. the database went away; try again later
+        except Exception as exc:
             log.exception("job %s: transient failure", job.id)
             self.db.reset_connection()
-            self.jobs.retry_later(job, f"{type(exc).__name__}: {exc}", delay_s=min(60.0, 2.0 ** job.attempts))
+            self.jobs.retry_later(job, f"{type(exc).__name__}: {exc}", delay_s=min(60.0, 2.0**job.attempts))
             return
         finally:
             attrs = done.attributes if done is not None else None
@@ -255,29 +286,51 @@ class Service:
         forbid_own_upload(who, self.owners.of(image_id), image_id)
         if rec.status is not Status.review:
             raise ApiError(409, "not_in_review", f"image {image_id} is {rec.status.value}, not in review")
-        at = datetime.now(timezone.utc)
+        at = datetime.now(UTC)
         if decision is Decision.approve:
             new = rec.model_copy(update={"status": Status.captioned})
         else:
             safety = rec.safety.model_copy(update={"reasons": [*rec.safety.reasons, "rejected in review"]})
-            new = rec.model_copy(update={"status": Status.blocked, "caption": None, "hashtags": [], "tags": [],
-                                         "objects": [], "grounding": None, "safety": safety})
+            new = rec.model_copy(
+                update={
+                    "status": Status.blocked,
+                    "caption": None,
+                    "hashtags": [],
+                    "tags": [],
+                    "objects": [],
+                    "grounding": None,
+                    "safety": safety,
+                }
+            )
         changed = self.db.execute(
             "UPDATE results SET status = ?, caption = ?, record = ?, updated_at = ? WHERE id = ? AND status = ?",
-            (new.status.value, new.caption, new.to_json(), at.isoformat(), image_id, Status.review.value))
+            (new.status.value, new.caption, new.to_json(), at.isoformat(), image_id, Status.review.value),
+        )
         if changed != 1:
             raise ApiError(409, "not_in_review", f"image {image_id} was decided by someone else")
-        self.db.execute("INSERT INTO reviews (image_id, decision, actor, note, at) VALUES (?, ?, ?, ?, ?)",
-                        (image_id, decision.value, who.name, note, at.isoformat()))
-        self.store.audit(image_id, f"review_{decision.value}", who.name, note,
-                         {"previous_status": rec.status.value, "new_status": new.status.value,
-                          "caption": rec.caption, "role": who.role})
+        self.db.execute(
+            "INSERT INTO reviews (image_id, decision, actor, note, at) VALUES (?, ?, ?, ?, ?)",
+            (image_id, decision.value, who.name, note, at.isoformat()),
+        )
+        self.store.audit(
+            image_id,
+            f"review_{decision.value}",
+            who.name,
+            note,
+            {
+                "previous_status": rec.status.value,
+                "new_status": new.status.value,
+                "caption": rec.caption,
+                "role": who.role,
+            },
+        )
         if new.status is Status.blocked:
             self.blobs.quarantine(self.blobs.key(rec.sha256))
             self.blobs.drop_thumbnail(image_id)
         self.search.add(new)
-        return ReviewResult(id=image_id, decision=decision, status=new.status.value, actor=who.name, role=who.role,
-                            at=at)
+        return ReviewResult(
+            id=image_id, decision=decision, status=new.status.value, actor=who.name, role=who.role, at=at
+        )
 
     # -- visibility --------------------------------------------------------------------
     def check_visible(self, who: Principal, image_id: str) -> None:
@@ -289,8 +342,13 @@ class Service:
     def health(self) -> dict:
         depth = self.jobs.depth()
         status = {"ready": "ok", "loading": "starting"}.get(self.pipeline_state, "degraded")
-        return {"status": status, "pipeline": self.pipeline_state, "workers": self.pool.size,
-                "queue": depth, "version": __version__}
+        return {
+            "status": status,
+            "pipeline": self.pipeline_state,
+            "workers": self.pool.size,
+            "queue": depth,
+            "version": __version__,
+        }
 
     def readiness(self) -> dict:
         """Ready to take uploads: the pipeline is loaded and the database answers (a broker, when one

@@ -85,11 +85,18 @@ class _FormReader:
         self._header_value = b""
         self._headers: dict[bytes, bytes] = {}
         self._other_bytes = 0
-        self.parser = MultipartParser(boundary, {
-            "on_part_begin": self._part_begin, "on_part_data": self._part_data, "on_part_end": self._part_end,
-            "on_header_field": self._header_field_cb, "on_header_value": self._header_value_cb,
-            "on_header_end": self._header_end, "on_headers_finished": self._headers_finished,
-        })
+        self.parser = MultipartParser(
+            boundary,
+            {
+                "on_part_begin": self._part_begin,
+                "on_part_data": self._part_data,
+                "on_part_end": self._part_end,
+                "on_header_field": self._header_field_cb,
+                "on_header_value": self._header_value_cb,
+                "on_header_end": self._header_end,
+                "on_headers_finished": self._headers_finished,
+            },
+        )
 
     def _part_begin(self) -> None:
         self._headers, self._in_file = {}, False
@@ -140,9 +147,12 @@ async def _chunks(request: Request, idle_s: float, total_s: float):
         except StopAsyncIteration:
             return
         except TimeoutError as exc:
-            raise ApiError(408, "request_timeout", f"the upload did not arrive in time (nothing for {idle_s:g}s, "
-                                                   f"or not all within {total_s:g}s)",
-                           headers={"Connection": "close"}) from exc
+            raise ApiError(
+                408,
+                "request_timeout",
+                f"the upload did not arrive in time (nothing for {idle_s:g}s, or not all within {total_s:g}s)",
+                headers={"Connection": "close"},
+            ) from exc
         yield chunk
 
 
@@ -162,8 +172,15 @@ def _too_large(cap: int) -> ApiError:
     return ApiError(413, "file_too_large", f"the upload is over the cap of {cap:,} bytes")
 
 
-async def receive(request: Request, *, tmp: tuple[int, str], cap: int, name: str | None = None,
-                  idle_s: float = 30.0, total_s: float = 300.0) -> Received:
+async def receive(
+    request: Request,
+    *,
+    tmp: tuple[int, str],
+    cap: int,
+    name: str | None = None,
+    idle_s: float = 30.0,
+    total_s: float = 300.0,
+) -> Received:
     """Read a multipart (field ``file``) or raw-bytes upload into ``tmp``; raises :class:`ApiError`.
 
     The temp file is removed on every failure (too large, too slow, malformed, client gone)."""
@@ -198,7 +215,7 @@ async def receive(request: Request, *, tmp: tuple[int, str], cap: int, name: str
             raise ApiError(400, "bad_request", "the client went away mid-upload") from exc
         except ApiError:
             raise
-        except Exception as exc:  # noqa: BLE001 - the multipart parser's own errors
+        except Exception as exc:
             raise ApiError(400, "bad_request", f"malformed multipart body: {exc}") from exc
         if form is not None and not form.found:
             raise ApiError(400, "missing_file", "send the image in a multipart field named 'file'")

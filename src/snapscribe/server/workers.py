@@ -14,8 +14,9 @@ log = logging.getLogger("snapscribe.server.workers")
 class WorkerPool:
     """``size`` threads claim jobs and hand them to ``handle``; a heartbeat keeps their leases alive."""
 
-    def __init__(self, queue: JobQueue, handle: Callable[[Job], None], *, size: int,
-                 ready: threading.Event, poll_s: float = 0.5):
+    def __init__(
+        self, queue: JobQueue, handle: Callable[[Job], None], *, size: int, ready: threading.Event, poll_s: float = 0.5
+    ):
         self.queue, self.handle, self.size = queue, handle, max(1, size)
         self.ready, self.poll_s = ready, poll_s
         self._stop = threading.Event()
@@ -55,7 +56,7 @@ class WorkerPool:
                 continue
             try:
                 job = self.queue.claim()
-            except Exception:  # noqa: BLE001 - the database may be briefly unavailable
+            except Exception:
                 log.exception("claiming a job failed")
                 self.queue.db.reset_connection()
                 self._stop.wait(2.0)
@@ -69,7 +70,7 @@ class WorkerPool:
                 self.busy += 1
             try:
                 self.handle(job)
-            except Exception:  # noqa: BLE001 - handle() already records failures; never kill the worker
+            except Exception:
                 log.exception("job %s failed unexpectedly", job.id)
             finally:
                 with self._held_lock:
@@ -84,6 +85,6 @@ class WorkerPool:
             if held:
                 try:
                     self.queue.heartbeat(held)
-                except Exception:  # noqa: BLE001
+                except Exception:
                     log.exception("lease heartbeat failed")
                     self.queue.db.reset_connection()

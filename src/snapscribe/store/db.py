@@ -173,7 +173,7 @@ class Database:
         parsed = urlparse(url)
         if parsed.scheme == "sqlite":
             self.dialect = SQLITE
-            path = url[len("sqlite:///"):] if url.startswith("sqlite:///") else parsed.path
+            path = url[len("sqlite:///") :] if url.startswith("sqlite:///") else parsed.path
             self._path = path or ":memory:"
             if self._path != ":memory:":
                 Path(self._path).parent.mkdir(parents=True, exist_ok=True)
@@ -279,5 +279,7 @@ class Database:
             with self.transaction():
                 for stmt in statements:
                     conn.execute(stmt)
-                conn.execute(self.dialect.sql(
-                    "INSERT INTO schema_migrations (version) VALUES (?) ON CONFLICT DO NOTHING"), (version,))
+                conn.execute(
+                    self.dialect.sql("INSERT INTO schema_migrations (version) VALUES (?) ON CONFLICT DO NOTHING"),
+                    (version,),
+                )

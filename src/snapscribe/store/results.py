@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..records import ImageRecord, Status, image_id_for
@@ -11,7 +11,7 @@ from .db import Database
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat()
+    return datetime.now(UTC).isoformat()
 
 
 class ResultStore:
@@ -32,8 +32,20 @@ class ResultStore:
         ).replace("created_at = excluded.created_at, ", "")
         if record.status is Status.error:
             sql += f" WHERE results.status = '{Status.error.value}'"
-        self.db.execute(sql, (record.id, record.sha256, record.source, record.status.value, record.caption,
-                              config_key, record.to_json(), now, now))
+        self.db.execute(
+            sql,
+            (
+                record.id,
+                record.sha256,
+                record.source,
+                record.status.value,
+                record.caption,
+                config_key,
+                record.to_json(),
+                now,
+                now,
+            ),
+        )
 
     def get(self, image_id: str) -> ImageRecord | None:
         row = self.db.query_one("SELECT record FROM results WHERE id = ?", (image_id,))
@@ -43,15 +55,20 @@ class ResultStore:
         """A finished record for these bytes under this configuration, if any."""
         row = self.db.query_one(
             "SELECT record FROM results WHERE id = ? AND config_key = ? AND status != ?",
-            (image_id_for(sha256), config_key, Status.error.value))
+            (image_id_for(sha256), config_key, Status.error.value),
+        )
         return ImageRecord.from_json(row[0]) if row else None
 
     def recent(self, limit: int = 50, offset: int = 0, status: str | None = None) -> list[ImageRecord]:
         if status:
-            rows = self.db.query("SELECT record FROM results WHERE status = ? ORDER BY updated_at DESC LIMIT ? OFFSET ?",
-                                 (status, limit, offset))
+            rows = self.db.query(
+                "SELECT record FROM results WHERE status = ? ORDER BY updated_at DESC LIMIT ? OFFSET ?",
+                (status, limit, offset),
+            )
         else:
-            rows = self.db.query("SELECT record FROM results ORDER BY updated_at DESC LIMIT ? OFFSET ?", (limit, offset))
+            rows = self.db.query(
+                "SELECT record FROM results ORDER BY updated_at DESC LIMIT ? OFFSET ?", (limit, offset)
+            )
         return [ImageRecord.from_json(r[0]) for r in rows]
 
     def count_by_status(self) -> dict[str, int]:
@@ -63,27 +80,37 @@ class ResultStore:
 
     # -- feature cache -----------------------------------------------------------------
     def get_feature(self, sha256: str, kind: str, version: str) -> bytes | None:
-        row = self.db.query_one("SELECT data FROM features WHERE sha256 = ? AND kind = ? AND version = ?",
-                                (sha256, kind, version))
+        row = self.db.query_one(
+            "SELECT data FROM features WHERE sha256 = ? AND kind = ? AND version = ?", (sha256, kind, version)
+        )
         return bytes(row[0]) if row else None
 
     def put_feature(self, sha256: str, kind: str, version: str, data: bytes) -> None:
-        sql = self.db.upsert_sql("features", ["sha256", "kind", "version", "data", "created_at"],
-                                 ["sha256", "kind", "version"])
+        sql = self.db.upsert_sql(
+            "features", ["sha256", "kind", "version", "data", "created_at"], ["sha256", "kind", "version"]
+        )
         self.db.execute(sql, (sha256, kind, version, data, _now()))
 
     # -- audit -------------------------------------------------------------------------
-    def audit(self, image_id: str | None, action: str, actor: str, reason: str | None = None,
-              detail: dict[str, Any] | None = None) -> None:
-        self.db.execute("INSERT INTO audit (image_id, action, actor, reason, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
-                        (image_id, action, actor, reason, json.dumps(detail or {}, default=str), _now()))
+    def audit(
+        self,
+        image_id: str | None,
+        action: str,
+        actor: str,
+        reason: str | None = None,
+        detail: dict[str, Any] | None = None,
+    ) -> None:
+        self.db.execute(
+            "INSERT INTO audit (image_id, action, actor, reason, detail, at) VALUES (?, ?, ?, ?, ?, ?)",
+            (image_id, action, actor, reason, json.dumps(detail or {}, default=str), _now()),
+        )
 
     def audit_trail(self, image_id: str | None = None, limit: int = 100) -> list[dict[str, Any]]:
         cols = ["seq", "image_id", "action", "actor", "reason", "detail", "at"]
         if image_id:
-            rows = self.db.query(f"SELECT {', '.join(cols)} FROM audit WHERE image_id = ? ORDER BY seq DESC LIMIT ?",
-                                 (image_id, limit))
+            rows = self.db.query(
+                f"SELECT {', '.join(cols)} FROM audit WHERE image_id = ? ORDER BY seq DESC LIMIT ?", (image_id, limit)
+            )
         else:
             rows = self.db.query(f"SELECT {', '.join(cols)} FROM audit ORDER BY seq DESC LIMIT ?", (limit,))
         return [dict(zip(cols, r)) | {"detail": json.loads(r[5] or "{}")} for r in rows]
-
