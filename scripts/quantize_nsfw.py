@@ -86,7 +86,7 @@ def head_nodes(model) -> list[str]:
     uint8 steps of 1/255 and the logits not to the int8 grid; it costs one 1024 x 2 product."""
     nodes = list(model.graph.node)
     last_pool = max(i for i, n in enumerate(nodes) if n.op_type in ("AveragePool", "GlobalAveragePool"))
-    return [n.name for n in nodes[last_pool + 1:]]
+    return [n.name for n in nodes[last_pool + 1 :]]
 
 
 def sha256(path: Path) -> str:
@@ -113,8 +113,11 @@ def main() -> None:
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     src = args.model or packaged_nsfw_model()
-    method = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
-              "percentile": CalibrationMethod.Percentile}[args.method]
+    method = {
+        "minmax": CalibrationMethod.MinMax,
+        "entropy": CalibrationMethod.Entropy,
+        "percentile": CalibrationMethod.Percentile,
+    }[args.method]
     with tempfile.TemporaryDirectory(prefix="nsfwq.") as tmp:
         base = Path(tmp) / "opset13.onnx"  # the packaged model is opset 9
         onnx.save(onnx.version_converter.convert_version(onnx.load(str(src)), 13), str(base))
@@ -129,16 +132,31 @@ def main() -> None:
                 sys.exit("no --calib folder and no calibration cache")
             files = image_files(args.calib)
             print(f"calibrating ({args.method}) on {len(files)} images", flush=True)
-            calibrate(pre, NSFWCalibrationReader(files, input_name), method, cache, args.chunk,
-                      args.percentile if args.method == "percentile" else 0.0, None)
+            calibrate(
+                pre,
+                NSFWCalibrationReader(files, input_name),
+                method,
+                cache,
+                args.chunk,
+                args.percentile if args.method == "percentile" else 0.0,
+                None,
+            )
         quantize_static(
-            str(pre), str(args.out), calibration_data_reader=None, calibration_cache_path=str(cache),
-            quant_format=QuantFormat.QDQ, per_channel=not args.no_per_channel,
+            str(pre),
+            str(args.out),
+            calibration_data_reader=None,
+            calibration_cache_path=str(cache),
+            quant_format=QuantFormat.QDQ,
+            per_channel=not args.no_per_channel,
             activation_type=QuantType.QUInt8 if args.act_type == "u8" else QuantType.QInt8,
-            weight_type=QuantType.QInt8, nodes_to_exclude=exclude or None, calibrate_method=method,
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=exclude or None,
+            calibrate_method=method,
         )
-    print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB; float {src.stat().st_size / 1e6:.2f} MB) "
-          f"sha256 {sha256(args.out)}")
+    print(
+        f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB; float {src.stat().st_size / 1e6:.2f} MB) "
+        f"sha256 {sha256(args.out)}"
+    )
 
 
 if __name__ == "__main__":
