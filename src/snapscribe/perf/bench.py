@@ -55,7 +55,7 @@ from ..store import Database, ResultStore
 LOWRES_OFF_SIDE = 1 << 14
 LOWRES_OFF = {"models.low_res_side": LOWRES_OFF_SIDE}
 NAIVE = {"models.low_res_side": LOWRES_OFF_SIDE, "ocr.gate": False, "ocr.staged": False, "models.threads": 1,
-         "detector.engine": "opencv", "ocr.detector": "fp32"}
+         "detector.engine": "opencv", "ocr.detector": "fp32", "nsfw.model": "fp32"}
 
 # Where a stage's time goes, and which optimisation moves it: used to explain the ratio.
 STAGE_LEVERS = {
