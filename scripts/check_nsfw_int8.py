@@ -92,7 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     scorers = {"fp32": NSFWScorer(), "int8": NSFWScorer(str(args.int8))}
     detector = build_detector(settings.detector)  # only runs for a second opinion
     gates = {k: NSFWGate(s, detector, cfg) for k, s in scorers.items()}
-    rows, bench_inputs = [], []
+    rows: list[dict] = []
+    bench_inputs: list[ModelInputs] = []
     for spec in args.sets:
         set_name, paths = image_paths(spec)
         sub = []
