@@ -30,7 +30,7 @@ from snapscribe.intake import decode
 from snapscribe.normalize import prepare
 from snapscribe.pipeline import build_detector
 from snapscribe.safety.moderation import judge
-from snapscribe.safety.nsfw import NSFWScorer
+from snapscribe.safety.nsfw import INT8_MODEL, NSFWScorer
 from snapscribe.safety.nsfw_gate import NSFWGate
 from snapscribe.safety.skin import read_skin
 
@@ -48,9 +48,9 @@ def main(argv: list[str] | None = None) -> int:
 
     settings = Settings()
     detector = build_detector(settings.detector)
-    scorer = NSFWScorer()
-    scorer.warmup()
     cfg = settings.nsfw
+    scorer = NSFWScorer(str(INT8_MODEL) if cfg.model == "int8" else None)  # as the pipeline loads it
+    scorer.warmup()
     gate = NSFWGate(scorer, detector, cfg)
     policies: dict[str, NSFWConfig] = {
         "default": cfg,

@@ -46,6 +46,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Protocol
 
 import cv2
 import numpy as np
@@ -220,7 +221,15 @@ def fuse_gelu(model) -> int:
     return fused
 
 
-def calibrate(pre_path: Path, reader: DetCalibrationReader, method, cache: Path, chunk: int,
+class CalibrationReader(Protocol):
+    """What :func:`calibrate` needs of a reader (``DetCalibrationReader``, the NSFW and SSD ones)."""
+
+    def __len__(self) -> int: ...
+    def set_range(self, start_index: int, end_index: int) -> None: ...
+    def get_next(self) -> dict | None: ...
+
+
+def calibrate(pre_path: Path, reader: CalibrationReader, method, cache: Path, chunk: int,
               percentile: float, symmetric: bool | None) -> None:
     from onnxruntime.quantization.calibrate import create_calibrator, save_tensors_data
 

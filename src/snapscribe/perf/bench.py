@@ -61,6 +61,7 @@ NAIVE = {
     "models.threads": 1,
     "detector.engine": "opencv",
     "ocr.detector": "fp32",
+    "nsfw.model": "fp32",
 }
 
 # Where a stage's time goes, and which optimisation moves it: used to explain the ratio.

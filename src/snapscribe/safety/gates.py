@@ -27,7 +27,7 @@ from ..records import ImageRecord, Injection, Safety, Status
 from .hashlists import HashListStore
 from .injection import InjectionDetector
 from .injection_model import load_model
-from .nsfw import NSFWScorer
+from .nsfw import INT8_MODEL, NSFWScorer
 from .nsfw_gate import NSFWGate
 from .ocr import INT8_DETECTOR, TextReader
 from .pdq import DIHEDRAL_NAMES, PdqHash, compute_dihedral
@@ -100,7 +100,15 @@ class SafetyGates:
     ):
         self.settings = settings
         self.hashlists = hashlists
-        self.nsfw = nsfw if nsfw is not None else (NSFWScorer() if settings.nsfw.enabled else None)
+        self.nsfw = (
+            nsfw
+            if nsfw is not None
+            else (
+                NSFWScorer(str(INT8_MODEL) if settings.nsfw.model == "int8" else None)
+                if settings.nsfw.enabled
+                else None
+            )
+        )
         # The detector finds the people for the NSFW second opinion (None: no person, so no block).
         self.nsfw_gate = NSFWGate(self.nsfw, detector, settings.nsfw) if self.nsfw is not None else None
         self.reader = (

