@@ -23,7 +23,7 @@ from .jobs import Job, JobQueue
 from .metrics import Metrics
 from .owners import Owners
 from .roles import forbid_own_upload, require_reviewer, sees_all
-from .schemas import Decision, JobState, ReviewResult, UploadAccepted
+from .schemas import Decision, JobInfo, JobState, ReviewResult, UploadAccepted
 from .search import SearchIndex, TextEncoder
 from .uploads import Received
 from .workers import WorkerPool
@@ -219,7 +219,7 @@ class Service:
         self.metrics.uploads.labels("duplicate").inc()
         self.store.audit(image_id, "upload", who.name, "duplicate: not processed again", detail)
 
-    def state_of(self, image_id: str) -> tuple[ImageRecord | None, object | None]:
+    def state_of(self, image_id: str) -> tuple[ImageRecord | None, JobInfo | None]:
         """(record, None) when finished, (None, JobInfo) while queued, (None, None) if unknown."""
         job = self.jobs.get(image_id)
         if job is not None and job.status in (JobState.pending, JobState.running):
