@@ -66,7 +66,8 @@ def dominant_colours(rgb: np.ndarray, k: int = 5) -> list[tuple[str, float]]:
     lab = cv2.cvtColor(small, cv2.COLOR_RGB2LAB).reshape(-1, 3).astype(np.float32)
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
     cv2.setRNGSeed(7)
-    _, labels, centres = cv2.kmeans(lab, k, None, criteria, 1, cv2.KMEANS_PP_CENTERS)
+    # OpenCV stub: bestLabels=None is accepted at run time but not typed as Optional
+    _, labels, centres = cv2.kmeans(lab, k, None, criteria, 1, cv2.KMEANS_PP_CENTERS)  # type: ignore[call-overload]
     shares = np.bincount(labels.ravel(), minlength=k) / labels.size
     named: dict[str, float] = {}
     for centre, share in zip(centres, shares):

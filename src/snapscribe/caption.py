@@ -210,6 +210,12 @@ def _of_subject(ev: Evidence) -> str:
     return f" in {_colour_phrase(ev)} tones"
 
 
+def _rendered_subject_caption(ev: Evidence) -> str:
+    main = ev.main
+    assert main is not None
+    return f"Illustration of {_counted(main)} in {_colour_phrase(ev)} tones, digital art"
+
+
 def _landscape(ev: Evidence) -> str:
     main = ev.main
     assert main is not None
@@ -269,8 +275,8 @@ RULES: tuple[Rule, ...] = (
     Rule(
         "rendered_subject",
         lambda ev: _kind(ev) in ("abstract", "text_graphic") and ev.main is not None and ev.main.score >= 0.6,
-        lambda ev: f"Illustration of {_counted(ev.main)} in {_colour_phrase(ev)} tones, digital art",
-    ),  # type: ignore[arg-type]
+        _rendered_subject_caption,
+    ),
     Rule("abstract", lambda ev: _kind(ev) in ("abstract", "text_graphic"), _abstract_caption),
     Rule(
         "scene_only",

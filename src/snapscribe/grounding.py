@@ -906,7 +906,7 @@ _SENTENCE = re.compile(r"[^.!?]+(?:[.!?]+|$)")
 
 def _connector_starts(text: str) -> list[tuple[int, int]]:
     """(start, end) char spans of connectors and commas in ``text``."""
-    spans = []
+    spans: list[tuple[int, int]] = []
     for c in _CONNECTORS:
         for m in re.finditer(r"(?<![\w'-])" + re.escape(c) + r"(?![\w'-])", text, re.IGNORECASE):
             if not any(s <= m.start() < e for s, e in spans):

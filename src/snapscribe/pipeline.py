@@ -240,6 +240,7 @@ class Pipeline:
         )
         if cfg.models.zoom and needs_zoom(evidence):
             features = self._zoomed(sha, inputs, features, t)
+            assert features.views is not None  # _zoomed always fills the crop probabilities
             closer = fuse(
                 list(features.detections),
                 agreed(features.probs, features.views, cfg.models.zoom_agree),
@@ -272,12 +273,8 @@ class Pipeline:
         cfg = self.settings
         t = t or Timings()
         decoded, inputs, safety, status = u.decoded, u.inputs, u.safety, u.status
-        base = dict(
-            id=image_id_for(sha),
-            source=source,
-            sha256=sha,
-            provenance=Provenance(captioner=self.captioner.name, tagger=self.tagger.name, pipeline_version=__version__),
-        )
+        start = Provenance(captioner=self.captioner.name, tagger=self.tagger.name, pipeline_version=__version__)
+        base = dict(id=image_id_for(sha), source=source, sha256=sha, provenance=start)
         if u.evidence is None or u.features is None:
             return ImageRecord(
                 status=Status.blocked,
@@ -328,7 +325,8 @@ class Pipeline:
         if final.text != caption:  # the composer quoted OCR text that may not be stored
             notes.append(f"final caption: {', '.join(final.reasons)}")
             caption = final.text or _plain_caption(evidence)
-        provenance = base.pop("provenance").model_copy(
+        base.pop("provenance")
+        provenance = start.model_copy(
             update={
                 "captioner": draft.engine,
                 "fallback": draft.fallback,

@@ -16,6 +16,7 @@ def broker(port: int, topics: tuple[str, ...]) -> None:
     from ..queue.broker import LocalBroker, ensure_topics
 
     local = LocalBroker(port).start()
+    assert local.process is not None  # start() launched it
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stop.set())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -63,7 +64,7 @@ def caption(ctx: click.Context, paths, fmt, out, db, force, refresh, threads, ca
         pipeline = build_pipeline(settings, store)
     with setup_step("cannot write --out"):
         stream = open(out, "w", encoding="utf-8") if out else sys.stdout
-    width = 0 if out or not sys.stdout.isatty() else click.get_terminal_size()[0]
+    width = 0 if out or not sys.stdout.isatty() else shutil.get_terminal_size()[0]
     show_progress = not no_progress and len(files) > 1
     counts: dict[str, int] = {}
     start = time.perf_counter()

@@ -37,7 +37,10 @@ class Detector(Protocol):
 @runtime_checkable
 class Classifier(Protocol):
     name: str
-    labels: Sequence[str]
+
+    @property
+    def labels(self) -> Sequence[str]:
+        """Class names, in the order of the probability columns."""
 
     def classify(self, inputs: ModelInputs) -> np.ndarray:
         """Class probabilities (float32, summing to ~1) in ``labels`` order."""

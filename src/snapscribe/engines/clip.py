@@ -14,6 +14,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,11 +25,14 @@ from ..normalize import ModelInputs
 from ..records import Tag
 from ..taxonomy import VocabularyTag, load_vocabulary
 
+if TYPE_CHECKING:
+    import torch
+
 CLIP_MEAN = (0.48145466, 0.4578275, 0.40821073)
 CLIP_STD = (0.26862954, 0.26130258, 0.27577711)
 
 
-def _features(out) -> torch.Tensor:  # noqa: F821
+def _features(out) -> torch.Tensor:
     """transformers 4 returns a tensor, 5 a model output whose pooler_output is projected."""
     return out if hasattr(out, "shape") else out.pooler_output
 

@@ -209,7 +209,7 @@ class MiniLMEmbedder:
         fd, tmp = tempfile.mkstemp(prefix=".minilm-", suffix=".npz", dir=self._cache_file.parent)
         try:
             with os.fdopen(fd, "wb") as f:
-                np.savez(f, **merged)
+                np.savez(f, **merged)  # type: ignore[arg-type]  # numpy stub matches **kwds against allow_pickle
             os.replace(tmp, self._cache_file)
         except OSError:
             Path(tmp).unlink(missing_ok=True)

@@ -222,16 +222,17 @@ class _Translator:
 
         # Heads: (1, H*W*A, K) in TF's anchor order (row, column, box), from NHWC outputs.
         maps, per_loc, num_classes = [], [], 0
-        boxes, scores = [], []
-        for i in sorted(heads):
-            box, cls = (heads[i][k] for k in ("BoxEncodingPredictor", "ClassPredictor"))
+        boxes: list[str] = []
+        scores: list[str] = []
+        for head in sorted(heads):
+            box, cls = (heads[head][part] for part in ("BoxEncodingPredictor", "ClassPredictor"))
             (cb, fh, fw), (cc, _, _) = self.shapes[self.values[box]], self.shapes[self.values[cls]]
             maps.append((fh, fw))
             per_loc.append(cb // 4)
             num_classes = cc // (cb // 4)
-            box_nhwc, cls_nhwc = self._head_outputs(f"BoxPredictor_{i}", box, cls)
-            for src, k, dst in ((box_nhwc, 4, boxes), (cls_nhwc, num_classes, scores)):
-                shape = self._init(f"{src}/shape", np.array([1, -1, k], dtype=np.int64))
+            box_nhwc, cls_nhwc = self._head_outputs(f"BoxPredictor_{head}", box, cls)
+            for src, width, dst in ((box_nhwc, 4, boxes), (cls_nhwc, num_classes, scores)):
+                shape = self._init(f"{src}/shape", np.array([1, -1, width], dtype=np.int64))
                 dst.append(self._node("Reshape", [src, shape], f"{src}/flat"))
         self._node("Concat", boxes, "box_encodings", axis=1)
         self._node("Concat", scores, "class_logits", axis=1)
@@ -446,6 +447,7 @@ class _Translator:
             self.shapes[node.name] = self.shapes[x]
             return
         var, const = (b, ca) if cb is None else (a, cb)
+        assert const is not None  # at least one input is a constant (two tensors returned above)
         x = self.values[var]
         channels = self.shapes[x][0]
         conv = self.open.get(var)

@@ -64,6 +64,7 @@ def fields(buf: memoryview) -> Iterator[tuple[int, int, Any]]:
     while pos < end:
         key, pos = _varint(buf, pos)
         wire = key & 7
+        value: int | memoryview
         if wire == _VARINT:
             value, pos = _varint(buf, pos)
         elif wire == _BYTES:
@@ -119,7 +120,8 @@ def parse_tensor(buf: memoryview) -> np.ndarray | list[bytes]:
 
     As in TensorFlow, a typed value list shorter than the shape is padded with its last value.
     """
-    dtype_id, shape, content = 1, (), None
+    dtype_id, content = 1, None
+    shape: tuple[int, ...] = ()
     floats: list[np.ndarray] = []
     ints: list[int] = []
     strings: list[bytes] = []

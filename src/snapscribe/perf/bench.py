@@ -336,7 +336,7 @@ def _run_pass(
     )
     result = PassResult(name, 1 if sequential else threads, wall, cpu, lat, stages, statuses, cached, notes)
     result.ocr_stages = probe.take_ocr()
-    result.ocr_text = sum(1 for r in records if r.safety and r.safety.ocr_text)
+    result.ocr_text = sum(1 for r in records if r.safety.ocr_text)  # safety is never None
     return result
 
 
@@ -494,7 +494,7 @@ def run_bench(
             log(f"ours cold pass {i + 1}/{repeat} ({threads} threads)")
             cold_passes.append(_run_pass(f"cold{i + 1}", ours, probe, bench.uploads(), threads=threads, force=i > 0))
             if i == 0:  # the relevance gate's decisions on the first cold pass (every image decided once)
-                gate = {
+                gate: dict[str, Any] = {
                     "seen": ours.gate.seen - gate_before[0],
                     "passed": ours.gate.passed - gate_before[1],
                     "budget": ours.gate.budget,
@@ -724,7 +724,10 @@ def explain_gains(
 def _image_info(files: list[str]) -> dict[str, Any]:
     from PIL import Image
 
-    sides, mps, fmts, sizes = [], [], {}, []
+    sides: list[int] = []
+    mps: list[float] = []
+    fmts: dict[str | None, int] = {}
+    sizes: list[int] = []
     for f in files:
         try:
             with Image.open(f) as im:

@@ -162,7 +162,11 @@ def make_plan(p: PlanInputs) -> dict[str, Any]:
 
     gpus_by_batch = []
     for batch, rate in sorted(H100_LLAVA_IMAGES_PER_S.items()):
-        row = {"batch": batch, "h100_images_per_s": rate, "batch_compute_s": round(batch / rate, 2)}
+        row: dict[str, float | None] = {
+            "batch": batch,
+            "h100_images_per_s": rate,
+            "batch_compute_s": round(batch / rate, 2),
+        }
         for label, share in (("all", 1.0), ("gated", g)):
             peak_load = peak * share
             n_peak = machines_for(peak_load, rate, p.target_utilisation, p.redundancy)
@@ -260,6 +264,7 @@ def inputs_from_bench(bench: dict[str, Any], source: str, basis: str = "auto") -
     )
     load_txt = f"load average {load:.1f} on {cores} cores" if load is not None else f"{cores} cores"
     if basis == "cpu":
+        assert cpu_rate is not None  # basis "cpu" was dropped above when there is no CPU rate
         out["cpu_images_per_s"] = round(float(cpu_rate), 3)
         out["cpu_source"] = (
             f"CPU basis: {cores} cores / {cpu_s:.3f} CPU-s per image measured by {where}; "

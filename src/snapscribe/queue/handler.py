@@ -167,9 +167,9 @@ class MessageHandler:
 
     # -- dead letters ------------------------------------------------------------------
     def _dead_letter(self, raw: RawMessage, failure: _Failure, attempts: int) -> Outcome:
-        record = failure.record
-        if record is None and failure.image_id is not None:
-            existing = self._infra("read", lambda: self.store.get(failure.image_id))
+        record, image_id = failure.record, failure.image_id
+        if record is None and image_id is not None:
+            existing = self._infra("read", lambda: self.store.get(image_id))
             if existing is not None and existing.status is not Status.error:
                 # The image already has a result, which a failure never overwrites. A source that
                 # has gone since (an earlier copy of this message got through) is no failure at all;

@@ -17,7 +17,7 @@ import socket
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..pipeline import Pipeline, build_pipeline
@@ -29,6 +29,9 @@ from .handler import Abandoned, MessageHandler, Outcome, RawMessage
 from .health import HealthServer, HealthState
 from .offsets import OffsetBook, PartitionOffsets
 from .producer import Publisher
+
+if TYPE_CHECKING:
+    from confluent_kafka import Consumer
 
 # Exit statuses of :meth:`Worker.run` (and of ``snapscribe worker``).
 EXIT_OK = 0  # stopped on request, everything finished committed
@@ -75,7 +78,7 @@ class Worker:
         self._done: queue.Queue[tuple[PartitionOffsets, int, Future]] = queue.Queue()
         self._paused = False
         self._resync = False  # set on rebalance: re-apply pause/resume to the new assignment
-        self._consumer = None
+        self._consumer: Consumer | None = None
         self._handler: MessageHandler | None = None
         self._publisher: Publisher | None = None
         self._conditions: dict[str, float] = {}  # fatal condition -> since (monotonic)
@@ -89,6 +92,18 @@ class Worker:
         self._joined = False
         self._revoked_at: float | None = None  # the last revocation, until the next assignment
         self.health: HealthServer | None = None
+
+    @property
+    def _member(self) -> Consumer:
+        """The group's consumer, which :meth:`run` creates."""
+        assert self._consumer is not None, "the worker has no consumer before run()"
+        return self._consumer
+
+    @property
+    def _running(self) -> MessageHandler:
+        """The message handler, which :meth:`run` creates."""
+        assert self._handler is not None, "the worker has no handler before run()"
+        return self._handler
 
     def request_stop(self) -> None:
         """Drain and leave the group (SIGTERM). A second request stops waiting for the infrastructure."""
@@ -206,8 +221,9 @@ class Worker:
         tracker.start(msg.offset())
         self.stats.add("received")
         raw = RawMessage(msg.topic(), msg.partition(), msg.offset(), msg.key(), msg.value())
-        future = self._pool.submit(self._handler.handle, raw)
-        future.add_done_callback(lambda f, t=tracker, o=raw.offset: self._done.put((t, o, f)))
+        future = self._pool.submit(self._running.handle, raw)
+        offset = raw.offset
+        future.add_done_callback(lambda f: self._done.put((tracker, offset, f)))
 
     def _collect(self, block_s: float = 0.0) -> None:
         """Mark finished messages; a message whose handling failed is never marked (and stops the worker)."""
@@ -246,9 +262,9 @@ class Worker:
         full = self.book.in_flight >= getattr(self, "_slots", self.kafka.concurrency) + self.kafka.prefetch
         if full == self._paused and not self._resync:
             return
-        parts = self._consumer.assignment()
+        parts = self._member.assignment()
         if parts:
-            (self._consumer.pause if full else self._consumer.resume)(parts)
+            (self._member.pause if full else self._member.resume)(parts)
         self._paused, self._resync = full, False
 
     # -- offsets -----------------------------------------------------------------------
@@ -260,13 +276,19 @@ class Worker:
         from confluent_kafka import KafkaError, KafkaException, TopicPartition
 
         pending = [
-            t for t in (trackers if trackers is not None else self.book.to_commit()) if t.uncommitted() is not None
+            (t, upto)
+            for t in (trackers if trackers is not None else self.book.to_commit())
+            if (upto := t.uncommitted()) is not None
         ]
         if not pending:
             return
-        offsets = [TopicPartition(t.topic, t.partition, t.uncommitted()) for t in pending]
+        offsets = [TopicPartition(t.topic, t.partition, upto) for t, upto in pending]
+        result: list[TopicPartition] | None
         try:
-            result = self._consumer.commit(offsets=offsets, asynchronous=not wait)
+            if wait:
+                result = self._member.commit(offsets=offsets, asynchronous=False)
+            else:
+                result = self._member.commit(offsets=offsets, asynchronous=True)
         except KafkaException as exc:
             err = exc.args[0]
             if err.code() != KafkaError._NO_OFFSET:
@@ -382,7 +404,7 @@ class Worker:
         (a group stuck after a broker restart). An unassigned worker in a healthy group sees lag fall."""
         if not self._joined:  # joining takes a while: judged only once the group has taken this member in
             try:
-                self._joined = bool(self._consumer.memberid())
+                self._joined = bool(self._member.memberid())
             except Exception:  # noqa: BLE001 - not joined yet
                 self._joined = False
         k = self.kafka
@@ -469,7 +491,7 @@ class Worker:
         unknown: dict[int, tuple[int, int]] = {}
         for t in list(self.book.parts.values()):
             try:
-                low, high = self._consumer.get_watermark_offsets(TopicPartition(t.topic, t.partition), cached=True)
+                low, high = self._member.get_watermark_offsets(TopicPartition(t.topic, t.partition), cached=True)
             except Exception:  # noqa: BLE001 - not fetched yet
                 continue
             if high < 0:
@@ -480,7 +502,7 @@ class Worker:
                 unknown[t.partition] = (low, high)
         if unknown:  # nothing consumed here since the assignment: measure from the committed offset
             try:
-                got = self._consumer.committed([TopicPartition(self.kafka.topic, p) for p in unknown], timeout=2)
+                got = self._member.committed([TopicPartition(self.kafka.topic, p) for p in unknown], timeout=2)
             except Exception:  # noqa: BLE001 - the next progress line tries again
                 got = []
             for tp in got:
@@ -518,10 +540,10 @@ class Worker:
         while self.book.in_flight and time.monotonic() < deadline:
             consumer.poll(0.05)  # keeps the membership alive; paused partitions deliver nothing new
             self._collect(block_s=0.05)
-            if self._handler.abandon.is_set():
+            if self._running.abandon.is_set():
                 break
         if self.book.in_flight:
-            self._handler.abandon.set()
+            self._running.abandon.set()
         self._commit(wait=True)
         left = self.book.in_flight
         consumer.close()  # revokes (committing again, a no-op) and leaves the group

@@ -167,7 +167,8 @@ class SafetyGates:
             if nsfw.decision == "review":
                 status = Status.review
 
-        ocr_text, injection, boxes = None, None, ()
+        ocr_text, injection = None, None
+        boxes: tuple[tuple[float, float, float, float], ...] = ()
         if self.reader is not None:
             with t.stage("ocr"):
                 result = self.reader.read(decoded.image)

@@ -56,13 +56,13 @@ def _masks(radius: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array(masks, dtype=np.int64), np.array(weights, dtype=np.int64)
 
 
-def as_hash_array(hashes: object) -> np.ndarray:
+def as_hash_array(hashes: np.ndarray | Iterable[HashLike]) -> np.ndarray:
     """Hashes given as an (N, 32) uint8 array or an iterable of hex/bytes -> C-contiguous (N, 32) uint8."""
     if isinstance(hashes, np.ndarray) and hashes.ndim == 2:
         if hashes.shape[1] != 32 or hashes.dtype != np.uint8:
             raise ValueError(f"expected an (N, 32) uint8 array, got {hashes.shape} {hashes.dtype}")
         return np.ascontiguousarray(hashes)
-    rows = [as_hash_bytes(h) for h in hashes]  # type: ignore[union-attr]
+    rows = [as_hash_bytes(h) for h in hashes]
     if not rows:
         return np.zeros((0, 32), dtype=np.uint8)
     return np.frombuffer(b"".join(rows), dtype=np.uint8).reshape(-1, 32).copy()

@@ -1454,13 +1454,13 @@ class InjectionDetector:
                 if w > weight:
                     weight, snippet = w, m.group(0).strip()
             if weight < rule.weight and ns is not None:
-                m = ns.search(nospace)
-                if m is not None:
+                found = ns.search(nospace)
+                if found is not None:
                     w = rule.weight * 0.95
-                    if rule.negatable and _NEGATION.search(self._nospace_context(spaced, nospace, m.start())):
+                    if rule.negatable and _NEGATION.search(self._nospace_context(spaced, nospace, found.start())):
                         w = min(w, 0.15)
                     if w > weight:
-                        weight, snippet = w, m.group(0)
+                        weight, snippet = w, found.group(0)
             if weight > 0:
                 hits[rule.name] = (weight, snippet)
         raw = _MARKUP_RAW.search(text)

@@ -152,6 +152,7 @@ def prepare_pixels(image: Image.Image | np.ndarray, downscale: Downscale = "refe
             arr = arr[ys][:, xs]
     elif downscale == "lanczos":
         if pil is None:
+            assert arr is not None  # pil is only None when an array was given
             pil = Image.fromarray(arr)
         w, h = pil.size
         if max(w, h) > DOWNSAMPLE_DIMS:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -57,11 +58,11 @@ INTAKE_CODES = {
     "image_too_small",
     "unreadable_file",
 }
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     401: {"model": ErrorResponse, "description": "missing or unknown API key"},
     429: {"model": ErrorResponse, "description": "rate limit exceeded (see Retry-After)"},
 }
-_FORBIDDEN = {
+_FORBIDDEN: dict[int | str, dict[str, Any]] = {
     403: {
         "model": ErrorResponse,
         "description": "the key's role may not do this (uploader keys: no review; nobody reviews their own upload)",
@@ -338,6 +339,8 @@ def _routes(app: FastAPI, svc: Service) -> None:
 
 def _web(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+    js: str | None
+    css: str | None
     try:
         from swagger_ui_bundle import swagger_ui_path
 
@@ -348,10 +351,13 @@ def _web(app: FastAPI) -> None:
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        kw = {"swagger_js_url": js, "swagger_css_url": css} if js else {}
-        return get_swagger_ui_html(
-            openapi_url="/openapi.json", title="snapscribe API", swagger_favicon_url="/static/favicon.svg", **kw
+        page = functools.partial(
+            get_swagger_ui_html,
+            openapi_url="/openapi.json",
+            title="snapscribe API",
+            swagger_favicon_url="/static/favicon.svg",
         )
+        return page(swagger_js_url=js, swagger_css_url=css) if js and css else page()
 
     @app.get("/", include_in_schema=False)
     def index() -> FileResponse:

@@ -89,9 +89,9 @@ class KeyRing:
 
     def lookup(self, key: str) -> Principal | None:
         d = digest(key)
-        for known, principal in self._static.items():
+        for known, static_principal in self._static.items():
             if hmac.compare_digest(known, d):
-                return principal
+                return static_principal
         now = time.monotonic()
         with self._lock:
             hit = self._cache.get(d)

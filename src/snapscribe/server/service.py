@@ -6,6 +6,7 @@ import logging
 import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from .. import __version__
 from ..config import Settings
@@ -22,17 +23,20 @@ from .jobs import Job, JobQueue
 from .metrics import Metrics
 from .owners import Owners
 from .roles import forbid_own_upload, require_reviewer, sees_all
-from .schemas import Decision, JobState, ReviewResult, UploadAccepted
+from .schemas import Decision, JobInfo, JobState, ReviewResult, UploadAccepted
 from .search import SearchIndex, TextEncoder
 from .uploads import Received
 from .workers import WorkerPool
 
+if TYPE_CHECKING:
+    from ..pipeline import Pipeline
+
 log = logging.getLogger("snapscribe.server")
 
-PipelineFactory = Callable[[Settings, ResultStore], object]
+PipelineFactory = Callable[[Settings, ResultStore], "Pipeline"]
 
 
-def _default_factory(settings: Settings, store: ResultStore):
+def _default_factory(settings: Settings, store: ResultStore) -> Pipeline:
     from ..pipeline import build_pipeline
 
     return build_pipeline(settings, store)
@@ -95,7 +99,7 @@ class Service:
         self.metrics = Metrics(self.store.count_by_status, self.jobs.depth)
         self.upload_cap = cfg.max_upload_bytes or settings.intake.max_bytes
         self._factory = pipeline_factory or _default_factory
-        self.pipeline = None
+        self.pipeline: Pipeline | None = None
         self.pipeline_state = "loading"
         self.ready = threading.Event()
         # A remote VLM's requests wait on the network: its slots come on top of the CPU workers
@@ -215,7 +219,7 @@ class Service:
         self.metrics.uploads.labels("duplicate").inc()
         self.store.audit(image_id, "upload", who.name, "duplicate: not processed again", detail)
 
-    def state_of(self, image_id: str) -> tuple[ImageRecord | None, object | None]:
+    def state_of(self, image_id: str) -> tuple[ImageRecord | None, JobInfo | None]:
         """(record, None) when finished, (None, JobInfo) while queued, (None, None) if unknown."""
         job = self.jobs.get(image_id)
         if job is not None and job.status in (JobState.pending, JobState.running):
@@ -258,6 +262,7 @@ class Service:
 
         done: ImageRecord | None = None
         try:
+            assert self.pipeline is not None  # workers start only once the pipeline is ready
             done = rec = self.pipeline.process(Upload(source=job.source, data=data))
             if rec.status is Status.blocked:
                 self.blobs.quarantine(job.blob)
