@@ -266,7 +266,9 @@ def findings(text: str, *, flagged_text: str | None = None, allowed: Iterable[st
         out.append(Finding("instruction", m.group(0).strip(" .!?")))
     for m in _LEAK.finditer(text):
         out.append(Finding("leak", m.group(0)))
-    if detect_injection(text).detected:
+    # The explainable rules only: the learned scorer is fitted to OCR text, and on short captions
+    # ("An illustration in red and yellow tones") it fires where no instruction is.
+    if detect_injection(text, model=False).detected:
         out.append(Finding("instruction", "injection detector"))
     singles, grams = _flagged_terms(flagged_text, allowed)
     if singles or grams:
