@@ -18,7 +18,7 @@ DISAGREE = {"SNAPSCRIBE_NSFW__REVIEW": "0", "SNAPSCRIBE_NSFW__BLOCK": "0", "SNAP
 
 @pytest.fixture(scope="module")
 def strict_server(tmp_path_factory):
-    srv = Server(tmp_path_factory.mktemp("nsfw-serve"), env=DISAGREE, workers=1).start()
+    srv = Server(tmp_path_factory.mktemp("nsfw-serve"), keys="tester:test-key-1:admin", env=DISAGREE, workers=1).start()
     yield srv
     srv.stop()
 
