@@ -23,34 +23,10 @@ from .hedging import Hedge, hedge, hedge_model, hierarchy
 from .kinds import KindReading, classify_kind, kind_features, text_features
 from .scene import SceneCues
 from .synthetic import judge
-from .taxonomy import ImageNetClass, coco_classes, imagenet_classes
+from .taxonomy import CATEGORIES, ImageNetClass, coco_classes, imagenet_classes
 
-# Categories whose classifier evidence may name a main subject.
-_SUBJECT_CATEGORIES = {
-    "animal",
-    "bird",
-    "pet",
-    "insect",
-    "sea_life",
-    "plant",
-    "flower",
-    "food",
-    "drink",
-    "vehicle",
-    "landscape",
-    "water",
-    "building",
-    "structure",
-    "furniture",
-    "household",
-    "clothing",
-    "accessory",
-    "electronics",
-    "instrument",
-    "sport",
-    "tool",
-    "toy",
-}
+# Categories whose classifier evidence may name a main subject: all but people-related, texture and other.
+_SUBJECT_CATEGORIES = set(CATEGORIES) - {"person_related", "texture_like", "other"}
 _LIVING = {"animal", "bird", "pet", "insect", "sea_life"}
 # Categories a detector and a classifier can disagree about without contradiction.
 _COMPATIBLE = [

@@ -55,7 +55,7 @@ from .common import settings_from
     type=click.Choice(["1", "8", "32", "64"]),
     default="64",
     show_default=True,
-    help="which H100 LLaVA-7B anchor to use (DESIGN.md)",
+    help="which H100 LLaVA-7B anchor to use (docs/gpu-sizing.md)",
 )
 @click.option(
     "--vlm-images-per-s",
@@ -112,7 +112,7 @@ def plan(
     and how that compares with a hosted VLM for every image or only for gated images.
 
     Uses measured bench figures (--bench-json, else the last `snapscribe bench` run) and the
-    H100 anchors in DESIGN.md; every assumption is printed.
+    H100 anchors in docs/gpu-sizing.md; every assumption is printed.
     """
     from ..perf.bench import last_bench_path
     from ..perf.plan import PlanInputs, inputs_from_bench, load_bench, make_plan, render_text
