@@ -2,7 +2,7 @@
 """int8 vs fp32 open_nsfw: score drift, likelihoods and gate decisions, and the stage's speed.
 
     PYTHONPATH=src python scripts/check_nsfw_int8.py devset/nsfw_benign.json:devset/cache-nsfw \\
-        devset/cache /work/labels/cache [--int8 MODEL] [--json out.json] [--bench 12 --rounds 10]
+        devset/cache devset/cache-extra [--int8 MODEL] [--json out.json] [--bench 12 --rounds 10]
 
 Each argument is MANIFEST:CACHE_DIR (as written for scripts/fetch_devset.py) or an image folder.
 Every image goes through intake + normalize as in the pipeline; both models score the same input,

@@ -12,7 +12,7 @@ folder by folder, in the order given (so the output is byte-for-byte reproducibl
 The shipped model ``src/snapscribe/data/open_nsfw_int8.onnx`` was built with::
 
     PYTHONPATH=src python scripts/quantize_nsfw.py src/snapscribe/data/open_nsfw_int8.onnx \\
-        --calib devset/cache --calib /work/labels/cache
+        --calib devset/cache --calib devset/cache-extra
 
 Only images from unreserved packages; the benign NSFW set ``devset/nsfw_benign.json`` is kept
 out of calibration: ``scripts/check_nsfw_int8.py`` checks the model on it.

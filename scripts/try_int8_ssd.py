@@ -9,7 +9,7 @@ per-channel int8 weights). Detections of both on ``--check`` folders are paired 
 ``scripts/compare_detectors.py`` (same label, IoU >= 0.5) and both are timed back to back, one
 thread.
 
-    PYTHONPATH=src python scripts/try_int8_ssd.py --calib devset/cache --calib /work/labels/cache \\
+    PYTHONPATH=src python scripts/try_int8_ssd.py --calib devset/cache --calib devset/cache-extra \\
         --check devset/cache [--ops Conv] [--float-depthwise] [--method percentile|minmax] [--cache R.json]
 """
 
