@@ -16,7 +16,6 @@ e.g. cat -> #cat #catsofinstagram). What is left out, and why, is decided here i
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -26,8 +25,8 @@ from .attributes import COLOUR_NAMES
 from .config import CaptionConfig
 from .records import Tag
 from .taxonomy import VocabularyTag
+from .taxonomy import default_hashtag as clean
 
-_CLEAN = re.compile(r"[^a-z0-9]+")
 # Vocabulary kinds that never become hashtags on their own (see the module docstring).
 _NEVER = frozenset({"colour", "mood"})
 # Style words that are filler on their own; the others in the vocabulary's "style" kind
@@ -35,11 +34,6 @@ _NEVER = frozenset({"colour", "mood"})
 _FILLER_STYLES = frozenset({"colourful", "minimal", "pastel", "moody", "hdr", "wallpaper", "gradient"})
 # A community tag ranks below every concept's own hashtag of similar strength.
 _COMMUNITY_WEIGHT = 0.8
-
-
-def clean(word: str) -> str:
-    """``"Golden hour!"`` -> ``"goldenhour"``: lower-case letters and digits only."""
-    return _CLEAN.sub("", word.lower())
 
 
 @lru_cache(maxsize=1)
