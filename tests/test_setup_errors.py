@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -51,3 +52,29 @@ def test_batch_where_every_image_failed_exits_1(tmp_path):
     ok = run("caption", str(bad), SAMPLE, "--format", "jsonl", "--no-progress",
              env={"SNAPSCRIBE_HOME": str(tmp_path / "home")})
     assert ok.exit_code == 0, ok.output
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A 256 KiB tmpfs: room for an empty database, not for a batch of results."""
+    import shutil
+    import subprocess
+
+    mount = tmp_path / "small"
+    mount.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a small tmpfs needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+@pytest.mark.slow
+def test_full_data_dir_is_a_setup_error_not_error_records(full_disk):
+    samples = str(Path(SAMPLE).parent)
+    result = run("caption", samples, "--format", "jsonl", "--no-progress", env={"SNAPSCRIBE_HOME": str(full_disk)})
+    assert result.exit_code == 2, result.output
+    assert "database or disk is full" in result.output
+    assert "Traceback" not in result.output and '"internal_error"' not in result.output

@@ -32,7 +32,7 @@ from .relevance import GatePolicy
 from .safety.output_moderation import Field as OutputField
 from .safety.output_moderation import moderate, moderate_tags
 from .store import ResultStore
-from .store.db import is_unavailable
+from .store.db import is_storage_failure, is_unavailable
 from .tagging import Tagger
 from .taxonomy import load_vocabulary
 from .understand import FEATURES_KIND, FEATURES_REVISION, Features, as_stored, measure
@@ -175,8 +175,8 @@ class Pipeline:
                 source=upload.source, sha256=sha, code=exc.code, message=exc.message, timings_ms=t.values
             )
         except Exception as exc:
-            if is_unavailable(exc):
-                raise  # the database, not the image, failed: the caller retries
+            if is_unavailable(exc) or is_storage_failure(exc):
+                raise  # the database or its disk, not the image, failed: the caller retries or stops
             log.exception("unexpected failure for %s", upload.source)
             record = ImageRecord.failed(
                 source=upload.source,

@@ -6,6 +6,7 @@ type markers; each dialect fills them in. Connections are per thread.
 
 from __future__ import annotations
 
+import errno
 import sqlite3
 import threading
 from collections.abc import Iterator, Sequence
@@ -143,6 +144,20 @@ def is_unavailable(exc: BaseException) -> bool:
     except ImportError:  # pragma: no cover
         return False
     return isinstance(exc, (psycopg.OperationalError, psycopg.InterfaceError))
+
+
+_STORAGE_ERRNOS = {errno.ENOSPC, errno.EROFS, errno.EDQUOT, errno.EIO}
+
+
+def is_storage_failure(exc: BaseException) -> bool:
+    """True when the disk under the store, not an image, failed: full, read-only or I/O errors.
+
+    Such an error must stop the caller (CLI: exit 2) rather than become one image's error record.
+    """
+    if isinstance(exc, sqlite3.OperationalError):
+        text = str(exc).lower()
+        return any(w in text for w in ("disk is full", "readonly", "read-only", "disk i/o error"))
+    return isinstance(exc, OSError) and exc.errno in _STORAGE_ERRNOS
 
 
 @dataclass(frozen=True)
