@@ -50,8 +50,10 @@ def main() -> None:
     index.build()
     build_s = time.perf_counter() - t0
     cur, peak = rss_mb()
-    print(f"build: {build_s:.1f}s  index arrays {index.nbytes / 2**20:,.0f} MiB  "
-          f"RSS {cur:,.0f} MiB (process start {base:,.0f}, peak {peak:,.0f})")
+    print(
+        f"build: {build_s:.1f}s  index arrays {index.nbytes / 2**20:,.0f} MiB  "
+        f"RSS {cur:,.0f} MiB (process start {base:,.0f}, peak {peak:,.0f})"
+    )
 
     nq = args.queries
     queries = rng.integers(0, 256, size=(nq, 32), dtype=np.uint8)
@@ -67,8 +69,10 @@ def main() -> None:
     results = index.query_many(queries, args.threshold)
     batch_s = time.perf_counter() - t0
     found = sum(1 for r in results[:half] if r)
-    print(f"query_many: {nq / batch_s:,.0f} lookups/s ({batch_s / nq * 1e3:.3f} ms each, batch {args.batch}); "
-          f"planted found {found}/{half}; random with a match {sum(1 for r in results[half:] if r)}/{nq - half}")
+    print(
+        f"query_many: {nq / batch_s:,.0f} lookups/s ({batch_s / nq * 1e3:.3f} ms each, batch {args.batch}); "
+        f"planted found {found}/{half}; random with a match {sum(1 for r in results[half:] if r)}/{nq - half}"
+    )
 
     n_single = min(nq, 500)
     t0 = time.perf_counter()

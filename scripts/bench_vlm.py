@@ -29,8 +29,13 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 def _cli(args: list[str], env: dict[str, str]) -> tuple[float, list[dict]]:
     start = time.monotonic()
-    out = subprocess.run([sys.executable, "-m", "snapscribe.cli", "caption", *args, "--format", "jsonl",
-                          "--no-progress"], env=env, capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "snapscribe.cli", "caption", *args, "--format", "jsonl", "--no-progress"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return time.monotonic() - start, [json.loads(line) for line in out.stdout.splitlines() if line.strip()]
 
 
@@ -49,28 +54,49 @@ def main() -> None:
         folder.mkdir()
         for i in range(args.images):
             (folder / f"p{i:03d}.jpg").write_bytes(jpeg_bytes(photo_like(seed=i)))
-        env = dict(os.environ, SNAPSCRIBE_HOME=str(Path(tmp) / "home"), SNAPSCRIBE_ENGINES__RELEVANCE_GATE="false",
-                   SNAPSCRIBE_VLM__CONCURRENCY=str(args.concurrency), SNAPSCRIBE_VLM__RETRIES="0")
-        report: dict = {"images": args.images, "latency_s": args.latency, "concurrency": args.concurrency,
-                        "cpu_count": os.cpu_count()}
+        env = dict(
+            os.environ,
+            SNAPSCRIBE_HOME=str(Path(tmp) / "home"),
+            SNAPSCRIBE_ENGINES__RELEVANCE_GATE="false",
+            SNAPSCRIBE_VLM__CONCURRENCY=str(args.concurrency),
+            SNAPSCRIBE_VLM__RETRIES="0",
+        )
+        report: dict = {
+            "images": args.images,
+            "latency_s": args.latency,
+            "concurrency": args.concurrency,
+            "cpu_count": os.cpu_count(),
+        }
         _cli([str(folder)], env)  # warm-up: features cached
         with ContractServer(default=Reply("A photo with a red square.", delay=args.latency)) as srv:
             env_vlm = dict(env, SNAPSCRIBE_VLM__ENDPOINT=srv.url)
             wall, recs = _cli([str(folder), "--captioner", "vlm", "--refresh"], env_vlm)
-        report["vlm"] = {"wall_s": round(wall, 2), "peak_in_flight": srv.peak, "requests": len(srv.requests),
-                         "captioner_vlm": sum(r["provenance"]["captioner"] == "vlm" for r in recs)}
+        report["vlm"] = {
+            "wall_s": round(wall, 2),
+            "peak_in_flight": srv.peak,
+            "requests": len(srv.requests),
+            "captioner_vlm": sum(r["provenance"]["captioner"] == "vlm" for r in recs),
+        }
         wall, _ = _cli([str(folder), "--refresh"], env)
         report["default"] = {"wall_s": round(wall, 2)}
         with ContractServer(default=Reply("never in time", delay=args.deadline * 20)) as srv:
-            env_hung = dict(env, SNAPSCRIBE_VLM__ENDPOINT=srv.url, SNAPSCRIBE_VLM__DEADLINE_S=str(args.deadline),
-                            SNAPSCRIBE_VLM__TIMEOUT_S=str(args.deadline))
+            env_hung = dict(
+                env,
+                SNAPSCRIBE_VLM__ENDPOINT=srv.url,
+                SNAPSCRIBE_VLM__DEADLINE_S=str(args.deadline),
+                SNAPSCRIBE_VLM__TIMEOUT_S=str(args.deadline),
+            )
             wall, recs = _cli([str(folder), "--captioner", "vlm", "--refresh"], env_hung)
             reached = len(srv.requests)
         fallbacks = [r["provenance"]["fallback"] or "" for r in recs]
-        report["hung"] = {"wall_s": round(wall, 2), "deadline_s": args.deadline, "requests_reached": reached,
-                          "fallbacks": sum(bool(f) for f in fallbacks),
-                          "circuit_open": sum("circuit open" in f for f in fallbacks),
-                          "target_s": round(report["default"]["wall_s"] + 3 * args.deadline, 2)}
+        report["hung"] = {
+            "wall_s": round(wall, 2),
+            "deadline_s": args.deadline,
+            "requests_reached": reached,
+            "fallbacks": sum(bool(f) for f in fallbacks),
+            "circuit_open": sum("circuit open" in f for f in fallbacks),
+            "target_s": round(report["default"]["wall_s"] + 3 * args.deadline, 2),
+        }
     print(json.dumps(report, indent=1))
 
 

@@ -46,7 +46,7 @@ def _count(db: str) -> int:
     if db.startswith("sqlite:///"):
         import sqlite3
 
-        conn = sqlite3.connect(db[len("sqlite:///"):])
+        conn = sqlite3.connect(db[len("sqlite:///") :])
         try:
             return conn.execute("SELECT COUNT(*) FROM results").fetchone()[0]
         except sqlite3.OperationalError:
@@ -82,25 +82,71 @@ def _cpu_s(pids: list[int]) -> float:
 
 
 def _submit(env: dict, brokers: str, topic: str, paths: list[Path]) -> None:
-    subprocess.run([sys.executable, "-m", "snapscribe.cli", "submit", "--quiet", "--brokers", brokers,
-                    "--topic", topic, *map(str, paths)], env=env, check=True, cwd=REPO)
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snapscribe.cli",
+            "submit",
+            "--quiet",
+            "--brokers",
+            brokers,
+            "--topic",
+            topic,
+            *map(str, paths),
+        ],
+        env=env,
+        check=True,
+        cwd=REPO,
+    )
 
 
-def run_one(n_workers: int, concurrency: int, sources: list[Path], n_images: int, db: str, brokers: str,
-            work: Path) -> dict:
+def run_one(
+    n_workers: int, concurrency: int, sources: list[Path], n_images: int, db: str, brokers: str, work: Path
+) -> dict:
     tag = uuid.uuid4().hex[:6]
     topic, group = f"bench-{tag}", f"bench-{tag}"
     ensure_topics(brokers, {topic: 12, f"{topic}-res": 12, f"{topic}-dlq": 1})
-    env = dict(os.environ, PYTHONPATH=str(REPO / "src"), SNAPSCRIBE_HOME=str(work / "home"), HF_HUB_OFFLINE="1",
-               SNAPSCRIBE_KAFKA__PROGRESS_INTERVAL_S="2")
+    env = dict(
+        os.environ,
+        PYTHONPATH=str(REPO / "src"),
+        SNAPSCRIBE_HOME=str(work / "home"),
+        HF_HUB_OFFLINE="1",
+        SNAPSCRIBE_KAFKA__PROGRESS_INTERVAL_S="2",
+    )
     procs = []
     for i in range(n_workers):
         log = open(work / f"{tag}-w{i}.log", "wb")
-        procs.append(subprocess.Popen(
-            [sys.executable, "-m", "snapscribe.cli", "worker", "--brokers", brokers, "--topic", topic,
-             "--group", group, "--db", db, "--results-topic", f"{topic}-res", "--dlq-topic", f"{topic}-dlq",
-             "--concurrency", str(concurrency), "--worker-id", f"w{i}"], env=env, cwd=REPO, stdout=log,
-            stderr=subprocess.STDOUT))
+        procs.append(
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "snapscribe.cli",
+                    "worker",
+                    "--brokers",
+                    brokers,
+                    "--topic",
+                    topic,
+                    "--group",
+                    group,
+                    "--db",
+                    db,
+                    "--results-topic",
+                    f"{topic}-res",
+                    "--dlq-topic",
+                    f"{topic}-dlq",
+                    "--concurrency",
+                    str(concurrency),
+                    "--worker-id",
+                    f"w{i}",
+                ],
+                env=env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        )
     try:
         base = _count(db)
         warm = _variants(sources, 4 * n_workers * 3, work / "warm", tag + "-warm")  # every worker loads its models
@@ -119,9 +165,15 @@ def run_one(n_workers: int, concurrency: int, sources: list[Path], n_images: int
         for p in procs:
             p.wait(60)
     elapsed = end - start
-    return {"workers": n_workers, "concurrency": concurrency, "images": n_images,
-            "seconds": round(elapsed, 2), "images_per_s": round(n_images / elapsed, 2),
-            "worker_cpu_s_per_image": round(cpu / n_images, 3), "load_avg_1m": round(os.getloadavg()[0], 2)}
+    return {
+        "workers": n_workers,
+        "concurrency": concurrency,
+        "images": n_images,
+        "seconds": round(elapsed, 2),
+        "images_per_s": round(n_images / elapsed, 2),
+        "worker_cpu_s_per_image": round(cpu / n_images, 3),
+        "load_avg_1m": round(os.getloadavg()[0], 2),
+    }
 
 
 def main() -> None:

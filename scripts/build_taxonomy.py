@@ -35,6 +35,7 @@ label name) then fixes the specific name, the basic noun, the category and flags
 ``risky`` marks classes the classifier fires on for textures, patterns and synthetic
 images, or that are unsafe / embarrassing to name without strong corroboration.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -45,16 +46,38 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from wordnet_nouns import WordNetNouns  # noqa: E402
+from wordnet_nouns import WordNetNouns
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "snapscribe" / "data"
 
 CATEGORIES = (
-    "animal", "bird", "pet", "insect", "sea_life", "plant", "flower", "food", "drink",
-    "vehicle", "landscape", "water", "building", "structure", "furniture", "household",
-    "clothing", "accessory", "electronics", "instrument", "sport", "tool", "toy",
-    "person_related", "texture_like", "other",
+    "animal",
+    "bird",
+    "pet",
+    "insect",
+    "sea_life",
+    "plant",
+    "flower",
+    "food",
+    "drink",
+    "vehicle",
+    "landscape",
+    "water",
+    "building",
+    "structure",
+    "furniture",
+    "household",
+    "clothing",
+    "accessory",
+    "electronics",
+    "instrument",
+    "sport",
+    "tool",
+    "toy",
+    "person_related",
+    "texture_like",
+    "other",
 )
 
 
@@ -223,8 +246,7 @@ ov(145, "king penguin", basic="penguin")
 # reptiles and others
 ov(51, "triceratops", basic="dinosaur", category="toy", specific="triceratops model")
 ov(69, "trilobite", basic="fossil", category="other")
-ov(70, "harvestman", basic="spider", category="insect",
-   risky="fires on ambiguous close-ups (measured)")
+ov(70, "harvestman", basic="spider", category="insect", risky="fires on ambiguous close-ups (measured)")
 ov(73, "barn spider", basic="spider")
 ov(101, "tusker", specific="elephant", basic="elephant")
 ov(102, "echidna", basic="echidna")
@@ -234,8 +256,7 @@ ov(105, "koala", basic="koala")
 ov(106, "wombat", basic="wombat")
 ov(107, "jellyfish", basic="jellyfish", category="sea_life")
 ov(108, "sea anemone", basic="sea anemone", category="sea_life")
-ov(109, "brain coral", basic="coral", category="sea_life",
-   risky="fires on wrinkled / maze-like textures")
+ov(109, "brain coral", basic="coral", category="sea_life", risky="fires on wrinkled / maze-like textures")
 ov(110, "flatworm", basic="worm", risky="fires on thin curvy shapes")
 ov(111, "nematode", basic="worm", risky="fires on thin lines and abstract strokes")
 ov(112, "conch", basic="seashell", category="sea_life")
@@ -332,8 +353,7 @@ ov(415, "bakery", basic="bakery", category="building")
 ov(416, "balance beam", basic="balance beam")
 ov(417, "balloon", basic="balloon", category="other")
 ov(418, "ballpoint", specific="ballpoint pen", basic="pen", category="household")
-ov(419, "Band Aid", specific="plaster", basic="plaster", category="household",
-   risky="fires on skin close-ups")
+ov(419, "Band Aid", specific="plaster", basic="plaster", category="household", risky="fires on skin close-ups")
 ov(420, "banjo", basic="banjo")
 ov(421, "bannister", specific="banister", basic="railing", category="structure")
 ov(422, "barbell", basic="barbell")
@@ -345,8 +365,7 @@ ov(427, "barrel", basic="barrel")
 ov(428, "barrow", specific="wheelbarrow", basic="wheelbarrow", category="tool")
 ov(431, "bassinet", basic="baby bed")
 ov(433, "bathing cap", basic="swim cap", person_context=True)
-ov(434, "bath towel", basic="towel", category="texture_like",
-   risky="fires on soft fabric and plain textures")
+ov(434, "bath towel", basic="towel", category="texture_like", risky="fires on soft fabric and plain textures")
 ov(435, "bathtub", basic="bathtub", category="household")
 ov(436, "beach wagon", specific="station wagon")
 ov(437, "beacon", specific="lighthouse", basic="lighthouse", category="building")
@@ -358,8 +377,14 @@ ov(442, "bell cote", specific="bell tower", basic="bell tower", category="buildi
 ov(443, "bib", category="clothing", person_context=True)
 ov(444, "bicycle-built-for-two", specific="tandem bicycle")
 ov(445, "bikini", person_context=True, basic="swimsuit")
-ov(446, "binder", specific="ring binder", basic="folder", category="household",
-   risky="fires on flat covers and plain rectangles")
+ov(
+    446,
+    "binder",
+    specific="ring binder",
+    basic="folder",
+    category="household",
+    risky="fires on flat covers and plain rectangles",
+)
 ov(447, "binoculars", basic="binoculars", category="accessory")
 ov(448, "birdhouse", basic="birdhouse", category="structure")
 ov(449, "boathouse", basic="boathouse")
@@ -369,20 +394,23 @@ ov(452, "bonnet", basic="hat", person_context=True)
 ov(453, "bookcase", specific="bookshelf", basic="bookshelf")
 ov(454, "bookshop", specific="bookshop", basic="bookshop")
 ov(455, "bottlecap", specific="bottle cap", basic="bottle cap", category="household")
-ov(456, "bow", specific="bow (archery)", basic="bow", category="sport",
-   hashtags=["archery"])
+ov(456, "bow", specific="bow (archery)", basic="bow", category="sport", hashtags=["archery"])
 ov(457, "bow tie", person_context=True)
-ov(458, "brass", specific="memorial plaque", basic="plaque", category="structure",
-   risky="engraved-text plaque: fires on text and metal textures")
-ov(459, "brassiere", specific="bra", basic="bra", person_context=True,
-   risky="underwear: unsafe to name")
+ov(
+    458,
+    "brass",
+    specific="memorial plaque",
+    basic="plaque",
+    category="structure",
+    risky="engraved-text plaque: fires on text and metal textures",
+)
+ov(459, "brassiere", specific="bra", basic="bra", person_context=True, risky="underwear: unsafe to name")
 ov(460, "breakwater", basic="breakwater")
 ov(461, "breastplate", basic="armour", category="other")
 ov(462, "broom", category="household")
 ov(463, "bucket", category="household")
 ov(464, "buckle", category="accessory")
-ov(465, "bulletproof vest", basic="vest", person_context=True,
-   risky="implies armed conflict; unsafe to guess")
+ov(465, "bulletproof vest", basic="vest", person_context=True, risky="implies armed conflict; unsafe to guess")
 ov(466, "bullet train", basic="train")
 ov(467, "butcher shop", basic="butcher shop")
 ov(468, "cab", specific="taxi", basic="taxi")
@@ -391,8 +419,7 @@ ov(470, "candle", category="household")
 ov(471, "cannon", category="other")
 ov(472, "canoe", basic="canoe")
 ov(473, "can opener", category="household")
-ov(474, "cardigan", basic="sweater", person_context=True,
-   risky="fires on knitted textures")
+ov(474, "cardigan", basic="sweater", person_context=True, risky="fires on knitted textures")
 ov(475, "car mirror", specific="side mirror", basic="car mirror", category="vehicle")
 ov(476, "carousel", basic="carousel", category="other")
 ov(477, "carpenter's kit", specific="toolbox", basic="toolbox", category="tool")
@@ -405,10 +432,8 @@ ov(485, "CD player", basic="CD player")
 ov(486, "cello", basic="cello")
 ov(487, "cellular telephone", specific="mobile phone", basic="phone")
 ov(488, "chain", category="other", risky="fires on repeating link patterns")
-ov(489, "chainlink fence", specific="chain-link fence",
-   risky="fires on grids and mesh patterns")
-ov(490, "chain mail", basic="chain mail", category="texture_like",
-   risky="fires on metallic and scaly textures")
+ov(489, "chainlink fence", specific="chain-link fence", risky="fires on grids and mesh patterns")
+ov(490, "chain mail", basic="chain mail", category="texture_like", risky="fires on metallic and scaly textures")
 ov(491, "chain saw", specific="chainsaw", basic="chainsaw")
 ov(492, "chest", specific="wooden chest", basic="chest", category="furniture")
 ov(493, "chiffonier", specific="chest of drawers", basic="dresser")
@@ -424,8 +449,7 @@ ov(502, "clog", basic="shoe")
 ov(503, "cocktail shaker", category="household")
 ov(504, "coffee mug", basic="mug")
 ov(505, "coffeepot", specific="coffee pot", basic="coffee pot")
-ov(506, "coil", specific="spiral coil", category="texture_like",
-   risky="fires on spirals and swirly abstract patterns")
+ov(506, "coil", specific="spiral coil", category="texture_like", risky="fires on spirals and swirly abstract patterns")
 ov(507, "combination lock", basic="lock", category="household")
 ov(508, "computer keyboard", basic="keyboard", category="electronics")
 ov(509, "confectionery", specific="sweet shop", basic="sweet shop")
@@ -435,8 +459,7 @@ ov(513, "cornet", specific="cornet", basic="trumpet")
 ov(514, "cowboy boot", basic="boot")
 ov(515, "cowboy hat", person_context=True)
 ov(516, "cradle", basic="cradle")
-ov(517, "crane", specific="construction crane", basic="crane", category="structure",
-   hashtags=["construction", "crane"])
+ov(517, "crane", specific="construction crane", basic="crane", category="structure", hashtags=["construction", "crane"])
 ov(518, "crash helmet", basic="helmet", person_context=True)
 ov(519, "crate", basic="crate", category="household")
 ov(520, "crib", specific="cot", basic="cot")
@@ -448,19 +471,31 @@ ov(525, "dam", basic="dam")
 ov(526, "desk", basic="desk")
 ov(527, "desktop computer", basic="computer")
 ov(528, "dial telephone", specific="rotary phone", basic="phone")
-ov(529, "diaper", specific="nappy", basic="nappy", category="clothing",
-   person_context=True, risky="baby in underwear: unsafe to name")
+ov(
+    529,
+    "diaper",
+    specific="nappy",
+    basic="nappy",
+    category="clothing",
+    person_context=True,
+    risky="baby in underwear: unsafe to name",
+)
 ov(530, "digital clock", basic="clock", category="electronics")
 ov(531, "digital watch", basic="watch", category="accessory")
 ov(532, "dining table", basic="table")
-ov(533, "dishrag", specific="dish cloth", basic="cloth", category="texture_like",
-   risky="fires on crumpled fabric textures")
+ov(
+    533,
+    "dishrag",
+    specific="dish cloth",
+    basic="cloth",
+    category="texture_like",
+    risky="fires on crumpled fabric textures",
+)
 ov(535, "disk brake", basic="brake disc", category="vehicle")
 ov(536, "dock", basic="dock")
 ov(537, "dogsled", specific="dog sled", basic="sled", category="vehicle")
 ov(538, "dome", basic="dome", category="building")
-ov(539, "doormat", basic="doormat", category="texture_like",
-   risky="fires on woven and coarse textures")
+ov(539, "doormat", basic="doormat", category="texture_like", risky="fires on woven and coarse textures")
 ov(540, "drilling platform", specific="oil rig", basic="oil rig", category="structure")
 ov(542, "drumstick", category="instrument")
 ov(543, "dumbbell", basic="dumbbell")
@@ -470,13 +505,25 @@ ov(548, "entertainment center", specific="TV cabinet", basic="TV cabinet", categ
 ov(549, "envelope", category="household", risky="fires on plain paper and flat pale images")
 ov(550, "espresso maker", specific="coffee machine", basic="coffee machine")
 ov(551, "face powder", basic="makeup", category="accessory")
-ov(552, "feather boa", basic="feather boa", category="texture_like", person_context=True,
-   risky="fires on feathery/fuzzy textures and wallpapers (measured)")
+ov(
+    552,
+    "feather boa",
+    basic="feather boa",
+    category="texture_like",
+    person_context=True,
+    risky="fires on feathery/fuzzy textures and wallpapers (measured)",
+)
 ov(553, "file", specific="filing cabinet", basic="filing cabinet")
 ov(554, "fireboat", basic="boat")
 ov(555, "fire engine", specific="fire engine", basic="fire engine")
-ov(556, "fire screen", specific="fireplace screen", basic="fireplace screen",
-   category="household", risky="fires on mesh and grid textures")
+ov(
+    556,
+    "fire screen",
+    specific="fireplace screen",
+    basic="fireplace screen",
+    category="household",
+    risky="fires on mesh and grid textures",
+)
 ov(557, "flagpole", basic="flag", category="structure")
 ov(559, "folding chair", basic="chair")
 ov(560, "football helmet", basic="helmet", category="sport", person_context=True)
@@ -489,8 +536,15 @@ ov(566, "French horn", basic="horn")
 ov(567, "frying pan", basic="pan")
 ov(568, "fur coat", basic="coat", person_context=True, risky="fires on animal fur close-ups")
 ov(569, "garbage truck", specific="garbage truck")
-ov(570, "gasmask", specific="gas mask", basic="gas mask", person_context=True,
-   category="clothing", risky="alarming to name; fires on masks and faces")
+ov(
+    570,
+    "gasmask",
+    specific="gas mask",
+    basic="gas mask",
+    person_context=True,
+    category="clothing",
+    risky="alarming to name; fires on masks and faces",
+)
 ov(571, "gas pump", specific="petrol pump", basic="petrol pump", category="structure")
 ov(572, "goblet", specific="wine glass", basic="glass")
 ov(573, "go-kart", basic="go-kart")
@@ -501,8 +555,14 @@ ov(577, "gong", basic="gong")
 ov(578, "gown", basic="dress", person_context=True)
 ov(579, "grand piano", basic="piano")
 ov(580, "greenhouse", basic="greenhouse")
-ov(581, "grille", specific="radiator grille", basic="car grille", category="vehicle",
-   risky="fires on grid and striped patterns")
+ov(
+    581,
+    "grille",
+    specific="radiator grille",
+    basic="car grille",
+    category="vehicle",
+    risky="fires on grid and striped patterns",
+)
 ov(582, "grocery store", specific="grocery store", basic="shop", category="building")
 ov(583, "guillotine", category="other", risky="execution device: unsafe to name")
 ov(584, "hair slide", specific="hair clip", basic="hair clip", category="accessory")
@@ -512,8 +572,13 @@ ov(587, "hammer", basic="hammer")
 ov(588, "hamper", specific="basket", basic="basket", category="household")
 ov(589, "hand blower", specific="hair dryer", basic="hair dryer", category="household")
 ov(590, "hand-held computer", specific="PDA", basic="handheld device")
-ov(591, "handkerchief", basic="handkerchief", category="texture_like",
-   risky="fires on patterned fabric and abstract prints")
+ov(
+    591,
+    "handkerchief",
+    basic="handkerchief",
+    category="texture_like",
+    risky="fires on patterned fabric and abstract prints",
+)
 ov(592, "hard disc", specific="hard drive", basic="hard drive", category="electronics")
 ov(593, "harmonica", basic="harmonica")
 ov(594, "harp", basic="harp")
@@ -529,13 +594,18 @@ ov(603, "horse cart", specific="horse-drawn carriage", basic="carriage")
 ov(604, "hourglass", category="household")
 ov(605, "iPod", specific="music player", basic="music player")
 ov(606, "iron", specific="clothes iron", basic="iron", category="household")
-ov(607, "jack-o'-lantern", specific="jack-o'-lantern", basic="pumpkin lantern",
-   category="household", hashtags=["halloween", "pumpkin"])
+ov(
+    607,
+    "jack-o'-lantern",
+    specific="jack-o'-lantern",
+    basic="pumpkin lantern",
+    category="household",
+    hashtags=["halloween", "pumpkin"],
+)
 ov(608, "jean", specific="jeans", basic="jeans", person_context=True)
 ov(609, "jeep", specific="jeep", basic="car")
 ov(610, "jersey", specific="T-shirt", basic="shirt", person_context=True)
-ov(611, "jigsaw puzzle", basic="jigsaw puzzle", category="toy",
-   risky="fires on busy colourful images and collages")
+ov(611, "jigsaw puzzle", basic="jigsaw puzzle", category="toy", risky="fires on busy colourful images and collages")
 ov(612, "jinrikisha", specific="rickshaw", basic="rickshaw", category="vehicle")
 ov(613, "joystick", basic="joystick")
 ov(614, "kimono", basic="kimono", person_context=True)
@@ -543,8 +613,13 @@ ov(615, "knee pad", person_context=True, category="sport")
 ov(616, "knot", category="other")
 ov(617, "lab coat", person_context=True, basic="coat")
 ov(618, "ladle", category="household")
-ov(619, "lampshade", basic="lamp", category="household",
-   risky="top false positive on wallpapers and abstract images (measured 0.68)")
+ov(
+    619,
+    "lampshade",
+    basic="lamp",
+    category="household",
+    risky="top false positive on wallpapers and abstract images (measured 0.68)",
+)
 ov(620, "laptop", basic="laptop")
 ov(621, "lawn mower", basic="lawn mower", category="tool")
 ov(622, "lens cap", category="electronics")
@@ -563,15 +638,12 @@ ov(634, "lumbermill", specific="sawmill", basic="sawmill")
 ov(635, "magnetic compass", specific="compass", basic="compass", category="tool")
 ov(636, "mailbag", specific="messenger bag", basic="bag", category="accessory")
 ov(637, "mailbox", basic="mailbox", category="structure")
-ov(638, "maillot", specific="leotard", basic="leotard", person_context=True,
-   category="clothing")
+ov(638, "maillot", specific="leotard", basic="leotard", person_context=True, category="clothing")
 ov(639, "maillot", specific="swimsuit", basic="swimsuit", person_context=True)
-ov(640, "manhole cover", basic="manhole cover", category="structure",
-   risky="fires on round and radial textures")
+ov(640, "manhole cover", basic="manhole cover", category="structure", risky="fires on round and radial textures")
 ov(641, "maraca", basic="maracas")
 ov(642, "marimba", basic="xylophone")
-ov(643, "mask", specific="carnival mask", basic="mask", category="accessory",
-   person_context=True)
+ov(643, "mask", specific="carnival mask", basic="mask", category="accessory", person_context=True)
 ov(644, "matchstick", specific="match", basic="matches", category="household")
 ov(645, "maypole", category="structure")
 ov(646, "maze", category="texture_like", risky="fires on line patterns and labyrinth-like textures")
@@ -585,7 +657,9 @@ ov(653, "milk can", basic="milk churn", category="household")
 ov(654, "minibus", basic="minibus")
 ov(655, "miniskirt", basic="skirt", person_context=True)
 ov(656, "minivan", basic="car")
-ov(657, "missile", specific="rocket", basic="rocket", category="vehicle", hashtags=["rocket", "space"])  # fires on launch-pad photos; "rocket" is the neutral word
+ov(
+    657, "missile", specific="rocket", basic="rocket", category="vehicle", hashtags=["rocket", "space"]
+)  # fires on launch-pad photos; "rocket" is the neutral word
 ov(658, "mitten", basic="glove", category="clothing")
 ov(659, "mixing bowl", basic="bowl")
 ov(660, "mobile home", basic="caravan", category="vehicle")
@@ -595,15 +669,18 @@ ov(663, "monastery", basic="monastery")
 ov(664, "monitor", specific="computer monitor", basic="screen")
 ov(665, "moped", basic="scooter", category="vehicle")
 ov(666, "mortar", specific="mortar and pestle", basic="mortar and pestle", category="household")
-ov(667, "mortarboard", specific="graduation cap", basic="graduation cap",
-   person_context=True, hashtags=["graduation"])
+ov(667, "mortarboard", specific="graduation cap", basic="graduation cap", person_context=True, hashtags=["graduation"])
 ov(668, "mosque", basic="mosque")
-ov(669, "mosquito net", basic="mosquito net", category="household",
-   risky="fires on translucent mesh and fog-like textures")
+ov(
+    669,
+    "mosquito net",
+    basic="mosquito net",
+    category="household",
+    risky="fires on translucent mesh and fog-like textures",
+)
 ov(670, "motor scooter", specific="scooter", basic="scooter")
 ov(671, "mountain bike", basic="bicycle")
-ov(672, "mountain tent", specific="tent", basic="tent", category="other",
-   hashtags=["camping", "tent"])
+ov(672, "mountain tent", specific="tent", basic="tent", category="other", hashtags=["camping", "tent"])
 ov(673, "mouse", specific="computer mouse", basic="computer mouse")
 ov(674, "mousetrap", category="household")
 ov(675, "moving van", specific="removal van", basic="van")
@@ -611,8 +688,14 @@ ov(676, "muzzle", specific="dog muzzle", basic="muzzle", category="accessory")
 ov(677, "nail", category="tool", risky="fires on ambiguous close-ups (measured)")
 ov(678, "neck brace", category="other", person_context=True)
 ov(679, "necklace", basic="necklace", category="accessory")
-ov(680, "nipple", specific="baby bottle teat", basic="baby bottle", category="household",
-   risky="word unsafe to show in captions")
+ov(
+    680,
+    "nipple",
+    specific="baby bottle teat",
+    basic="baby bottle",
+    category="household",
+    risky="word unsafe to show in captions",
+)
 ov(681, "notebook", specific="laptop", basic="laptop")
 ov(682, "obelisk", category="structure")
 ov(683, "oboe", basic="oboe")
@@ -624,8 +707,14 @@ ov(688, "oscilloscope", basic="oscilloscope", risky="fires on glowing line patte
 ov(689, "overskirt", basic="skirt", person_context=True)
 ov(690, "oxcart", basic="cart", category="vehicle")
 ov(691, "oxygen mask", person_context=True, category="other")
-ov(692, "packet", specific="packet", basic="package", category="household",
-   risky="fires on printed packaging, text and flat graphics")
+ov(
+    692,
+    "packet",
+    specific="packet",
+    basic="package",
+    category="household",
+    risky="fires on printed packaging, text and flat graphics",
+)
 ov(693, "paddle", category="sport")
 ov(694, "paddlewheel", specific="paddle wheel", basic="paddle wheel", category="vehicle")
 ov(695, "padlock", basic="lock", category="household")
@@ -633,8 +722,7 @@ ov(696, "paintbrush", category="tool")
 ov(697, "pajama", specific="pyjamas", basic="pyjamas", person_context=True)
 ov(698, "palace", basic="palace", category="building")
 ov(699, "panpipe", specific="pan flute", basic="pan flute")
-ov(700, "paper towel", basic="paper towel", category="texture_like",
-   risky="fires on white soft textures")
+ov(700, "paper towel", basic="paper towel", category="texture_like", risky="fires on white soft textures")
 ov(701, "parachute", basic="parachute", category="sport")
 ov(702, "parallel bars", basic="gymnastics bars")
 ov(703, "park bench", basic="bench", category="furniture")
@@ -646,19 +734,23 @@ ov(708, "pedestal", category="structure")
 ov(709, "pencil box", specific="pencil case", basic="pencil case", category="household")
 ov(710, "pencil sharpener", category="household")
 ov(711, "perfume", specific="perfume bottle", basic="perfume", category="accessory")
-ov(712, "Petri dish", specific="petri dish", basic="dish", category="household",
-   risky="fires on round flat objects and circles")
+ov(
+    712,
+    "Petri dish",
+    specific="petri dish",
+    basic="dish",
+    category="household",
+    risky="fires on round flat objects and circles",
+)
 ov(713, "photocopier", basic="printer", category="electronics")
 ov(714, "pick", specific="guitar pick", basic="guitar pick", category="instrument")
-ov(715, "pickelhaube", specific="spiked helmet", basic="helmet", person_context=True,
-   category="clothing")
+ov(715, "pickelhaube", specific="spiked helmet", basic="helmet", person_context=True, category="clothing")
 ov(716, "picket fence", basic="fence")
 ov(717, "pickup", specific="pickup truck", basic="truck")
 ov(718, "pier", basic="pier", category="structure")
 ov(719, "piggy bank", category="toy")
 ov(720, "pill bottle", basic="bottle", category="household")
-ov(721, "pillow", basic="pillow", category="household",
-   risky="fires on soft fabric textures")
+ov(721, "pillow", basic="pillow", category="household", risky="fires on soft fabric textures")
 ov(722, "ping-pong ball", basic="ball")
 ov(723, "pinwheel", category="toy", risky="fires on colourful radial/spiral abstract patterns")
 ov(724, "pirate", specific="pirate ship", basic="ship")
@@ -675,23 +767,33 @@ ov(734, "police van", basic="police van")
 ov(735, "poncho", person_context=True, risky="fires on woven colourful textures")
 ov(736, "pool table", specific="pool table", basic="pool table", category="sport")
 ov(737, "pop bottle", specific="soda bottle", basic="bottle", category="drink")
-ov(738, "pot", specific="potted plant", basic="plant", category="plant",
-   hashtags=["plants", "houseplant"])
+ov(738, "pot", specific="potted plant", basic="plant", category="plant", hashtags=["plants", "houseplant"])
 ov(739, "potter's wheel", basic="pottery wheel", category="tool")
 ov(740, "power drill", specific="drill", basic="drill")
-ov(741, "prayer rug", specific="rug", basic="rug", category="texture_like",
-   risky="fires on ornamental patterns; religious item, do not guess")
+ov(
+    741,
+    "prayer rug",
+    specific="rug",
+    basic="rug",
+    category="texture_like",
+    risky="fires on ornamental patterns; religious item, do not guess",
+)
 ov(742, "printer", basic="printer")
-ov(743, "prison", specific="prison", basic="building", category="building",
-   risky="unsafe to label a place a prison without strong evidence")
+ov(
+    743,
+    "prison",
+    specific="prison",
+    basic="building",
+    category="building",
+    risky="unsafe to label a place a prison without strong evidence",
+)
 ov(744, "projectile", specific="rocket", basic="rocket", category="vehicle", hashtags=["rocket", "space"])
 ov(745, "projector", basic="projector", category="electronics")
 ov(746, "puck", specific="hockey puck", basic="puck", category="sport")
 ov(747, "punching bag", basic="punching bag", category="sport")
 ov(748, "purse", specific="handbag", basic="handbag", category="accessory")
 ov(749, "quill", specific="quill pen", basic="pen", category="household")
-ov(750, "quilt", basic="quilt", category="texture_like",
-   risky="fires on patchwork and patterned textures")
+ov(750, "quilt", basic="quilt", category="texture_like", risky="fires on patchwork and patterned textures")
 ov(751, "racer", specific="race car", basic="car")
 ov(752, "racket", specific="tennis racket", basic="racket", category="sport")
 ov(753, "radiator", category="household", risky="fires on striped patterns")
@@ -730,18 +832,22 @@ ov(785, "seat belt", basic="seat belt", category="vehicle")
 ov(786, "sewing machine", basic="sewing machine", category="household")
 ov(787, "shield", category="other")
 ov(788, "shoe shop", basic="shoe shop", category="building")
-ov(789, "shoji", specific="paper screen", basic="screen door", category="household",
-   risky="fires on grid patterns")
+ov(789, "shoji", specific="paper screen", basic="screen door", category="household", risky="fires on grid patterns")
 ov(790, "shopping basket", basic="basket", category="household")
-ov(791, "shopping cart", specific="shopping trolley", basic="shopping trolley",
-   category="household")
+ov(791, "shopping cart", specific="shopping trolley", basic="shopping trolley", category="household")
 ov(792, "shovel", category="tool")
 ov(793, "shower cap", basic="shower cap", category="clothing", person_context=True)
-ov(794, "shower curtain", basic="curtain", category="texture_like",
-   risky="fires on patterned and translucent textures")
+ov(794, "shower curtain", basic="curtain", category="texture_like", risky="fires on patterned and translucent textures")
 ov(795, "ski", basic="ski", category="sport")
-ov(796, "ski mask", specific="balaclava", basic="balaclava", person_context=True, category="clothing",
-   risky="criminal connotation; unsafe to name")
+ov(
+    796,
+    "ski mask",
+    specific="balaclava",
+    basic="balaclava",
+    person_context=True,
+    category="clothing",
+    risky="criminal connotation; unsafe to name",
+)
 ov(797, "sleeping bag", category="sport")
 ov(798, "slide rule", basic="slide rule", category="tool")
 ov(799, "sliding door", basic="door", category="structure")
@@ -760,8 +866,7 @@ ov(811, "space heater", specific="heater", basic="heater", category="household")
 ov(812, "space shuttle", basic="space shuttle", category="vehicle")
 ov(813, "spatula", category="household")
 ov(814, "speedboat", basic="boat")
-ov(815, "spider web", basic="spider web", category="texture_like",
-   risky="fires on fine-line and cracked textures")
+ov(815, "spider web", basic="spider web", category="texture_like", risky="fires on fine-line and cracked textures")
 ov(816, "spindle", category="tool")
 ov(817, "sports car", basic="car")
 ov(818, "spotlight", category="household", risky="fires on any bright light source")
@@ -770,13 +875,19 @@ ov(820, "steam locomotive", basic="train")
 ov(821, "steel arch bridge", basic="bridge")
 ov(822, "steel drum", basic="drum")
 ov(823, "stethoscope", category="other")
-ov(824, "stole", specific="shawl", basic="shawl", category="clothing", person_context=True,
-   risky="fires on fabric textures")
+ov(
+    824,
+    "stole",
+    specific="shawl",
+    basic="shawl",
+    category="clothing",
+    person_context=True,
+    risky="fires on fabric textures",
+)
 ov(825, "stone wall", basic="wall", category="structure", risky="fires on stone and rough textures")
 ov(826, "stopwatch", category="household")
 ov(827, "stove", basic="stove", category="household")
-ov(828, "strainer", specific="sieve", basic="sieve", category="household",
-   risky="fires on mesh textures")
+ov(828, "strainer", specific="sieve", basic="sieve", category="household", risky="fires on mesh textures")
 ov(829, "streetcar", specific="tram", basic="tram")
 ov(830, "stretcher", category="other")
 ov(831, "studio couch", specific="sofa bed", basic="sofa", category="furniture")
@@ -784,8 +895,7 @@ ov(832, "stupa", basic="temple", category="building")
 ov(833, "submarine", basic="submarine")
 ov(834, "suit", basic="suit", category="clothing", person_context=True)
 ov(835, "sundial", category="structure")
-ov(836, "sunglass", specific="sunglasses", basic="sunglasses", category="accessory",
-   person_context=True)
+ov(836, "sunglass", specific="sunglasses", basic="sunglasses", category="accessory", person_context=True)
 ov(837, "sunglasses", basic="sunglasses", category="accessory", person_context=True)
 ov(838, "sunscreen", specific="sunscreen", basic="sunscreen", category="household")
 ov(839, "suspension bridge", basic="bridge")
@@ -796,27 +906,43 @@ ov(843, "swing", category="toy")
 ov(844, "switch", specific="light switch", basic="switch", category="household")
 ov(845, "syringe", category="other", risky="drug connotation; unsafe to name")
 ov(846, "table lamp", basic="lamp", category="household")
-ov(847, "tank", basic="tank", category="vehicle",
-   risky="military vehicle: unsafe to guess")
+ov(847, "tank", basic="tank", category="vehicle", risky="military vehicle: unsafe to guess")
 ov(848, "tape player", basic="cassette player")
 ov(849, "teapot", basic="teapot", category="household")
 ov(850, "teddy", specific="teddy bear", basic="teddy bear", category="toy")
 ov(851, "television", basic="TV", category="electronics")
 ov(852, "tennis ball", basic="tennis ball")
-ov(853, "thatch", specific="thatched roof", basic="roof", category="structure",
-   risky="fires on straw and hair-like textures")
-ov(854, "theater curtain", specific="stage curtain", basic="curtain", category="texture_like",
-   risky="fires on red/velvety fabrics and gradients")
+ov(
+    853,
+    "thatch",
+    specific="thatched roof",
+    basic="roof",
+    category="structure",
+    risky="fires on straw and hair-like textures",
+)
+ov(
+    854,
+    "theater curtain",
+    specific="stage curtain",
+    basic="curtain",
+    category="texture_like",
+    risky="fires on red/velvety fabrics and gradients",
+)
 ov(855, "thimble", category="household")
 ov(856, "thresher", specific="threshing machine", basic="farm machine", category="vehicle")
 ov(857, "throne", basic="chair")
-ov(858, "tile roof", basic="roof", category="structure",
-   risky="fires on repeating tile textures")
+ov(858, "tile roof", basic="roof", category="structure", risky="fires on repeating tile textures")
 ov(859, "toaster", category="household")
 ov(860, "tobacco shop", basic="shop", category="building")
 ov(861, "toilet seat", specific="toilet", basic="toilet", category="household")
-ov(862, "torch", specific="flaming torch", basic="torch", category="other",
-   risky="fires on flames, fireworks and bright warm light")
+ov(
+    862,
+    "torch",
+    specific="flaming torch",
+    basic="torch",
+    category="other",
+    risky="fires on flames, fireworks and bright warm light",
+)
 ov(863, "totem pole", category="structure")
 ov(864, "tow truck", basic="truck")
 ov(865, "toyshop", specific="toy shop", basic="toy shop", category="building")
@@ -839,8 +965,13 @@ ov(881, "upright", specific="upright piano", basic="piano")
 ov(882, "vacuum", specific="vacuum cleaner", basic="vacuum cleaner", category="household")
 ov(883, "vase", category="household")
 ov(884, "vault", specific="vaulted ceiling", basic="ceiling", category="structure")
-ov(885, "velvet", basic="fabric", category="texture_like",
-   risky="fires on smooth gradients and wallpapers (measured 0.55)")
+ov(
+    885,
+    "velvet",
+    basic="fabric",
+    category="texture_like",
+    risky="fires on smooth gradients and wallpapers (measured 0.55)",
+)
 ov(886, "vending machine", category="other")
 ov(887, "vestment", basic="robe", person_context=True)
 ov(888, "viaduct", basic="bridge")
@@ -859,14 +990,25 @@ ov(900, "water tower", category="structure")
 ov(901, "whiskey jug", basic="jug", category="household")
 ov(902, "whistle", category="other")
 ov(903, "wig", person_context=True, risky="unsafe to call a person's hair a wig")
-ov(904, "window screen", specific="window screen", basic="window", category="texture_like",
-   risky="fires on fine mesh, noise and blurred textures")
-ov(905, "window shade", specific="window blind", basic="blind", category="household",
-   risky="fires on striped and plain textures")
+ov(
+    904,
+    "window screen",
+    specific="window screen",
+    basic="window",
+    category="texture_like",
+    risky="fires on fine mesh, noise and blurred textures",
+)
+ov(
+    905,
+    "window shade",
+    specific="window blind",
+    basic="blind",
+    category="household",
+    risky="fires on striped and plain textures",
+)
 ov(906, "Windsor tie", specific="necktie", basic="tie", person_context=True)
 ov(907, "wine bottle", basic="bottle", category="drink")
-ov(908, "wing", specific="aircraft wing", basic="airplane", category="vehicle",
-   hashtags=["travel", "airplane"])
+ov(908, "wing", specific="aircraft wing", basic="airplane", category="vehicle", hashtags=["travel", "airplane"])
 ov(909, "wok", category="household")
 ov(910, "wooden spoon", basic="spoon", category="household")
 ov(911, "wool", basic="yarn", category="texture_like", risky="fires on fuzzy and fibrous textures")
@@ -874,15 +1016,26 @@ ov(912, "worm fence", specific="split-rail fence", basic="fence")
 ov(913, "wreck", specific="shipwreck", basic="shipwreck")
 ov(914, "yawl", specific="sailing boat", basic="sailboat")
 ov(915, "yurt", category="building")
-ov(916, "web site", specific="website", basic="screenshot", category="other",
-   risky="fires on screenshots, text and flat graphics")
+ov(
+    916,
+    "web site",
+    specific="website",
+    basic="screenshot",
+    category="other",
+    risky="fires on screenshots, text and flat graphics",
+)
 ov(917, "comic book", category="other", risky="fires on illustrations and drawings")
-ov(918, "crossword puzzle", specific="crossword", basic="crossword", category="other",
-   risky="fires on grids and text")
+ov(918, "crossword puzzle", specific="crossword", basic="crossword", category="other", risky="fires on grids and text")
 ov(919, "street sign", category="structure")
 ov(920, "traffic light", category="structure")
-ov(921, "book jacket", specific="book cover", basic="book", category="other",
-   risky="fires on posters, covers and graphic designs")
+ov(
+    921,
+    "book jacket",
+    specific="book cover",
+    basic="book",
+    category="other",
+    risky="fires on posters, covers and graphic designs",
+)
 ov(922, "menu", category="other", risky="fires on documents and printed text")
 ov(923, "plate", specific="plate of food", basic="plate of food")
 ov(924, "guacamole", category="food")
@@ -898,41 +1051,59 @@ ov(940, "spaghetti squash", basic="squash")
 ov(941, "acorn squash", basic="squash")
 ov(942, "butternut squash", basic="squash")
 ov(945, "bell pepper", basic="pepper")
-ov(947, "mushroom", basic="mushroom", category="plant",
-   risky="fires on ambiguous close-ups (measured)")
+ov(947, "mushroom", basic="mushroom", category="plant", risky="fires on ambiguous close-ups (measured)")
 ov(948, "Granny Smith", specific="green apple", basic="apple")
-ov(958, "hay", specific="hay bales", basic="hay", category="plant",
-   risky="fires on dry grass and dunes (measured on the dev set)")
+ov(
+    958,
+    "hay",
+    specific="hay bales",
+    basic="hay",
+    category="plant",
+    risky="fires on dry grass and dunes (measured on the dev set)",
+)
 ov(962, "meat loaf", specific="meatloaf", basic="meatloaf")
 ov(966, "red wine", basic="wine")
 ov(967, "espresso", basic="coffee")
 ov(968, "cup", specific="cup of tea", basic="cup", category="drink")
 ov(969, "eggnog", basic="drink")
-ov(970, "alp", specific="alpine peaks", basic="mountain", category="landscape",
-   hashtags=["mountains", "alps"])
+ov(970, "alp", specific="alpine peaks", basic="mountain", category="landscape", hashtags=["mountains", "alps"])
 ov(971, "bubble", category="other", risky="fires on bokeh, circles and abstract blobs")
 ov(972, "cliff", basic="cliff", category="landscape", hashtags=["cliffs", "nature"])
 ov(973, "coral reef", basic="coral reef", category="water", hashtags=["coralreef", "underwater"])
-ov(974, "geyser", basic="geyser", category="landscape", hashtags=["geyser", "nature"],
-   risky="fires on fog, mist and low cloud (measured on the dev set)")
-ov(975, "lakeside", specific="lakeshore", basic="lake", category="water",
-   hashtags=["lake", "nature"])
-ov(976, "promontory", specific="headland", basic="coast", category="landscape",
-   hashtags=["coast", "seaside"])
-ov(977, "sandbar", specific="sandbank", basic="beach", category="water",
-   hashtags=["beach", "sea"])
+ov(
+    974,
+    "geyser",
+    basic="geyser",
+    category="landscape",
+    hashtags=["geyser", "nature"],
+    risky="fires on fog, mist and low cloud (measured on the dev set)",
+)
+ov(975, "lakeside", specific="lakeshore", basic="lake", category="water", hashtags=["lake", "nature"])
+ov(976, "promontory", specific="headland", basic="coast", category="landscape", hashtags=["coast", "seaside"])
+ov(977, "sandbar", specific="sandbank", basic="beach", category="water", hashtags=["beach", "sea"])
 ov(978, "seashore", basic="beach", category="water", hashtags=["beach", "sea"])
 ov(979, "valley", basic="valley", category="landscape", hashtags=["valley", "mountains"])
 # "volcano" fires on dramatic skies over dark hills (dev set: 2 of 3 had no mountain in them)
 ov(980, "volcano", specific="landscape", basic="landscape", category="landscape", hashtags=["landscape", "nature"])
-ov(981, "ballplayer", specific="baseball player", basic="baseball player",
-   category="person_related", person_context=True, hashtags=["baseball"])
-ov(982, "groom", basic="groom", category="person_related", person_context=True,
-   hashtags=["wedding", "groom"])
-ov(983, "scuba diver", basic="diver", category="person_related", person_context=True,
-   hashtags=["scubadiving", "underwater"])
-ov(984, "rapeseed", specific="rapeseed field", basic="field", category="plant",
-   hashtags=["field", "yellowflowers"])
+ov(
+    981,
+    "ballplayer",
+    specific="baseball player",
+    basic="baseball player",
+    category="person_related",
+    person_context=True,
+    hashtags=["baseball"],
+)
+ov(982, "groom", basic="groom", category="person_related", person_context=True, hashtags=["wedding", "groom"])
+ov(
+    983,
+    "scuba diver",
+    basic="diver",
+    category="person_related",
+    person_context=True,
+    hashtags=["scubadiving", "underwater"],
+)
+ov(984, "rapeseed", specific="rapeseed field", basic="field", category="plant", hashtags=["field", "yellowflowers"])
 ov(986, "yellow lady's slipper", specific="orchid", basic="flower")
 ov(987, "corn", specific="corn", basic="corn", category="food")
 ov(988, "acorn", basic="acorn", category="plant")
@@ -940,42 +1111,132 @@ ov(989, "hip", specific="rose hips", basic="berries", category="plant")
 ov(990, "buckeye", specific="conker", basic="conker", category="plant")
 ov(991, "coral fungus", basic="mushroom")
 ov(996, "hen-of-the-woods", basic="mushroom")
-ov(998, "ear", specific="ear of corn", basic="corn", category="food",
-   risky="fires on grass heads and reeds (measured on the dev set)")
-ov(999, "toilet tissue", specific="toilet paper", basic="toilet paper", category="household",
-   risky="fires on white soft textures")
+ov(
+    998,
+    "ear",
+    specific="ear of corn",
+    basic="corn",
+    category="food",
+    risky="fires on grass heads and reeds (measured on the dev set)",
+)
+ov(
+    999,
+    "toilet tissue",
+    specific="toilet paper",
+    basic="toilet paper",
+    category="household",
+    risky="fires on white soft textures",
+)
 
 # "plural" uses these for irregular and invariant nouns (last word is inflected).
 IRREGULAR_PLURALS = {
-    "mouse": "mice", "goose": "geese", "fish": "fish", "sheep": "sheep", "bison": "bison",
-    "deer": "deer", "person": "people", "man": "men", "woman": "women", "child": "children",
-    "knife": "knives", "wolf": "wolves", "leaf": "leaves", "shelf": "shelves",
-    "loaf": "loaves", "calf": "calves", "moose": "moose", "buffalo": "buffalo",
-    "jeans": "jeans", "sunglasses": "sunglasses", "pyjamas": "pyjamas", "binoculars": "binoculars",
-    "scissors": "scissors", "skis": "skis", "matches": "matches", "maracas": "maracas",
-    "berries": "berries", "beehives": "beehives", "hay": "hay", "corn": "corn", "bread": "bread",
-    "guacamole": "guacamole", "coffee": "coffee", "wine": "wine", "fabric": "fabrics",
-    "yarn": "yarn", "armour": "armour", "standing stones": "standing stones",
-    "ice cream": "ice creams", "chain mail": "chain mail", "foot": "feet", "tooth": "teeth",
-    "ox": "oxen", "octopus": "octopuses", "cactus": "cacti", "photo": "photos",
-    "piano": "pianos", "hippo": "hippos", "rhino": "rhinos", "kangaroo": "kangaroos",
-    "salmon": "salmon", "trout": "trout", "squid": "squid", "shrimp": "shrimp",
-    "aircraft": "aircraft", "series": "series", "species": "species", "pasta": "pasta",
-    "sushi": "sushi", "rice": "rice", "tea": "tea", "orca": "orcas", "stew": "stews",
-    "plate of food": "plates of food", "ear of corn": "ears of corn", "cup of tea": "cups of tea",
-    "glass of beer": "glasses of beer", "mortar and pestle": "mortars and pestles",
-    "hay bales": "hay bales", "alpine peaks": "alpine peaks", "rose hips": "rose hips",
-    "crane (bird)": "cranes", "bow (archery)": "bows",
+    "mouse": "mice",
+    "goose": "geese",
+    "fish": "fish",
+    "sheep": "sheep",
+    "bison": "bison",
+    "deer": "deer",
+    "person": "people",
+    "man": "men",
+    "woman": "women",
+    "child": "children",
+    "knife": "knives",
+    "wolf": "wolves",
+    "leaf": "leaves",
+    "shelf": "shelves",
+    "loaf": "loaves",
+    "calf": "calves",
+    "moose": "moose",
+    "buffalo": "buffalo",
+    "jeans": "jeans",
+    "sunglasses": "sunglasses",
+    "pyjamas": "pyjamas",
+    "binoculars": "binoculars",
+    "scissors": "scissors",
+    "skis": "skis",
+    "matches": "matches",
+    "maracas": "maracas",
+    "berries": "berries",
+    "beehives": "beehives",
+    "hay": "hay",
+    "corn": "corn",
+    "bread": "bread",
+    "guacamole": "guacamole",
+    "coffee": "coffee",
+    "wine": "wine",
+    "fabric": "fabrics",
+    "yarn": "yarn",
+    "armour": "armour",
+    "standing stones": "standing stones",
+    "ice cream": "ice creams",
+    "chain mail": "chain mail",
+    "foot": "feet",
+    "tooth": "teeth",
+    "ox": "oxen",
+    "octopus": "octopuses",
+    "cactus": "cacti",
+    "photo": "photos",
+    "piano": "pianos",
+    "hippo": "hippos",
+    "rhino": "rhinos",
+    "kangaroo": "kangaroos",
+    "salmon": "salmon",
+    "trout": "trout",
+    "squid": "squid",
+    "shrimp": "shrimp",
+    "aircraft": "aircraft",
+    "series": "series",
+    "species": "species",
+    "pasta": "pasta",
+    "sushi": "sushi",
+    "rice": "rice",
+    "tea": "tea",
+    "orca": "orcas",
+    "stew": "stews",
+    "plate of food": "plates of food",
+    "ear of corn": "ears of corn",
+    "cup of tea": "cups of tea",
+    "glass of beer": "glasses of beer",
+    "mortar and pestle": "mortars and pestles",
+    "hay bales": "hay bales",
+    "alpine peaks": "alpine peaks",
+    "rose hips": "rose hips",
+    "crane (bird)": "cranes",
+    "bow (archery)": "bows",
 }
 
 
 # compound-word endings: bookshelf -> bookshelves, meatloaf -> meatloaves
-SUFFIX_PLURALS = {"shelf": "shelves", "loaf": "loaves", "knife": "knives", "wolf": "wolves",
-                  "leaf": "leaves", "mouse": "mice", "goose": "geese", "fish": "fish",
-                  "sheep": "sheep", "deer": "deer", "woman": "women"}
+SUFFIX_PLURALS = {
+    "shelf": "shelves",
+    "loaf": "loaves",
+    "knife": "knives",
+    "wolf": "wolves",
+    "leaf": "leaves",
+    "mouse": "mice",
+    "goose": "geese",
+    "fish": "fish",
+    "sheep": "sheep",
+    "deer": "deer",
+    "woman": "women",
+}
 # nouns that are already plural or uncountable
-INVARIANT = ("shorts", "bars", "trunks", "stones", "makeup", "broccoli", "paper", "jeans",
-             "pyjamas", "sunglasses", "binoculars", "scissors", "clothes", "glasses")
+INVARIANT = (
+    "shorts",
+    "bars",
+    "trunks",
+    "stones",
+    "makeup",
+    "broccoli",
+    "paper",
+    "jeans",
+    "pyjamas",
+    "sunglasses",
+    "binoculars",
+    "scissors",
+    "clothes",
+    "glasses",
+)
 
 
 def pluralize(noun: str) -> str:
@@ -1064,68 +1325,113 @@ def build_imagenet(labels: list[str], wnids: list[str], wn: WordNetNouns) -> lis
                     tags.append(word)
         tags = tags[:3]
         assert all(re.fullmatch(r"[a-z0-9]+", t) for t in tags), (idx, tags)
-        out.append({
-            "index": idx,
-            "name": name,
-            "wnid": wnid,
-            "specific": specific,
-            "basic": basic,
-            "category": category,
-            "plural": pluralize(basic),
-            "specific_plural": pluralize(specific),
-            "person_context": bool(fields.get("person_context", False)),
-            "risky": bool(risky),
-            "risk_reason": risky if isinstance(risky, str) else None,
-            "hashtags": tags,
-        })
+        out.append(
+            {
+                "index": idx,
+                "name": name,
+                "wnid": wnid,
+                "specific": specific,
+                "basic": basic,
+                "category": category,
+                "plural": pluralize(basic),
+                "specific_plural": pluralize(specific),
+                "person_context": bool(fields.get("person_context", False)),
+                "risky": bool(risky),
+                "risk_reason": risky if isinstance(risky, str) else None,
+                "hashtags": tags,
+            }
+        )
     if unmatched:
-        print(f"warning: {len(unmatched)} classes had no rule/override, category 'other':",
-              ", ".join(f"{i}:{n}" for i, n in unmatched), file=sys.stderr)
+        print(
+            f"warning: {len(unmatched)} classes had no rule/override, category 'other':",
+            ", ".join(f"{i}:{n}" for i, n in unmatched),
+            file=sys.stderr,
+        )
     return out
 
 
 # --------------------------------------------------------------------------- COCO
 # id: (name as in the TF label map, basic, category)
 COCO = {
-    1: ("person", "person", "person_related"), 2: ("bicycle", "bicycle", "vehicle"),
-    3: ("car", "car", "vehicle"), 4: ("motorcycle", "motorbike", "vehicle"),
-    5: ("airplane", "airplane", "vehicle"), 6: ("bus", "bus", "vehicle"),
-    7: ("train", "train", "vehicle"), 8: ("truck", "truck", "vehicle"),
-    9: ("boat", "boat", "vehicle"), 10: ("traffic light", "traffic light", "structure"),
-    11: ("fire hydrant", "fire hydrant", "structure"), 13: ("stop sign", "stop sign", "structure"),
-    14: ("parking meter", "parking meter", "structure"), 15: ("bench", "bench", "furniture"),
-    16: ("bird", "bird", "bird"), 17: ("cat", "cat", "pet"), 18: ("dog", "dog", "pet"),
-    19: ("horse", "horse", "animal"), 20: ("sheep", "sheep", "animal"),
-    21: ("cow", "cow", "animal"), 22: ("elephant", "elephant", "animal"),
-    23: ("bear", "bear", "animal"), 24: ("zebra", "zebra", "animal"),
-    25: ("giraffe", "giraffe", "animal"), 27: ("backpack", "backpack", "accessory"),
-    28: ("umbrella", "umbrella", "accessory"), 31: ("handbag", "handbag", "accessory"),
-    32: ("tie", "tie", "clothing"), 33: ("suitcase", "suitcase", "accessory"),
-    34: ("frisbee", "frisbee", "sport"), 35: ("skis", "ski", "sport"),
-    36: ("snowboard", "snowboard", "sport"), 37: ("sports ball", "ball", "sport"),
-    38: ("kite", "kite", "toy"), 39: ("baseball bat", "baseball bat", "sport"),
-    40: ("baseball glove", "baseball glove", "sport"), 41: ("skateboard", "skateboard", "sport"),
-    42: ("surfboard", "surfboard", "sport"), 43: ("tennis racket", "tennis racket", "sport"),
-    44: ("bottle", "bottle", "household"), 46: ("wine glass", "wine glass", "household"),
-    47: ("cup", "cup", "household"), 48: ("fork", "fork", "household"),
-    49: ("knife", "knife", "household"), 50: ("spoon", "spoon", "household"),
-    51: ("bowl", "bowl", "household"), 52: ("banana", "banana", "food"),
-    53: ("apple", "apple", "food"), 54: ("sandwich", "sandwich", "food"),
-    55: ("orange", "orange", "food"), 56: ("broccoli", "broccoli", "food"),
-    57: ("carrot", "carrot", "food"), 58: ("hot dog", "hot dog", "food"),
-    59: ("pizza", "pizza", "food"), 60: ("donut", "doughnut", "food"),
-    61: ("cake", "cake", "food"), 62: ("chair", "chair", "furniture"),
-    63: ("couch", "sofa", "furniture"), 64: ("potted plant", "plant", "plant"),
-    65: ("bed", "bed", "furniture"), 67: ("dining table", "table", "furniture"),
-    70: ("toilet", "toilet", "household"), 72: ("tv", "TV", "electronics"),
-    73: ("laptop", "laptop", "electronics"), 74: ("mouse", "computer mouse", "electronics"),
-    75: ("remote", "remote control", "electronics"), 76: ("keyboard", "keyboard", "electronics"),
-    77: ("cell phone", "phone", "electronics"), 78: ("microwave", "microwave", "household"),
-    79: ("oven", "oven", "household"), 80: ("toaster", "toaster", "household"),
-    81: ("sink", "sink", "household"), 82: ("refrigerator", "fridge", "household"),
-    84: ("book", "book", "other"), 85: ("clock", "clock", "household"),
-    86: ("vase", "vase", "household"), 87: ("scissors", "scissors", "tool"),
-    88: ("teddy bear", "teddy bear", "toy"), 89: ("hair drier", "hair dryer", "household"),
+    1: ("person", "person", "person_related"),
+    2: ("bicycle", "bicycle", "vehicle"),
+    3: ("car", "car", "vehicle"),
+    4: ("motorcycle", "motorbike", "vehicle"),
+    5: ("airplane", "airplane", "vehicle"),
+    6: ("bus", "bus", "vehicle"),
+    7: ("train", "train", "vehicle"),
+    8: ("truck", "truck", "vehicle"),
+    9: ("boat", "boat", "vehicle"),
+    10: ("traffic light", "traffic light", "structure"),
+    11: ("fire hydrant", "fire hydrant", "structure"),
+    13: ("stop sign", "stop sign", "structure"),
+    14: ("parking meter", "parking meter", "structure"),
+    15: ("bench", "bench", "furniture"),
+    16: ("bird", "bird", "bird"),
+    17: ("cat", "cat", "pet"),
+    18: ("dog", "dog", "pet"),
+    19: ("horse", "horse", "animal"),
+    20: ("sheep", "sheep", "animal"),
+    21: ("cow", "cow", "animal"),
+    22: ("elephant", "elephant", "animal"),
+    23: ("bear", "bear", "animal"),
+    24: ("zebra", "zebra", "animal"),
+    25: ("giraffe", "giraffe", "animal"),
+    27: ("backpack", "backpack", "accessory"),
+    28: ("umbrella", "umbrella", "accessory"),
+    31: ("handbag", "handbag", "accessory"),
+    32: ("tie", "tie", "clothing"),
+    33: ("suitcase", "suitcase", "accessory"),
+    34: ("frisbee", "frisbee", "sport"),
+    35: ("skis", "ski", "sport"),
+    36: ("snowboard", "snowboard", "sport"),
+    37: ("sports ball", "ball", "sport"),
+    38: ("kite", "kite", "toy"),
+    39: ("baseball bat", "baseball bat", "sport"),
+    40: ("baseball glove", "baseball glove", "sport"),
+    41: ("skateboard", "skateboard", "sport"),
+    42: ("surfboard", "surfboard", "sport"),
+    43: ("tennis racket", "tennis racket", "sport"),
+    44: ("bottle", "bottle", "household"),
+    46: ("wine glass", "wine glass", "household"),
+    47: ("cup", "cup", "household"),
+    48: ("fork", "fork", "household"),
+    49: ("knife", "knife", "household"),
+    50: ("spoon", "spoon", "household"),
+    51: ("bowl", "bowl", "household"),
+    52: ("banana", "banana", "food"),
+    53: ("apple", "apple", "food"),
+    54: ("sandwich", "sandwich", "food"),
+    55: ("orange", "orange", "food"),
+    56: ("broccoli", "broccoli", "food"),
+    57: ("carrot", "carrot", "food"),
+    58: ("hot dog", "hot dog", "food"),
+    59: ("pizza", "pizza", "food"),
+    60: ("donut", "doughnut", "food"),
+    61: ("cake", "cake", "food"),
+    62: ("chair", "chair", "furniture"),
+    63: ("couch", "sofa", "furniture"),
+    64: ("potted plant", "plant", "plant"),
+    65: ("bed", "bed", "furniture"),
+    67: ("dining table", "table", "furniture"),
+    70: ("toilet", "toilet", "household"),
+    72: ("tv", "TV", "electronics"),
+    73: ("laptop", "laptop", "electronics"),
+    74: ("mouse", "computer mouse", "electronics"),
+    75: ("remote", "remote control", "electronics"),
+    76: ("keyboard", "keyboard", "electronics"),
+    77: ("cell phone", "phone", "electronics"),
+    78: ("microwave", "microwave", "household"),
+    79: ("oven", "oven", "household"),
+    80: ("toaster", "toaster", "household"),
+    81: ("sink", "sink", "household"),
+    82: ("refrigerator", "fridge", "household"),
+    84: ("book", "book", "other"),
+    85: ("clock", "clock", "household"),
+    86: ("vase", "vase", "household"),
+    87: ("scissors", "scissors", "tool"),
+    88: ("teddy bear", "teddy bear", "toy"),
+    89: ("hair drier", "hair dryer", "household"),
     90: ("toothbrush", "toothbrush", "household"),
 }
 
@@ -1134,8 +1440,12 @@ def build_coco() -> dict[str, dict]:
     out = {}
     for cid, (name, basic, category) in sorted(COCO.items()):
         assert category in CATEGORIES
-        out[str(cid)] = {"name": name, "basic": basic, "category": category,
-                         "plural": "skis" if basic == "ski" else pluralize(basic)}
+        out[str(cid)] = {
+            "name": name,
+            "basic": basic,
+            "category": category,
+            "plural": "skis" if basic == "ski" else pluralize(basic),
+        }
     return out
 
 
@@ -1552,8 +1862,7 @@ dramatic | epic | dramatic | dramatic
 nostalgic | nostalgia | nostalgia | nostalgic
 """.strip()
 
-KINDS = ("scene", "object", "animal", "food", "activity", "style", "colour", "time",
-         "weather", "mood", "event")
+KINDS = ("scene", "object", "animal", "food", "activity", "style", "colour", "time", "weather", "mood", "event")
 
 
 def build_vocabulary() -> list[tuple[str, str, str, str, str]]:
@@ -1618,17 +1927,17 @@ def main(argv: list[str] | None = None) -> int:
     args.out.mkdir(parents=True, exist_ok=True)
     classes = build_imagenet(labels, wnids, wn)
     (args.out / "imagenet_taxonomy.json").write_text(
-        "[\n" + ",\n".join(json.dumps(c, ensure_ascii=False) for c in classes) + "\n]\n",
-        encoding="utf-8")
+        "[\n" + ",\n".join(json.dumps(c, ensure_ascii=False) for c in classes) + "\n]\n", encoding="utf-8"
+    )
     (args.out / "coco_labels.json").write_text(
-        json.dumps(build_coco(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+        json.dumps(build_coco(), indent=1, ensure_ascii=False) + "\n", encoding="utf-8"
+    )
     vocab = build_vocabulary()
     with open(args.out / "vocabulary.tsv", "w", encoding="utf-8", newline="") as fh:
         fh.write("tag\tkind\taliases\thashtag\tphrase\n")
         for row in vocab:
             fh.write("\t".join(row) + "\n")
-    print(f"wrote {len(classes)} ImageNet classes, {len(COCO)} COCO labels, "
-          f"{len(vocab)} vocabulary tags to {args.out}")
+    print(f"wrote {len(classes)} ImageNet classes, {len(COCO)} COCO labels, {len(vocab)} vocabulary tags to {args.out}")
     return 0
 
 

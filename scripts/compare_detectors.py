@@ -78,8 +78,9 @@ def _cut(dets: list, floor: float, cap: int) -> float:
     return max(floor, dets[-1].score) if len(dets) >= cap else floor
 
 
-def compare(ref: list, new: list, floor: float = 0.3, cap: int = 20,
-            score_tol: float = SCORE_TOL, min_iou: float = MIN_IOU) -> Agreement:
+def compare(
+    ref: list, new: list, floor: float = 0.3, cap: int = 20, score_tol: float = SCORE_TOL, min_iou: float = MIN_IOU
+) -> Agreement:
     """Pair ``new`` detections with ``ref`` ones (same label, best IoU above 0.5, best score first)."""
     out = Agreement()
     free = list(new)

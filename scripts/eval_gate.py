@@ -48,15 +48,20 @@ def main() -> int:
             passed += policy.decide(u.evidence).worth_captioning
         n = len(files)
         eligible = n - kinds["none"] - kinds["blocked"]
-        report["sets"][folder.name] = {"images": n, "kinds": dict(kinds),
-                                       "eligible_share": round(eligible / max(1, n), 3),
-                                       "gate_pass_rate": round(passed / max(1, n), 3)}
+        report["sets"][folder.name] = {
+            "images": n,
+            "kinds": dict(kinds),
+            "eligible_share": round(eligible / max(1, n), 3),
+            "gate_pass_rate": round(passed / max(1, n), 3),
+        }
     if args.json:
         print(json.dumps(report, indent=1))
     else:
         for name, r in report["sets"].items():
-            print(f"{name}: {r['images']} images, eligible {r['eligible_share']:.0%} (no budget), "
-                  f"passed {r['gate_pass_rate']:.0%} with budget {budget:.0%}; kinds {r['kinds']}")
+            print(
+                f"{name}: {r['images']} images, eligible {r['eligible_share']:.0%} (no budget), "
+                f"passed {r['gate_pass_rate']:.0%} with budget {budget:.0%}; kinds {r['kinds']}"
+            )
     return 0
 
 

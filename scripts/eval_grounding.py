@@ -22,8 +22,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-DEFAULT_SETS = [ROOT / "tests" / "data" / name for name in
-                ("grounding_checkset.json", "grounding_checkset_b.json", "grounding_samples.json")]
+DEFAULT_SETS = [
+    ROOT / "tests" / "data" / name
+    for name in ("grounding_checkset.json", "grounding_checkset_b.json", "grounding_samples.json")
+]
 
 
 def resolve(image: str, devset: Path, pdq: Path) -> Path:
@@ -52,13 +54,25 @@ def evaluate(sets: list[Path], devset: Path, pdq: Path, show: bool = False, keep
             for kind in ("faithful", "invented"):
                 result = pipeline.guard.check(pair[kind], u.evidence, u.tags, keep_plausible=keep_plausible)
                 flagged = not result.grounding.supported
-                rows.append({"set": path.name, "image": pair["image"], "kind": kind, "caption": pair[kind],
-                             "flagged": flagged, "action": result.grounding.action, "guarded": result.caption,
-                             "reasons": result.grounding.reasons})
+                rows.append(
+                    {
+                        "set": path.name,
+                        "image": pair["image"],
+                        "kind": kind,
+                        "caption": pair[kind],
+                        "flagged": flagged,
+                        "action": result.grounding.action,
+                        "guarded": result.caption,
+                        "reasons": result.grounding.reasons,
+                    }
+                )
                 wrong = flagged if kind == "faithful" else not flagged
                 if show and wrong:
-                    print(f"MISS {kind:8} {pair['image']}: {pair[kind]!r} -> {result.caption!r} "
-                          f"{result.grounding.reasons}", file=sys.stderr)
+                    print(
+                        f"MISS {kind:8} {pair['image']}: {pair[kind]!r} -> {result.caption!r} "
+                        f"{result.grounding.reasons}",
+                        file=sys.stderr,
+                    )
     report = {"missing_images": sorted(missing)}
     for name in ["all"] + [p.name for p in sets]:
         sel = [r for r in rows if name == "all" or r["set"] == name]
@@ -80,8 +94,11 @@ def main() -> int:
     ap.add_argument("--pdq", type=Path, default=ROOT.parent / "shared" / "reference" / "pdq")
     ap.add_argument("--show", action="store_true", help="print every miss on stderr")
     ap.add_argument("--json", action="store_true", help="print the full report with every row")
-    ap.add_argument("--keep-plausible", action="store_true",
-                    help="keep unsupported-but-plausible details (grounding.plausible_from, the VLM's policy)")
+    ap.add_argument(
+        "--keep-plausible",
+        action="store_true",
+        help="keep unsupported-but-plausible details (grounding.plausible_from, the VLM's policy)",
+    )
     args = ap.parse_args()
     if not args.pdq.exists() and Path("/work/shared/reference/pdq").exists():
         args.pdq = Path("/work/shared/reference/pdq")

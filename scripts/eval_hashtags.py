@@ -44,8 +44,10 @@ def main() -> None:
     if args.json:
         print(json.dumps(out, indent=1))
         return
-    print(f"{out['images']} images, {out['hashtags']} hashtags ({out['per_image']}/image), "
-          f"colour/filler {out['filler_share']:.1%}, {out['fewer_than_3']} images with fewer than 3")
+    print(
+        f"{out['images']} images, {out['hashtags']} hashtags ({out['per_image']}/image), "
+        f"colour/filler {out['filler_share']:.1%}, {out['fewer_than_3']} images with fewer than 3"
+    )
     print("most common:", " ".join(f"#{h}:{n}" for h, n in out["most_common"]))
     if out["filler_seen"]:
         print("filler:", " ".join(f"#{h}:{n}" for h, n in out["filler_seen"]))

@@ -26,9 +26,9 @@ import unicodedata
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from make_injection_set import BENIGN, INJECTION  # noqa: E402
+from make_injection_set import BENIGN, INJECTION
 
-from snapscribe.safety.injection import detect_injection  # noqa: E402
+from snapscribe.safety.injection import detect_injection
 
 LEET = {"o": "0", "i": "1", "l": "1", "e": "3", "a": "4", "s": "5", "t": "7"}
 
@@ -43,15 +43,16 @@ def garble(text: str, rng: random.Random) -> str:
             out = out.replace(" ", "")
         elif kind == "split":
             words = out.split()
-            out = " ".join(w[:len(w) // 2] + " " + w[len(w) // 2:] if len(w) > 6 and rng.random() < 0.5 else w
-                           for w in words)
+            out = " ".join(
+                w[: len(w) // 2] + " " + w[len(w) // 2 :] if len(w) > 6 and rng.random() < 0.5 else w for w in words
+            )
         elif kind == "drop":
             words = out.split()
             long_ix = [i for i, w in enumerate(words) if len(w) >= 7]
             if long_ix:
                 i = rng.choice(long_ix)
                 j = rng.randrange(1, len(words[i]) - 1)
-                words[i] = words[i][:j] + words[i][j + 1:]
+                words[i] = words[i][:j] + words[i][j + 1 :]
             out = " ".join(words)
         elif kind == "swap":
             words = out.split()
@@ -60,7 +61,7 @@ def garble(text: str, rng: random.Random) -> str:
                 i = rng.choice(long_ix)
                 j = rng.randrange(1, len(words[i]) - 2)
                 w = words[i]
-                words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2:]
+                words[i] = w[:j] + w[j + 1] + w[j] + w[j + 2 :]
             out = " ".join(words)
         elif kind == "accents":
             out = "".join(c for c in unicodedata.normalize("NFKD", out) if not unicodedata.combining(c))
@@ -76,8 +77,12 @@ def eval_strings(seed: int = 1) -> None:
     inj_g = [(lang, garble(t, rng)) for lang, t in inj for _ in range(3)]
     ben_g = [(lang, garble(t, rng)) for lang, t in ben for _ in range(2)]
     print("== strings (held-out phrasings) ==")
-    for name, rows, want in (("injection clean", inj, True), ("injection garbled", inj_g, True),
-                             ("benign clean", ben, False), ("benign garbled", ben_g, False)):
+    for name, rows, want in (
+        ("injection clean", inj, True),
+        ("injection garbled", inj_g, True),
+        ("benign clean", ben, False),
+        ("benign garbled", ben_g, False),
+    ):
         wrong = [(lang, t, r) for lang, t in rows for r in [detect_injection(t)] if r.detected != want]
         rate = 1 - len(wrong) / len(rows) if want else len(wrong) / len(rows)
         label = "recall" if want else "FPR"
@@ -87,8 +92,10 @@ def eval_strings(seed: int = 1) -> None:
             by_lang[lang][1] += 1
             if detect_injection(t).detected == want:
                 by_lang[lang][0] += 1
-        print(f"{name:18s} n={len(rows):3d} {label}={rate:.3f}  per-language correct: "
-              + " ".join(f"{k}={a}/{b}" for k, (a, b) in by_lang.items()))
+        print(
+            f"{name:18s} n={len(rows):3d} {label}={rate:.3f}  per-language correct: "
+            + " ".join(f"{k}={a}/{b}" for k, (a, b) in by_lang.items())
+        )
         for lang, t, r in wrong[:8]:
             print(f"    miss[{lang}] {t!r} score={r.score} {r.matches[:2]}")
     t0 = time.perf_counter()
@@ -140,12 +147,15 @@ def eval_images(set_dir: Path, limit: int | None, force_too: bool, threads: int,
         full = [r.ocr_ms for k in per_kind.values() for _, r, _ in k if r.ran_full]
         if full:
             print(f"full OCR ms          median {statistics.median(full):.0f}  (on {len(full)} images)")
-        print(f"ms per image         mean {statistics.mean(ms):.0f}  median {statistics.median(ms):.0f}"
-              f"  | no-text photos mean {statistics.mean(ms[i] for i, r in enumerate(rows) if r['kind'] == 'none') if nr else 0:.0f}")
+        print(
+            f"ms per image         mean {statistics.mean(ms):.0f}  median {statistics.median(ms):.0f}"
+            f"  | no-text photos mean {statistics.mean(ms[i] for i, r in enumerate(rows) if r['kind'] == 'none') if nr else 0:.0f}"
+        )
         misses = [(row, r, i) for row, r, i in ir if not i.detected]
         for row, r, i in misses[:10]:
-            print(f"    miss {row['file']} [{row['style']}] gate={r.gate_score:.2f} ran={r.ran_full} "
-                  f"ocr={r.text[:90]!r}")
+            print(
+                f"    miss {row['file']} [{row['style']}] gate={r.gate_score:.2f} ran={r.ran_full} ocr={r.text[:90]!r}"
+            )
         fps = [(row, r, i) for row, r, i in br + nr if i.detected]
         for row, r, i in fps[:10]:
             print(f"    FP {row['file']} ocr={r.text[:90]!r} {i.matches[:2]}")
@@ -157,10 +167,18 @@ def main() -> None:
     ap.add_argument("--limit", type=int, default=None)
     ap.add_argument("--no-force", action="store_true", help="skip the no-gate pass")
     ap.add_argument("--threads", type=int, default=1)
-    ap.add_argument("--photos", type=Path, default=None,
-                    help="folder of photos without text: read() cost and how many reach recognition")
-    ap.add_argument("--reader", type=json.loads, default={},
-                    help='TextReader keyword arguments as JSON, e.g. \'{"confirm_side": [256, 384]}\'')
+    ap.add_argument(
+        "--photos",
+        type=Path,
+        default=None,
+        help="folder of photos without text: read() cost and how many reach recognition",
+    )
+    ap.add_argument(
+        "--reader",
+        type=json.loads,
+        default={},
+        help="TextReader keyword arguments as JSON, e.g. '{\"confirm_side\": [256, 384]}'",
+    )
     ap.add_argument("--baseline", type=Path, default=None, help="with --photos: another ocr.py to compare")
     args = ap.parse_args()
     eval_strings()

@@ -35,8 +35,11 @@ from snapscribe.safety.ocr import INT8_DETECTOR, TextReader  # noqa: E402
 
 def benign_texts(corpus: Path, n: int, max_chars: int, rng: random.Random) -> list[tuple[str, str]]:
     rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").split("\n") if line.strip()]
-    pool = [(r["source"], r["text"]) for r in rows
-            if r["label"] == 0 and r["source"] in TEST_SOURCES and 8 <= len(r["text"]) <= max_chars]
+    pool = [
+        (r["source"], r["text"])
+        for r in rows
+        if r["label"] == 0 and r["source"] in TEST_SOURCES and 8 <= len(r["text"]) <= max_chars
+    ]
     pool += [("make_injection_set-benign", t) for ts in BENIGN.values() for t in ts]
     rng.shuffle(pool)
     # every held-out source gets its share
@@ -63,8 +66,9 @@ def main() -> None:
     rng = random.Random(args.seed)
     photos = load_photos(args.photos)
     cfg = Settings().ocr
-    reader = TextReader(gate=cfg.gate, staged=cfg.staged,
-                        det_model=str(INT8_DETECTOR) if cfg.detector == "int8" else None)
+    reader = TextReader(
+        gate=cfg.gate, staged=cfg.staged, det_model=str(INT8_DETECTOR) if cfg.detector == "int8" else None
+    )
     detector = default_detector()
     flagged, read, t0 = [], 0, time.time()
     texts = benign_texts(args.corpus, args.n, args.max_chars, rng)
@@ -74,11 +78,21 @@ def main() -> None:
         read += bool(ocr)
         res = detector.detect(ocr)
         if res.detected:
-            flagged.append({"source": source, "text": text, "ocr": ocr, "fired": res.fired,
-                            "model_score": res.model_score, "matches": res.matches})
+            flagged.append(
+                {
+                    "source": source,
+                    "text": text,
+                    "ocr": ocr,
+                    "fired": res.fired,
+                    "model_score": res.model_score,
+                    "matches": res.matches,
+                }
+            )
     n = len(texts)
-    print(f"{n} rendered benign images ({len({s for s, _ in texts})} held-out sources), OCR read text on {read}; "
-          f"flagged {len(flagged)} ({len(flagged) / max(n, 1):.1%}); {time.time() - t0:.0f} s")
+    print(
+        f"{n} rendered benign images ({len({s for s, _ in texts})} held-out sources), OCR read text on {read}; "
+        f"flagged {len(flagged)} ({len(flagged) / max(n, 1):.1%}); {time.time() - t0:.0f} s"
+    )
     for f in flagged if args.show else flagged[:10]:
         print(" ", json.dumps(f, ensure_ascii=False))
 

@@ -55,7 +55,8 @@ def main(argv: list[str] | None = None) -> int:
     policies: dict[str, NSFWConfig] = {
         "default": cfg,
         "default + suggestive review LIKELY": cfg.model_copy(
-            update={"suggestive": cfg.suggestive.model_copy(update={"review_at": "LIKELY"})}),
+            update={"suggestive": cfg.suggestive.model_copy(update={"review_at": "LIKELY"})}
+        ),
     }
     rows = []
     for spec in args.sets:
@@ -80,13 +81,25 @@ def main(argv: list[str] | None = None) -> int:
             skin = outcome.skin or read_skin(inputs.work, tuple(detector.detect(inputs)))
             decisions = {"one score (before)": _before(score)}
             decisions.update({name: judge(score, skin, pol).decision for name, pol in policies.items()})
-            rows.append({"set": Path(manifest).name, "file": e["file"], "category": e.get("category"),
-                         "score": round(score, 4), "body_skin": round(skin.body_skin, 3), "bare_body": round(skin.bare_body, 3),
-                         "banded": skin.banded, "persons": skin.persons,
-                         "child_sized": skin.child_sized, "second_opinion": outcome.skin is not None,
-                         "model_ms": statistics.median(model_ms), "gate_ms": statistics.median(gate_ms),
-                         "decisions": decisions, "reasons": list(outcome.judgement.reasons),
-                         "categories": {c.name: c.likelihood.name for c in outcome.judgement.categories}})
+            rows.append(
+                {
+                    "set": Path(manifest).name,
+                    "file": e["file"],
+                    "category": e.get("category"),
+                    "score": round(score, 4),
+                    "body_skin": round(skin.body_skin, 3),
+                    "bare_body": round(skin.bare_body, 3),
+                    "banded": skin.banded,
+                    "persons": skin.persons,
+                    "child_sized": skin.child_sized,
+                    "second_opinion": outcome.skin is not None,
+                    "model_ms": statistics.median(model_ms),
+                    "gate_ms": statistics.median(gate_ms),
+                    "decisions": decisions,
+                    "reasons": list(outcome.judgement.reasons),
+                    "categories": {c.name: c.likelihood.name for c in outcome.judgement.categories},
+                }
+            )
 
     for set_name in dict.fromkeys(r["set"] for r in rows):
         sub = [r for r in rows if r["set"] == set_name]
@@ -98,14 +111,18 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {pol:38s} {b:4d} ({b / len(sub):5.1%}) {v:4d} ({v / len(sub):5.1%})")
         for r in sub:
             if any(d != "allow" for d in r["decisions"].values()):
-                print(f"    {r['file']:44s} score {r['score']:.3f} skin {r['body_skin']:.2f} "
-                      f"bare {r['bare_body']:.2f} persons {r['persons']} banded {r['banded']} "
-                      f"{r['decisions']} {r['reasons']}")
+                print(
+                    f"    {r['file']:44s} score {r['score']:.3f} skin {r['body_skin']:.2f} "
+                    f"bare {r['bare_body']:.2f} persons {r['persons']} banded {r['banded']} "
+                    f"{r['decisions']} {r['reasons']}"
+                )
         model = statistics.mean(r["model_ms"] for r in sub)
         full = statistics.mean(r["gate_ms"] for r in sub)
         n2 = sum(r["second_opinion"] for r in sub)
-        print(f"  NSFW stage ms/image (mean of per-image medians): open_nsfw alone {model:.1f}, "
-              f"gate {full:.1f} ({full / model - 1:+.1%}); second opinion on {n2}/{len(sub)}")
+        print(
+            f"  NSFW stage ms/image (mean of per-image medians): open_nsfw alone {model:.1f}, "
+            f"gate {full:.1f} ({full / model - 1:+.1%}); second opinion on {n2}/{len(sub)}"
+        )
     if args.json:
         Path(args.json).write_text(json.dumps(rows, indent=1))
     return 0

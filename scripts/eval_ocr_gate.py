@@ -64,18 +64,26 @@ def cost_report(readers: dict, files: list[Path], show: int = 20) -> dict[str, d
             stages[st] = stages.get(st, 0) + 1
         rec = sum(o.ran_full for _, o, _ in rows) / n
         withtext = sum(bool(o.text) for _, o, _ in rows) / n
-        summary[name] = {"recognise": rec, "mean_ms": statistics.mean(ms), "median_ms": statistics.median(ms),
-                         "cpu_mean_ms": statistics.mean(cpu[name])}
-        print(f"{name:9s} recognition ran {rec:.2f} | text found {withtext:.2f} | stopped: "
-              + " ".join(f"{k}={v / n:.2f}" for k, v in sorted(stages.items()))
-              + f" | CPU ms mean {statistics.mean(cpu[name]):.1f} | wall ms mean {statistics.mean(ms):.1f} median {statistics.median(ms):.1f}"
-              f" p90 {sorted(ms)[int(0.9 * (n - 1))]:.1f} | gate ms median "
-              f"{statistics.median(o.gate_ms for _, o, _ in rows):.1f}")
+        summary[name] = {
+            "recognise": rec,
+            "mean_ms": statistics.mean(ms),
+            "median_ms": statistics.median(ms),
+            "cpu_mean_ms": statistics.mean(cpu[name]),
+        }
+        print(
+            f"{name:9s} recognition ran {rec:.2f} | text found {withtext:.2f} | stopped: "
+            + " ".join(f"{k}={v / n:.2f}" for k, v in sorted(stages.items()))
+            + f" | CPU ms mean {statistics.mean(cpu[name]):.1f} | wall ms mean {statistics.mean(ms):.1f} median {statistics.median(ms):.1f}"
+            f" p90 {sorted(ms)[int(0.9 * (n - 1))]:.1f} | gate ms median "
+            f"{statistics.median(o.gate_ms for _, o, _ in rows):.1f}"
+        )
     for name, rows in res.items():
         hits = [(fn, o) for fn, o, _ in rows if o.ran_full]
         for fn, o in hits[:show]:
-            print(f"    [{name}] {fn}: gate={o.gate_score:.2f} det_side={getattr(o, 'det_side', '-')} "
-                  f"text={o.text[:70]!r}")
+            print(
+                f"    [{name}] {fn}: gate={o.gate_score:.2f} det_side={getattr(o, 'det_side', '-')} "
+                f"text={o.text[:70]!r}"
+            )
     return summary
 
 

@@ -42,8 +42,14 @@ def eval_vlm_replies() -> dict:
     p = build_pipeline(settings, None)
     understood = {}
     cases = [("adversarial", c) for c in data["adversarial"]] + [("faithful", c) for c in data["faithful"]]
-    out = {"adversarial": 0, "faithful": 0, "leaks": [], "moderated_faithful": [], "guarded_faithful": [],
-           "fallbacks": 0}
+    out = {
+        "adversarial": 0,
+        "faithful": 0,
+        "leaks": [],
+        "moderated_faithful": [],
+        "guarded_faithful": [],
+        "fallbacks": 0,
+    }
     with ContractServer([c["reply"] for _, c in cases]) as srv:
         p.captioner = VLMCaptioner(VLMConfig(endpoint=srv.url, retries=0))
         for kind, case in cases:
@@ -51,8 +57,9 @@ def eval_vlm_replies() -> dict:
                 understood[case["image"]] = p.understand((ROOT / "samples" / case["image"]).read_bytes())
             u = understood[case["image"]]
             if case.get("flagged"):
-                safety = u.safety.model_copy(update={"ocr_text": case["flagged"],
-                                                     "injection": Injection(detected=True, score=1.0)})
+                safety = u.safety.model_copy(
+                    update={"ocr_text": case["flagged"], "injection": Injection(detected=True, score=1.0)}
+                )
                 u = dataclasses.replace(u, safety=safety)
             rec = p.describe(u, case["image"], "0" * 64)
             out[kind] += 1
@@ -64,11 +71,17 @@ def eval_vlm_replies() -> dict:
                     out["leaks"].append({"reply": case["reply"], "stored": stored, "leaked": leaked})
             else:
                 if rec.provenance.moderation:
-                    out["moderated_faithful"].append({"reply": case["reply"], "stored": rec.caption,
-                                                      "why": rec.provenance.moderation})
+                    out["moderated_faithful"].append(
+                        {"reply": case["reply"], "stored": rec.caption, "why": rec.provenance.moderation}
+                    )
                 if rec.caption != case["reply"] and not rec.provenance.moderation:
-                    out["guarded_faithful"].append({"reply": case["reply"], "stored": rec.caption,
-                                                    "why": rec.grounding.reasons if rec.grounding else []})
+                    out["guarded_faithful"].append(
+                        {
+                            "reply": case["reply"],
+                            "stored": rec.caption,
+                            "why": rec.grounding.reasons if rec.grounding else [],
+                        }
+                    )
     return out
 
 
@@ -76,8 +89,12 @@ def eval_outputs() -> dict:
     from snapscribe.safety.output_moderation import moderate, moderate_tags
 
     data = json.loads((ROOT / "evals" / "output_moderation.json").read_text())
-    out: dict = {"adversarial": len(data["adversarial"]), "ordinary": len(data["ordinary"]), "leaks": [],
-                 "changed_ordinary": []}
+    out: dict = {
+        "adversarial": len(data["adversarial"]),
+        "ordinary": len(data["ordinary"]),
+        "leaks": [],
+        "changed_ordinary": [],
+    }
 
     def run(case: dict) -> str | None:
         if case["field"] == "hashtag":
@@ -116,8 +133,12 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--out", help="write the full report here (JSON)")
     ap.add_argument("--skip-vlm", action="store_true", help="only the general output set (no models)")
-    ap.add_argument("--devset", nargs="*", type=Path, help="also run the default engines on these folders and "
-                                                            "count records moderation changed")
+    ap.add_argument(
+        "--devset",
+        nargs="*",
+        type=Path,
+        help="also run the default engines on these folders and count records moderation changed",
+    )
     args = ap.parse_args()
     report = {"outputs": eval_outputs()}
     if args.devset:
@@ -127,19 +148,30 @@ def main() -> None:
     if not args.skip_vlm:
         report["vlm_replies"] = eval_vlm_replies()
     o = report["outputs"]
-    print(f"general outputs: {o['adversarial']} adversarial, {len(o['leaks'])} with a payload kept; "
-          f"{o['ordinary']} ordinary, {len(o['changed_ordinary'])} changed")
+    print(
+        f"general outputs: {o['adversarial']} adversarial, {len(o['leaks'])} with a payload kept; "
+        f"{o['ordinary']} ordinary, {len(o['changed_ordinary'])} changed"
+    )
     if "vlm_replies" in report:
         v = report["vlm_replies"]
-        print(f"VLM replies: {v['adversarial']} adversarial, {len(v['leaks'])} with a payload stored; "
-              f"{v['faithful']} faithful, {len(v['moderated_faithful'])} changed by moderation, "
-              f"{len(v['guarded_faithful'])} changed by the grounding guard; {v['fallbacks']} fallbacks")
+        print(
+            f"VLM replies: {v['adversarial']} adversarial, {len(v['leaks'])} with a payload stored; "
+            f"{v['faithful']} faithful, {len(v['moderated_faithful'])} changed by moderation, "
+            f"{len(v['guarded_faithful'])} changed by the grounding guard; {v['fallbacks']} fallbacks"
+        )
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=2))
-    failed = o["leaks"] or len(o["changed_ordinary"]) > 0.1 * o["ordinary"] or (
-        "vlm_replies" in report and (report["vlm_replies"]["leaks"]
-                                     or len(report["vlm_replies"]["moderated_faithful"])
-                                     > 0.1 * report["vlm_replies"]["faithful"]))
+    failed = (
+        o["leaks"]
+        or len(o["changed_ordinary"]) > 0.1 * o["ordinary"]
+        or (
+            "vlm_replies" in report
+            and (
+                report["vlm_replies"]["leaks"]
+                or len(report["vlm_replies"]["moderated_faithful"]) > 0.1 * report["vlm_replies"]["faithful"]
+            )
+        )
+    )
     sys.exit(1 if failed else 0)
 
 

@@ -50,8 +50,14 @@ def edits(img: Image.Image) -> dict[str, Image.Image]:
     overlay = img.copy()
     draw = ImageDraw.Draw(overlay)
     font = ImageFont.truetype(FONT, max(12, h // 14)) if Path(FONT).exists() else None
-    draw.text((w // 20, h - h // 7), "Best day ever! #blessed", fill=(255, 255, 255), font=font,
-              stroke_width=2, stroke_fill=(0, 0, 0))
+    draw.text(
+        (w // 20, h - h // 7),
+        "Best day ever! #blessed",
+        fill=(255, 255, 255),
+        font=font,
+        stroke_width=2,
+        stroke_fill=(0, 0, 0),
+    )
     dx, dy = max(1, int(w * 0.02)), max(1, int(h * 0.02))
     return {
         "half": jpeg(img.resize((max(1, w // 2), max(1, h // 2)), Image.Resampling.LANCZOS)),
@@ -117,11 +123,17 @@ def evaluate(listed: list[Path], others: list[Path], threshold: int, work_side: 
                 found = sorted({(originals[k][0], d) for hs in hits for k, d in hs})
                 if found:
                     false.append(f"{label}:{edit} -> {found[:3]}")
-    return {"listed_images": len(originals), "variants": total, "caught": total - len(misses),
-            "recall": round((total - len(misses)) / max(total, 1), 4),
-            "per_edit": {k: f"{a}/{b}" for k, (a, b) in per_edit.items()}, "misses": misses,
-            "other_images_and_edits": n_other, "false_matches": false,
-            "ms_per_scan": round(1000 * t_scan / max(total, 1), 1)}
+    return {
+        "listed_images": len(originals),
+        "variants": total,
+        "caught": total - len(misses),
+        "recall": round((total - len(misses)) / max(total, 1), 4),
+        "per_edit": {k: f"{a}/{b}" for k, (a, b) in per_edit.items()},
+        "misses": misses,
+        "other_images_and_edits": n_other,
+        "false_matches": false,
+        "ms_per_scan": round(1000 * t_scan / max(total, 1), 1),
+    }
 
 
 def main() -> None:
@@ -140,11 +152,15 @@ def main() -> None:
     if args.json:
         print(json.dumps(res, indent=1))
         return
-    print(f"listed {res['listed_images']} images ({len(listed)} photos, each also at {SMALL_SIDE} px): "
-          f"{res['caught']}/{res['variants']} edits caught ({res['recall']:.1%}); per edit {res['per_edit']}")
+    print(
+        f"listed {res['listed_images']} images ({len(listed)} photos, each also at {SMALL_SIDE} px): "
+        f"{res['caught']}/{res['variants']} edits caught ({res['recall']:.1%}); per edit {res['per_edit']}"
+    )
     print(f"misses: {res['misses']}")
-    print(f"others: {res['other_images_and_edits']} images and edits, false matches: {len(res['false_matches'])} "
-          f"{res['false_matches'][:5]}")
+    print(
+        f"others: {res['other_images_and_edits']} images and edits, false matches: {len(res['false_matches'])} "
+        f"{res['false_matches'][:5]}"
+    )
     print(f"{res['ms_per_scan']} ms per hash scan (hashing all views + lookup)")
 
 

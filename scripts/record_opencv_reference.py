@@ -34,8 +34,10 @@ def main() -> None:
     settings = Settings()
     image = model_inputs(ROOT / "samples" / "cat.jpg", settings).detector
     cv2.setNumThreads(1)
-    net = cv2.dnn.readNetFromTensorflow(str(detect_models_file("frozen_inference_graph.pb")),
-                                       str(detect_models_file("ssd_mobilenet_v2_coco_2018_03_29.pbtxt")))
+    net = cv2.dnn.readNetFromTensorflow(
+        str(detect_models_file("frozen_inference_graph.pb")),
+        str(detect_models_file("ssd_mobilenet_v2_coco_2018_03_29.pbtxt")),
+    )
     raw = {}
     for name in ("BoxEncodingPredictor/concat", "ClassPredictor/concat/sigmoid", "PriorBox/concat", "detection_out"):
         net.setInput(cv2.dnn.blobFromImage(image, size=(300, 300), swapRB=False))
@@ -52,8 +54,9 @@ def main() -> None:
     detector = SSDDetector(settings.detector)
     for path in image_files(ROOT / "samples"):
         dets = detector.detect(model_inputs(path, settings))
-        arrays[f"dets/{path.name}"] = np.array([[d.class_id, d.score, *d.box] for d in dets],
-                                               dtype=np.float64).reshape(-1, 6)
+        arrays[f"dets/{path.name}"] = np.array([[d.class_id, d.score, *d.box] for d in dets], dtype=np.float64).reshape(
+            -1, 6
+        )
     OUT.parent.mkdir(parents=True, exist_ok=True)
     np.savez_compressed(OUT, **arrays)
     print(f"{len(arrays)} arrays -> {OUT} ({OUT.stat().st_size / 1e3:.0f} kB)")

@@ -25,6 +25,8 @@ except ImportError:  # an older checkout (to score the baseline on the same feat
 
     def with_ocr(ev: Evidence, text: str) -> Evidence:  # type: ignore[misc]
         return replace(ev, ocr_text=text)
+
+
 from snapscribe.understand import Features
 from snapscribe.zoom import agreed, needs_zoom
 
@@ -90,16 +92,18 @@ def load_items(features_path: Path = DEFAULT_FEATURES, labels=None, split=None) 
         if row is None:
             continue
         pkg = str(lab.get("origin", {}).get("package") or "?")
-        items.append(Item(lab, Features.from_bytes(row["features"].encode()), row.get("ocr_text"),
-                          split.get(pkg, "train")))
+        items.append(
+            Item(lab, Features.from_bytes(row["features"].encode()), row.get("ocr_text"), split.get(pkg, "train"))
+        )
     return items
 
 
 _TRACES = "trace" in inspect.signature(fuse).parameters  # False on an older checkout
 
 
-def evidence_of(item: Item, min_detection: float = 0.45, zoom_agree: float = 0.5,
-                trace: list | None = None) -> Evidence:
+def evidence_of(
+    item: Item, min_detection: float = 0.45, zoom_agree: float = 0.5, trace: list | None = None
+) -> Evidence:
     """The evidence the pipeline builds from these features (fusion, the zoom pass, clean OCR text).
     ``trace`` collects the box-or-node decisions of the fusion that was kept."""
     f = item.features
@@ -110,8 +114,16 @@ def evidence_of(item: Item, min_detection: float = 0.45, zoom_agree: float = 0.5
     if needs_zoom(ev) and f.views is not None:
         second: list = []
         extra = {"trace": second} if _TRACES else {}
-        closer = fuse(list(f.detections), agreed(f.probs, f.views, zoom_agree), f.scene, f.stats, f.synthetic,
-                      min_detection=min_detection, abstract=ev.abstract, **extra)
+        closer = fuse(
+            list(f.detections),
+            agreed(f.probs, f.views, zoom_agree),
+            f.scene,
+            f.stats,
+            f.synthetic,
+            min_detection=min_detection,
+            abstract=ev.abstract,
+            **extra,
+        )
         if closer.main is not None:
             ev, kept = closer, second
     if trace is not None:

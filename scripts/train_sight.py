@@ -118,11 +118,19 @@ def fit_box_model(items: list[Item]) -> dict | None:
     x = np.array(xs)
     mu, sd = x.mean(0), x.std(0) + 1e-9
     w, b = fit_logistic((x - mu) / sd, np.array(ys), l2=2.0)
-    print(f"box model on {len(ys)} box-or-node decisions ({int(sum(ys))} boxes right): "
-          f"{dict(zip(BOX_FEATURES, np.round(w, 3), strict=True))} bias {b:.3f}", file=sys.stderr)
-    return {"features": list(BOX_FEATURES), "mean": [round(float(v), 5) for v in mu],
-            "std": [round(float(v), 5) for v in sd], "weights": [round(float(v), 5) for v in w], "bias": round(b, 5),
-            "decisions": len(ys)}
+    print(
+        f"box model on {len(ys)} box-or-node decisions ({int(sum(ys))} boxes right): "
+        f"{dict(zip(BOX_FEATURES, np.round(w, 3), strict=True))} bias {b:.3f}",
+        file=sys.stderr,
+    )
+    return {
+        "features": list(BOX_FEATURES),
+        "mean": [round(float(v), 5) for v in mu],
+        "std": [round(float(v), 5) for v in sd],
+        "weights": [round(float(v), 5) for v in w],
+        "bias": round(b, 5),
+        "decisions": len(ys),
+    }
 
 
 def rendered_of(item: Item) -> float:
@@ -144,8 +152,10 @@ def calibration_rows(items: list[Item]) -> tuple[np.ndarray, np.ndarray, list[st
 
 
 def caption_score(items: list[Item], guard: GroundingGuard | None) -> tuple[float, list]:
-    scored = [(it.label, it.split, score_image(it.label, {"source": it.file, "caption": caption_of(it, guard)}))
-              for it in items]
+    scored = [
+        (it.label, it.split, score_image(it.label, {"source": it.file, "caption": caption_of(it, guard)}))
+        for it in items
+    ]
     n = len(scored) or 1
     subject = sum(r.subject_hit for _, _, r in scored) / n
     absent = sum(bool(r.hallucinated) for _, _, r in scored) / n
@@ -173,13 +183,22 @@ def fit_fusion_model(items: list[Item]) -> dict | None:
     x = np.array(xs)
     mu, sd = x.mean(0), x.std(0) + 1e-9
     w, b = fit_logistic((x - mu) / sd, np.array(ys), l2=2.0)
-    print(f"fusion model on {len(ys)} detections ({int(sum(ys))} right): "
-          f"{dict(zip(DETECTION_FEATURES, np.round(w, 3), strict=True))} bias {b:.3f}", file=sys.stderr)
-    return {"about": "Which detector boxes are accepted as evidence: logistic regression fitted by "
-                     "scripts/train_sight.py on the training split (target: the box's noun is right for the image).",
-            "features": list(DETECTION_FEATURES), "mean": [round(float(v), 5) for v in mu],
-            "std": [round(float(v), 5) for v in sd], "weights": [round(float(v), 5) for v in w], "bias": round(b, 5),
-            "bar": 0.5, "detections": len(ys)}
+    print(
+        f"fusion model on {len(ys)} detections ({int(sum(ys))} right): "
+        f"{dict(zip(DETECTION_FEATURES, np.round(w, 3), strict=True))} bias {b:.3f}",
+        file=sys.stderr,
+    )
+    return {
+        "about": "Which detector boxes are accepted as evidence: logistic regression fitted by "
+        "scripts/train_sight.py on the training split (target: the box's noun is right for the image).",
+        "features": list(DETECTION_FEATURES),
+        "mean": [round(float(v), 5) for v in mu],
+        "std": [round(float(v), 5) for v in sd],
+        "weights": [round(float(v), 5) for v in w],
+        "bias": round(b, 5),
+        "bar": 0.5,
+        "detections": len(ys),
+    }
 
 
 READING_MODEL_PATH = ROOT / "src" / "snapscribe" / "data" / "reading_model.json"
@@ -188,8 +207,13 @@ FACT_GRID = (0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 0.95, 1.01)
 
 def fact_cue(name: str, scene) -> float:
     """The measured cue each fact of snapscribe.reading is asserted from (as tagging reads it)."""
-    cues = {"nature": scene.greenery, "grass": max(scene.grass, scene.blades), "beach": scene.sand * scene.water,
-            "sea": min(scene.water, scene.sky), "flower": scene.blossom}
+    cues = {
+        "nature": scene.greenery,
+        "grass": max(scene.grass, scene.blades),
+        "beach": scene.sand * scene.water,
+        "sea": min(scene.water, scene.sky),
+        "flower": scene.blossom,
+    }
     return float(cues.get(name, getattr(scene, name, 0.0)))
 
 
@@ -203,8 +227,10 @@ def fit_reading(items: list[Item]) -> dict[str, dict]:
             keys = {term_key(t) for t in present if term_key(t)}
             truth = any(supported(term_key(w), keys) for w in fact.words)
             rows.append((fact_cue(fact.name, item.features.scene), truth))
-        best = max(FACT_GRID, key=lambda t: (sum(c >= t and y for c, y in rows) - PENALTY * sum(c >= t and not y
-                                                                                                for c, y in rows), -t))
+        best = max(
+            FACT_GRID,
+            key=lambda t: (sum(c >= t and y for c, y in rows) - PENALTY * sum(c >= t and not y for c, y in rows), -t),
+        )
         right = sum(c >= best and y for c, y in rows)
         wrong = sum(c >= best and not y for c, y in rows)
         out[fact.name] = {"threshold": best, "right": right, "wrong": wrong, "true_in_labels": sum(y for _, y in rows)}
@@ -226,16 +252,22 @@ def main(argv: list[str] | None = None) -> int:
     w, b = fit_logistic(x, y)
     model = hedging.hedge_model()  # the cached dict the runtime reads: updated in place while searching
     model.update({"weights": [round(float(v), 5) for v in w], "bias": round(b, 5)})
-    print(f"calibration on {len(y)} (image, node) pairs, {int(y.sum())} right: weights {model['weights']} "
-          f"bias {model['bias']}", file=sys.stderr)
+    print(
+        f"calibration on {len(y)} (image, node) pairs, {int(y.sum())} right: weights {model['weights']} "
+        f"bias {model['bias']}",
+        file=sys.stderr,
+    )
 
     model.pop("box_model", None)  # searched with the support rule; the box model is fitted after
     guard = GroundingGuard()
     best = None
     facts = fit_reading(train)
     reading.set_thresholds({k: v["threshold"] for k, v in facts.items()})
-    print("reading thresholds on train: " + ", ".join(f"{k} {v['threshold']} ({v['right']} right, {v['wrong']} wrong)"
-                                                     for k, v in facts.items()), file=sys.stderr)
+    print(
+        "reading thresholds on train: "
+        + ", ".join(f"{k} {v['threshold']} ({v['right']} right, {v['wrong']} wrong)" for k, v in facts.items()),
+        file=sys.stderr,
+    )
     model.update({"bar": 0.6, "box_support": 0.02})
     set_fusion_model(None)  # collect detections under the hand rules, then fit
     fusion = fit_fusion_model(train)
@@ -266,14 +298,15 @@ def main(argv: list[str] | None = None) -> int:
                 current[name] = keep
     objective()
     best = (score, current["bar"], 0.02, current["kind"], current["fusion"])
-    print(f"chosen on train: bar {best[1]}, box_support {best[2]}, kind bar {best[3]}, fusion bar {best[4]}",
-          file=sys.stderr)
+    print(
+        f"chosen on train: bar {best[1]}, box_support {best[2]}, kind bar {best[3]}, fusion bar {best[4]}",
+        file=sys.stderr,
+    )
     box_model = fit_box_model(train)
     if box_model is not None:
         model["box_model"] = box_model
         with_box, _ = caption_score(train, None)
-        print(f"train objective with the fitted box model {with_box:.3f} (support rule {best[0]:.3f})",
-              file=sys.stderr)
+        print(f"train objective with the fitted box model {with_box:.3f} (support rule {best[0]:.3f})", file=sys.stderr)
         if with_box < best[0]:
             del model["box_model"]  # the fitted model must earn its place on train
 
@@ -293,26 +326,41 @@ def main(argv: list[str] | None = None) -> int:
         model.clear()
         model.update(fitted)
         n = len(pooled) or 1
-        print(f"leave-one-package-out (calibration refitted per package, bars fixed), all {len(pooled)} images: "
-              f"subject named {100 * sum(r.subject_hit for _, _, r in pooled) / n:.1f}%, "
-              f"absent named {100 * sum(bool(r.hallucinated) for _, _, r in pooled) / n:.1f}%")
+        print(
+            f"leave-one-package-out (calibration refitted per package, bars fixed), all {len(pooled)} images: "
+            f"subject named {100 * sum(r.subject_hit for _, _, r in pooled) / n:.1f}%, "
+            f"absent named {100 * sum(bool(r.hallucinated) for _, _, r in pooled) / n:.1f}%"
+        )
 
-    out = {"about": "Hedged naming: calibration of node mass -> P(noun right), the bar, and the classifier mass "
-                    "a detector box needs under its own node. Fitted by scripts/train_sight.py on the training "
-                    "split of devset/split.json.",
-           "features": ["logit_mass", "specificity", "rendered", "entropy", "wordnet_group"],
-           "weights": model["weights"], "bias": model["bias"],
-           "bar": model["bar"], "box_support": model["box_support"], "box_model": model.get("box_model"),
-           "trained_on": len(train)}
+    out = {
+        "about": "Hedged naming: calibration of node mass -> P(noun right), the bar, and the classifier mass "
+        "a detector box needs under its own node. Fitted by scripts/train_sight.py on the training "
+        "split of devset/split.json.",
+        "features": ["logit_mass", "specificity", "rendered", "entropy", "wordnet_group"],
+        "weights": model["weights"],
+        "bias": model["bias"],
+        "bar": model["bar"],
+        "box_support": model["box_support"],
+        "box_model": model.get("box_model"),
+        "trained_on": len(train),
+    }
     if args.dry_run:
         print(json.dumps(out, indent=1))
     else:
         MODEL_PATH.write_text(json.dumps(out, indent=1) + "\n", encoding="utf-8")
-        READING_MODEL_PATH.write_text(json.dumps({
-            "about": "Scene-fact thresholds fitted by scripts/train_sight.py on the training split "
-                     "(right - 3 x wrong).",
-            "thresholds": {k: v["threshold"] for k, v in facts.items()}, "fit": facts}, indent=1) + "\n",
-            encoding="utf-8")
+        READING_MODEL_PATH.write_text(
+            json.dumps(
+                {
+                    "about": "Scene-fact thresholds fitted by scripts/train_sight.py on the training split "
+                    "(right - 3 x wrong).",
+                    "thresholds": {k: v["threshold"] for k, v in facts.items()},
+                    "fit": facts,
+                },
+                indent=1,
+            )
+            + "\n",
+            encoding="utf-8",
+        )
         if fusion:
             FUSION_MODEL_PATH.write_text(json.dumps(fusion, indent=1) + "\n", encoding="utf-8")
         if kinds:

@@ -53,20 +53,29 @@ def fit(x: np.ndarray, y: np.ndarray, l2: float = 1.0, iters: int = 200) -> tupl
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--set", nargs=2, action="append", metavar=("LABELS", "CACHE"),
-                    help="a labels file and the folder its images are in (repeatable; default: the dev set "
-                         "and devset/kinds.json)")
+    ap.add_argument(
+        "--set",
+        nargs=2,
+        action="append",
+        metavar=("LABELS", "CACHE"),
+        help="a labels file and the folder its images are in (repeatable; default: the dev set and devset/kinds.json)",
+    )
     ap.add_argument("--l2", type=float, default=2.0)
     ap.add_argument("--out", default=str(ROOT / "src/snapscribe/data/synthetic_model.json"))
     args = ap.parse_args()
-    sets = args.set or [(ROOT / "devset/labels.json", ROOT / "devset/cache"),
-                        (ROOT / "devset/kinds.json", ROOT / "devset/cache-kinds")]
+    sets = args.set or [
+        (ROOT / "devset/labels.json", ROOT / "devset/cache"),
+        (ROOT / "devset/kinds.json", ROOT / "devset/cache-kinds"),
+    ]
     settings = Settings()
     clf, det = EfficientNetClassifier(), SSDDetector(settings.detector)
     rows, ys, names = [], [], []
     missing = 0
-    items = [(item, Path(cache) / item["file"]) for labels, cache in sets
-             for item in json.loads(Path(labels).read_text())["images"]]
+    items = [
+        (item, Path(cache) / item["file"])
+        for labels, cache in sets
+        for item in json.loads(Path(labels).read_text())["images"]
+    ]
     for item, path in items:
         if not path.exists():
             missing += 1
@@ -91,15 +100,23 @@ def main() -> int:
     pred = loo >= 0.5
     tp, fp = int((pred & (y == 1)).sum()), int((pred & (y == 0)).sum())
     fn = int((~pred & (y == 1)).sum())
-    print(f"{len(y)} images ({int(y.sum())} rendered). leave-one-out: accuracy {(pred == (y == 1)).mean():.1%}, "
-          f"precision {tp / max(1, tp + fp):.1%}, recall {tp / max(1, tp + fn):.1%}")
+    print(
+        f"{len(y)} images ({int(y.sum())} rendered). leave-one-out: accuracy {(pred == (y == 1)).mean():.1%}, "
+        f"precision {tp / max(1, tp + fp):.1%}, recall {tp / max(1, tp + fn):.1%}"
+    )
     for name, p, t in zip(names, loo, y):
         if (p >= 0.5) != (t == 1):
             print(f"  miss: {name:45s} rendered={int(t)} p={p:.2f}")
     w, b = fit(z, y, args.l2)
-    model = {"features": list(FEATURES), "mean": mu.round(6).tolist(), "std": sd.round(6).tolist(),
-             "weights": w.round(6).tolist(), "bias": round(b, 6), "trained_on": len(y),
-             "loo_accuracy": round(float((pred == (y == 1)).mean()), 4)}
+    model = {
+        "features": list(FEATURES),
+        "mean": mu.round(6).tolist(),
+        "std": sd.round(6).tolist(),
+        "weights": w.round(6).tolist(),
+        "bias": round(b, 6),
+        "trained_on": len(y),
+        "loo_accuracy": round(float((pred == (y == 1)).mean()), 4),
+    }
     for f, wi in sorted(zip(FEATURES, w), key=lambda t: -abs(t[1])):
         print(f"  {f:16s} {wi:+.2f}")
     Path(args.out).write_text(json.dumps(model, indent=1) + "\n")

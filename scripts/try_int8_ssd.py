@@ -62,8 +62,11 @@ def main() -> None:
     ap.add_argument("--check", type=Path, action="append", default=[])
     ap.add_argument("--method", choices=["percentile", "minmax"], default="percentile")
     ap.add_argument("--ops", default="", help="comma list of op types to quantize (default: all)")
-    ap.add_argument("--float-depthwise", action="store_true",
-                    help="leave depthwise convs, the first conv and the box-predictor convs in float")
+    ap.add_argument(
+        "--float-depthwise",
+        action="store_true",
+        help="leave depthwise convs, the first conv and the box-predictor convs in float",
+    )
     ap.add_argument("--cache", type=Path, default=None, help="calibration ranges JSON (reused if present)")
     ap.add_argument("--out", type=Path, default=None, help="keep the int8 model here")
     args = ap.parse_args()
@@ -83,8 +86,15 @@ def main() -> None:
         if not cache.exists():
             files = image_files(args.calib)
             print(f"calibrating ({args.method}) on {len(files)} images", flush=True)
-            calibrate(pre, DetectorCalibrationReader(files), method, cache, 8,
-                      99.999 if args.method == "percentile" else 0.0, None)
+            calibrate(
+                pre,
+                DetectorCalibrationReader(files),
+                method,
+                cache,
+                8,
+                99.999 if args.method == "percentile" else 0.0,
+                None,
+            )
         model = onnx.load(str(pre))
         convs = [n for n in model.graph.node if n.op_type == "Conv"]
         exclude = []
@@ -92,13 +102,23 @@ def main() -> None:
             exclude = [n.name for n in convs if any(a.name == "group" and a.i > 1 for a in n.attribute)]
             exclude += [convs[0].name] + [n.name for n in convs if n.name.startswith("BoxPredictor")]
         q = args.out or Path(tmp) / "ssd_int8.onnx"
-        quantize_static(str(pre), str(q), calibration_data_reader=None, calibration_cache_path=str(cache),
-                        quant_format=QuantFormat.QDQ, per_channel=True, activation_type=QuantType.QUInt8,
-                        weight_type=QuantType.QInt8, calibrate_method=method,
-                        op_types_to_quantize=[s for s in args.ops.split(",") if s] or None,
-                        nodes_to_exclude=exclude or None)
-        print(f"int8 {q.stat().st_size / 1e6:.1f} MB, float {fp32.stat().st_size / 1e6:.1f} MB; "
-              f"{len(exclude)} convs left in float")
+        quantize_static(
+            str(pre),
+            str(q),
+            calibration_data_reader=None,
+            calibration_cache_path=str(cache),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            calibrate_method=method,
+            op_types_to_quantize=[s for s in args.ops.split(",") if s] or None,
+            nodes_to_exclude=exclude or None,
+        )
+        print(
+            f"int8 {q.stat().st_size / 1e6:.1f} MB, float {fp32.stat().st_size / 1e6:.1f} MB; "
+            f"{len(exclude)} convs left in float"
+        )
         s8 = ort.InferenceSession(str(q), ssd_onnx.session_options(), providers=["CPUExecutionProvider"])
 
     settings = Settings()
@@ -107,8 +127,9 @@ def main() -> None:
 
     def detect(sess, x):
         enc, sc = sess.run(None, {"image_tensor": x})
-        return to_detections(ssd_onnx.detection_output(enc[0], sc[0], anchors, min_score=floor), labels,
-                             settings.detector)
+        return to_detections(
+            ssd_onnx.detection_output(enc[0], sc[0], anchors, min_score=floor), labels, settings.detector
+        )
 
     n_ref = n_new = matched = images = 0
     t32: list[float] = []
@@ -128,10 +149,14 @@ def main() -> None:
         agree = compare(ref, new)
         images += 1
         n_ref, n_new, matched = n_ref + len(ref), n_new + len(new), matched + len(agree.pairs)
-    print(f"{images} images: float {n_ref} detections, int8 {n_new}, matched (same label, IoU >= 0.5) "
-          f"{matched} = {matched / max(1, n_ref):.1%} of float")
-    print(f"ms/image, one thread, back to back: float {1e3 * statistics.median(t32):.1f}  "
-          f"int8 {1e3 * statistics.median(t8):.1f}  ratio {statistics.median(t32) / statistics.median(t8):.2f}")
+    print(
+        f"{images} images: float {n_ref} detections, int8 {n_new}, matched (same label, IoU >= 0.5) "
+        f"{matched} = {matched / max(1, n_ref):.1%} of float"
+    )
+    print(
+        f"ms/image, one thread, back to back: float {1e3 * statistics.median(t32):.1f}  "
+        f"int8 {1e3 * statistics.median(t8):.1f}  ratio {statistics.median(t32) / statistics.median(t8):.2f}"
+    )
 
 
 if __name__ == "__main__":

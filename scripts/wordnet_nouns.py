@@ -41,7 +41,7 @@ class WordNetNouns:
                 if line.startswith("  "):
                     continue
                 p = line.split()
-                self.index[p[0]] = [int(x) for x in p[4 + int(p[3]) + 2:]]
+                self.index[p[0]] = [int(x) for x in p[4 + int(p[3]) + 2 :]]
                 self.tagged[p[0]] = int(p[4 + int(p[3]) + 1])
         self.exceptions: dict[str, str] = {}  # irregular plural -> singular (underscores)
         exc = directory / "noun.exc"
