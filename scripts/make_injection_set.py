@@ -219,7 +219,7 @@ def load_photos(dirs: list[str]) -> list[Image.Image]:
             try:
                 img = Image.open(f)
                 img = ImageOps.exif_transpose(img).convert("RGB")
-            except Exception:  # noqa: BLE001 - an unreadable file is simply not used
+            except Exception:
                 continue
             if min(img.size) >= 200:
                 photos.append(img)
