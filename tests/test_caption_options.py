@@ -6,7 +6,7 @@ from sight_models import pinned
 from snapscribe.alt_text import alt_text
 from snapscribe.attributes import PixelStats
 from snapscribe.caption import compose_with_rule
-from snapscribe.caption_options import FAMILIES, TONES, family, fill, options, templates
+from snapscribe.caption_options import FAMILIES, TONES, _phrase, family, fill, options, templates
 from snapscribe.evidence import Evidence, Subject
 from snapscribe.grounding import GroundingGuard
 from snapscribe.kinds import KindReading
@@ -59,7 +59,7 @@ def test_the_guard_passes_every_template_in_every_tone():
         base = compose_with_rule(ev)[0]
         for tone in TONES:
             for template in templates(fam, tone):
-                text = fill(template, base[0].lower() + base[1:])
+                text = fill(template, _phrase(base))
                 bad += [(text, v.term, v.why) for v in guard.verdicts(text, ev) if not v.supported]
     assert bad == []
 

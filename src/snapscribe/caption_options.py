@@ -96,7 +96,10 @@ def fill(template: str, subject: str) -> str:
 def _phrase(caption: str) -> str:
     """The caption as a phrase to slot in: no final stop, lower-case first letter (not a quote)."""
     phrase = caption.strip().rstrip(".")
-    return phrase[0].lower() + phrase[1:] if phrase and phrase[1:2].islower() else phrase
+    first = phrase.split(" ", 1)[0] if phrase else ""
+    if first and first[0].isupper() and (len(first) == 1 or first[1:].islower()):
+        return phrase[0].lower() + phrase[1:]  # "A cat" → "a cat"; "OK" and quotes stay
+    return phrase
 
 
 def options(
