@@ -98,3 +98,32 @@ def test_alt_text_is_literal_and_hedged():
     guard = GroundingGuard()
     for fam, ev in CASES.items():
         assert all(v.supported for v in guard.verdicts(alt_text(ev), ev)), fam
+
+
+@pytest.mark.slow
+def test_cli_records_carry_alt_text_and_three_options_per_tone(tmp_path):
+    """End to end on samples/: every captioned record has alt text and 3 distinct options; tones differ."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import snapscribe
+
+    samples = Path(__file__).resolve().parents[1] / "samples"
+    src = str(Path(snapscribe.__file__).resolve().parents[1])  # this checkout's code, not another install
+    env = {"SNAPSCRIBE_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "PYTHONPATH": src}
+    by_tone = {}
+    for tone in ("casual", "poetic"):
+        out = subprocess.run([sys.executable, "-m", "snapscribe.cli", "caption", str(samples), "--format", "jsonl",
+                              "--tone", tone, "--emoji"], capture_output=True, text=True, env=env, timeout=600)
+        assert out.returncode == 0, out.stderr
+        records = [json.loads(line) for line in out.stdout.splitlines()]
+        captioned = [r for r in records if r["status"] == "captioned"]
+        assert captioned
+        for r in captioned:
+            assert r["alt_text"].startswith("May be ")
+            assert len(r["caption_options"]) == 3 and len(set(r["caption_options"])) == 3
+            assert r["caption"] == r["caption_options"][0]
+        by_tone[tone] = {r["sha256"]: r["caption"] for r in captioned}
+    assert all(by_tone["casual"][k] != by_tone["poetic"][k] for k in by_tone["casual"])
