@@ -134,6 +134,10 @@ class CaptionConfig(_Section):
         default_factory=list, description="never emitted, on top of the packaged blocklist"
     )
     hashtag_allowlist: list[str] = Field(default_factory=list, description="when set, only these are emitted")
+    tone: Literal["neutral", "casual", "poetic", "minimal"] = Field(
+        "neutral", description="tone of the caption and its options (data/caption_templates.tsv)"
+    )
+    emoji: bool = Field(False, description="append the subject family's emoji to each caption option")
 
 
 class VLMConfig(_Section):

@@ -6,6 +6,7 @@ Each stage is an engine behind a small interface (see ``engines.base``, ``taggin
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import logging
@@ -336,6 +337,7 @@ class Pipeline:
                 "kind": evidence.kind.kind if evidence.kind is not None else None,
             }
         )
+        caption, alt, caption_options = _voiced(evidence, sha, caption, draft.engine == "default", cfg.caption)
         tags_out = self.hashtags.choose(tags, broad=_BROAD_ART if evidence.rendered else _BROAD_PHOTO)
         tags_out, dropped = moderate_tags(tags_out, flagged_text=flagged_text, allowed=allowed)
         if dropped:
@@ -343,6 +345,8 @@ class Pipeline:
         record = ImageRecord(
             status=status,
             caption=caption,
+            alt_text=alt,
+            caption_options=caption_options,
             hashtags=tags_out,
             tags=tags,
             objects=_objects(evidence, inputs),
@@ -431,6 +435,19 @@ class Pipeline:
                 self._executor = ThreadPoolExecutor(self._threads + self.remote_slots, thread_name_prefix="snapscribe")
             return self._executor
 
+    def with_tone(self, tone: str | None) -> Pipeline:
+        """This pipeline (same models) captioning in ``tone``; results are cached per tone."""
+        if not tone or tone == self.settings.caption.tone:
+            return self
+        other = copy.copy(self)
+        caption_cfg = self.settings.caption.model_copy(update={"tone": tone})
+        other.settings = self.settings.model_copy(update={"caption": caption_cfg})
+        other.config_key = f"{self.config_key}~{tone}"
+        if hasattr(self.captioner, "tone"):
+            other.captioner = copy.copy(self.captioner)
+            other.captioner.tone = tone
+        return other
+
     def close(self) -> None:
         """Stop the worker threads (idempotent)."""
         if self._executor is not None:
@@ -459,6 +476,22 @@ def _moderate_texts(record: ImageRecord, flagged_text: str | None, allowed: set[
                 update[name] = [r.text for r in results if r.text]
                 notes.append(f"{name}: {', '.join(dict.fromkeys(x for r in results for x in r.reasons))}")
     return (record.model_copy(update=update) if update else record), notes
+
+
+def _voiced(ev: Evidence, sha: str, caption: str, composed: bool, cfg) -> tuple[str, str, list[str]]:
+    """The caption in the configured tone, its 3 options (the caption first) and the alt text.
+
+    A composer caption is the phrase the tone's templates build on; an engine's caption (a VLM's,
+    already in the tone it was asked for) stays first and the templates add the other options."""
+    from .alt_text import alt_text
+    from .caption_options import options
+
+    if composed:
+        opts = options(ev, sha, cfg.tone, caption=caption, with_emoji=cfg.emoji)
+    else:
+        rest = [o for o in options(ev, sha, cfg.tone, with_emoji=cfg.emoji) if o != caption]
+        opts = [caption, *rest][:3]
+    return (opts[0] if opts else caption), alt_text(ev), opts
 
 
 def _supported_words(ev: Evidence, tags: list[Tag]) -> set[str]:

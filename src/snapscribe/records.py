@@ -145,6 +145,8 @@ class ImageRecord(_Model):
     sha256: str
     status: Status
     caption: str | None = None
+    alt_text: str | None = Field(None, description="literal, hedged accessibility text from the same evidence")
+    caption_options: list[str] = Field(default_factory=list, description="3 captions in the tone; caption first")
     hashtags: list[str] = Field(default_factory=list)
     tags: list[Tag] = Field(default_factory=list)
     objects: list[DetectedObject] = Field(default_factory=list)

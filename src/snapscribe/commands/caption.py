@@ -45,15 +45,29 @@ def _table_row(rec: ImageRecord, width: int) -> str:
 @click.option("--threads", type=int, help="images processed in parallel (default: CPU cores)")
 @click.option("--captioner", type=click.Choice(["default", "vlm", "polish"]), help="caption engine")
 @click.option("--tagger", type=click.Choice(["default", "clip"]), help="tag engine")
+@click.option(
+    "--tone", type=click.Choice(["neutral", "casual", "poetic", "minimal"]), help="caption tone (caption.tone)"
+)
+@click.option("--emoji", is_flag=True, default=None, help="append the subject family's emoji (caption.emoji)")
 @click.option("--no-progress", is_flag=True, help="no progress bar on stderr")
 @click.pass_context
-def caption(ctx: click.Context, paths, fmt, out, db, force, refresh, threads, captioner, tagger, no_progress) -> None:
+def caption(
+    ctx: click.Context, paths, fmt, out, db, force, refresh, threads, captioner, tagger, tone, emoji, no_progress
+) -> None:
     """Caption images (files or directories, recursively): caption, hashtags, tags, objects.
 
     Rejected or broken files become `error` records; the batch always finishes.
     """
     settings = settings_from(
-        ctx, **{"store.db": db, "models.threads": threads, "engines.captioner": captioner, "engines.tagger": tagger}
+        ctx,
+        **{
+            "store.db": db,
+            "models.threads": threads,
+            "engines.captioner": captioner,
+            "engines.tagger": tagger,
+            "caption.tone": tone,
+            "caption.emoji": emoji,
+        },
     )
     files = list(expand_paths(paths))
     if not files:

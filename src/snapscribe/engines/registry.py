@@ -55,7 +55,9 @@ def _grounded(settings: Settings, guard: Any) -> Captioner:
 def _vlm(settings: Settings, guard: Any) -> Captioner:
     from .vlm import VLMCaptioner
 
-    return VLMCaptioner(settings.vlm)
+    vlm = VLMCaptioner(settings.vlm)
+    vlm.tone = settings.caption.tone
+    return vlm
 
 
 @captioner("polish")

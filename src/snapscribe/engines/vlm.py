@@ -80,9 +80,19 @@ def _safe_ocr(evidence: Evidence) -> str | None:
     return text[:300]
 
 
-def build_messages(cfg: VLMConfig, evidence: Evidence, tags: Sequence[Tag], image_uri: str) -> list[dict]:
-    """The chat messages for one image (system rules, prompt + trusted context + image)."""
-    parts = [cfg.prompt.strip()]
+TONE_LINES = {
+    "neutral": "Tone: neutral and descriptive.",
+    "casual": "Tone: casual and friendly, like a social media post.",
+    "poetic": "Tone: poetic and evocative, but name only what is visible.",
+    "minimal": "Tone: minimal, a few words.",
+}
+
+
+def build_messages(
+    cfg: VLMConfig, evidence: Evidence, tags: Sequence[Tag], image_uri: str, tone: str = "neutral"
+) -> list[dict]:
+    """The chat messages for one image (system rules, prompt + tone line + trusted context + image)."""
+    parts = [cfg.prompt.strip(), TONE_LINES.get(tone, TONE_LINES["neutral"])]
     if cfg.context:
         seen = []
         for s in evidence.subjects[:5]:
@@ -181,6 +191,8 @@ class VLMCaptioner:
 
     name = "vlm"
 
+    tone = "neutral"  # caption.tone: one line of the prompt
+
     def __init__(self, cfg: VLMConfig, *, transport: httpx.BaseTransport | None = None):
         self.cfg = cfg
         self.slots = max(1, cfg.concurrency)
@@ -227,7 +239,7 @@ class VLMCaptioner:
     # -- Captioner ---------------------------------------------------------------------
     def caption(self, evidence: Evidence, tags: list[Tag], inputs: ModelInputs) -> CaptionDraft:
         image_uri = image_data_uri(inputs, self.cfg.image_side) if self.cfg.vision else ""
-        messages = build_messages(self.cfg, evidence, tags, image_uri)
+        messages = build_messages(self.cfg, evidence, tags, image_uri, self.tone)
         try:
             text = self.complete(messages)
         except VLMError as exc:

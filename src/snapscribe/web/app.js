@@ -184,7 +184,7 @@ function buildCard(rec, { reviewMode = false } = {}) {
     caption.classList.add("none");
   } else {
     const img = el("img");
-    img.alt = rec.caption || "uploaded photo";
+    img.alt = rec.alt_text || rec.caption || "uploaded photo";
     img.decoding = "async";
     media.appendChild(img);
     if (rec.status === "review" && !reviewMode) {
@@ -349,6 +349,23 @@ async function refresh() {
 }
 
 // -- detail dialog -------------------------------------------------------------------
+function captionOptions(options) {
+  const list = el("ol", "options");
+  for (const text of options) {
+    const item = el("li", "option");
+    const copy = el("button", "copy", "Copy");
+    copy.type = "button";
+    copy.title = "Copy this caption";
+    copy.addEventListener("click", async () => {
+      try { await navigator.clipboard.writeText(text); toast("Caption copied", "ok"); }
+      catch (_) { toast("Could not copy (clipboard not available)", "bad"); }
+    });
+    item.append(el("span", "", text), copy);
+    list.appendChild(item);
+  }
+  return list;
+}
+
 async function openDetail(rec) {
   const body = $("#detail-body");
   const pic = el("div", "pic");
@@ -356,7 +373,7 @@ async function openDetail(rec) {
   else if (rec.status === "error") pic.appendChild(placeholder("error", rec.error?.code || "error", rec.error?.message || ""));
   else {
     const img = el("img");
-    img.alt = rec.caption || "photo";
+    img.alt = rec.alt_text || rec.caption || "photo";
     pic.appendChild(img);
     thumbnailUrl(rec.id).then((u) => { if (!img.src) img.src = u; }).catch(() => {});
     thumbnailUrl(rec.id, "large").then((u) => { img.src = u; }).catch(() => {});
@@ -364,6 +381,8 @@ async function openDetail(rec) {
   const info = el("div", "info");
   info.appendChild(el("h2", "", rec.caption || rec.status));
   if (rec.hashtags?.length) info.appendChild(el("p", "hashtags", rec.hashtags.map((h) => `#${h}`).join(" ")));
+  if (rec.alt_text) info.appendChild(el("p", "alt-text", `Alt text: ${rec.alt_text}`));
+  if (rec.caption_options?.length) info.appendChild(captionOptions(rec.caption_options));
   const dl = el("dl");
   const total = Object.values(rec.timings_ms || {}).reduce((a, b) => a + b, 0);
   for (const [k, v] of [["id", rec.id], ["status", rec.status], ["source", rec.source],
