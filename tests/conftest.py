@@ -6,7 +6,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
-import pytest  # noqa: E402
+import pytest
 
 # Markers by module or test, in one table (the module's own decorators may add more): `slow` is
 # anything that takes more than a few seconds, so `pytest -m "not slow"` stays the fast inner loop.

@@ -16,7 +16,7 @@ def photo_like(w: int = 320, h: int = 240, seed: int = 0) -> Image.Image:
     y, x = np.mgrid[0:h, 0:w]
     arr = np.stack([x * 255 // max(w - 1, 1), y * 255 // max(h - 1, 1), (x + y) * 127 // max(w + h, 1)], -1)
     arr = arr + rng.normal(0, 8, arr.shape)
-    arr[h // 4: h // 2, w // 4: w // 2] = [200, 40, 40]
+    arr[h // 4 : h // 2, w // 4 : w // 2] = [200, 40, 40]
     return Image.fromarray(np.clip(arr, 0, 255).astype(np.uint8))
 
 
@@ -34,6 +34,7 @@ def png_bytes(img: Image.Image, **kw) -> bytes:
 
 def png_bomb(width: int = 100_000, height: int = 100_000) -> bytes:
     """A tiny PNG whose header claims an enormous image (a decompression bomb)."""
+
     def chunk(kind: bytes, data: bytes) -> bytes:
         return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
 

@@ -45,25 +45,33 @@ def drop_database(admin, name: str) -> None:
 
 def base_env(home: Path) -> dict[str, str]:
     env = dict(os.environ)
-    env.update({
-        "PYTHONPATH": str(REPO / "src"),
-        "SNAPSCRIBE_HOME": str(home),
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "SNAPSCRIBE_KAFKA__PROGRESS_INTERVAL_S": "1",
-        "SNAPSCRIBE_KAFKA__RETRY_BACKOFF_S": "0.2",
-        "SNAPSCRIBE_KAFKA__RETRY_BACKOFF_MAX_S": "1",
-        "SNAPSCRIBE_KAFKA__MAX_ATTEMPTS": "2",
-        "SNAPSCRIBE_KAFKA__DRAIN_TIMEOUT_S": "30",
-        "SNAPSCRIBE_KAFKA__PARTITIONS": "6",
-    })
+    env.update(
+        {
+            "PYTHONPATH": str(REPO / "src"),
+            "SNAPSCRIBE_HOME": str(home),
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "SNAPSCRIBE_KAFKA__PROGRESS_INTERVAL_S": "1",
+            "SNAPSCRIBE_KAFKA__RETRY_BACKOFF_S": "0.2",
+            "SNAPSCRIBE_KAFKA__RETRY_BACKOFF_MAX_S": "1",
+            "SNAPSCRIBE_KAFKA__MAX_ATTEMPTS": "2",
+            "SNAPSCRIBE_KAFKA__DRAIN_TIMEOUT_S": "30",
+            "SNAPSCRIBE_KAFKA__PARTITIONS": "6",
+        }
+    )
     env.pop("SNAPSCRIBE_CONFIG", None)
     return env
 
 
 def cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "snapscribe.cli", *args], env=env, cwd=REPO,
-                          capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "snapscribe.cli", *args],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 @dataclass
@@ -77,15 +85,20 @@ class WorkerProc:
     events: list[dict] = field(default_factory=list)
 
     @classmethod
-    def start(cls, name: str, log_dir: Path, env: dict[str, str], *args: str) -> "WorkerProc":
+    def start(cls, name: str, log_dir: Path, env: dict[str, str], *args: str) -> WorkerProc:
         log_path = log_dir / f"{name}.log"
         with open(log_path, "ab") as log:
-            proc = subprocess.Popen([sys.executable, "-m", "snapscribe.cli", "worker", "--worker-id", name, *args],
-                                    env=env, cwd=REPO, stdout=log, stderr=subprocess.STDOUT)
+            proc = subprocess.Popen(
+                [sys.executable, "-m", "snapscribe.cli", "worker", "--worker-id", name, *args],
+                env=env,
+                cwd=REPO,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         return cls(name, log_path, proc)
 
     def read_events(self) -> list[dict]:
-        for line in self.log_path.read_text(errors="replace").splitlines()[self._seen:]:
+        for line in self.log_path.read_text(errors="replace").splitlines()[self._seen :]:
             self._seen += 1
             if line.startswith("{"):
                 try:
@@ -135,16 +148,24 @@ def processed(w: WorkerProc) -> int:
     return int(p.get("processed", 0)) if p else 0
 
 
-def read_topic(brokers: str, topic: str, *, expect: int | None = None, keys: set[str] | None = None,
-               idle_s: float = 3.0, timeout_s: float = 30.0) -> list:
+def read_topic(
+    brokers: str,
+    topic: str,
+    *,
+    expect: int | None = None,
+    keys: set[str] | None = None,
+    idle_s: float = 3.0,
+    timeout_s: float = 30.0,
+) -> list:
     """Messages on a topic, read from the beginning with a plain assignment (no group join).
 
     Stops once ``expect`` messages (or every key in ``keys``) arrived, or nothing came for ``idle_s``.
     """
     from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
 
-    consumer = Consumer({"bootstrap.servers": brokers, "group.id": f"reader-{uuid.uuid4().hex[:6]}",
-                         "enable.auto.commit": False})
+    consumer = Consumer(
+        {"bootstrap.servers": brokers, "group.id": f"reader-{uuid.uuid4().hex[:6]}", "enable.auto.commit": False}
+    )
     parts = consumer.list_topics(topic, timeout=10).topics[topic].partitions
     consumer.assign([TopicPartition(topic, p, OFFSET_BEGINNING) for p in parts])
     out, last, start = [], time.monotonic(), time.monotonic()
@@ -154,7 +175,8 @@ def read_topic(brokers: str, topic: str, *, expect: int | None = None, keys: set
             out.append(msg)
             last = time.monotonic()
             if (expect is not None and len(out) >= expect) or (
-                    keys is not None and keys <= {m.key().decode() for m in out if m.key()}):
+                keys is not None and keys <= {m.key().decode() for m in out if m.key()}
+            ):
                 break
         elif time.monotonic() - last > idle_s:
             break

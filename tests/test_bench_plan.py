@@ -29,9 +29,20 @@ def test_machines_for_is_ceil_plus_spares():
 
 
 def test_plan_for_one_million_a_day_by_hand():
-    plan = make_plan(PlanInputs(uploads_per_day=1_000_000, peak_factor=3, target_utilisation=0.7, redundancy=1,
-                                cpu_images_per_s=12, cpu_hour_price=0.08, gpu_hour_price=3.0, vlm_batch=64,
-                                hosted_vlm_price=0.01, gate_pass_rate=0.3))
+    plan = make_plan(
+        PlanInputs(
+            uploads_per_day=1_000_000,
+            peak_factor=3,
+            target_utilisation=0.7,
+            redundancy=1,
+            cpu_images_per_s=12,
+            cpu_hour_price=0.08,
+            gpu_hour_price=3.0,
+            vlm_batch=64,
+            hosted_vlm_price=0.01,
+            gate_pass_rate=0.3,
+        )
+    )
     # 1e6 / 86400 = 11.574 img/s; x3 = 34.722
     assert plan["load"]["avg_images_per_s"] == pytest.approx(11.574, abs=1e-3)
     assert plan["load"]["peak_images_per_s"] == pytest.approx(34.722, abs=1e-3)
@@ -67,8 +78,17 @@ def test_plan_for_one_million_a_day_by_hand():
 
 
 def test_plan_scales_linearly_and_vlm_override():
-    p = make_plan(PlanInputs(uploads_per_day=10_000_000, peak_factor=2, target_utilisation=0.5, redundancy=0,
-                             cpu_images_per_s=20, vlm_images_per_s=100, gate_pass_rate=1.0))
+    p = make_plan(
+        PlanInputs(
+            uploads_per_day=10_000_000,
+            peak_factor=2,
+            target_utilisation=0.5,
+            redundancy=0,
+            cpu_images_per_s=20,
+            vlm_images_per_s=100,
+            gate_pass_rate=1.0,
+        )
+    )
     # 115.74 avg, 231.48 peak; CPU: 231.48 / 10 -> 24; GPU 231.48 / 50 -> 5
     assert p["cpu_fleet"]["machines_peak"] == 24
     assert p["gpu_fleet_all"]["machines_peak"] == 5
@@ -77,8 +97,13 @@ def test_plan_scales_linearly_and_vlm_override():
 
 
 def test_plan_inputs_from_bench():
-    quiet = {"images_per_s": 15.5, "cpu_s_per_image": 0.1, "timestamp": "t",
-             "machine": {"cores": 4, "loadavg_start": [1.0, 1.0, 1.0]}, "images": {"count": 9}}
+    quiet = {
+        "images_per_s": 15.5,
+        "cpu_s_per_image": 0.1,
+        "timestamp": "t",
+        "machine": {"cores": 4, "loadavg_start": [1.0, 1.0, 1.0]},
+        "images": {"count": 9},
+    }
     got = inputs_from_bench(quiet, "b.json")
     assert got["cpu_images_per_s"] == 15.5 and got["cpu_cores_per_machine"] == 4 and got["cpu_basis"] == "wall"
     assert "measured" in got["cpu_source"] and "40.00 images/s" in got["cpu_source"]
@@ -93,9 +118,19 @@ def test_plan_inputs_from_bench():
 def test_plan_cli_json_reads_bench_file(tmp_path, monkeypatch):
     monkeypatch.setenv("SNAPSCRIBE_HOME", str(tmp_path / "home"))
     bench = tmp_path / "b.json"
-    bench.write_text(json.dumps({"images_per_s": 6.0, "cpu_s_per_image": 0.3, "peak_rss_mb": 900,
-                                 "machine": {"cores": 2}, "images": {"count": 3}, "timestamp": "x",
-                                 "gate_pass_rate": 0.25}))
+    bench.write_text(
+        json.dumps(
+            {
+                "images_per_s": 6.0,
+                "cpu_s_per_image": 0.3,
+                "peak_rss_mb": 900,
+                "machine": {"cores": 2},
+                "images": {"count": 3},
+                "timestamp": "x",
+                "gate_pass_rate": 0.25,
+            }
+        )
+    )
     res = CliRunner().invoke(cli, ["plan", "--uploads-per-day", "1000000", "--bench-json", str(bench), "--json"])
     assert res.exit_code == 0, res.output
     plan = json.loads(res.output)
@@ -126,8 +161,22 @@ def bench_run(tmp_path_factory):
     report = root / "report"
     home = root / "home"
     res = CliRunner(env={"SNAPSCRIBE_HOME": str(home)}).invoke(
-        cli, ["bench", str(images), "--json", "--report", str(report), "--repeat", "1", "--threads", "2",
-              "--batch-sizes", "1,2", "--no-lowres"])
+        cli,
+        [
+            "bench",
+            str(images),
+            "--json",
+            "--report",
+            str(report),
+            "--repeat",
+            "1",
+            "--threads",
+            "2",
+            "--batch-sizes",
+            "1,2",
+            "--no-lowres",
+        ],
+    )
     assert res.exit_code == 0, res.output
     line = [ln for ln in res.stdout.splitlines() if ln.startswith("{")]
     assert len(line) == 1, res.stdout
@@ -136,8 +185,20 @@ def bench_run(tmp_path_factory):
 
 def test_bench_json_has_the_figures(bench_run):
     r, _, _ = bench_run
-    for key in ("images_per_s", "p50_ms", "p95_ms", "peak_rss_mb", "baseline_images_per_s", "warm_images_per_s",
-                "stages", "machine", "timestamp", "cpu_s_per_image", "speedup_vs_baseline", "gains"):
+    for key in (
+        "images_per_s",
+        "p50_ms",
+        "p95_ms",
+        "peak_rss_mb",
+        "baseline_images_per_s",
+        "warm_images_per_s",
+        "stages",
+        "machine",
+        "timestamp",
+        "cpu_s_per_image",
+        "speedup_vs_baseline",
+        "gains",
+    ):
         assert key in r, key
     assert r["images"]["count"] == 3
     # the relevance gate's measured pass share on the first cold pass
@@ -171,15 +232,15 @@ def test_bench_writes_report_and_saves_for_plan(bench_run):
     assert all((report / p).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
     saved = json.loads((home / "bench" / "last.json").read_text())
     assert saved["images_per_s"] == r["images_per_s"]
-    res = CliRunner(env={"SNAPSCRIBE_HOME": str(home)}).invoke(cli, ["plan", "--uploads-per-day", "1000000",
-                                                                     "--json"])
+    res = CliRunner(env={"SNAPSCRIBE_HOME": str(home)}).invoke(cli, ["plan", "--uploads-per-day", "1000000", "--json"])
     assert res.exit_code == 0, res.output
     plan = json.loads(res.output)
     if plan["inputs"]["cpu_basis"] == "wall":
         assert plan["inputs"]["cpu_images_per_s"] == r["images_per_s"]
     else:  # the test machine was oversubscribed
-        assert plan["inputs"]["cpu_images_per_s"] == pytest.approx(r["machine"]["cores"] / r["cpu_s_per_image"],
-                                                                   rel=1e-3)
+        assert plan["inputs"]["cpu_images_per_s"] == pytest.approx(
+            r["machine"]["cores"] / r["cpu_s_per_image"], rel=1e-3
+        )
 
 
 def test_bench_text_and_report_with_every_section(bench_run, tmp_path):
@@ -188,10 +249,15 @@ def test_bench_text_and_report_with_every_section(bench_run, tmp_path):
 
     r = dict(bench_run[0])
     # the low-res-off and threads-sweep sections, without paying for another pass here
-    r.update(lowres_off_images_per_s=r["images_per_s"] / 2, lowres_off_p50_ms=r["p50_ms"] * 2,
-             lowres_off_p95_ms=r["p95_ms"] * 2, lowres_off_cpu_s_per_image=r["cpu_s_per_image"] * 2,
-             lowres_off_stages=r["stages"], lowres_speedup=2.0,
-             threads_sweep=[dict(r["passes"][0], threads=1)])
+    r.update(
+        lowres_off_images_per_s=r["images_per_s"] / 2,
+        lowres_off_p50_ms=r["p50_ms"] * 2,
+        lowres_off_p95_ms=r["p95_ms"] * 2,
+        lowres_off_cpu_s_per_image=r["cpu_s_per_image"] * 2,
+        lowres_off_stages=r["stages"],
+        lowres_speedup=2.0,
+        threads_sweep=[dict(r["passes"][0], threads=1)],
+    )
     r["latencies_ms"] = dict(r["latencies_ms"], lowres_off=[x * 2 for x in r["latencies_ms"]["cold"]])
     text = render_text(r)
     assert "low-res first pass off" in text and "threads=1" in text and "naive baseline" in text

@@ -7,7 +7,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from hostile import exif_rotated_jpeg, hostile_files, photo_like
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -16,8 +15,9 @@ SAMPLES = ROOT / "samples"
 
 def _run(args, home, **kw):
     env = {"SNAPSCRIBE_HOME": str(home), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin"}
-    return subprocess.run([sys.executable, "-m", "snapscribe.cli", *args], capture_output=True, text=True,
-                          env=env, timeout=600, **kw)
+    return subprocess.run(
+        [sys.executable, "-m", "snapscribe.cli", *args], capture_output=True, text=True, env=env, timeout=600, **kw
+    )
 
 
 @pytest.fixture(scope="module")
@@ -50,8 +50,20 @@ def test_batch_with_hostile_files_gives_one_record_each(batch, tmp_path):
         assert rec["status"] == "captioned", rec
         assert rec["caption"] and 3 <= len(rec["hashtags"]) <= 8
         assert rec["id"] == rec["sha256"][:24]
-        assert set(rec) >= {"id", "source", "sha256", "status", "caption", "hashtags", "tags", "objects",
-                            "attributes", "safety", "timings_ms", "error"}
+        assert set(rec) >= {
+            "id",
+            "source",
+            "sha256",
+            "status",
+            "caption",
+            "hashtags",
+            "tags",
+            "objects",
+            "attributes",
+            "safety",
+            "timings_ms",
+            "error",
+        }
         for obj in rec["objects"]:
             x0, y0, x1, y1 = obj["box"]
             assert 0 <= x0 < x1 <= rec["attributes"]["width"] and 0 <= y0 < y1 <= rec["attributes"]["height"]
@@ -96,8 +108,9 @@ def test_abstract_and_plain_images_are_not_given_invented_objects(tmp_path):
     gradient = np.stack([x * 255 // 900, 80 + y * 100 // 600, 255 - x * 200 // 900], -1).astype(np.uint8)
     Image.fromarray(gradient).save(tmp_path / "gradient.png")
     Image.new("RGB", (800, 600), (30, 90, 200)).save(tmp_path / "flat.png")
-    result = _run(["caption", str(tmp_path / "gradient.png"), str(tmp_path / "flat.png"), "--format", "jsonl"],
-                  tmp_path / "home")
+    result = _run(
+        ["caption", str(tmp_path / "gradient.png"), str(tmp_path / "flat.png"), "--format", "jsonl"], tmp_path / "home"
+    )
     for line in result.stdout.splitlines():
         rec = json.loads(line)
         assert rec["objects"] == [], rec

@@ -12,8 +12,14 @@ from snapscribe.grounding import GroundingGuard
 from snapscribe.kinds import KindReading
 from snapscribe.scene import SceneCues
 
-STATS = PixelStats(brightness=0.5, contrast=0.2, colourfulness=40.0, sharpness=300.0,
-                   dominant_colours=[("green", 0.6), ("brown", 0.3)], flat_fraction=0.05)
+STATS = PixelStats(
+    brightness=0.5,
+    contrast=0.2,
+    colourfulness=40.0,
+    sharpness=300.0,
+    dominant_colours=[("green", 0.6), ("brown", 0.3)],
+    flat_fraction=0.05,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -22,15 +28,31 @@ def _pinned_models():
         yield
 
 
-def _ev(*subjects: Subject, scene: SceneCues = SceneCues(), kind: str | None = None, ocr: str | None = None,
-        abstract: float = 0.05) -> Evidence:
+def _ev(
+    *subjects: Subject,
+    scene: SceneCues = SceneCues(),
+    kind: str | None = None,
+    ocr: str | None = None,
+    abstract: float = 0.05,
+) -> Evidence:
     reading = KindReading(kind, {kind: 1.0}) if kind else None
-    return Evidence(subjects=subjects, objects=(), class_top=(), scene=scene, stats=STATS, abstract=abstract,
-                    kind=reading, ocr_text=ocr, people=sum(s.count for s in subjects if s.noun == "person"))
+    return Evidence(
+        subjects=subjects,
+        objects=(),
+        class_top=(),
+        scene=scene,
+        stats=STATS,
+        abstract=abstract,
+        kind=reading,
+        ocr_text=ocr,
+        people=sum(s.count for s in subjects if s.noun == "person"),
+    )
 
 
 def _s(noun: str, plural: str, category: str, count: int = 1, area: float = 0.2) -> Subject:
-    return Subject(noun=noun, plural=plural, category=category, score=0.9, count=count, sources=("detector",), area=area)
+    return Subject(
+        noun=noun, plural=plural, category=category, score=0.9, count=count, sources=("detector",), area=area
+    )
 
 
 CASES = {
@@ -115,8 +137,24 @@ def test_cli_records_carry_alt_text_and_three_options_per_tone(tmp_path):
     env = {"SNAPSCRIBE_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "PYTHONPATH": src}
     by_tone = {}
     for tone in ("casual", "poetic"):
-        out = subprocess.run([sys.executable, "-m", "snapscribe.cli", "caption", str(samples), "--format", "jsonl",
-                              "--tone", tone, "--emoji"], capture_output=True, text=True, env=env, timeout=600)
+        out = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "snapscribe.cli",
+                "caption",
+                str(samples),
+                "--format",
+                "jsonl",
+                "--tone",
+                tone,
+                "--emoji",
+            ],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=600,
+        )
         assert out.returncode == 0, out.stderr
         records = [json.loads(line) for line in out.stdout.splitlines()]
         captioned = [r for r in records if r["status"] == "captioned"]

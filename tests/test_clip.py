@@ -7,13 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from tiny_models import build_tiny_clip
 
 from snapscribe.config import ClipConfig, Settings, TaggingConfig
 from snapscribe.engines.base import ImageEmbedder
 from snapscribe.engines.clip import ClipEngine, ClipTagger
 from snapscribe.errors import ConfigError
 from snapscribe.pipeline import Upload, build_pipeline
-from tiny_models import build_tiny_clip
 
 ROOT = Path(__file__).resolve().parents[1]
 CAT = ROOT / "samples" / "cat.jpg"

@@ -36,8 +36,12 @@ def devset() -> Path:
     labels = json.loads((ROOT / "devset" / "labels.json").read_text())["images"]
     missing = [i["file"] for i in labels if not (CACHE / i["file"]).exists()]
     if missing:
-        fetch = subprocess.run([sys.executable, str(ROOT / "scripts" / "fetch_devset.py"), "--no-resize", "--apt-update"],
-                               capture_output=True, text=True, timeout=1200)
+        fetch = subprocess.run(
+            [sys.executable, str(ROOT / "scripts" / "fetch_devset.py"), "--no-resize", "--apt-update"],
+            capture_output=True,
+            text=True,
+            timeout=1200,
+        )
         if fetch.returncode != 0:
             pytest.skip(f"dev set could not be fetched: {fetch.stderr[-500:]}")
     return CACHE
@@ -47,11 +51,31 @@ def test_captions_name_the_subject_and_invent_little(devset, tmp_path):
     files = sorted(str(p) for p in devset.iterdir() if p.is_file())
     out = tmp_path / "dev.jsonl"
     env = dict(os.environ, SNAPSCRIBE_HOME=str(tmp_path / "home"), SNAPSCRIBE_OCR__ENABLED="false")
-    run = subprocess.run([sys.executable, "-m", "snapscribe.cli", "caption", *files, "--format", "jsonl",
-                          "--out", str(out), "--no-progress"], capture_output=True, text=True, env=env, timeout=1800)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snapscribe.cli",
+            "caption",
+            *files,
+            "--format",
+            "jsonl",
+            "--out",
+            str(out),
+            "--no-progress",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1800,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
-    score = subprocess.run([sys.executable, str(ROOT / "scripts" / "eval_devset.py"), "--jsonl", str(out), "--json"],
-                           capture_output=True, text=True, timeout=120)
+    score = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "eval_devset.py"), "--jsonl", str(out), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert score.returncode == 0, score.stderr
     summary = json.loads(score.stdout)
     print(json.dumps(summary, indent=1)[:2000])
@@ -68,10 +92,22 @@ def validation_images() -> list[Path]:
     labels = json.loads((ROOT / "devset" / "labels-extra.json").read_text())["images"]
     wanted = [i["file"] for i in labels if split.get(i["origin"]["package"]) == "validation"]
     if any(not (EXTRA / f).exists() for f in wanted):
-        fetch = subprocess.run([sys.executable, str(ROOT / "scripts" / "fetch_devset.py"), "--no-resize",
-                                "--apt-update", "--labels", str(ROOT / "devset" / "labels-extra.json"),
-                                "--cache", str(EXTRA)],
-                               check=False, capture_output=True, text=True, timeout=1800)
+        fetch = subprocess.run(
+            [
+                sys.executable,
+                str(ROOT / "scripts" / "fetch_devset.py"),
+                "--no-resize",
+                "--apt-update",
+                "--labels",
+                str(ROOT / "devset" / "labels-extra.json"),
+                "--cache",
+                str(EXTRA),
+            ],
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=1800,
+        )
         if fetch.returncode != 0:
             pytest.skip(f"extra labelled set could not be fetched: {fetch.stderr[-500:]}")
     return [EXTRA / f for f in wanted if (EXTRA / f).exists()]
@@ -81,12 +117,33 @@ def validation_images() -> list[Path]:
 def test_validation_split_names_the_subject_and_invents_little(validation_images, tmp_path):
     out = tmp_path / "validation.jsonl"
     env = dict(os.environ, SNAPSCRIBE_HOME=str(tmp_path / "home"))
-    run = subprocess.run([sys.executable, "-m", "snapscribe.cli", "caption", *map(str, validation_images),
-                          "--format", "jsonl", "--out", str(out), "--no-progress"],
-                         check=False, capture_output=True, text=True, env=env, timeout=1800)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snapscribe.cli",
+            "caption",
+            *map(str, validation_images),
+            "--format",
+            "jsonl",
+            "--out",
+            str(out),
+            "--no-progress",
+        ],
+        check=False,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=1800,
+    )
     assert run.returncode == 0, run.stderr[-2000:]
-    score = subprocess.run([sys.executable, str(ROOT / "scripts" / "eval_split.py"), "--jsonl", str(out), "--json"],
-                           check=False, capture_output=True, text=True, timeout=300)
+    score = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "eval_split.py"), "--jsonl", str(out), "--json"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert score.returncode == 0, score.stderr
     val = json.loads(score.stdout)["validation"]
     print(json.dumps(val, indent=1)[:2000])

@@ -19,38 +19,67 @@ _spec.loader.exec_module(ev)
 
 # ----------------------------------------------------------------- words and plurals
 
-@pytest.mark.parametrize("plural,single", [
-    ("dogs", "dog"), ("people", "person"), ("leaves", "leaf"), ("puppies", "puppy"),
-    ("boxes", "box"), ("benches", "bench"), ("glasses", "glass"), ("shoes", "shoe"),
-    ("tomatoes", "tomato"), ("cookies", "cookie"), ("skis", "ski"), ("sheep", "sheep"),
-    ("grass", "grass"), ("moss", "moss"), ("cactus", "cactus"), ("bus", "bus"),
-    ("women", "woman"), ("skies", "sky"), ("butterflies", "butterfly"),
-])
+
+@pytest.mark.parametrize(
+    "plural,single",
+    [
+        ("dogs", "dog"),
+        ("people", "person"),
+        ("leaves", "leaf"),
+        ("puppies", "puppy"),
+        ("boxes", "box"),
+        ("benches", "bench"),
+        ("glasses", "glass"),
+        ("shoes", "shoe"),
+        ("tomatoes", "tomato"),
+        ("cookies", "cookie"),
+        ("skis", "ski"),
+        ("sheep", "sheep"),
+        ("grass", "grass"),
+        ("moss", "moss"),
+        ("cactus", "cactus"),
+        ("bus", "bus"),
+        ("women", "woman"),
+        ("skies", "sky"),
+        ("butterflies", "butterfly"),
+    ],
+)
 def test_singular(plural, single):
     assert ev.singular(plural) == single
 
 
 def test_singular_and_plural_forms_agree():
     # whatever singular() does, a word and its plural must land on the same key
-    for s, p in [("cookie", "cookies"), ("shoe", "shoes"), ("ski", "skis"), ("beach", "beaches"),
-                 ("dress", "dresses"), ("lily", "lilies"), ("fish", "fish"), ("knife", "knives")]:
+    for s, p in [
+        ("cookie", "cookies"),
+        ("shoe", "shoes"),
+        ("ski", "skis"),
+        ("beach", "beaches"),
+        ("dress", "dresses"),
+        ("lily", "lilies"),
+        ("fish", "fish"),
+        ("knife", "knives"),
+    ]:
         assert ev.term_key(s) == ev.term_key(p), (s, p)
 
 
-@pytest.mark.parametrize("text,term,expected", [
-    ("A cat on a sofa", "cat", True),
-    ("Two cats sleeping", "cat", True),
-    ("A cat", "cats", True),
-    ("The cathedral at night", "cat", False),
-    ("A concatenated scene", "cat", False),
-    ("Cute! #cat #kitten", "cat", True),
-    ("CAT.", "cat", True),
-    ("Snow-capped mountains", "mountain", True),
-    ("A mountainside trail", "mountain", False),
-    ("Dandelion seed heads at dusk", "seed head", True),
-    ("A seed in the head", "seed head", False),
-    ("Wine glass", "glass", True),
-])
+@pytest.mark.parametrize(
+    "text,term,expected",
+    [
+        ("A cat on a sofa", "cat", True),
+        ("Two cats sleeping", "cat", True),
+        ("A cat", "cats", True),
+        ("The cathedral at night", "cat", False),
+        ("A concatenated scene", "cat", False),
+        ("Cute! #cat #kitten", "cat", True),
+        ("CAT.", "cat", True),
+        ("Snow-capped mountains", "mountain", True),
+        ("A mountainside trail", "mountain", False),
+        ("Dandelion seed heads at dusk", "seed head", True),
+        ("A seed in the head", "seed head", False),
+        ("Wine glass", "glass", True),
+    ],
+)
 def test_contains_term_whole_words(text, term, expected):
     assert ev.contains_term(text, term) is expected
 
@@ -62,6 +91,7 @@ def test_names_subject_returns_first_hit():
 
 
 # ----------------------------------------------------------------- hallucination
+
 
 def test_absent_object_is_hallucinated():
     assert ev.hallucinated_nouns("A dog on the beach", ["cat", "sofa"]) == ["dog", "beach"]
@@ -89,7 +119,7 @@ def test_multiword_terms_match_longest_first():
 def test_general_words_are_supported_by_specific_present_things():
     assert ev.hallucinated_nouns("A person in a spacesuit", ["woman", "spacesuit"]) == []
     assert ev.hallucinated_nouns("People smiling", ["woman"]) == []
-    assert ev.hallucinated_nouns("A plant", ["dahlia"]) == []          # plant > flower > dahlia
+    assert ev.hallucinated_nouns("A plant", ["dahlia"]) == []  # plant > flower > dahlia
     assert ev.hallucinated_nouns("An animal at a window", ["spaniel", "window"]) == []
 
 
@@ -124,16 +154,22 @@ LABELS = [
 
 
 def rec(source, caption, status="captioned", tags=(), hashtags=()):
-    return {"source": source, "caption": caption, "status": status,
-            "tags": [{"label": t, "score": 0.5} for t in tags], "hashtags": list(hashtags), "objects": []}
+    return {
+        "source": source,
+        "caption": caption,
+        "status": status,
+        "tags": [{"label": t, "score": 0.5} for t in tags],
+        "hashtags": list(hashtags),
+        "objects": [],
+    }
 
 
 def test_evaluate_counts_subject_and_hallucination():
     records = [
-        rec("/data/cat.png", "A kitten asleep on a sofa #cat"),             # hit, clean
-        rec("/data/beach.jpg", "Sunset at the beach with a dog"),           # hit, 2 hallucinated
-        rec("/data/waves.png", None, status="blocked"),                     # no caption: miss
-        rec("/elsewhere/unknown.jpg", "Whatever"),                          # matches no label
+        rec("/data/cat.png", "A kitten asleep on a sofa #cat"),  # hit, clean
+        rec("/data/beach.jpg", "Sunset at the beach with a dog"),  # hit, 2 hallucinated
+        rec("/data/waves.png", None, status="blocked"),  # no caption: miss
+        rec("/elsewhere/unknown.jpg", "Whatever"),  # matches no label
     ]
     results, s, unmatched, dups = ev.evaluate(records, LABELS)
     by = {r.file: r for r in results}
@@ -142,7 +178,7 @@ def test_evaluate_counts_subject_and_hallucination():
     assert not by["waves.png"].subject_hit
     assert s["labelled"] == 4 and s["matched"] == 3 and s["missing"] == 1
     assert s["missing_files"] == ["gone.jpg"]
-    assert s["subject_hits"] == 2 and s["subject_rate"] == 0.5      # missing image counts as a miss
+    assert s["subject_hits"] == 2 and s["subject_rate"] == 0.5  # missing image counts as a miss
     assert s["captioned"] == 2 and s["hallucinating_captions"] == 1
     assert s["hallucination_rate"] == 0.5
     assert s["by_kind"]["abstract"]["subject_rate"] == 0.0
@@ -158,7 +194,7 @@ def test_stem_match_and_original_preferred_over_1024_copy():
         assert matches["cat.png"]["caption"] == "A cat"
         assert dups == 1 and unmatched == []
     matches, _, _ = ev.match_records([copy], LABELS)
-    assert matches["cat.png"]["caption"] == "A dog"    # the 1024 run alone is still scored
+    assert matches["cat.png"]["caption"] == "A dog"  # the 1024 run alone is still scored
 
 
 def test_tag_precision_and_hashtags():
@@ -175,8 +211,10 @@ def test_cli_json_and_thresholds(tmp_path, capsys):
     labels = tmp_path / "labels.json"
     labels.write_text(json.dumps({"images": LABELS[:2]}))
     jsonl = tmp_path / "r.jsonl"
-    jsonl.write_text("\n".join(json.dumps(r) for r in [
-        rec("cat.png", "A cat on a sofa"), rec("beach.jpg", "A dog on the sand")]) + "\nnot json\n")
+    jsonl.write_text(
+        "\n".join(json.dumps(r) for r in [rec("cat.png", "A cat on a sofa"), rec("beach.jpg", "A dog on the sand")])
+        + "\nnot json\n"
+    )
     assert ev.main(["--jsonl", str(jsonl), "--labels", str(labels), "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["subject_rate"] == 0.5 and out["hallucination_rate"] == 0.5
@@ -189,6 +227,7 @@ def test_cli_json_and_thresholds(tmp_path, capsys):
 
 
 # ----------------------------------------------------------------- the shipped labels
+
 
 def test_labels_file_is_consistent():
     doc = json.loads((ROOT / "devset" / "labels.json").read_text(encoding="utf-8"))

@@ -21,8 +21,7 @@ import pytest
 from kafka_support import WorkerProc, base_env, create_database, db_url, drop_database, pg_admin, read_topic
 from test_kafka_workers import _make_images, _produce_raw, _rows, _submit
 
-pytestmark = [pytest.mark.kafka, pytest.mark.faults, pytest.mark.postgres, pytest.mark.slow,
-              pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.kafka, pytest.mark.faults, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(120)]
 
 
 @pytest.fixture(scope="module")
@@ -66,9 +65,27 @@ def _free_port() -> int:
 
 
 def _start(name: str, tmp_path, env, broker, database, t, health_port: int) -> WorkerProc:
-    return WorkerProc.start(name, tmp_path, env, "--brokers", broker.bootstrap, "--topic", t, "--group", f"g-{t}",
-                            "--db", db_url(database), "--results-topic", f"res-{t}", "--dlq-topic", f"dlq-{t}",
-                            "--concurrency", "2", "--health-port", str(health_port))
+    return WorkerProc.start(
+        name,
+        tmp_path,
+        env,
+        "--brokers",
+        broker.bootstrap,
+        "--topic",
+        t,
+        "--group",
+        f"g-{t}",
+        "--db",
+        db_url(database),
+        "--results-topic",
+        f"res-{t}",
+        "--dlq-topic",
+        f"dlq-{t}",
+        "--concurrency",
+        "2",
+        "--health-port",
+        str(health_port),
+    )
 
 
 def _ids(database: str) -> set[str]:
@@ -140,17 +157,26 @@ def test_poison_oversized_malformed_hung_sources_and_a_database_outage(broker, a
     slow = ThreadingHTTPServer(("127.0.0.1", 0), _Slow)
     slow.daemon_threads = True
     threading.Thread(target=slow.serve_forever, daemon=True).start()
-    env = {**base_env(tmp_path / "home"), "SNAPSCRIBE_FETCH__TIMEOUT_S": "2",
-           "SNAPSCRIBE_FETCH__HOSTS": '["127.0.0.1"]', "SNAPSCRIBE_KAFKA__FATAL_AFTER_S": "5"}
+    env = {
+        **base_env(tmp_path / "home"),
+        "SNAPSCRIBE_FETCH__TIMEOUT_S": "2",
+        "SNAPSCRIBE_FETCH__HOSTS": '["127.0.0.1"]',
+        "SNAPSCRIBE_KAFKA__FATAL_AFTER_S": "5",
+    }
 
     poison_id, junk_id, fifo_id, slow_id = (f"{tag}{uuid.uuid4().hex[:20]}" for tag in ("pois", "junk", "fifo", "slow"))
     poison = os.urandom(800_000)
     fifo = tmp_path / "pipe.jpg"
     os.mkfifo(fifo)
-    bad = [(poison_id.encode(), poison), (junk_id.encode(), b"{not json"),
-           (fifo_id.encode(), UploadMessage(id=fifo_id, uri=fifo.as_uri()).to_bytes()),
-           (slow_id.encode(), UploadMessage(id=slow_id, uri=f"http://127.0.0.1:{slow.server_address[1]}/a.jpg")
-            .to_bytes())]
+    bad = [
+        (poison_id.encode(), poison),
+        (junk_id.encode(), b"{not json"),
+        (fifo_id.encode(), UploadMessage(id=fifo_id, uri=fifo.as_uri()).to_bytes()),
+        (
+            slow_id.encode(),
+            UploadMessage(id=slow_id, uri=f"http://127.0.0.1:{slow.server_address[1]}/a.jpg").to_bytes(),
+        ),
+    ]
     _produce_raw(broker.bootstrap, t, bad)
     good = {m["id"] for m in _submit(broker.bootstrap, t, _make_images(tmp_path / "in", 6, seed0=500), env)}
     port = _free_port()
@@ -173,11 +199,17 @@ def test_poison_oversized_malformed_hung_sources_and_a_database_outage(broker, a
     _wait_rows(database, ids, timeout=60, w=w)
     rows = _assert_one_row_each(admin, database, ids)
     codes = {i: rec["error"]["code"] for i, (status, rec) in rows.items() if status == "error"}
-    assert codes == {poison_id: "bad_message", junk_id: "bad_message", fifo_id: "not_a_regular_file",
-                     slow_id: "fetch_timeout"}, codes
+    assert codes == {
+        poison_id: "bad_message",
+        junk_id: "bad_message",
+        fifo_id: "not_a_regular_file",
+        slow_id: "fetch_timeout",
+    }, codes
 
-    letters = {DeadLetter.from_bytes(m.value()).image_id: m for m in read_topic(broker.bootstrap, f"dlq-{t}",
-                                                                               keys={i for i in bad_ids})}
+    letters = {
+        DeadLetter.from_bytes(m.value()).image_id: m
+        for m in read_topic(broker.bootstrap, f"dlq-{t}", keys={i for i in bad_ids})
+    }
     assert set(letters) == bad_ids
     big = DeadLetter.from_bytes(letters[poison_id].value())
     assert len(letters[poison_id].value()) <= 900_000
@@ -205,15 +237,17 @@ def test_broker_restart_mid_run_worker_recovers_or_exits_non_zero(broker, admin,
     t = f"up-{uuid.uuid4().hex[:6]}"
     topics = {t: 2, f"res-{t}": 2, f"dlq-{t}": 1}
     ensure_topics(broker.bootstrap, topics)
-    env = {**base_env(tmp_path / "home"), "SNAPSCRIBE_KAFKA__FATAL_AFTER_S": "4",
-           "SNAPSCRIBE_KAFKA__SESSION_TIMEOUT_MS": "6000"}
+    env = {
+        **base_env(tmp_path / "home"),
+        "SNAPSCRIBE_KAFKA__FATAL_AFTER_S": "4",
+        "SNAPSCRIBE_KAFKA__SESSION_TIMEOUT_MS": "6000",
+    }
     images = _make_images(tmp_path / "in", 10, seed0=700)
     first = {m["id"] for m in _submit(broker.bootstrap, t, images[:6], env)}
     port = _free_port()
     w = _start("worker-r", tmp_path, env, broker, database, t, port)
     workers.append(w)
-    w.wait_for(lambda w: any(e.get("processed", 0) >= 2 for e in w.of("progress")), timeout=75,
-               what="first results")
+    w.wait_for(lambda w: any(e.get("processed", 0) >= 2 for e in w.of("progress")), timeout=75, what="first results")
 
     broker.stop()
     time.sleep(2)
@@ -243,8 +277,9 @@ def test_broker_restart_mid_run_worker_recovers_or_exits_non_zero(broker, admin,
             _healthy_or_failed(old, port)
 
 
-def test_an_unassigned_worker_reports_the_groups_lag_and_exits_when_nobody_consumes(broker, admin, database,
-                                                                                     workers, tmp_path):
+def test_an_unassigned_worker_reports_the_groups_lag_and_exits_when_nobody_consumes(
+    broker, admin, database, workers, tmp_path
+):
     """Defect 2, second half: a worker with no partitions used to report lag 0 for minutes while work
     waited. Now it reports the group's lag and, when that lag does not fall for kafka.fatal_after_s
     (the owner is frozen), exits 3 so a restart forces a rebalance. The owner then finishes the job."""
@@ -254,18 +289,31 @@ def test_an_unassigned_worker_reports_the_groups_lag_and_exits_when_nobody_consu
 
     t = f"up-{uuid.uuid4().hex[:6]}"
     ensure_topics(broker.bootstrap, {t: 1, f"res-{t}": 1, f"dlq-{t}": 1})
-    env = {**base_env(tmp_path / "home"), "SNAPSCRIBE_KAFKA__FATAL_AFTER_S": "3",
-           "SNAPSCRIBE_KAFKA__SESSION_TIMEOUT_MS": "30000", "SNAPSCRIBE_KAFKA__MAX_POLL_INTERVAL_MS": "30000"}
+    env = {
+        **base_env(tmp_path / "home"),
+        "SNAPSCRIBE_KAFKA__FATAL_AFTER_S": "3",
+        "SNAPSCRIBE_KAFKA__SESSION_TIMEOUT_MS": "30000",
+        "SNAPSCRIBE_KAFKA__MAX_POLL_INTERVAL_MS": "30000",
+    }
     port_a, port_b = _free_port(), _free_port()
     a = _start("worker-a", tmp_path, env, broker, database, t, port_a)
     workers.append(a)
-    a.wait_for(lambda w: w.of("assigned") and w.of("assigned")[-1]["partitions"] == [0], timeout=75,
-               what="worker-a owning the partition")
+    a.wait_for(
+        lambda w: w.of("assigned") and w.of("assigned")[-1]["partitions"] == [0],
+        timeout=75,
+        what="worker-a owning the partition",
+    )
     b = _start("worker-b", tmp_path, env, broker, database, t, port_b)
     workers.append(b)
-    b.wait_for(lambda w: w.of("progress") and a.of("assigned")[-1]["partitions"] == [0]
-               and not (w.of("assigned") and w.of("assigned")[-1]["partitions"]), timeout=75,
-               what="worker-b in the group with no partitions")
+    b.wait_for(
+        lambda w: (
+            w.of("progress")
+            and a.of("assigned")[-1]["partitions"] == [0]
+            and not (w.of("assigned") and w.of("assigned")[-1]["partitions"])
+        ),
+        timeout=75,
+        what="worker-b in the group with no partitions",
+    )
 
     os.kill(a.proc.pid, signal.SIGSTOP)  # the owner freezes (not dead: its session stays valid)
     try:

@@ -76,9 +76,11 @@ def test_invented_subject_replaces_the_caption_with_a_grounded_one(guard, seen):
 
 
 def test_invented_person_is_flagged(guard, seen):
-    for name, caption in [("mountains", "A hiker on a trail below snowy peaks"),
-                          ("dandelions", "A girl blowing dandelions at sunset"),
-                          ("pagoda", "A pagoda above the lake with a crowd of tourists")]:
+    for name, caption in [
+        ("mountains", "A hiker on a trail below snowy peaks"),
+        ("dandelions", "A girl blowing dandelions at sunset"),
+        ("pagoda", "A pagoda above the lake with a crowd of tourists"),
+    ]:
         g = check(guard, seen[name], caption).grounding
         assert not g.supported, (name, caption)
         assert any(t in g.unsupported_terms for t in ("hiker", "girl", "crowd", "tourists")), g
@@ -100,8 +102,9 @@ def test_specific_kind_needs_specific_evidence(guard, seen):
     g = guard.check("A golden retriever", dog, []).grounding
     assert not g.supported and g.unsupported_terms == ["golden retriever"]
     # and a plain "dog" detection alone does not support a breed
-    plain = fuse([Detection("dog", 18, 0.92, (0.2, 0.2, 0.8, 0.9))], np.full(1000, 0.001, np.float32),
-                 cat.scene, cat.stats)
+    plain = fuse(
+        [Detection("dog", 18, 0.92, (0.2, 0.2, 0.8, 0.9))], np.full(1000, 0.001, np.float32), cat.scene, cat.stats
+    )
     assert not guard.check("A golden retriever", plain, []).grounding.supported
 
 
@@ -117,13 +120,14 @@ def test_people_counts(guard, seen):
 
 def test_text_claims_need_readable_ocr_text(guard, seen):
     ev = seen["coffee"].evidence
-    sharp = replace(ev, stats=replace(ev.stats, sharpness=max(ev.stats.sharpness, BLUR_THRESHOLD * 4)),
-                    ocr_text="OPEN 24 HOURS")
-    ok = guard.check("A cup of coffee under a sign that says \"Open 24 hours\"", sharp, [])
+    sharp = replace(
+        ev, stats=replace(ev.stats, sharpness=max(ev.stats.sharpness, BLUR_THRESHOLD * 4)), ocr_text="OPEN 24 HOURS"
+    )
+    ok = guard.check('A cup of coffee under a sign that says "Open 24 hours"', sharp, [])
     assert ok.grounding.supported, ok.grounding.reasons
-    wrong = guard.check("A cup of coffee under a sign that says \"Closed on Sundays\"", sharp, [])
+    wrong = guard.check('A cup of coffee under a sign that says "Closed on Sundays"', sharp, [])
     assert not wrong.grounding.supported
-    unread = guard.check("A cup of coffee with a sign that says \"Open\"", replace(sharp, ocr_text=None), [])
+    unread = guard.check('A cup of coffee with a sign that says "Open"', replace(sharp, ocr_text=None), [])
     assert not unread.grounding.supported
 
 
@@ -157,8 +161,7 @@ def test_mentions_skip_modifiers_negations_and_names():
 
 
 def test_ground_command_prints_the_grounding_json():
-    result = CliRunner().invoke(cli, ["ground", str(SAMPLES / "cat.jpg"), "--caption",
-                                      "A cat next to a parrot"])
+    result = CliRunner().invoke(cli, ["ground", str(SAMPLES / "cat.jpg"), "--caption", "A cat next to a parrot"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.output.strip().splitlines()[-1])
     assert out["supported"] is False and out["action"] == "removed"

@@ -53,8 +53,14 @@ def test_blocklist_and_allowlist():
 
 
 def test_count_bounds_and_broad_fill():
-    many = tags(**{name: 0.9 - i * 0.01 for i, name in enumerate(
-        ["cat", "dog", "beach", "sunset", "sea", "sky", "mountain", "forest", "lake", "river", "snow"])})
+    many = tags(
+        **{
+            name: 0.9 - i * 0.01
+            for i, name in enumerate(
+                ["cat", "dog", "beach", "sunset", "sea", "sky", "mountain", "forest", "lake", "river", "snow"]
+            )
+        }
+    )
     assert len(policy(max_hashtags=10).choose(many)) == 10
     assert len(policy(max_hashtags=4).choose(many)) == 4
     thin = policy(min_hashtags=3).choose([], broad=("abstract", "art"))

@@ -2,9 +2,9 @@ import io
 
 import numpy as np
 import pytest
+from hostile import animated_gif, exif_rotated_jpeg, hostile_files, jpeg_bytes, photo_like, png_bytes
 from PIL import Image
 
-from hostile import animated_gif, exif_rotated_jpeg, hostile_files, jpeg_bytes, photo_like, png_bytes
 from snapscribe.config import IntakeConfig
 from snapscribe.errors import IntakeError
 from snapscribe.intake import decode
@@ -57,7 +57,7 @@ def test_cmyk_16bit_palette_alpha_and_animation_become_rgb():
     base = photo_like(120, 90)
     cmyk = io.BytesIO()
     base.convert("CMYK").save(cmyk, "JPEG")
-    sixteen = Image.fromarray((np.asarray(base.convert("L")).astype(np.uint16) * 257))
+    sixteen = Image.fromarray(np.asarray(base.convert("L")).astype(np.uint16) * 257)
     palette = base.convert("RGBA")
     palette.putalpha(Image.new("L", base.size, 0))  # fully transparent -> white background
     pal = palette.convert("P", palette=Image.Palette.ADAPTIVE)

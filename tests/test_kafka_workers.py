@@ -19,10 +19,19 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-
 from hostile import jpeg_bytes, photo_like
-from kafka_support import (WorkerProc, base_env, cli, committed, create_database, db_url, drop_database, pg_admin,
-                           processed, read_topic)
+from kafka_support import (
+    WorkerProc,
+    base_env,
+    cli,
+    committed,
+    create_database,
+    db_url,
+    drop_database,
+    pg_admin,
+    processed,
+    read_topic,
+)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -149,28 +158,47 @@ def test_two_workers_one_killed_nothing_lost_nothing_duplicated(broker, admin, d
     missing = tmp_path / "in" / "deleted-before-processing.jpg"
     missing.write_bytes(jpeg_bytes(photo_like(300, 220, seed=777)))
 
-    submitted = _submit(broker.bootstrap, t["topic"],
-                        [tmp_path / "in"] + good[:3],  # the folder, then three duplicates
-                        env)
+    submitted = _submit(
+        broker.bootstrap,
+        t["topic"],
+        [tmp_path / "in"] + good[:3],  # the folder, then three duplicates
+        env,
+    )
     missing.unlink()
     bad_key_id = "badc0ffee0ddf00d12345678"
-    _produce_raw(broker.bootstrap, t["topic"], [(bad_key_id.encode(), b"{not json"),
-                                                (None, b"\xff\xfe binary junk")])
+    _produce_raw(broker.bootstrap, t["topic"], [(bad_key_id.encode(), b"{not json"), (None, b"\xff\xfe binary junk")])
     by_name = {Path(m["uri"]).name: m["id"] for m in submitted}
     bad_ids = {by_name[n] for n in corrupt} | {by_name[missing.name], bad_key_id}
     all_ids = {m["id"] for m in submitted} | {bad_key_id}
     assert len(submitted) == 36 + 1 + 3 + 1 + 3
     assert len(all_ids) == 36 + 3 + 1 + 1  # duplicates collapse onto their ids
 
-    args = ["--brokers", broker.bootstrap, "--topic", t["topic"], "--group", t["group"], "--db", db_url(database),
-            "--results-topic", t["results"], "--dlq-topic", t["dlq"], "--concurrency", "2"]
+    args = [
+        "--brokers",
+        broker.bootstrap,
+        "--topic",
+        t["topic"],
+        "--group",
+        t["group"],
+        "--db",
+        db_url(database),
+        "--results-topic",
+        t["results"],
+        "--dlq-topic",
+        t["dlq"],
+        "--concurrency",
+        "2",
+    ]
     a = WorkerProc.start("worker-a", tmp_path, env, *args)
     b = WorkerProc.start("worker-b", tmp_path, env, *args)
     workers += [a, b]
 
     # Let B own partitions and get some work done, then kill it mid-batch.
-    b.wait_for(lambda w: processed(w) >= 2 and (w.last("progress") or {}).get("in_flight", 0) > 0,
-               timeout=120, what="worker-b busy after two results")
+    b.wait_for(
+        lambda w: processed(w) >= 2 and (w.last("progress") or {}).get("in_flight", 0) > 0,
+        timeout=120,
+        what="worker-b busy after two results",
+    )
     b_parts = set(b.of("assigned")[-1]["partitions"])
     assert b_parts, "worker-b owned no partitions"
     killed_at = time.time()
@@ -210,8 +238,11 @@ def test_two_workers_one_killed_nothing_lost_nothing_duplicated(broker, admin, d
     _wait_committed(broker.bootstrap, t["group"], t["topic"], _end_offsets(uploads), timeout=20)
 
     # Health: the progress log reports zero lag on every partition once the job is done.
-    a.wait_for(lambda w: (p := w.last("progress")) and p["lag"] == 0 and len(p["lag_by_partition"]) == PARTITIONS,
-               timeout=20, what="zero lag on all partitions")
+    a.wait_for(
+        lambda w: (p := w.last("progress")) and p["lag"] == 0 and len(p["lag_by_partition"]) == PARTITIONS,
+        timeout=20,
+        what="zero lag on all partitions",
+    )
     assert a.stop() == 0, a.tail()
     stopped = a.last("stopped")
     assert stopped and stopped["uncommitted_in_flight"] == 0
@@ -232,8 +263,22 @@ def test_database_outage_then_sigterm_drain_loses_nothing(broker, admin, databas
     images = _make_images(tmp_path / "in", 24, seed0=100)
     submitted = _submit(broker.bootstrap, t["topic"], images, env)
     ids = {m["id"] for m in submitted}
-    args = ["--brokers", broker.bootstrap, "--topic", t["topic"], "--group", t["group"], "--db", db_url(database),
-            "--results-topic", t["results"], "--dlq-topic", t["dlq"], "--concurrency", "2"]
+    args = [
+        "--brokers",
+        broker.bootstrap,
+        "--topic",
+        t["topic"],
+        "--group",
+        t["group"],
+        "--db",
+        db_url(database),
+        "--results-topic",
+        t["results"],
+        "--dlq-topic",
+        t["dlq"],
+        "--concurrency",
+        "2",
+    ]
     w1 = WorkerProc.start("worker-1", tmp_path, env, *args)
     workers.append(w1)
     w1.wait_for(lambda w: processed(w) >= 2, timeout=90, what="first results")
@@ -250,8 +295,11 @@ def test_database_outage_then_sigterm_drain_loses_nothing(broker, admin, databas
     assert len(during) < len(ids), "the outage came after the work was done; the test proves nothing"
 
     # SIGTERM while busy: it finishes what is in flight, commits and leaves the group.
-    w1.wait_for(lambda w: processed(w) >= len(during) + 1 and (w.last("progress") or {}).get("in_flight", 0) > 0,
-                timeout=60, what="work after the outage")
+    w1.wait_for(
+        lambda w: processed(w) >= len(during) + 1 and (w.last("progress") or {}).get("in_flight", 0) > 0,
+        timeout=60,
+        what="work after the outage",
+    )
     assert w1.stop(timeout=60) == 0, w1.tail()
     stopped = w1.last("stopped")
     assert stopped["uncommitted_in_flight"] == 0
@@ -286,9 +334,25 @@ def test_broker_freeze_session_lost_then_recovered(broker, admin, database, work
     ensure_topics(broker.bootstrap, {t["topic"]: PARTITIONS, t["results"]: PARTITIONS, t["dlq"]: 1})
     submitted = _submit(broker.bootstrap, t["topic"], _make_images(tmp_path / "in", 20, seed0=200), env)
     ids = {m["id"] for m in submitted}
-    w = WorkerProc.start("worker-f", tmp_path, env, "--brokers", broker.bootstrap, "--topic", t["topic"],
-                         "--group", t["group"], "--db", db_url(database), "--results-topic", t["results"],
-                         "--dlq-topic", t["dlq"], "--concurrency", "2")
+    w = WorkerProc.start(
+        "worker-f",
+        tmp_path,
+        env,
+        "--brokers",
+        broker.bootstrap,
+        "--topic",
+        t["topic"],
+        "--group",
+        t["group"],
+        "--db",
+        db_url(database),
+        "--results-topic",
+        t["results"],
+        "--dlq-topic",
+        t["dlq"],
+        "--concurrency",
+        "2",
+    )
     workers.append(w)
     w.wait_for(lambda w: processed(w) >= 2, timeout=90, what="first results")
     os.kill(broker.process.pid, signal.SIGSTOP)

@@ -50,11 +50,14 @@ def declared(*extras: str) -> list[Requirement]:
     return reqs
 
 
-@pytest.mark.parametrize("name, extras", [
-    ("runtime.txt", ()),
-    ("engines.txt", ("engines",)),
-    ("test.txt", ("test", "dev")),
-])
+@pytest.mark.parametrize(
+    "name, extras",
+    [
+        ("runtime.txt", ()),
+        ("engines.txt", ("engines",)),
+        ("test.txt", ("test", "dev")),
+    ],
+)
 def test_lock_covers_every_declared_dependency(name, extras):
     pins = lock(name)
     for req in declared(*extras):

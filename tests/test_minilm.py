@@ -13,14 +13,22 @@ from snapscribe.engines.minilm import MiniLMEmbedder, load_minilm, shipped_embed
 from snapscribe.taxonomy import imagenet_classes, load_vocabulary
 
 TEXTS = [
-    "golden retriever", "a photo of a cat on a sofa", "Beautiful sunset at the beach #sunset", "x", "",
-    "Ünïcödé café, naïve façade", "snow-capped alp over a valley; 3 skiers " * 30,
+    "golden retriever",
+    "a photo of a cat on a sofa",
+    "Beautiful sunset at the beach #sunset",
+    "x",
+    "",
+    "Ünïcödé café, naïve façade",
+    "snow-capped alp over a valley; 3 skiers " * 30,
 ]
 QUERIES = ["dog", "beach sunset", "mountains with snow", "food on a plate", "city at night"]
 DOCS = [
-    "A dog on the grass. dog, grass, pet", "Sunset over the sea. sunset, sea, beach",
-    "A snowy mountain. mountain, snow, landscape", "A plate of pasta. food, pasta, dinner",
-    "A city skyline at night. city, night, lights", "Abstract art in blue tones. abstract, blue",
+    "A dog on the grass. dog, grass, pet",
+    "Sunset over the sea. sunset, sea, beach",
+    "A snowy mountain. mountain, snow, landscape",
+    "A plate of pasta. food, pasta, dinner",
+    "A city skyline at night. city, night, lights",
+    "Abstract art in blue tones. abstract, blue",
 ]
 
 
@@ -83,5 +91,7 @@ def test_default_runtime_imports_no_torch(tmp_path):
 
     sample = Path(__file__).resolve().parent.parent / "samples" / "cat.jpg"
     env = {**os.environ, "SNAPSCRIBE_HOME": str(tmp_path)}
-    out = subprocess.run([sys.executable, "-c", code, str(sample)], capture_output=True, text=True, timeout=300, env=env)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(sample)], capture_output=True, text=True, timeout=300, env=env
+    )
     assert "IMPORTED []" in out.stdout, out.stdout + out.stderr

@@ -27,8 +27,14 @@ for i in range(40):
 
 def test_concurrent_writers_never_collide(tmp_path: Path):
     src = Path(__file__).resolve().parents[1] / "src"
-    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), str(n)], stderr=subprocess.PIPE,
-                              env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"}) for n in range(4)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", WRITER, str(tmp_path), str(n)],
+            stderr=subprocess.PIPE,
+            env={"PYTHONPATH": str(src), "PATH": "/usr/bin:/bin"},
+        )
+        for n in range(4)
+    ]
     errors = [(p.wait(120), p.stderr.read().decode()[-800:]) for p in procs]
     assert all(rc == 0 for rc, _ in errors), errors
     assert not list(tmp_path.glob(".minilm-*")), "temp files were left behind"

@@ -117,8 +117,15 @@ def test_likelihood_buckets() -> None:
 
 
 def _skin(body: float, persons: int = 1, child: int = 0, banded: bool = False) -> SkinReading:
-    return SkinReading(persons=persons, body_skin=body, bare_body=0.0 if banded or not persons else body,
-                       banded=int(banded), head_skin=0.5, image_skin=body / 2, child_sized=child)
+    return SkinReading(
+        persons=persons,
+        body_skin=body,
+        bare_body=0.0 if banded or not persons else body,
+        banded=int(banded),
+        head_skin=0.5,
+        image_skin=body / 2,
+        child_sized=child,
+    )
 
 
 def test_decision_table() -> None:
@@ -171,8 +178,7 @@ def test_skin_rule_and_person_zones() -> None:
     # Skin tones from light to dark pass; sky, grass, grey, a red shirt and a yellow towel do not.
     # (Pale sand does pass: one reason the rule is read only inside person boxes.)
     skin = np.array([[(236, 188, 160), (198, 134, 96), (141, 85, 60), (224, 172, 140)]], dtype=np.uint8)
-    other = np.array([[(120, 170, 230), (60, 140, 50), (128, 128, 128), (200, 30, 40), (240, 200, 40)]],
-                     dtype=np.uint8)
+    other = np.array([[(120, 170, 230), (60, 140, 50), (128, 128, 128), (200, 30, 40), (240, 200, 40)]], dtype=np.uint8)
     assert skin_mask(skin).all() and not skin_mask(other).any()
     # One person box over the whole frame: bare body vs covered body, same face.
     frame = np.full((200, 100, 3), (224, 172, 140), dtype=np.uint8)

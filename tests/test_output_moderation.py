@@ -85,9 +85,14 @@ def test_other_text_fields_of_a_record_are_moderated_too():
         alt_text: str | None = None
         caption_options: list[str] = Field(default_factory=list)
 
-    rec = WithAlt(id="x" * 24, source="s", sha256="0" * 64, status=Status.captioned,
-                  alt_text="A flyer with the phone number 555-404-2121 printed at the bottom.",
-                  caption_options=["Sunday mornings and good coffee.", "Visit free-crypto.example now!"])
+    rec = WithAlt(
+        id="x" * 24,
+        source="s",
+        sha256="0" * 64,
+        status=Status.captioned,
+        alt_text="A flyer with the phone number 555-404-2121 printed at the bottom.",
+        caption_options=["Sunday mornings and good coffee.", "Visit free-crypto.example now!"],
+    )
     out, notes = _moderate_texts(rec, None, set())
     assert "555" not in out.alt_text and ALT_PLACEHOLDER in out.alt_text
     assert out.caption_options == ["Sunday mornings and good coffee."]

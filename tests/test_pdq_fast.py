@@ -9,18 +9,23 @@ import cv2
 import numpy as np
 import pytest
 from PIL import Image
+from test_pdq import PIL_TRANSPOSE_NAMES  # PDQ's names for PIL's transposes
 
 from snapscribe.safety import pdq, pdq_fast
 from snapscribe.safety.pdq import DIHEDRAL_NAMES, PdqHash, hamming, prepare_pixels
-from test_pdq import PIL_TRANSPOSE_NAMES  # PDQ's names for PIL's transposes
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SNAPSCRIBE_SHARED_DIR") or ROOT.parent / "shared")
 REF = SHARED / "reference" / "pdq"
 DEVSET = ROOT / "devset" / "cache" / "1024"
 
-REF_FILES = ["bridge-mods/aaa-orig.jpg", "misc-images/c.png", "misc-images/small.jpg",
-             "labelme-subset/q0003.jpg", "labelme-subset/q0746.jpg"]
+REF_FILES = [
+    "bridge-mods/aaa-orig.jpg",
+    "misc-images/c.png",
+    "misc-images/small.jpg",
+    "labelme-subset/q0003.jpg",
+    "labelme-subset/q0746.jpg",
+]
 needs_ref = pytest.mark.skipif(not (REF / REF_FILES[0]).is_file(), reason=f"PDQ reference photos not found at {REF}")
 needs_devset = pytest.mark.skipif(not DEVSET.is_dir(), reason=f"devset images not found at {DEVSET}")
 
@@ -69,8 +74,10 @@ def _check_accuracy(paths: list[Path]) -> None:
             quality_diffs.append(abs(fast[0][1].quality - ref[0][1].quality))
             assert all(f.quality == fast[0][1].quality for _, f in fast)
     d = np.array(dists)
-    print(f"\n{len(paths)} images, {len(d)} views: mean bits/form {d.mean(0).round(2).tolist()}, "
-          f"max/form {d.max(0).tolist()}, max quality diff {max(quality_diffs)}")
+    print(
+        f"\n{len(paths)} images, {len(d)} views: mean bits/form {d.mean(0).round(2).tolist()}, "
+        f"max/form {d.max(0).tolist()}, max quality diff {max(quality_diffs)}"
+    )
     assert (d.mean(axis=0) <= MEAN_BITS).all(), d.mean(axis=0)
     assert (d.max(axis=0) <= MAX_BITS).all(), d.max(axis=0)
     assert max(quality_diffs) <= QUALITY_TOL

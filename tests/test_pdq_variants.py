@@ -22,10 +22,16 @@ from eval_pdq_variants import default_sets, evaluate, small  # noqa: E402
 from hostile import photo_like  # noqa: E402
 
 SAMPLES = sorted((ROOT / "samples").glob("*.jpg"))
-PIL_OF = {"original": None, "rotate90": Image.Transpose.ROTATE_90, "rotate180": Image.Transpose.ROTATE_180,
-          "rotate270": Image.Transpose.ROTATE_270, "flipx": Image.Transpose.FLIP_TOP_BOTTOM,
-          "flipy": Image.Transpose.FLIP_LEFT_RIGHT, "flip_plus1": Image.Transpose.TRANSPOSE,
-          "flip_minus1": Image.Transpose.TRANSVERSE}
+PIL_OF = {
+    "original": None,
+    "rotate90": Image.Transpose.ROTATE_90,
+    "rotate180": Image.Transpose.ROTATE_180,
+    "rotate270": Image.Transpose.ROTATE_270,
+    "flipx": Image.Transpose.FLIP_TOP_BOTTOM,
+    "flipy": Image.Transpose.FLIP_LEFT_RIGHT,
+    "flip_plus1": Image.Transpose.TRANSPOSE,
+    "flip_minus1": Image.Transpose.TRANSVERSE,
+}
 
 
 @pytest.mark.parametrize("side", [256, 512])

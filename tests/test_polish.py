@@ -45,7 +45,9 @@ def test_real_model_rewrite_is_grounded_or_rejected(pipeline, cat):
     draft = pipeline.captioner.caption(cat.evidence, cat.tags, cat.inputs)
     base = compose(cat.evidence)
     if draft.engine == "polish":
-        assert draft.text != "" and all(v.supported for v in pipeline.guard.verdicts(draft.text, cat.evidence, cat.tags))
+        assert draft.text != "" and all(
+            v.supported for v in pipeline.guard.verdicts(draft.text, cat.evidence, cat.tags)
+        )
     else:
         assert draft.text == base and draft.fallback.startswith("polish: ")
 
@@ -57,8 +59,11 @@ def test_real_model_in_a_pipeline_record(pipeline):
 
 
 def test_rewrite_that_invents_is_rejected(pipeline, cat):
-    polish = PolishCaptioner(PolishConfig(attempts=2), pipeline.guard,
-                             llm=Scripted("A cat napping next to a laptop 💻", "A cat and a golden retriever"))
+    polish = PolishCaptioner(
+        PolishConfig(attempts=2),
+        pipeline.guard,
+        llm=Scripted("A cat napping next to a laptop 💻", "A cat and a golden retriever"),
+    )
     draft = polish.caption(cat.evidence, cat.tags, cat.inputs)
     assert draft.text == compose(cat.evidence) and draft.engine == "default"
     assert draft.fallback.startswith("polish: rewrite rejected") and "golden retriever" in draft.fallback

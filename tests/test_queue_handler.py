@@ -6,8 +6,8 @@ import hashlib
 import io
 
 import pytest
-
 from hostile import jpeg_bytes, photo_like
+
 from snapscribe.config import Settings
 from snapscribe.pipeline import build_pipeline
 from snapscribe.queue.events import EventLog, Stats
@@ -20,12 +20,14 @@ from snapscribe.store import Database, ResultStore
 @pytest.fixture(scope="module")
 def handler(tmp_path_factory):
     home = tmp_path_factory.mktemp("home")
-    settings = Settings().with_overrides(**{"store.data_dir": str(home), "kafka.retry_backoff_s": 0.01,
-                                            "kafka.max_attempts": 3})
+    settings = Settings().with_overrides(
+        **{"store.data_dir": str(home), "kafka.retry_backoff_s": 0.01, "kafka.max_attempts": 3}
+    )
     store = ResultStore(Database(f"sqlite:///{home / 'r.db'}"))
     log = io.StringIO()
-    h = MessageHandler(settings, build_pipeline(settings, store), None, worker_id="t",
-                       events=EventLog("t", log), stats=Stats())
+    h = MessageHandler(
+        settings, build_pipeline(settings, store), None, worker_id="t", events=EventLog("t", log), stats=Stats()
+    )
     h.log = log
     return h
 

@@ -45,17 +45,22 @@ def test_upload_message_round_trip_and_inline_data():
     msg = UploadMessage(id="a" * 24, uri="file:///tmp/x.jpg", data=base64.b64encode(b"\xff\xd8\xff").decode())
     back = UploadMessage.parse(msg.to_bytes(), b"a" * 24)
     assert back == msg and back.inline_bytes() == b"\xff\xd8\xff"
-    assert UploadMessage.parse(json.dumps({"id": "b" * 24, "uri": "file:///y", "future_field": 1}).encode()).id == "b" * 24
+    assert (
+        UploadMessage.parse(json.dumps({"id": "b" * 24, "uri": "file:///y", "future_field": 1}).encode()).id == "b" * 24
+    )
 
 
-@pytest.mark.parametrize("value,key,image_id", [
-    (b"{not json", b"c" * 24, "c" * 24),           # the key names the image
-    (b"\xff\xfe", None, None),                      # nothing names it
-    (b"", b"d" * 24, "d" * 24),
-    (json.dumps({"id": "e" * 24}).encode(), None, "e" * 24),  # no uri
-    (json.dumps({"id": "bad id with spaces", "uri": "file:///x"}).encode(), b"not an id either!", None),
-    (json.dumps([1, 2]).encode(), None, None),
-])
+@pytest.mark.parametrize(
+    "value,key,image_id",
+    [
+        (b"{not json", b"c" * 24, "c" * 24),  # the key names the image
+        (b"\xff\xfe", None, None),  # nothing names it
+        (b"", b"d" * 24, "d" * 24),
+        (json.dumps({"id": "e" * 24}).encode(), None, "e" * 24),  # no uri
+        (json.dumps({"id": "bad id with spaces", "uri": "file:///x"}).encode(), b"not an id either!", None),
+        (json.dumps([1, 2]).encode(), None, None),
+    ],
+)
 def test_bad_messages_say_why_and_which_image(value, key, image_id):
     with pytest.raises(BadMessage) as info:
         UploadMessage.parse(value, key)
@@ -80,8 +85,9 @@ def test_kafka_settings_from_toml_and_environment(tmp_path):
     from snapscribe.config import load_settings
 
     cfg = tmp_path / "snapscribe.toml"
-    cfg.write_text('[kafka]\nbrokers = "k1:9092,k2:9092"\nconcurrency = 2\n'
-                   '[kafka.client]\n"security.protocol" = "SASL_SSL"\n')
+    cfg.write_text(
+        '[kafka]\nbrokers = "k1:9092,k2:9092"\nconcurrency = 2\n[kafka.client]\n"security.protocol" = "SASL_SSL"\n'
+    )
     s = load_settings(cfg, environ={"SNAPSCRIBE_KAFKA__CONCURRENCY": "4"})
     assert s.kafka.brokers == "k1:9092,k2:9092" and s.kafka.concurrency == 4
     assert s.kafka.client == {"security.protocol": "SASL_SSL"}

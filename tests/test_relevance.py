@@ -25,10 +25,15 @@ def _closed_port() -> int:
 
 
 def test_gate_sends_detected_subjects_to_the_vlm_and_keeps_art_on_the_composer(tmp_path):
-    settings = Settings().with_overrides(**{
-        "store.data_dir": str(tmp_path), "engines.captioner": "vlm",
-        "vlm.endpoint": f"http://127.0.0.1:{_closed_port()}/v1", "vlm.retries": 0, "vlm.timeout_s": 2.0,
-    })
+    settings = Settings().with_overrides(
+        **{
+            "store.data_dir": str(tmp_path),
+            "engines.captioner": "vlm",
+            "vlm.endpoint": f"http://127.0.0.1:{_closed_port()}/v1",
+            "vlm.retries": 0,
+            "vlm.timeout_s": 2.0,
+        }
+    )
     pipeline = build_pipeline(settings, ResultStore(Database(settings.db_url())))
     cat = pipeline.process(Upload(source="cat.jpg", path=str(ROOT / "samples" / "cat.jpg")))
     assert cat.provenance.relevant is True, cat.provenance
@@ -43,10 +48,16 @@ def test_gate_sends_detected_subjects_to_the_vlm_and_keeps_art_on_the_composer(t
 
 
 def test_gate_can_be_switched_off(tmp_path):
-    settings = Settings().with_overrides(**{
-        "store.data_dir": str(tmp_path), "engines.captioner": "vlm", "engines.relevance_gate": False,
-        "vlm.endpoint": f"http://127.0.0.1:{_closed_port()}/v1", "vlm.retries": 0, "vlm.timeout_s": 2.0,
-    })
+    settings = Settings().with_overrides(
+        **{
+            "store.data_dir": str(tmp_path),
+            "engines.captioner": "vlm",
+            "engines.relevance_gate": False,
+            "vlm.endpoint": f"http://127.0.0.1:{_closed_port()}/v1",
+            "vlm.retries": 0,
+            "vlm.timeout_s": 2.0,
+        }
+    )
     pipeline = build_pipeline(settings, ResultStore(Database(settings.db_url())))
     y, x = np.mgrid[0:480, 0:640]
     Image.fromarray(np.stack([x % 256, y % 256, (x + y) % 256], -1).astype(np.uint8)).save(tmp_path / "a.png")
@@ -58,8 +69,10 @@ def test_gate_can_be_switched_off(tmp_path):
 @pytest.fixture(scope="module")
 def seen():
     p = build_pipeline(Settings(), None)
-    out = {name: p.understand((ROOT / "samples" / name).read_bytes()).evidence
-           for name in ("cat.jpg", "astronaut.jpg", "mountains.jpg", "dandelions.jpg")}
+    out = {
+        name: p.understand((ROOT / "samples" / name).read_bytes()).evidence
+        for name in ("cat.jpg", "astronaut.jpg", "mountains.jpg", "dandelions.jpg")
+    }
     img = Image.new("RGB", (800, 500), (250, 245, 235))
     draw = ImageDraw.Draw(img)
     font = ImageFont.truetype(FONT, 40)
@@ -88,8 +101,10 @@ def test_budget_caps_the_share_and_refuses_the_least_valuable_kinds_first(seen):
     late = decisions[-200:]  # the budget's window
     share = sum(d.worth_captioning for _, d in late) / len(late)
     assert 0.2 <= share <= 0.3, share
-    rate = {name: sum(d.worth_captioning for n, d in late if n == name) / sum(n == name for n, _ in late)
-            for name in ("cat.jpg", "mountains.jpg")}
+    rate = {
+        name: sum(d.worth_captioning for n, d in late if n == name) / sum(n == name for n, _ in late)
+        for name in ("cat.jpg", "mountains.jpg")
+    }
     assert rate["cat.jpg"] >= 0.9 and 0 < rate["mountains.jpg"] < 0.3, rate  # animals first, scenes fill the rest
     refused = next(d for n, d in decisions if not d.worth_captioning)
     assert "over budget" in refused.reason

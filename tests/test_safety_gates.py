@@ -44,8 +44,14 @@ def _variants(img: Image.Image) -> dict[str, bytes]:
     overlay = img.copy()
     draw = ImageDraw.Draw(overlay)
     font = ImageFont.truetype(FONT, max(14, h // 14)) if Path(FONT).exists() else None
-    draw.text((w // 20, h - h // 7), "Best day ever! #blessed", fill=(255, 255, 255), font=font,
-              stroke_width=2, stroke_fill=(0, 0, 0))
+    draw.text(
+        (w // 20, h - h // 7),
+        "Best day ever! #blessed",
+        fill=(255, 255, 255),
+        font=font,
+        stroke_width=2,
+        stroke_fill=(0, 0, 0),
+    )
     dx, dy = int(w * 0.02), int(h * 0.02)
     return {
         "resize50": _jpeg(img.resize((w // 2, h // 2))),
@@ -60,8 +66,9 @@ def _variants(img: Image.Image) -> dict[str, bytes]:
 def test_blocked_image_reaches_no_later_stage(env):
     settings, store, pipeline = env
     target = SAMPLES[0]
-    HashListStore(store.db).add("known-bad", [HashListEntry(
-        compute_dihedral(Image.open(target).convert("RGB"))[0][1].hex, {"case": "t1"})])
+    HashListStore(store.db).add(
+        "known-bad", [HashListEntry(compute_dihedral(Image.open(target).convert("RGB"))[0][1].hex, {"case": "t1"})]
+    )
     rec = pipeline.process(Upload(source=str(target), path=str(target)), force=True)
     assert rec.status is Status.blocked
     assert rec.safety.hash_match is not None and rec.safety.hash_match.list_name == "known-bad"
@@ -159,20 +166,21 @@ def test_hash_command_agrees_with_reference(tmp_path):
     assert worst <= 16, worst
 
 
-
 @pytest.mark.slow
 def test_nsfw_block_path_end_to_end_needs_both_signals(tmp_path):
     """No explicit material in the repository: thresholds at zero make any photo of a person
     'explicit' to the model, so the real block path (both signals agree) runs end to end."""
     from snapscribe.safety.nsfw_gate import NSFWGate
 
-    settings = Settings().with_overrides(**{"store.data_dir": str(tmp_path), "nsfw.review": 0.0,
-                                            "nsfw.block": 0.0, "nsfw.skin_agree": 0.0})
+    settings = Settings().with_overrides(
+        **{"store.data_dir": str(tmp_path), "nsfw.review": 0.0, "nsfw.block": 0.0, "nsfw.skin_agree": 0.0}
+    )
     store = ResultStore(Database(settings.db_url()))
     pipeline = build_pipeline(settings, store)
     # A face close-up: one person, no clothing band across the box's centre line.
-    face = _jpeg(Image.open(ROOT / "samples" / "astronaut.jpg").convert("RGB").crop((140, 20, 300, 220))
-                 .resize((400, 500)))
+    face = _jpeg(
+        Image.open(ROOT / "samples" / "astronaut.jpg").convert("RGB").crop((140, 20, 300, 220)).resize((400, 500))
+    )
     rec = pipeline.process(Upload(source="agree.jpg", data=face), force=True)
     assert rec.status is Status.blocked and rec.safety.hash_match is None, rec.safety
     nsfw = rec.safety.nsfw

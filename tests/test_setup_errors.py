@@ -45,12 +45,26 @@ def test_batch_where_every_image_failed_exits_1(tmp_path):
     bad.write_bytes(b"not an image at all")
     empty = tmp_path / "empty.png"
     empty.write_bytes(b"")
-    result = run("caption", str(bad), str(empty), "--format", "jsonl", "--no-progress",
-                 env={"SNAPSCRIBE_HOME": str(tmp_path / "home")})
+    result = run(
+        "caption",
+        str(bad),
+        str(empty),
+        "--format",
+        "jsonl",
+        "--no-progress",
+        env={"SNAPSCRIBE_HOME": str(tmp_path / "home")},
+    )
     assert result.exit_code == 1, result.output
     assert result.output.count('"status": "error"') + result.output.count('"status":"error"') == 2
-    ok = run("caption", str(bad), SAMPLE, "--format", "jsonl", "--no-progress",
-             env={"SNAPSCRIBE_HOME": str(tmp_path / "home")})
+    ok = run(
+        "caption",
+        str(bad),
+        SAMPLE,
+        "--format",
+        "jsonl",
+        "--no-progress",
+        env={"SNAPSCRIBE_HOME": str(tmp_path / "home")},
+    )
     assert ok.exit_code == 0, ok.output
 
 

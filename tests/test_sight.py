@@ -12,8 +12,14 @@ from snapscribe.hedging import hedge, hierarchy
 from snapscribe.kinds import KindReading
 from snapscribe.scene import SceneCues
 
-STATS = PixelStats(brightness=0.5, contrast=0.2, colourfulness=40.0, sharpness=300.0,
-                   dominant_colours=[("pink", 0.6), ("white", 0.3)], flat_fraction=0.05)
+STATS = PixelStats(
+    brightness=0.5,
+    contrast=0.2,
+    colourfulness=40.0,
+    sharpness=300.0,
+    dominant_colours=[("pink", 0.6), ("white", 0.3)],
+    flat_fraction=0.05,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -31,22 +37,46 @@ def _probs(**mass: float) -> np.ndarray:
     return p
 
 
-def _ev(*subjects: Subject, kind: str | None = None, scene: SceneCues | None = None, abstract: float = 0.05,
-        ocr: str | None = None) -> Evidence:
+def _ev(
+    *subjects: Subject,
+    kind: str | None = None,
+    scene: SceneCues | None = None,
+    abstract: float = 0.05,
+    ocr: str | None = None,
+) -> Evidence:
     reading = KindReading(kind, {kind: 0.99}) if kind else None
-    return Evidence(subjects=subjects, objects=(), class_top=(), scene=scene or SceneCues(), stats=STATS,
-                    abstract=abstract,
-                    ocr_text=ocr, kind=reading)
+    return Evidence(
+        subjects=subjects,
+        objects=(),
+        class_top=(),
+        scene=scene or SceneCues(),
+        stats=STATS,
+        abstract=abstract,
+        ocr_text=ocr,
+        kind=reading,
+    )
 
 
 # -- grammar -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("phrase, expected", [
-    ("cliffs", "cliffs"), ("rabbit", "a rabbit"), ("owl", "an owl"), ("hour", "an hour"), ("unicorn", "a unicorn"),
-    ("glass", "a glass"), ("bus", "a bus"), ("food", "food"), ("sea creatures", "sea creatures"),
-    ("big cat", "a big cat"), ("octopus", "an octopus"), ("geese", "geese"),
-])
+@pytest.mark.parametrize(
+    "phrase, expected",
+    [
+        ("cliffs", "cliffs"),
+        ("rabbit", "a rabbit"),
+        ("owl", "an owl"),
+        ("hour", "an hour"),
+        ("unicorn", "a unicorn"),
+        ("glass", "a glass"),
+        ("bus", "a bus"),
+        ("food", "food"),
+        ("sea creatures", "sea creatures"),
+        ("big cat", "a big cat"),
+        ("octopus", "an octopus"),
+        ("geese", "geese"),
+    ],
+)
 def test_articles_follow_number_and_sound(phrase, expected):
     assert article(phrase) == expected
 

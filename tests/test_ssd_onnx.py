@@ -71,8 +71,10 @@ def onnx_ssd(settings) -> OnnxSSDDetector:
 def test_same_detections_as_stored_opencv(path, settings, onnx_ssd, reference):
     """Same agreement rules as the live comparison, against OpenCV's recorded detections."""
     labels = coco_labels()
-    ref = [Detection(label=labels[int(c)], class_id=int(c), score=float(sc), box=(x0, y0, x1, y1))
-           for c, sc, x0, y0, x1, y1 in reference[f"dets/{path.name}"]]
+    ref = [
+        Detection(label=labels[int(c)], class_id=int(c), score=float(sc), box=(x0, y0, x1, y1))
+        for c, sc, x0, y0, x1, y1 in reference[f"dets/{path.name}"]
+    ]
     new = onnx_ssd.detect(cd.model_inputs(path, settings))
     cfg = settings.detector
     agreement = cd.compare(ref, new, floor=score_floor(cfg), cap=cfg.max_objects * 2)
@@ -97,8 +99,10 @@ def test_same_detections_as_opencv(path, settings, opencv, onnx_ssd):
 
 
 def test_finds_what_the_samples_show(settings, onnx_ssd):
-    found = {p: {d.label for d in onnx_ssd.detect(cd.model_inputs(ROOT / "samples" / p, settings)) if d.score >= 0.5}
-             for p in ("cat.jpg", "coffee.jpg", "astronaut.jpg")}
+    found = {
+        p: {d.label for d in onnx_ssd.detect(cd.model_inputs(ROOT / "samples" / p, settings)) if d.score >= 0.5}
+        for p in ("cat.jpg", "coffee.jpg", "astronaut.jpg")
+    }
     assert "cat" in found["cat.jpg"]
     assert {"cup", "bowl"} <= found["coffee.jpg"]
     assert "person" in found["astronaut.jpg"]
@@ -119,6 +123,7 @@ def test_other_input_sizes_are_resized_to_the_network(onnx_ssd):
 
 
 # -- the pieces, against OpenCV's own intermediate outputs ------------------------------------
+
 
 @pytest.fixture(scope="module")
 def opencv_raw(reference):
@@ -146,7 +151,7 @@ def test_postprocessing_reproduces_detection_output(opencv_raw):
     rows = detection_output(opencv_raw["encodings"], opencv_raw["scores"], opencv_raw["anchors"])
     ref = opencv_raw["rows"]
     assert rows.shape == ref.shape == (100, 6)
-    key = lambda r: (round(float(r[1]), 5), int(r[0]), round(float(r[2]), 4))  # noqa: E731
+    key = lambda r: (round(float(r[1]), 5), int(r[0]), round(float(r[2]), 4))
     np.testing.assert_allclose(np.array(sorted(rows, key=key)), np.array(sorted(ref, key=key)), atol=1e-5)
     # the score floor only drops rows below it
     floored = detection_output(opencv_raw["encodings"], opencv_raw["scores"], opencv_raw["anchors"], min_score=0.3)
@@ -154,6 +159,7 @@ def test_postprocessing_reproduces_detection_output(opencv_raw):
 
 
 # -- the GraphDef reader on hand-made protobuf bytes ---------------------------------------
+
 
 def _varint(v: int) -> bytes:
     v &= (1 << 64) - 1
@@ -191,12 +197,22 @@ def test_graph_reader_decodes_nodes_attrs_and_tensors():
     data = (
         _node("w", "Const", value=_field(8, _field(1, 1) + _field(2, _shape(2, 3)) + _field(4, weights.tobytes())))
         + _node("k", "Const", value=_field(8, _field(1, 3) + _field(2, _shape(3)) + _field(7, -2)))  # int_val broadcast
-        + _node("f", "Const", value=_field(8, _field(1, 1) + _field(2, _shape(2))
-                                           + _field(5, struct.pack("<2f", 0.5, -1.5))))  # packed float_val
-        + _node("conv", "Conv2D", ["x:0", "w", "^ctrl"],
-                strides=_field(1, _field(3, b"".join(_varint(v) for v in (1, 2, 2, 1)))),  # packed list(int)
-                padding=_field(2, "SAME"), eps=_field(4, 0.25), flag=_field(5, 1), n=_field(3, -7),
-                shape=_field(7, _shape(-1, 300, 300, 3)))
+        + _node(
+            "f",
+            "Const",
+            value=_field(8, _field(1, 1) + _field(2, _shape(2)) + _field(5, struct.pack("<2f", 0.5, -1.5))),
+        )  # packed float_val
+        + _node(
+            "conv",
+            "Conv2D",
+            ["x:0", "w", "^ctrl"],
+            strides=_field(1, _field(3, b"".join(_varint(v) for v in (1, 2, 2, 1)))),  # packed list(int)
+            padding=_field(2, "SAME"),
+            eps=_field(4, 0.25),
+            flag=_field(5, 1),
+            n=_field(3, -7),
+            shape=_field(7, _shape(-1, 300, 300, 3)),
+        )
     )
     g = parse_graph(data)
     assert list(g) == ["w", "k", "f", "conv"]
@@ -213,6 +229,7 @@ def test_graph_reader_decodes_nodes_attrs_and_tensors():
 
 
 # -- the OpenCV engine without a TensorFlow importer -------------------------------------------
+
 
 def test_opencv_engine_without_importer_fails_at_start_up(monkeypatch, tmp_path):
     """OpenCV 5 has no readNetFromTensorflow: `detector.engine = "opencv"` is a setup error (exit 2),

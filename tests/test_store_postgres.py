@@ -5,8 +5,8 @@ from __future__ import annotations
 import threading
 
 import pytest
-
 from kafka_support import create_database, db_url, drop_database, pg_admin
+
 from snapscribe.records import ImageRecord, Status, image_id_for
 from snapscribe.store import Database, ResultStore
 from snapscribe.store.db import MIGRATIONS, is_unavailable
@@ -48,8 +48,9 @@ def test_upsert_is_idempotent_and_features_are_bytes(pg):
     store = ResultStore(Database(db_url(name)))
     sha = "ef" * 32
     for caption in ("A cat", "A cat on a mat"):
-        store.put(ImageRecord(id=image_id_for(sha), source="x.jpg", sha256=sha, status=Status.captioned,
-                              caption=caption), "k")
+        store.put(
+            ImageRecord(id=image_id_for(sha), source="x.jpg", sha256=sha, status=Status.captioned, caption=caption), "k"
+        )
     assert store.count() == 1 and store.get(image_id_for(sha)).caption == "A cat on a mat"
     store.put_feature(sha, "f", "v1", b"\x00\x01binary")
     assert store.get_feature(sha, "f", "v1") == b"\x00\x01binary"

@@ -142,35 +142,67 @@ def test_hashtags_for_a_breed():
 
 @pytest.mark.parametrize(
     "name",
-    ["velvet", "lampshade", "feather boa", "window screen", "chain mail", "honeycomb",
-     "maze", "jigsaw puzzle", "web site", "envelope", "theater curtain", "shower curtain",
-     "doormat", "bath towel", "prayer rug", "quilt", "handkerchief", "wig", "nipple",
-     "assault rifle", "revolver", "harvestman", "nail"],
+    [
+        "velvet",
+        "lampshade",
+        "feather boa",
+        "window screen",
+        "chain mail",
+        "honeycomb",
+        "maze",
+        "jigsaw puzzle",
+        "web site",
+        "envelope",
+        "theater curtain",
+        "shower curtain",
+        "doormat",
+        "bath towel",
+        "prayer rug",
+        "quilt",
+        "handkerchief",
+        "wig",
+        "nipple",
+        "assault rifle",
+        "revolver",
+        "harvestman",
+        "nail",
+    ],
 )
 def test_risky_classes(name):
     assert by_name(name).risky
 
 
-@pytest.mark.parametrize("name", ["golden retriever", "daisy", "alp", "seashore", "pizza",
-                                  "sports car", "tabby", "banana"])
+@pytest.mark.parametrize(
+    "name", ["golden retriever", "daisy", "alp", "seashore", "pizza", "sports car", "tabby", "banana"]
+)
 def test_common_classes_are_not_risky(name):
     assert not by_name(name).risky
 
 
-@pytest.mark.parametrize("name", ["jersey", "bikini", "suit", "lab coat", "miniskirt",
-                                  "sunglasses", "groom", "scuba diver"])
+@pytest.mark.parametrize(
+    "name", ["jersey", "bikini", "suit", "lab coat", "miniskirt", "sunglasses", "groom", "scuba diver"]
+)
 def test_person_context(name):
     assert by_name(name).person_context
 
 
 def test_person_context_is_not_set_on_animals():
-    assert not any(c.person_context for c in imagenet_classes() if c.category in
-                   ("pet", "animal", "bird", "insect", "sea_life"))
+    assert not any(
+        c.person_context for c in imagenet_classes() if c.category in ("pet", "animal", "bird", "insect", "sea_life")
+    )
 
 
-@pytest.mark.parametrize("name,plural", [("golden retriever", "dogs"), ("goose", "geese"),
-                                         ("tench", "fish"), ("bookcase", "bookshelves"),
-                                         ("ram", "sheep"), ("mouse", "computer mice")])
+@pytest.mark.parametrize(
+    "name,plural",
+    [
+        ("golden retriever", "dogs"),
+        ("goose", "geese"),
+        ("tench", "fish"),
+        ("bookcase", "bookshelves"),
+        ("ram", "sheep"),
+        ("mouse", "computer mice"),
+    ],
+)
 def test_plurals(name, plural):
     assert by_name(name).plural == plural
 
@@ -205,14 +237,60 @@ def test_vocabulary_size_and_contents():
     tags = [t.tag for t in vocab]
     assert len(tags) >= 300
     assert len(set(tags)) == len(tags)
-    for must in ["beach", "sea", "ocean", "sunset", "sunrise", "sky", "clouds", "mountain",
-                 "lake", "forest", "meadow", "field", "desert", "snow", "city", "street",
-                 "night", "cityscape", "skyline", "countryside", "garden", "park", "river",
-                 "waterfall", "underwater", "indoor", "kitchen", "dog", "cat", "pizza",
-                 "coffee", "flower", "car", "portrait", "selfie", "family", "friends",
-                 "wedding", "party", "abstract", "pattern", "texture", "minimal",
-                 "black and white", "colourful", "macro", "aerial", "vintage", "red",
-                 "golden hour", "rain", "fog"]:
+    for must in [
+        "beach",
+        "sea",
+        "ocean",
+        "sunset",
+        "sunrise",
+        "sky",
+        "clouds",
+        "mountain",
+        "lake",
+        "forest",
+        "meadow",
+        "field",
+        "desert",
+        "snow",
+        "city",
+        "street",
+        "night",
+        "cityscape",
+        "skyline",
+        "countryside",
+        "garden",
+        "park",
+        "river",
+        "waterfall",
+        "underwater",
+        "indoor",
+        "kitchen",
+        "dog",
+        "cat",
+        "pizza",
+        "coffee",
+        "flower",
+        "car",
+        "portrait",
+        "selfie",
+        "family",
+        "friends",
+        "wedding",
+        "party",
+        "abstract",
+        "pattern",
+        "texture",
+        "minimal",
+        "black and white",
+        "colourful",
+        "macro",
+        "aerial",
+        "vintage",
+        "red",
+        "golden hour",
+        "rain",
+        "fog",
+    ]:
         assert must in tags, must
     kinds = Counter(t.kind for t in vocab)
     assert set(kinds) <= set(TAG_KINDS)
@@ -251,9 +329,9 @@ def test_extra_plain_text_file(tmp_path):
 
 def test_extra_tsv_file_with_partial_columns_overrides(tmp_path):
     extra = tmp_path / "tags.tsv"
-    extra.write_text("tag\tkind\taliases\n"
-                     "aurora\tweather\tnorthern lights, aurora borealis\n"
-                     "beach\tscene\tplage\n", encoding="utf-8")
+    extra.write_text(
+        "tag\tkind\taliases\naurora\tweather\tnorthern lights, aurora borealis\nbeach\tscene\tplage\n", encoding="utf-8"
+    )
     vocab = load_vocabulary([str(extra)])
     by_tag = {t.tag: t for t in vocab}
     assert by_tag["aurora"].kind == "weather"

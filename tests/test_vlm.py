@@ -44,9 +44,26 @@ def llama_server(tmp_path_factory):
     log = tmp_path_factory.mktemp("llama") / "server.log"
     with open(log, "w") as fh:  # a file, not a pipe: llama.cpp logs enough to fill a pipe and stall
         proc = subprocess.Popen(
-            [sys.executable, "-m", "llama_cpp.server", "--model", str(packaged_gguf()), "--host", "127.0.0.1",
-             "--port", str(port), "--n_ctx", "1024", "--n_threads", "2", "--chat_format", "chatml"],
-            stdout=fh, stderr=subprocess.STDOUT)
+            [
+                sys.executable,
+                "-m",
+                "llama_cpp.server",
+                "--model",
+                str(packaged_gguf()),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+                "--n_ctx",
+                "1024",
+                "--n_threads",
+                "2",
+                "--chat_format",
+                "chatml",
+            ],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+        )
     url = f"http://127.0.0.1:{port}/v1"
     try:
         for _ in range(240):
@@ -98,7 +115,7 @@ class Stub(BaseHTTPRequestHandler):
     def log_message(self, *args):  # quiet
         pass
 
-    def do_POST(self):  # noqa: N802
+    def do_POST(self):
         cls = type(self)
         with cls.lock:
             cls.calls += 1
@@ -110,8 +127,9 @@ class Stub(BaseHTTPRequestHandler):
             if cls.status != 200:
                 payload = json.dumps({"error": {"message": f"stub failure {cls.status}"}}).encode()
             else:
-                payload = json.dumps({"choices": [{"message": {"role": "assistant", "content": cls.answer}}],
-                                      "model": body["model"]}).encode()
+                payload = json.dumps(
+                    {"choices": [{"message": {"role": "assistant", "content": cls.answer}}], "model": body["model"]}
+                ).encode()
             self.send_response(cls.status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(payload)))
@@ -138,9 +156,16 @@ def stub():
 
 # -- a real OpenAI-compatible server ---------------------------------------------------
 def test_real_server_produces_records(llama_server, pipeline):
-    settings = Settings().with_overrides(**{"engines.captioner": "vlm", "vlm.endpoint": llama_server,
-                                            "vlm.model": "smollm2", "vlm.max_tokens": 24, "vlm.retries": 0,
-                                            "vlm.vision": False})
+    settings = Settings().with_overrides(
+        **{
+            "engines.captioner": "vlm",
+            "vlm.endpoint": llama_server,
+            "vlm.model": "smollm2",
+            "vlm.max_tokens": 24,
+            "vlm.retries": 0,
+            "vlm.vision": False,
+        }
+    )
     p = build_pipeline(settings, None)
     rec = p.process(Upload(source=str(CAT), path=str(CAT)))
     assert rec.status is Status.captioned, rec.error
@@ -166,13 +191,16 @@ def test_text_only_endpoint_sees_the_prompt(llama_server, cat):
 
     with_context = build_messages(VLMConfig(vision=False), cat.evidence, cat.tags, "")
     without = build_messages(VLMConfig(vision=False, context=False), cat.evidence, cat.tags, "")
-    ocr = build_messages(VLMConfig(vision=False), replace(cat.evidence, ocr_text="FRESH BREAD BAKED DAILY"),
-                         cat.tags, "")
+    ocr = build_messages(
+        VLMConfig(vision=False), replace(cat.evidence, ocr_text="FRESH BREAD BAKED DAILY"), cat.tags, ""
+    )
     n_ctx, n_plain, n_ocr = (_prompt_tokens(llama_server, m) for m in (with_context, without, ocr))
     assert n_plain < n_ctx < n_ocr, (n_plain, n_ctx, n_ocr)
     assert isinstance(with_context[1]["content"], str) and "trusted" in with_context[1]["content"]
-    lists = [build_messages(VLMConfig(context=c), cat.evidence, cat.tags, "data:image/jpeg;base64,AAAA")
-             for c in (True, False)]
+    lists = [
+        build_messages(VLMConfig(context=c), cat.evidence, cat.tags, "data:image/jpeg;base64,AAAA")
+        for c in (True, False)
+    ]
     dropped = {_prompt_tokens(llama_server, m) for m in lists}
     assert len(dropped) == 1 and dropped.pop() < n_plain  # the user message vanished
 
@@ -202,8 +230,9 @@ def test_dead_endpoint_falls_back_and_says_so(cat):
 
 
 def test_dead_endpoint_in_the_pipeline_record(cat):
-    settings = Settings().with_overrides(**{"engines.captioner": "vlm", "vlm.retries": 0,
-                                            "vlm.endpoint": f"http://127.0.0.1:{free_port()}/v1"})
+    settings = Settings().with_overrides(
+        **{"engines.captioner": "vlm", "vlm.retries": 0, "vlm.endpoint": f"http://127.0.0.1:{free_port()}/v1"}
+    )
     rec = build_pipeline(settings, None).process(Upload(source=str(CAT), path=str(CAT)))
     assert rec.status is Status.captioned
     assert rec.provenance.captioner == "default" and rec.provenance.fallback.startswith("vlm: connection failed")
@@ -214,8 +243,9 @@ def test_fallback_records_are_not_served_from_the_cache(tmp_path):
     from snapscribe.store import Database, ResultStore
 
     store = ResultStore(Database(f"sqlite:///{tmp_path / 'r.db'}"))
-    dead = Settings().with_overrides(**{"engines.captioner": "vlm", "vlm.retries": 0,
-                                        "vlm.endpoint": f"http://127.0.0.1:{free_port()}/v1"})
+    dead = Settings().with_overrides(
+        **{"engines.captioner": "vlm", "vlm.retries": 0, "vlm.endpoint": f"http://127.0.0.1:{free_port()}/v1"}
+    )
     p = build_pipeline(dead, store)
     first = p.process(Upload(source=str(CAT), path=str(CAT)))
     again = p.process(Upload(source=str(CAT), path=str(CAT)))
@@ -259,8 +289,7 @@ def test_concurrency_limit(stub, cat):
     handler, url = stub
     handler.delay = 0.3
     captioner = vlm(url, concurrency=2)
-    threads = [threading.Thread(target=captioner.caption, args=(cat.evidence, cat.tags, cat.inputs))
-               for _ in range(6)]
+    threads = [threading.Thread(target=captioner.caption, args=(cat.evidence, cat.tags, cat.inputs)) for _ in range(6)]
     for t in threads:
         t.start()
     for t in threads:

@@ -53,8 +53,15 @@ def pipeline():
 
 def use(pipeline, url: str | list[str], **kw) -> VLMCaptioner:
     urls = url if isinstance(url, list) else [url]
-    cfg = {"endpoints": urls, "model": "contract", "retries": 0, "timeout_s": 5, "deadline_s": 10,
-           "api_key": "k-123", **kw}
+    cfg = {
+        "endpoints": urls,
+        "model": "contract",
+        "retries": 0,
+        "timeout_s": 5,
+        "deadline_s": 10,
+        "api_key": "k-123",
+        **kw,
+    }
     cap = VLMCaptioner(VLMConfig(**cfg))
     pipeline.captioner, pipeline.remote_slots = cap, cap.slots
     pipeline.close()  # the next batch sizes its pool for the new slots
@@ -155,8 +162,11 @@ def test_plausible_detail_is_kept_for_the_vlm_contradicted_claims_are_not(pipeli
 
 
 def test_a_removal_never_stores_a_broken_sentence(pipeline, cat):
-    for text in ("A laptop with a built-in camera and videos.", "A dog, a cat and a laptop on a desk.",
-                 "A giraffe with a tabby cat."):
+    for text in (
+        "A laptop with a built-in camera and videos.",
+        "A dog, a cat and a laptop on a desk.",
+        "A giraffe with a tabby cat.",
+    ):
         out = pipeline.guard.check(text, cat.evidence, cat.tags, keep_plausible=True)
         assert is_sentence(out.caption), (text, out.caption)
 
@@ -168,8 +178,9 @@ def _uploads(n: int) -> list[Upload]:
 
 @pytest.mark.slow
 def test_requests_in_flight_and_a_hung_endpoint_costs_one_breaker_window(tmp_path):
-    settings = Settings().with_overrides(**{"engines.captioner": "vlm", "engines.relevance_gate": False,
-                                            "store.data_dir": str(tmp_path)})
+    settings = Settings().with_overrides(
+        **{"engines.captioner": "vlm", "engines.relevance_gate": False, "store.data_dir": str(tmp_path)}
+    )
     store = ResultStore(Database(settings.db_url()))
     p = build_pipeline(settings, store)
     uploads = _uploads(20)

@@ -39,12 +39,30 @@ def test_one_worker_keeps_four_vlm_requests_in_flight(broker, admin, database, t
     images = _make_images(tmp_path / "in", 16)
     with ContractServer(default=Reply("A photo with a red square.", delay=1.5)) as srv:
         env = base_env(tmp_path / "home") | {
-            "SNAPSCRIBE_ENGINES__CAPTIONER": "vlm", "SNAPSCRIBE_ENGINES__RELEVANCE_GATE": "false",
-            "SNAPSCRIBE_VLM__ENDPOINT": srv.url, "SNAPSCRIBE_VLM__CONCURRENCY": "4", "SNAPSCRIBE_VLM__RETRIES": "0"}
+            "SNAPSCRIBE_ENGINES__CAPTIONER": "vlm",
+            "SNAPSCRIBE_ENGINES__RELEVANCE_GATE": "false",
+            "SNAPSCRIBE_VLM__ENDPOINT": srv.url,
+            "SNAPSCRIBE_VLM__CONCURRENCY": "4",
+            "SNAPSCRIBE_VLM__RETRIES": "0",
+        }
         submitted = _submit(broker.bootstrap, t["topic"], [tmp_path / "in"], env)
-        worker = WorkerProc.start("vlm-worker", tmp_path, env, "--brokers", broker.bootstrap, "--topic", t["topic"],
-                                  "--group", t["group"], "--db", db_url(database), "--results-topic", t["results"],
-                                  "--dlq-topic", t["dlq"])
+        worker = WorkerProc.start(
+            "vlm-worker",
+            tmp_path,
+            env,
+            "--brokers",
+            broker.bootstrap,
+            "--topic",
+            t["topic"],
+            "--group",
+            t["group"],
+            "--db",
+            db_url(database),
+            "--results-topic",
+            t["results"],
+            "--dlq-topic",
+            t["dlq"],
+        )
         try:
             want = {m["id"] for m in submitted}
             deadline = time.monotonic() + 240

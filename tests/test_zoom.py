@@ -34,8 +34,9 @@ def test_a_class_needs_two_views_above_the_bar():
 
 
 def _pipeline(tmp_path, **overrides):
-    settings = Settings().with_overrides(**{"store.data_dir": str(tmp_path), "ocr.enabled": False,
-                                            "nsfw.enabled": False, **overrides})
+    settings = Settings().with_overrides(
+        **{"store.data_dir": str(tmp_path), "ocr.enabled": False, "nsfw.enabled": False, **overrides}
+    )
     return build_pipeline(settings, ResultStore(Database(settings.db_url())))
 
 
@@ -54,13 +55,22 @@ def test_zoom_names_what_the_whole_frame_hides_and_is_cached(tmp_path):
 
 @pytest.mark.skipif(not DEVSET.exists(), reason="dev set not fetched (scripts/fetch_devset.py)")
 def test_results_from_cached_features_match_a_fresh_run(tmp_path):
-    names = ["lom-analogpattern_by_Peter_Nerlich.jpg", "mate-Ubuntu-Mate-Cold-no-logo.png", "ski-moon.png",
-             "mate-TwoWings.jpg", "plasma-Kite.jpg", "lom-Picture_0B_by_freespace.jpg"]
+    names = [
+        "lom-analogpattern_by_Peter_Nerlich.jpg",
+        "mate-Ubuntu-Mate-Cold-no-logo.png",
+        "ski-moon.png",
+        "mate-TwoWings.jpg",
+        "plasma-Kite.jpg",
+        "lom-Picture_0B_by_freespace.jpg",
+    ]
     pipeline = _pipeline(tmp_path)
     for name in names:
         upload = Upload(source=name, path=str(DEVSET / name))
         fresh = pipeline.process(upload, force=True)
         cached = pipeline.process(upload, refresh=True)
         assert "classify" in fresh.timings_ms and "classify" not in cached.timings_ms
-        assert (cached.caption, cached.attributes.abstract, cached.tags) == \
-            (fresh.caption, fresh.attributes.abstract, fresh.tags), name
+        assert (cached.caption, cached.attributes.abstract, cached.tags) == (
+            fresh.caption,
+            fresh.attributes.abstract,
+            fresh.tags,
+        ), name

@@ -38,11 +38,28 @@ def build_tiny_clip(folder: Path, *, seed: int = 0) -> Path:
     eos, bos = vocab["<|endoftext|>"], vocab["<|startoftext|>"]
     torch.manual_seed(seed)
     cfg = CLIPConfig(
-        text_config=dict(vocab_size=len(vocab), hidden_size=32, intermediate_size=64, num_hidden_layers=2,
-                         num_attention_heads=2, max_position_embeddings=64, projection_dim=16,
-                         eos_token_id=eos, bos_token_id=bos, pad_token_id=eos),
-        vision_config=dict(hidden_size=32, intermediate_size=64, num_hidden_layers=2, num_attention_heads=2,
-                           image_size=32, patch_size=8, projection_dim=16),
-        projection_dim=16)
+        text_config=dict(
+            vocab_size=len(vocab),
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            max_position_embeddings=64,
+            projection_dim=16,
+            eos_token_id=eos,
+            bos_token_id=bos,
+            pad_token_id=eos,
+        ),
+        vision_config=dict(
+            hidden_size=32,
+            intermediate_size=64,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=32,
+            patch_size=8,
+            projection_dim=16,
+        ),
+        projection_dim=16,
+    )
     CLIPModel(cfg).save_pretrained(str(folder))
     return folder

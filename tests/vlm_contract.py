@@ -139,11 +139,23 @@ class ContractServer:
             elif rec.body.get("stream"):
                 self._send_stream(h, reply.content)
             else:
-                self._send_json(h, 200, {
-                    "id": "chatcmpl-contract", "object": "chat.completion", "model": rec.body.get("model"),
-                    "choices": [{"index": 0, "finish_reason": "stop",
-                                 "message": {"role": "assistant", "content": reply.content}}],
-                    "usage": {"prompt_tokens": 0, "completion_tokens": len(reply.content.split())}})
+                self._send_json(
+                    h,
+                    200,
+                    {
+                        "id": "chatcmpl-contract",
+                        "object": "chat.completion",
+                        "model": rec.body.get("model"),
+                        "choices": [
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": reply.content},
+                            }
+                        ],
+                        "usage": {"prompt_tokens": 0, "completion_tokens": len(reply.content.split())},
+                    },
+                )
         except (BrokenPipeError, ConnectionResetError):
             pass
         finally:
@@ -166,7 +178,7 @@ class ContractServer:
         h.send_header("Content-Type", "text/event-stream")
         h.send_header("Connection", "close")
         h.end_headers()
-        pieces = [content[i:i + 7] for i in range(0, len(content), 7)] or [""]
+        pieces = [content[i : i + 7] for i in range(0, len(content), 7)] or [""]
         for piece in [None, *pieces]:
             delta = {"role": "assistant"} if piece is None else {"content": piece}
             event = {"object": "chat.completion.chunk", "choices": [{"index": 0, "delta": delta}]}

@@ -33,15 +33,21 @@ def sample_photos() -> list[Path]:
 class Server:
     """One ``snapscribe serve`` process; ``kill()`` is SIGKILL, ``stop()`` a clean SIGTERM."""
 
-    def __init__(self, data_dir: Path, *, keys: str = "tester:test-key-1", env: dict[str, str] | None = None,
-                 workers: int = 2):
+    def __init__(
+        self, data_dir: Path, *, keys: str = "tester:test-key-1", env: dict[str, str] | None = None, workers: int = 2
+    ):
         self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         first = keys.split(",")[0].split(":")
         self.key = first[1] if len(first) > 1 else first[0]  # name:key[:role] or a bare key
-        self.env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "SNAPSCRIBE_API_KEYS": keys,
-                    **(env or {})}
+        self.env = {
+            **os.environ,
+            "HF_HUB_OFFLINE": "1",
+            "TRANSFORMERS_OFFLINE": "1",
+            "SNAPSCRIBE_API_KEYS": keys,
+            **(env or {}),
+        }
         self.env.pop("SNAPSCRIBE_CONFIG", None)
         self.workers = workers
         self.proc: subprocess.Popen | None = None
@@ -53,8 +59,20 @@ class Server:
 
     def start(self, timeout: float = 180) -> Server:
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        cmd = [sys.executable, "-m", "snapscribe.cli", "serve", "--port", str(self.port), "--data-dir",
-               str(self.data_dir), "--workers", str(self.workers), "--log-level", "warning"]
+        cmd = [
+            sys.executable,
+            "-m",
+            "snapscribe.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            "--data-dir",
+            str(self.data_dir),
+            "--workers",
+            str(self.workers),
+            "--log-level",
+            "warning",
+        ]
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(cmd, cwd=self.data_dir, env=self.env, stdout=log, stderr=subprocess.STDOUT)
         self.wait_ready(timeout)
@@ -104,8 +122,14 @@ def wait_done(client: httpx.Client, image_id: str, timeout: float = 120) -> dict
     raise TimeoutError(f"{image_id} not finished after {timeout}s")
 
 
-def upload(client: httpx.Client, path: Path | None = None, *, data: bytes | None = None, name: str | None = None,
-           wait: float = 0) -> httpx.Response:
+def upload(
+    client: httpx.Client,
+    path: Path | None = None,
+    *,
+    data: bytes | None = None,
+    name: str | None = None,
+    wait: float = 0,
+) -> httpx.Response:
     content = data if data is not None else path.read_bytes()  # type: ignore[union-attr]
     files = {"file": (name or (path.name if path else "upload.bin"), content, "application/octet-stream")}
     return client.post("/v1/images", files=files, params={"wait": wait} if wait else None)

@@ -15,7 +15,7 @@ from harness import FINAL, Server, injected_photo, sample_photos, upload, wait_d
 from prometheus_client.parser import text_string_to_metric_families
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from hostile import jpeg_bytes, photo_like  # noqa: E402
+from hostile import jpeg_bytes, photo_like
 
 
 @pytest.fixture(scope="module")
@@ -44,11 +44,16 @@ def test_health_and_docs(server: Server):
     assert paths <= set(spec["paths"])
 
 
-@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic dGVzdA=="},
-                                     {"Authorization": "Bearer"}])
+@pytest.mark.parametrize(
+    "headers", [{}, {"Authorization": "Bearer wrong"}, {"Authorization": "Basic dGVzdA=="}, {"Authorization": "Bearer"}]
+)
 def test_401_without_a_valid_key(server: Server, headers):
-    for method, path in [("GET", "/v1/images"), ("GET", "/v1/search?q=cat"), ("GET", "/v1/review"),
-                         ("GET", "/v1/images/0123456789abcdef01234567")]:
+    for method, path in [
+        ("GET", "/v1/images"),
+        ("GET", "/v1/search?q=cat"),
+        ("GET", "/v1/review"),
+        ("GET", "/v1/images/0123456789abcdef01234567"),
+    ]:
         r = httpx.request(method, server.url + path, headers=headers)
         assert r.status_code == 401, (path, r.text)
         assert r.json()["error"]["code"] == "unauthorized"
@@ -82,8 +87,13 @@ def test_wait_blocks_until_done(client):
 def test_duplicate_upload_same_id_no_reprocessing(server: Server, client, cat):
     def processed() -> float:
         text = httpx.get(f"{server.url}/metrics").text
-        return sum(s.value for f in text_string_to_metric_families(text) if f.name == "snapscribe_jobs_processed"
-                   for s in f.samples if s.name.endswith("_total"))
+        return sum(
+            s.value
+            for f in text_string_to_metric_families(text)
+            if f.name == "snapscribe_jobs_processed"
+            for s in f.samples
+            if s.name.endswith("_total")
+        )
 
     before = processed()
     photo = next(p for p in sample_photos() if p.name == "cat.jpg")
@@ -116,8 +126,9 @@ def test_30mb_upload_is_413(client):
 
 def test_oversized_chunked_upload_is_413_while_streaming(server: Server, client):
     """No Content-Length: the cap is enforced as the bytes arrive, and nothing is kept."""
+
     def body():
-        yield b"--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"x.jpg\"\r\n\r\n"
+        yield b'--b\r\nContent-Disposition: form-data; name="file"; filename="x.jpg"\r\n\r\n'
         for _ in range(30):
             yield bytes(1024 * 1024)
         yield b"\r\n--b--\r\n"
@@ -130,16 +141,25 @@ def test_oversized_chunked_upload_is_413_while_streaming(server: Server, client)
 def test_expect_100_continue_gets_413_before_the_body(server: Server):
     """A client that asks first (curl does for big bodies) is refused without sending 30 MB."""
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as s:
-        s.sendall(b"POST /v1/images HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + server.key.encode() +
-                  b"\r\nContent-Type: application/octet-stream\r\nContent-Length: 31457280\r\n"
-                  b"Expect: 100-continue\r\n\r\n")
+        s.sendall(
+            b"POST /v1/images HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + server.key.encode()
+            + b"\r\nContent-Type: application/octet-stream\r\nContent-Length: 31457280\r\n"
+            b"Expect: 100-continue\r\n\r\n"
+        )
         head = s.recv(4096).decode()
     assert head.startswith("HTTP/1.1 413"), head
 
 
-@pytest.mark.parametrize("payload,code", [(b"hello, this is text\n", "not_an_image"), (b"", "empty_file"),
-                                          (b"%PDF-1.4\n" + bytes(100), "not_an_image"),
-                                          (b"GIF89a" + bytes(20), None)])
+@pytest.mark.parametrize(
+    "payload,code",
+    [
+        (b"hello, this is text\n", "not_an_image"),
+        (b"", "empty_file"),
+        (b"%PDF-1.4\n" + bytes(100), "not_an_image"),
+        (b"GIF89a" + bytes(20), None),
+    ],
+)
 def test_not_an_image_is_422_with_the_cli_code(tmp_path: Path, client, payload, code):
     # the code the CLI writes into its error record for the same bytes
     f = tmp_path / "notes.txt"
@@ -166,8 +186,12 @@ def test_truncated_image_becomes_an_error_record(client):
 
 
 def test_raw_body_upload(client):
-    r = client.post("/v1/images", content=jpeg_bytes(photo_like(seed=14)), params={"name": "raw.jpg"},
-                    headers={"Content-Type": "image/jpeg"})
+    r = client.post(
+        "/v1/images",
+        content=jpeg_bytes(photo_like(seed=14)),
+        params={"name": "raw.jpg"},
+        headers={"Content-Type": "image/jpeg"},
+    )
     assert r.status_code == 202
     assert wait_done(client, r.json()["id"])["source"] == "raw.jpg"
 
@@ -280,9 +304,26 @@ def test_review_queue_records_who_and_when(server: Server, client):
 
 
 def test_rate_limit_429_per_key(server: Server):
-    out = subprocess.run([sys.executable, "-m", "snapscribe.cli", "apikey", "create", "slow", "--rate", "0.5",
-                          "--burst", "3", "--db", server.db_url], capture_output=True, text=True, env=server.env,
-                         check=True)
+    out = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "snapscribe.cli",
+            "apikey",
+            "create",
+            "slow",
+            "--rate",
+            "0.5",
+            "--burst",
+            "3",
+            "--db",
+            server.db_url,
+        ],
+        capture_output=True,
+        text=True,
+        env=server.env,
+        check=True,
+    )
     key = out.stdout.strip().splitlines()[-1]
     with server.client(key=key) as slow, server.client() as other:
         codes = [slow.get("/v1/images", params={"limit": 1}).status_code for _ in range(6)]
@@ -291,16 +332,24 @@ def test_rate_limit_429_per_key(server: Server):
         assert r.status_code == 429 and int(r.headers["retry-after"]) >= 1
         assert r.json()["error"]["code"] == "rate_limited"
         assert other.get("/v1/images").status_code == 200  # limits are per key
-    subprocess.run([sys.executable, "-m", "snapscribe.cli", "apikey", "revoke", "slow", "--db", server.db_url],
-                   env=server.env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "snapscribe.cli", "apikey", "revoke", "slow", "--db", server.db_url],
+        env=server.env,
+        check=True,
+        capture_output=True,
+    )
 
 
 def test_hash_listed_image_is_blocked_and_never_shown(tmp_path: Path, server: Server, client):
     """A known-bad upload (PDQ hash list) is blocked before any model: no caption, no preview, no search hit."""
     bad = tmp_path / "known-bad.jpg"
     bad.write_bytes(jpeg_bytes(photo_like(640, 480, seed=31)))
-    subprocess.run([sys.executable, "-m", "snapscribe.cli", "hashlist", "--db", server.db_url, "add", "known-bad",
-                    str(bad)], env=server.env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "snapscribe.cli", "hashlist", "--db", server.db_url, "add", "known-bad", str(bad)],
+        env=server.env,
+        check=True,
+        capture_output=True,
+    )
     time.sleep(2.5)  # the workers re-read the lists every [hashlist] refresh_s
     rec = wait_done(client, upload(client, bad, name="innocent-name.jpg").json()["id"])
     assert rec["status"] == "blocked" and rec["caption"] is None and rec["tags"] == []
@@ -323,8 +372,12 @@ def test_duplicate_of_a_newly_listed_image_is_blocked_on_reupload(tmp_path: Path
     photo.write_bytes(jpeg_bytes(photo_like(640, 480, seed=32)))
     first = wait_done(client, upload(client, photo).json()["id"])
     assert first["status"] == "captioned"
-    subprocess.run([sys.executable, "-m", "snapscribe.cli", "hashlist", "--db", server.db_url, "add", "later",
-                    str(photo)], env=server.env, check=True, capture_output=True)
+    subprocess.run(
+        [sys.executable, "-m", "snapscribe.cli", "hashlist", "--db", server.db_url, "add", "later", str(photo)],
+        env=server.env,
+        check=True,
+        capture_output=True,
+    )
     time.sleep(2.5)
     again = upload(client, photo).json()
     assert again["id"] == first["id"] and again["duplicate"] is True and again["status"] == "blocked"

@@ -19,15 +19,34 @@ SHORT = 1.5  # header and body-idle deadlines for this server
 
 @pytest.fixture(scope="module")
 def limited(tmp_path_factory) -> Server:
-    srv = Server(tmp_path_factory.mktemp("limits"), env={
-        "SNAPSCRIBE_SERVER__HEADER_TIMEOUT_S": str(SHORT), "SNAPSCRIBE_SERVER__BODY_IDLE_S": str(SHORT),
-        "SNAPSCRIBE_SERVER__MAX_UPLOAD_BYTES": str(CAP), "SNAPSCRIBE_SERVER__WARMUP": "false"}, workers=1)
+    srv = Server(
+        tmp_path_factory.mktemp("limits"),
+        env={
+            "SNAPSCRIBE_SERVER__HEADER_TIMEOUT_S": str(SHORT),
+            "SNAPSCRIBE_SERVER__BODY_IDLE_S": str(SHORT),
+            "SNAPSCRIBE_SERVER__MAX_UPLOAD_BYTES": str(CAP),
+            "SNAPSCRIBE_SERVER__WARMUP": "false",
+        },
+        workers=1,
+    )
     srv.data_dir.mkdir(parents=True, exist_ok=True)
     import subprocess
     import sys
 
-    cmd = [sys.executable, "-m", "snapscribe.cli", "serve", "--port", str(srv.port), "--data-dir", str(srv.data_dir),
-           "--workers", "1", "--log-level", "info"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "snapscribe.cli",
+        "serve",
+        "--port",
+        str(srv.port),
+        "--data-dir",
+        str(srv.data_dir),
+        "--workers",
+        "1",
+        "--log-level",
+        "info",
+    ]
     with open(srv.log, "ab") as log:
         srv.proc = subprocess.Popen(cmd, cwd=srv.data_dir, env=srv.env, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 120
@@ -76,8 +95,12 @@ def test_silent_and_half_sent_request_heads_are_cut_off(limited):
 def test_a_stalled_upload_gets_408_and_leaves_no_temp_file(limited):
     sock = socket.create_connection(("127.0.0.1", limited.port))
     try:
-        sock.sendall(b"POST /v1/images HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + limited.key.encode() +
-                     b"\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n" + b"\xff" * 1000)
+        sock.sendall(
+            b"POST /v1/images HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer "
+            + limited.key.encode()
+            + b"\r\nContent-Type: application/octet-stream\r\nContent-Length: 100000\r\n\r\n"
+            + b"\xff" * 1000
+        )
         time.sleep(0.3)
         assert _temp_files(limited), "the upload never reached the temp folder; the test proves nothing"
         answer = _closed_within(sock, SHORT + 5)

@@ -16,8 +16,11 @@ from harness import Server, upload
 from hostile import jpeg_bytes, photo_like
 from PIL import Image
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300),
-              pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc")]
+pytestmark = [
+    pytest.mark.slow,
+    pytest.mark.timeout(300),
+    pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads RSS from /proc"),
+]
 
 
 def _rss_mb(pid: int) -> int:
@@ -32,8 +35,9 @@ def test_a_62_megapixel_upload_does_not_leave_rss_high(tmp_path):
     try:
         with srv.client() as c:
             for seed in range(3):  # warm: every model the pipeline uses is loaded
-                assert upload(c, data=jpeg_bytes(photo_like(640, 480, seed=seed)), name=f"w{seed}.jpg",
-                              wait=60).json()["status"] not in ("pending", "running")
+                assert upload(c, data=jpeg_bytes(photo_like(640, 480, seed=seed)), name=f"w{seed}.jpg", wait=60).json()[
+                    "status"
+                ] not in ("pending", "running")
             time.sleep(2)
             before = _rss_mb(srv.proc.pid)
             tile = np.random.default_rng(1).integers(0, 255, (395, 395, 3), dtype=np.uint8)

@@ -45,8 +45,9 @@ def db(request, tmp_path):
 def _add(q: JobQueue, n: int) -> list[str]:
     ids = [f"{i:024x}" for i in range(n)]
     for i, image_id in enumerate(ids):
-        assert q.enqueue(image_id=image_id, sha256=f"{i:064x}", source=f"{i}.jpg", blob=f"00/{i:064x}",
-                         submitted_by="t")
+        assert q.enqueue(
+            image_id=image_id, sha256=f"{i:064x}", source=f"{i}.jpg", blob=f"00/{i:064x}", submitted_by="t"
+        )
         time.sleep(0.002)  # distinct created_at: FIFO order
     return ids
 

@@ -25,8 +25,9 @@ def uploads(server: Server) -> dict:
     with server.client(key=UPLOADER) as up, server.client(key=OTHER) as other:
         held = wait_done(up, upload(up, data=injected_photo(seed=41), name="mine-held.jpg").json()["id"])
         mine = wait_done(up, upload(up, photos["coffee.jpg"]).json()["id"])
-        theirs = wait_done(other, upload(other, data=jpeg_bytes(photo_like(640, 480, seed=42)),
-                                         name="theirs.jpg").json()["id"])
+        theirs = wait_done(
+            other, upload(other, data=jpeg_bytes(photo_like(640, 480, seed=42)), name="theirs.jpg").json()["id"]
+        )
     assert held["status"] == "review", held["safety"]
     return {"held": held, "mine": mine, "theirs": theirs}
 
@@ -39,8 +40,12 @@ def _forbidden(r) -> str:
 
 
 def test_roles_from_the_environment(server: Server):
-    want = {ADMIN: ("tester", "admin"), REVIEWER: ("moderator", "reviewer"), UPLOADER: ("uploader", "uploader"),
-            OTHER: ("other", "uploader")}  # "other" has no role: [server] default_role
+    want = {
+        ADMIN: ("tester", "admin"),
+        REVIEWER: ("moderator", "reviewer"),
+        UPLOADER: ("uploader", "uploader"),
+        OTHER: ("other", "uploader"),
+    }  # "other" has no role: [server] default_role
     for key, (name, role) in want.items():
         with server.client(key=key) as c:
             me = c.get("/v1/whoami").json()
@@ -55,8 +60,11 @@ def test_uploader_sees_only_its_own_images(server: Server, uploads):
         assert {held["id"], mine["id"]} <= {r["id"] for r in listed["items"]}
         assert theirs["id"] not in {r["id"] for r in listed["items"]}
         assert listed["total"] == len(listed["items"])
-        for path in (f"/v1/images/{theirs['id']}", f"/v1/images/{theirs['id']}/thumbnail",
-                     f"/v1/images/{theirs['id']}/audit"):
+        for path in (
+            f"/v1/images/{theirs['id']}",
+            f"/v1/images/{theirs['id']}/thumbnail",
+            f"/v1/images/{theirs['id']}/audit",
+        ):
             r = up.get(path)
             assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", path
         assert up.get(f"/v1/images/{mine['id']}").status_code == 200
@@ -85,7 +93,8 @@ def test_nobody_reviews_their_own_upload_and_the_trail_has_roles(server: Server,
         own = wait_done(rv, upload(rv, data=injected_photo(seed=43), name="reviewer-own.jpg").json()["id"])
         assert own["status"] == "review", own["safety"]
         assert "never reviewed by its uploader" in _forbidden(
-            rv.post(f"/v1/review/{own['id']}", json={"decision": "approve"}))
+            rv.post(f"/v1/review/{own['id']}", json={"decision": "approve"})
+        )
         ok = admin.post(f"/v1/review/{own['id']}", json={"decision": "approve"})
         assert ok.status_code == 200 and ok.json()["role"] == "admin"
         r = rv.post(f"/v1/review/{uploads['held']['id']}", json={"decision": "reject", "note": "injection"})
@@ -108,16 +117,23 @@ def test_same_bytes_from_another_key_make_it_theirs_too(server: Server, uploads)
 
 def test_apikey_create_with_role(server: Server):
     run = [sys.executable, "-m", "snapscribe.cli", "apikey"]
-    out = subprocess.run([*run, "create", "rita", "--role", "reviewer", "--db", server.db_url], capture_output=True,
-                         text=True, env=server.env, check=True)
+    out = subprocess.run(
+        [*run, "create", "rita", "--role", "reviewer", "--db", server.db_url],
+        capture_output=True,
+        text=True,
+        env=server.env,
+        check=True,
+    )
     key = out.stdout.strip().splitlines()[-1]
     with server.client(key=key) as c:
         assert c.get("/v1/whoami").json()["role"] == "reviewer"
         assert c.get("/v1/review").status_code == 200
-    listed = subprocess.run([*run, "list", "--db", server.db_url], capture_output=True, text=True, env=server.env,
-                            check=True).stdout
+    listed = subprocess.run(
+        [*run, "list", "--db", server.db_url], capture_output=True, text=True, env=server.env, check=True
+    ).stdout
     assert any(line.split("\t")[:2] == ["rita", "reviewer"] for line in listed.splitlines()), listed
-    bad = subprocess.run([*run, "create", "x", "--role", "owner", "--db", server.db_url], capture_output=True,
-                         text=True, env=server.env)
+    bad = subprocess.run(
+        [*run, "create", "x", "--role", "owner", "--db", server.db_url], capture_output=True, text=True, env=server.env
+    )
     assert bad.returncode != 0 and "owner" in bad.stderr
     subprocess.run([*run, "revoke", "rita", "--db", server.db_url], env=server.env, check=True, capture_output=True)

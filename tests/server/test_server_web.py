@@ -11,8 +11,16 @@ import pytest
 from harness import SCREENSHOTS, Server, injected_photo, sample_photos, upload, wait_done
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
@@ -22,8 +30,13 @@ def browser_page(tmp_path):
     if not Path(CHROMIUM).exists():
         pytest.fail("chromium is not installed (scripts/services.sh installs it)")
     with playwright_api.sync_playwright() as p:
-        ctx = p.chromium.launch_persistent_context(str(tmp_path / "profile"), executable_path=CHROMIUM, args=ARGS,
-                                                   headless=True, viewport={"width": 1400, "height": 1000})
+        ctx = p.chromium.launch_persistent_context(
+            str(tmp_path / "profile"),
+            executable_path=CHROMIUM,
+            args=ARGS,
+            headless=True,
+            viewport={"width": 1400, "height": 1000},
+        )
         page = ctx.new_page()
         problems: list[str] = []
         page.on("console", lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None)
@@ -80,8 +93,10 @@ def test_upload_gallery_search_review_in_chromium(server: Server, browser_page):
 
     # two photos the safety gates hold for review (text aimed at a model): approve one, reject the other
     with server.client(key="test-key-3") as c:  # an uploader's photos; the page's admin key reviews them
-        held = [wait_done(c, upload(c, data=injected_photo(photos[n]), name=n).json()["id"])
-                for n in ("astronaut.jpg", "dandelions.jpg")]
+        held = [
+            wait_done(c, upload(c, data=injected_photo(photos[n]), name=n).json()["id"])
+            for n in ("astronaut.jpg", "dandelions.jpg")
+        ]
     assert [r["status"] for r in held] == ["review", "review"]
     waiting = [r["id"] for r in held]
     page.click("#tab-review")
