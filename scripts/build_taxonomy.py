@@ -48,37 +48,10 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from wordnet_nouns import WordNetNouns
 
+from snapscribe.taxonomy import CATEGORIES  # the category names the runtime reads: one list
+
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "src" / "snapscribe" / "data"
-
-CATEGORIES = (
-    "animal",
-    "bird",
-    "pet",
-    "insect",
-    "sea_life",
-    "plant",
-    "flower",
-    "food",
-    "drink",
-    "vehicle",
-    "landscape",
-    "water",
-    "building",
-    "structure",
-    "furniture",
-    "household",
-    "clothing",
-    "accessory",
-    "electronics",
-    "instrument",
-    "sport",
-    "tool",
-    "toy",
-    "person_related",
-    "texture_like",
-    "other",
-)
 
 
 # ---------------------------------------------------------------- hypernym rules
