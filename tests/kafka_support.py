@@ -74,6 +74,12 @@ def cli(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.Com
     )
 
 
+def worker_args(brokers: str, t: dict[str, str], database: str, *extra: str) -> list[str]:
+    """``snapscribe worker`` options for one set of topics (``t``: topic, group, results, dlq)."""
+    return ["--brokers", brokers, "--topic", t["topic"], "--group", t["group"], "--db", db_url(database),
+            "--results-topic", t["results"], "--dlq-topic", t["dlq"], *extra]  # fmt: skip
+
+
 @dataclass
 class WorkerProc:
     """A ``snapscribe worker`` subprocess whose JSON-lines log goes to a file."""

@@ -18,7 +18,15 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
-from kafka_support import WorkerProc, base_env, create_database, db_url, drop_database, pg_admin, read_topic
+from kafka_support import (
+    WorkerProc,
+    base_env,
+    create_database,
+    drop_database,
+    pg_admin,
+    read_topic,
+    worker_args,
+)
 from test_kafka_workers import _make_images, _produce_raw, _rows, _submit
 
 pytestmark = [pytest.mark.kafka, pytest.mark.faults, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(120)]
@@ -69,20 +77,13 @@ def _start(name: str, tmp_path, env, broker, database, t, health_port: int) -> W
         name,
         tmp_path,
         env,
-        "--brokers",
-        broker.bootstrap,
-        "--topic",
-        t,
-        "--group",
-        f"g-{t}",
-        "--db",
-        db_url(database),
-        "--results-topic",
-        f"res-{t}",
-        "--dlq-topic",
-        f"dlq-{t}",
-        "--concurrency",
-        "2",
+        *worker_args(
+            broker.bootstrap,
+            {"topic": t, "group": f"g-{t}", "results": f"res-{t}", "dlq": f"dlq-{t}"},
+            database,
+            "--concurrency",
+            "2",
+        ),
         "--health-port",
         str(health_port),
     )

@@ -31,6 +31,7 @@ from kafka_support import (
     pg_admin,
     processed,
     read_topic,
+    worker_args,
 )
 
 pytestmark = pytest.mark.timeout(240)
@@ -173,22 +174,7 @@ def test_two_workers_one_killed_nothing_lost_nothing_duplicated(broker, admin, d
     assert len(submitted) == 36 + 1 + 3 + 1 + 3
     assert len(all_ids) == 36 + 3 + 1 + 1  # duplicates collapse onto their ids
 
-    args = [
-        "--brokers",
-        broker.bootstrap,
-        "--topic",
-        t["topic"],
-        "--group",
-        t["group"],
-        "--db",
-        db_url(database),
-        "--results-topic",
-        t["results"],
-        "--dlq-topic",
-        t["dlq"],
-        "--concurrency",
-        "2",
-    ]
+    args = worker_args(broker.bootstrap, t, database, "--concurrency", "2")
     a = WorkerProc.start("worker-a", tmp_path, env, *args)
     b = WorkerProc.start("worker-b", tmp_path, env, *args)
     workers += [a, b]
@@ -263,22 +249,7 @@ def test_database_outage_then_sigterm_drain_loses_nothing(broker, admin, databas
     images = _make_images(tmp_path / "in", 24, seed0=100)
     submitted = _submit(broker.bootstrap, t["topic"], images, env)
     ids = {m["id"] for m in submitted}
-    args = [
-        "--brokers",
-        broker.bootstrap,
-        "--topic",
-        t["topic"],
-        "--group",
-        t["group"],
-        "--db",
-        db_url(database),
-        "--results-topic",
-        t["results"],
-        "--dlq-topic",
-        t["dlq"],
-        "--concurrency",
-        "2",
-    ]
+    args = worker_args(broker.bootstrap, t, database, "--concurrency", "2")
     w1 = WorkerProc.start("worker-1", tmp_path, env, *args)
     workers.append(w1)
     w1.wait_for(lambda w: processed(w) >= 2, timeout=90, what="first results")
@@ -338,20 +309,7 @@ def test_broker_freeze_session_lost_then_recovered(broker, admin, database, work
         "worker-f",
         tmp_path,
         env,
-        "--brokers",
-        broker.bootstrap,
-        "--topic",
-        t["topic"],
-        "--group",
-        t["group"],
-        "--db",
-        db_url(database),
-        "--results-topic",
-        t["results"],
-        "--dlq-topic",
-        t["dlq"],
-        "--concurrency",
-        "2",
+        *worker_args(broker.bootstrap, t, database, "--concurrency", "2"),
     )
     workers.append(w)
     w.wait_for(lambda w: processed(w) >= 2, timeout=90, what="first results")

@@ -7,7 +7,7 @@ import time
 import uuid
 
 import pytest
-from kafka_support import WorkerProc, base_env, db_url
+from kafka_support import WorkerProc, base_env, worker_args
 from test_kafka_workers import (  # noqa: F401
     _make_images,
     _rows,
@@ -50,18 +50,7 @@ def test_one_worker_keeps_four_vlm_requests_in_flight(broker, admin, database, t
             "vlm-worker",
             tmp_path,
             env,
-            "--brokers",
-            broker.bootstrap,
-            "--topic",
-            t["topic"],
-            "--group",
-            t["group"],
-            "--db",
-            db_url(database),
-            "--results-topic",
-            t["results"],
-            "--dlq-topic",
-            t["dlq"],
+            *worker_args(broker.bootstrap, t, database),
         )
         try:
             want = {m["id"] for m in submitted}
