@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from snapscribe.attributes import COLOUR_NAMES
+from snapscribe.caption_options import FAMILIES
 from snapscribe.config import CaptionConfig
-from snapscribe.hashtags import HashtagPolicy, clean, concept_table, default_blocklist, is_filler
+from snapscribe.hashtags import BROAD, HashtagPolicy, broad_concepts, clean, concept_table, default_blocklist, is_filler
 from snapscribe.records import Tag
 from snapscribe.taxonomy import load_vocabulary
 
@@ -77,3 +78,38 @@ def test_table_is_clean():
             assert h == clean(h) and h not in default_blocklist(), (concept, h)
             assert h not in {clean(c) for c in COLOUR_NAMES}, (concept, h)
             assert not is_filler(h, VOCABULARY), (concept, h)
+
+
+def test_filler_is_one_definition():
+    for word in ("photography", "photooftheday", "picoftheday", "beige", "lightblue", "colorful", "wallpaper"):
+        assert is_filler(word, VOCABULARY) and is_filler(word), word
+    for word in ("nature", "art", "blackandwhite", "cat", "sunsetlovers", "abstractart"):
+        assert not is_filler(word, VOCABULARY), word
+
+
+def test_too_few_tags_fill_with_the_kind_or_family_never_filler():
+    assert set(FAMILIES) <= set(BROAD)
+    for key, concepts in BROAD.items():
+        for concept in concepts:
+            assert concept in concept_table(), (key, concept)
+        out = policy(min_hashtags=3).choose([], broad=concepts)
+        assert not [h for h in out if is_filler(h, VOCABULARY)], (key, out)
+    assert broad_concepts("painting", "art") == ("painting", "art")  # the kind first
+    assert broad_concepts("subject", "pets") == ("pet",)  # else the family
+    assert policy(min_hashtags=3).choose([], broad=broad_concepts(None, "generic")) == []  # fewer, not filler
+    thin = policy(min_hashtags=3).choose(tags(beach=0.9), broad=broad_concepts(None, "travel"))
+    assert thin == ["beach", "beachlife", "nature"]  # enough from the tag: no fill
+    one = policy(min_hashtags=3).choose(tags(sunset=0.2), broad=broad_concepts(None, "nature"))
+    assert one == ["nature", "naturephotography"]
+
+
+@pytest.mark.parametrize("score, kept", [(0.5, False), (0.75, True)])
+def test_caption_nouns_lead_and_meet_the_same_rules(score, kept):
+    p = policy()
+    lead = p.noun_tags(["kitten", "egyptian mau", "beach"], tags(cat=0.9, egyptian_mau=score))
+    out = p.choose([*lead, *tags(cat=0.9, egyptian_mau=score)])
+    assert out[:2] == ["kitten", "beach"]  # what the caption names comes first, in its order
+    assert {"cat", "catsofinstagram"} <= set(out)
+    assert ("egyptianmau" in out) is kept  # a breed only with the classifier's confidence
+    blocked = policy(hashtag_blocklist=["kitten"])
+    assert "kitten" not in blocked.choose(blocked.noun_tags(["kitten"], []))

@@ -21,9 +21,9 @@ import httpx
 import pytest
 from PIL import Image
 
-from snapscribe.config import Settings, VLMConfig
+from snapscribe.config import TONES, Settings, VLMConfig
 from snapscribe.engines.polish import packaged_gguf
-from snapscribe.engines.vlm import VLMCaptioner, build_messages, image_data_uri
+from snapscribe.engines.vlm import HASHTAG_RULE, TONE_LINES, VLMCaptioner, build_messages, image_data_uri
 from snapscribe.pipeline import Upload, build_pipeline
 from snapscribe.records import Status
 
@@ -175,6 +175,40 @@ def test_real_server_produces_records(llama_server, pipeline):
     u = p.understand(CAT.read_bytes())
     assert p.guard.check(rec.caption, u.evidence, rec.tags, keep_plausible=True).grounding.supported
     assert rec.provenance.captioner in ("vlm", "default")
+
+
+def test_real_server_caption_in_a_tone_with_hashtags_from_its_grounded_nouns(llama_server, pipeline):
+    """The tone and hashtag rules reach the real server (the prompt grows with the tone line);
+    the record is in that tone and its hashtags lead with the guard-supported nouns of the reply."""
+    sizes = {
+        tone: _prompt_tokens(
+            llama_server,
+            build_messages(VLMConfig(vision=False), pipeline.understand(CAT.read_bytes()).evidence, [], "", tone),
+        )
+        for tone in TONES
+    }
+    assert len(set(sizes.values())) == len(TONES), sizes  # each tone's line arrives
+    settings = Settings().with_overrides(
+        **{
+            "engines.captioner": "vlm",
+            "engines.relevance_gate": False,
+            "vlm.endpoint": llama_server,
+            "vlm.model": "smollm2",
+            "vlm.max_tokens": 24,
+            "vlm.retries": 0,
+            "vlm.vision": False,
+            "caption.tone": "poetic",
+        }
+    )
+    p = build_pipeline(settings, None)
+    rec = p.process(Upload(source=str(CAT), path=str(CAT)))
+    assert rec.status is Status.captioned and rec.provenance.tone == "poetic"
+    u = p.understand(CAT.read_bytes())
+    nouns = p.guard.grounded_nouns(rec.caption, u.evidence, rec.tags)
+    named = [p.hashtags.candidates(t) for t in p.hashtags.noun_tags(nouns, rec.tags) if t.score == 1.0]
+    lead = list(dict.fromkeys(c[0][0] for c in named if c))  # each known noun's own hashtag
+    assert rec.hashtags[: len(lead)] == lead, (rec.caption, nouns, rec.hashtags)
+    assert rec.hashtags and not {"photography", "photooftheday"} & set(rec.hashtags)
 
 
 def _prompt_tokens(url: str, messages: list[dict]) -> int:
@@ -329,3 +363,14 @@ def test_prompt_carries_trusted_context_and_never_flagged_ocr(cat):
     benign = replace(cat.evidence, ocr_text='Cafe "Luna"\nOPEN')
     quoted = build_messages(cfg, benign, cat.tags, "x")[1]["content"][0]["text"]
     assert '<untrusted_data>"Cafe \\"Luna\\"\\nOPEN"</untrusted_data>' in quoted
+
+
+def test_prompt_carries_the_tone_and_hashtag_rules(cat):
+    assert set(TONE_LINES) == set(TONES)
+    for tone in TONES:
+        for vision in (True, False):
+            msgs = build_messages(VLMConfig(vision=vision), cat.evidence, cat.tags, "data:image/jpeg;base64,AAAA", tone)
+            content = msgs[1]["content"]
+            text = content if isinstance(content, str) else content[0]["text"]
+            assert TONE_LINES[tone] in text and HASHTAG_RULE in text
+            assert sum(line in text for line in TONE_LINES.values()) == 1  # only the asked tone

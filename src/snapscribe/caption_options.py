@@ -11,14 +11,13 @@ from __future__ import annotations
 import hashlib
 from functools import cache
 from importlib import resources
-from typing import Literal
 
 from .caption import compose_with_rule
+from .config import TONES
 from .evidence import Evidence
 from .tagging import scene_tags
 
-Tone = Literal["neutral", "casual", "poetic", "minimal"]
-TONES: tuple[str, ...] = ("neutral", "casual", "poetic", "minimal")
+__all__ = ["FAMILIES", "OPTIONS", "TONES", "family", "fill", "options", "templates"]  # TONES: from config
 FAMILIES: tuple[str, ...] = ("people", "pets", "food", "travel", "nature", "city", "art", "text", "generic")
 OPTIONS = 3
 

@@ -11,11 +11,14 @@ import json
 import os
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from .errors import ConfigError
+
+Tone = Literal["neutral", "casual", "poetic", "minimal"]
+TONES: tuple[str, ...] = get_args(Tone)  # caption tones, the first the default
 
 
 class _Section(BaseModel):
@@ -134,9 +137,7 @@ class CaptionConfig(_Section):
         default_factory=list, description="never emitted, on top of the packaged blocklist"
     )
     hashtag_allowlist: list[str] = Field(default_factory=list, description="when set, only these are emitted")
-    tone: Literal["neutral", "casual", "poetic", "minimal"] = Field(
-        "neutral", description="tone of the caption and its options (data/caption_templates.tsv)"
-    )
+    tone: Tone = Field("neutral", description="tone of the caption and its options (data/caption_templates.tsv)")
     emoji: bool = Field(False, description="append the subject family's emoji to each caption option")
 
 

@@ -1040,6 +1040,15 @@ class GroundingGuard:
             out.append(Verdict(m, ok, why, "supported" if ok else claim))
         return out
 
+    def grounded_nouns(self, caption: str, evidence: Evidence, tags: Sequence[Tag] = ()) -> list[str]:
+        """The things, people and scenes ``caption`` names that a model's evidence supports (not
+        a plausibility rule), as lemmas in caption order: what hashtags may be made from."""
+        out: dict[str, None] = {}
+        for v in self.verdicts(caption, evidence, tags):
+            if v.supported and not v.lenient and not v.mention.hashtag and v.mention.kind != "text":
+                out.setdefault(v.mention.lemma.lower(), None)
+        return list(out)
+
     def _thing_claim(self, m: Mention) -> str:
         """contradicted when the classifier or detector would have seen it: an animal, a COCO
         class or a kind of one (any sense), or a kind some ImageNet class belongs to (the word's

@@ -11,7 +11,15 @@ e.g. cat -> #cat #catsofinstagram). What is left out, and why, is decided here i
   know) below ``caption.fine_grained_floor``;
 * anything on the blocklist (``data/hashtag_blocklist.txt`` plus ``caption.hashtag_blocklist``:
   engagement bait, spam, unsafe searches), and, when ``caption.hashtag_allowlist`` is set,
-  anything not on it.
+  anything not on it;
+* generic filler (#photography, #photooftheday): when the grounded tags give fewer than
+  ``caption.min_hashtags``, only the broad community tags of the image's kind or subject family
+  (:data:`BROAD`, rows of the same table) fill up; an image with nothing to go on gets fewer.
+
+:func:`is_filler` is the one definition of a colour or filler hashtag (what the quality
+measurement counts). A caption written by an engine (the VLM) gives hashtags from the nouns the
+grounding guard found supported in it (:meth:`HashtagPolicy.noun_tags`), first, through the
+same table and rules.
 """
 
 from __future__ import annotations
@@ -34,6 +42,34 @@ _NEVER = frozenset({"colour", "mood"})
 _FILLER_STYLES = frozenset({"colourful", "minimal", "pastel", "moody", "hdr", "wallpaper", "gradient"})
 # A community tag ranks below every concept's own hashtag of similar strength.
 _COMMUNITY_WEIGHT = 0.8
+# Hashtags that say nothing about the image: generic photo-sharing filler.
+_GENERIC_FILLER = frozenset(
+    {"photography", "photo", "photooftheday", "picoftheday", "instagood", "colorful", "colourful"}
+)
+# Broad community concepts (rows of data/hashtags.tsv) that fill up to caption.min_hashtags when
+# the grounded tags give fewer: keyed by the composer rule when it names the image kind, else by
+# the subject family (caption_options.family). "generic" has none: fewer hashtags, not filler.
+BROAD: dict[str, tuple[str, ...]] = {
+    "painting": ("painting", "art"),
+    "drawing": ("drawing", "art"),
+    "rendered_subject": ("illustration",),
+    "abstract": ("abstract",),
+    "screenshot": ("screenshot",),
+    "chart": ("chart",),
+    "text_graphic": ("text",),
+    "people": ("people",),
+    "pets": ("pet",),
+    "food": ("food",),
+    "travel": ("travel",),
+    "nature": ("nature",),
+    "city": ("city",),
+    "art": ("art",),
+    "text": ("text",),
+    "generic": (),
+}
+# The score a caption noun the table or vocabulary knows gets: above every tag, so the hashtags
+# of what the caption talks about come first.
+_NOUN_SCORE = 1.0
 
 
 @lru_cache(maxsize=1)
@@ -56,10 +92,18 @@ def default_blocklist() -> frozenset[str]:
 
 
 def is_filler(hashtag: str, vocabulary: Iterable[VocabularyTag] = ()) -> bool:
-    """A colour, mood or filler-style hashtag, or a generic one like #photography (for measuring)."""
+    """Filler: a hashtag that names no subject, place, kind or style of the image — a colour
+    (#beige, #lightblue), a mood (#happy), a filler style (#colourful, #minimal, #wallpaper) or
+    generic photo-sharing filler (#photography, #photooftheday). #blackandwhite (a greyscale
+    photo) and the broad community tags of a kind or family (#nature, #art) are not filler."""
     words = {clean(v.hashtag or v.tag) for v in vocabulary if v.kind in _NEVER or v.tag in _FILLER_STYLES}
-    words |= {clean(c) for c in COLOUR_NAMES}
-    return hashtag in words | {"photography", "photo", "colorful", "colourful", "picoftheday", "photooftheday"}
+    words |= {clean(c) for c in COLOUR_NAMES} | {clean(w) for w in _FILLER_STYLES}
+    return hashtag in words | _GENERIC_FILLER
+
+
+def broad_concepts(rule: str | None, family: str) -> tuple[str, ...]:
+    """The broad concepts that may fill up an image's hashtags (:data:`BROAD`)."""
+    return BROAD.get(rule or "", ()) or BROAD.get(family, ())
 
 
 @dataclass(frozen=True)
@@ -98,6 +142,19 @@ class HashtagPolicy:
                 return []  # a breed or species the classifier guessed, not sure enough to post
             tags = (clean(entry.hashtag or entry.tag) if entry else clean(label),)
         return [(h, tag.score * (1.0 if i == 0 else _COMMUNITY_WEIGHT)) for i, h in enumerate(tags) if h]
+
+    def noun_tags(self, nouns: Sequence[str], tags: Sequence[Tag]) -> list[Tag]:
+        """Tags for the grounded nouns of an engine's caption, to rank first: a noun the table or
+        vocabulary knows scores :data:`_NOUN_SCORE`; another (a breed, a species) keeps the score
+        of the tag with its name, else none, so it meets the fine-grained floor like any tag."""
+        by_label = {t.label.lower(): t.score for t in tags}
+        out = []
+        for noun in nouns:
+            known = noun in concept_table() or noun in self.vocabulary
+            score = _NOUN_SCORE if known else by_label.get(noun, 0.0)
+            if score > 0:
+                out.append(Tag(label=noun, score=score))
+        return out
 
     def choose(self, tags: Sequence[Tag], *, broad: Sequence[str] = ()) -> list[str]:
         """Ranked, unique hashtags (without '#'), at most ``max_hashtags``; ``broad`` concepts

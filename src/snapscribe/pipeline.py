@@ -42,11 +42,6 @@ from .zoom import agreed, needs_zoom, zoom_boxes
 log = logging.getLogger("snapscribe.pipeline")
 
 
-# Generic hashtags that fill up to caption.min_hashtags only when the grounded tags give fewer.
-_BROAD_ART = ("abstract", "art", "digitalart")
-_BROAD_PHOTO = ("photography", "photooftheday", "picoftheday")
-
-
 @dataclass
 class Timings:
     """Per-stage wall time in milliseconds, in the order stages ran."""
@@ -335,10 +330,11 @@ class Pipeline:
                 "relevance": relevance.reason,
                 "rule": draft.rule,
                 "kind": evidence.kind.kind if evidence.kind is not None else None,
+                "tone": cfg.caption.tone,
             }
         )
         caption, alt, caption_options = _voiced(evidence, sha, caption, draft.engine == "default", cfg.caption)
-        tags_out = self.hashtags.choose(tags, broad=_BROAD_ART if evidence.rendered else _BROAD_PHOTO)
+        tags_out = self._hashtags(caption, draft, evidence, tags)
         tags_out, dropped = moderate_tags(tags_out, flagged_text=flagged_text, allowed=allowed)
         if dropped:
             notes.append("hashtags: " + ", ".join(dict.fromkeys(f.kind for f in dropped)))
@@ -427,6 +423,19 @@ class Pipeline:
                 yield window.pop(0).result()
         for fut in window:
             yield fut.result()
+
+    def _hashtags(self, caption: str, draft: CaptionDraft, evidence: Evidence, tags: list[Tag]) -> list[str]:
+        """Ranked hashtags from the grounded tags, led by the supported nouns of an engine's
+        caption; the broad tags of the image's kind or family fill up when they give too few."""
+        from .caption import compose_with_rule
+        from .caption_options import family
+        from .hashtags import broad_concepts
+
+        lead: list[Tag] = []
+        if draft.engine != "default" and self.guard is not None:
+            lead = self.hashtags.noun_tags(self.guard.grounded_nouns(caption, evidence, tags), tags)
+        rule = draft.rule if draft.engine == "default" and draft.rule else compose_with_rule(evidence)[1]
+        return self.hashtags.choose([*lead, *tags], broad=broad_concepts(rule, family(evidence, rule)))
 
     def _pool(self) -> ThreadPoolExecutor:
         """One long-lived pool: its threads keep their per-thread model instances loaded."""

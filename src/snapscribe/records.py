@@ -136,6 +136,7 @@ class Provenance(_Model):
     pipeline_version: str = ""
     rule: str | None = Field(None, description="the composer rule that wrote the caption (caption.RULES)")
     kind: str | None = Field(None, description="image kind read by the kind model: photo, painting, drawing, ...")
+    tone: str | None = Field(None, description="the tone the caption and its options were written in")
 
 
 class ImageRecord(_Model):

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from ..config import TONES
 from ..pipeline import Upload, build_pipeline
 from ..records import ImageRecord, Status
 from ..store import Database, ResultStore
@@ -45,9 +46,7 @@ def _table_row(rec: ImageRecord, width: int) -> str:
 @click.option("--threads", type=int, help="images processed in parallel (default: CPU cores)")
 @click.option("--captioner", type=click.Choice(["default", "vlm", "polish"]), help="caption engine")
 @click.option("--tagger", type=click.Choice(["default", "clip"]), help="tag engine")
-@click.option(
-    "--tone", type=click.Choice(["neutral", "casual", "poetic", "minimal"]), help="caption tone (caption.tone)"
-)
+@click.option("--tone", type=click.Choice(TONES), help="caption tone (caption.tone)")
 @click.option("--emoji", is_flag=True, default=None, help="append the subject family's emoji (caption.emoji)")
 @click.option("--no-progress", is_flag=True, help="no progress bar on stderr")
 @click.pass_context

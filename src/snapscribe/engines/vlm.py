@@ -86,13 +86,20 @@ TONE_LINES = {
     "poetic": "Tone: poetic and evocative, but name only what is visible.",
     "minimal": "Tone: minimal, a few words.",
 }
+# The hashtags are made from the nouns of the reply that the grounding guard finds supported,
+# through the same table and blocklist as every other caption (hashtags.py): the model writes none.
+HASHTAG_RULE = (
+    "Hashtags: write none, and no emoji. Name each visible subject with a plain, common noun "
+    "(cat, beach, coffee), never a brand or a guessed breed; the hashtags are made from those nouns."
+)
 
 
 def build_messages(
     cfg: VLMConfig, evidence: Evidence, tags: Sequence[Tag], image_uri: str, tone: str = "neutral"
 ) -> list[dict]:
-    """The chat messages for one image (system rules, prompt + tone line + trusted context + image)."""
-    parts = [cfg.prompt.strip(), TONE_LINES.get(tone, TONE_LINES["neutral"])]
+    """The chat messages for one image (system rules, prompt + tone and hashtag rules + trusted
+    context + image)."""
+    parts = [cfg.prompt.strip(), TONE_LINES.get(tone, TONE_LINES["neutral"]), HASHTAG_RULE]
     if cfg.context:
         seen = []
         for s in evidence.subjects[:5]:

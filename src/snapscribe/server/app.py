@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
 from .. import __version__
-from ..config import Settings
+from ..config import TONES, Settings
 from ..records import ImageRecord, Status
 from .auth import Principal
 from .errors import ApiError, install_handlers
@@ -39,7 +39,7 @@ from .schemas import (
     UploadAccepted,
     Whoami,
 )
-from .service import PipelineFactory, Service
+from .service import PipelineFactory, Service, requested_tone
 from .uploads import receive
 
 WEB_DIR = Path(__file__).resolve().parent.parent / "web"
@@ -148,7 +148,10 @@ def _routes(app: FastAPI, svc: Service) -> None:
                         "schema": {
                             "type": "object",
                             "required": ["file"],
-                            "properties": {"file": {"type": "string", "format": "binary"}},
+                            "properties": {
+                                "file": {"type": "string", "format": "binary"},
+                                "tone": {"type": "string", "enum": list(TONES)},
+                            },
                         }
                     },
                     "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
@@ -161,14 +164,21 @@ def _routes(app: FastAPI, svc: Service) -> None:
         who: Caller,
         wait: Annotated[float, Query(ge=0, description="block up to this many seconds for the result")] = 0,
         name: Annotated[str | None, Query(max_length=200, description="display name for a raw-bytes upload")] = None,
+        tone: Annotated[
+            str | None,
+            Query(max_length=40, description=f"caption tone: {', '.join(TONES)} (default: the configured one)"),
+        ] = None,
     ) -> JSONResponse:
-        """Upload one image (multipart field `file`, or the raw bytes). Same bytes → same id, no reprocessing."""
+        """Upload one image (multipart field `file`, or the raw bytes). Same bytes → same id, no reprocessing
+        (except a captioned result asked for in another `tone`: captioned again in that tone)."""
         srv = svc.settings.server
+        requested_tone(tone, None)  # a bad query tone fails before the body is read
         received = await receive(
             request, tmp=svc.blobs.new_temp(), cap=cap, name=name, idle_s=srv.body_idle_s, total_s=srv.body_timeout_s
         )
         try:
-            accepted = await run_in_threadpool(svc.submit, received, who)
+            chosen = requested_tone(tone, received.fields.get("tone"))
+            accepted = await run_in_threadpool(svc.submit, received, who, chosen)
         finally:
             received.discard()
         deadline = time.monotonic() + min(wait, svc.settings.server.max_wait_s)

@@ -36,6 +36,7 @@ class Job:
     blob: str
     attempts: int
     token: str  # this claim's lease owner; every later update names it
+    tone: str | None = None  # the caption tone the upload asked for; None: the configured one
 
 
 class JobQueue:
@@ -46,23 +47,33 @@ class JobQueue:
         self.lease_ms = int(lease_s * 1000)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this process
 
-    def enqueue(self, *, image_id: str, sha256: str, source: str, blob: str, submitted_by: str | None) -> bool:
+    def enqueue(
+        self,
+        *,
+        image_id: str,
+        sha256: str,
+        source: str,
+        blob: str,
+        submitted_by: str | None,
+        tone: str | None = None,
+    ) -> bool:
         """Add a job; False when a job for this image already exists (it is not queued twice)."""
         now = _now_iso()
         n = self.db.execute(
             "INSERT INTO jobs (id, sha256, source, blob, state, attempts, lease_until, submitted_by, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            (image_id, sha256, source, blob, JobState.pending.value, submitted_by, now, now),
+            "updated_at, tone) VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            (image_id, sha256, source, blob, JobState.pending.value, submitted_by, now, now, tone),
         )
         return n == 1
 
-    def requeue(self, image_id: str) -> bool:
-        """Give a finished job another round (its bytes were uploaded again after an error result)."""
+    def requeue(self, image_id: str, tone: str | None = None) -> bool:
+        """Give a finished job another round (its bytes were uploaded again after an error result,
+        or in another tone), in ``tone``."""
         return (
             self.db.execute(
-                "UPDATE jobs SET state = 'pending', attempts = 0, lease_owner = NULL, lease_until = 0, updated_at = ? "
-                "WHERE id = ? AND state IN ('done', 'failed')",
-                (_now_iso(), image_id),
+                "UPDATE jobs SET state = 'pending', attempts = 0, lease_owner = NULL, lease_until = 0, tone = ?, "
+                "updated_at = ? WHERE id = ? AND state IN ('done', 'failed')",
+                (tone, _now_iso(), image_id),
             )
             == 1
         )
@@ -81,10 +92,12 @@ class JobQueue:
         )
         if n != 1:
             return None
-        row = self.db.query_one("SELECT id, sha256, source, blob, attempts FROM jobs WHERE lease_owner = ?", (token,))
+        row = self.db.query_one(
+            "SELECT id, sha256, source, blob, attempts, tone FROM jobs WHERE lease_owner = ?", (token,)
+        )
         if row is None:  # pragma: no cover - the row was just updated by us
             return None
-        return Job(id=row[0], sha256=row[1], source=row[2], blob=row[3], attempts=int(row[4]), token=token)
+        return Job(id=row[0], sha256=row[1], source=row[2], blob=row[3], attempts=int(row[4]), token=token, tone=row[5])
 
     def heartbeat(self, tokens: list[str]) -> None:
         """Extend the leases of jobs this process is still working on."""

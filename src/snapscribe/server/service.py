@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from .. import __version__
-from ..config import Settings
+from ..config import TONES, Settings
 from ..errors import IntakeError
 from ..intake import probe
 from ..logs import job_id
@@ -68,6 +68,19 @@ def _warm_up(pipeline) -> None:
     precompute = getattr(tagger, "warm_up", None) or getattr(tagger, "_embeddings", None)
     if callable(precompute):
         precompute()
+
+
+def requested_tone(query: str | None, form: str | None) -> str | None:
+    """The caption tone an upload asks for (``tone=`` as a query parameter or form field), or None.
+
+    Raises a 400 for an unknown tone, or two different ones."""
+    given = {t.strip().lower() for t in (query, form) if t is not None and t.strip()}
+    if len(given) > 1:
+        raise ApiError(400, "bad_tone", f"two different tones given: {', '.join(sorted(given))}")
+    tone = given.pop() if given else None
+    if tone is not None and tone not in TONES:
+        raise ApiError(400, "bad_tone", f"unknown tone {tone[:40]!r}; use one of: {', '.join(TONES)}")
+    return tone
 
 
 class Service:
@@ -168,12 +181,40 @@ class Service:
         return who
 
     # -- uploads -----------------------------------------------------------------------
-    def submit(self, upload: Received, who: Principal) -> UploadAccepted:
-        """Queue an upload once per content hash; a duplicate returns the existing id and state."""
+    def submit(self, upload: Received, who: Principal, tone: str | None = None) -> UploadAccepted:
+        """Queue an upload once per content hash; a duplicate returns the existing id and state.
+
+        ``tone`` (None: the configured one) is stored with the job. The same bytes again in another
+        tone are captioned again when their result is an undecided ``captioned`` one."""
         image_id = image_id_for(upload.sha256)
         existing = self.store.get(image_id)
         job = self.jobs.get(image_id)
         detail = {"source": upload.filename, "bytes": upload.size, "role": who.role}
+        if tone is not None:
+            detail["tone"] = tone
+        queued = job is not None and job.status in (JobState.pending, JobState.running)
+        if existing is not None and not queued and self._retone(existing, tone):
+            key = (
+                self.blobs.key(upload.sha256)
+                if self.blobs.has(upload.sha256)
+                else self.blobs.put(upload.path, upload.sha256)
+            )
+            if job is None:  # a result from the CLI
+                self.jobs.enqueue(
+                    image_id=image_id,
+                    sha256=upload.sha256,
+                    source=upload.filename,
+                    blob=key,
+                    submitted_by=who.name,
+                    tone=tone,
+                )
+            else:
+                self.jobs.requeue(image_id, tone)
+            self.owners.add(image_id, who.name)
+            self.store.audit(image_id, "upload", who.name, f"caption again in the tone {tone}", detail)
+            self.metrics.uploads.labels("accepted").inc()
+            self.pool.wake()
+            return UploadAccepted(id=image_id, status=JobState.pending.value)
         if existing is not None and existing.status is not Status.error:
             existing = self._recheck(existing)
             if existing.status is not Status.blocked and not self.blobs.has(upload.sha256):
@@ -191,14 +232,23 @@ class Service:
             raise ApiError(status, exc.code, exc.message, image_id=image_id) from exc
         key = self.blobs.put(upload.path, upload.sha256)
         if not self.jobs.enqueue(
-            image_id=image_id, sha256=upload.sha256, source=upload.filename, blob=key, submitted_by=who.name
+            image_id=image_id, sha256=upload.sha256, source=upload.filename, blob=key, submitted_by=who.name, tone=tone
         ):
-            self.jobs.requeue(image_id)  # an earlier attempt ended in an error record: try again
+            self.jobs.requeue(image_id, tone)  # an earlier attempt ended in an error record: try again
         self.owners.add(image_id, who.name)
         self.store.audit(image_id, "upload", who.name, None, detail)
         self.metrics.uploads.labels("accepted").inc()
         self.pool.wake()
         return UploadAccepted(id=image_id, status=JobState.pending.value)
+
+    def _retone(self, rec: ImageRecord, tone: str | None) -> bool:
+        """Whether a stored result should be captioned again in ``tone``: it is ``captioned``, in
+        another tone, and no reviewer decided on it (a decision is never undone by a re-run)."""
+        if tone is None or rec.status is not Status.captioned:
+            return False
+        if (rec.provenance.tone or self.settings.caption.tone) == tone:
+            return False
+        return self.db.query_one("SELECT 1 FROM reviews WHERE image_id = ?", (rec.id,)) is None
 
     def _recheck(self, rec: ImageRecord) -> ImageRecord:
         """A stored result must still honour hash lists that grew since (no decode, no models)."""
@@ -263,7 +313,8 @@ class Service:
         done: ImageRecord | None = None
         try:
             assert self.pipeline is not None  # workers start only once the pipeline is ready
-            done = rec = self.pipeline.process(Upload(source=job.source, data=data))
+            pipeline = self.pipeline.with_tone(job.tone)
+            done = rec = pipeline.process(Upload(source=job.source, data=data))
             if rec.status is Status.blocked:
                 self.blobs.quarantine(job.blob)
                 self.blobs.drop_thumbnail(rec.id)

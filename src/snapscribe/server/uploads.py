@@ -1,5 +1,8 @@
 """Receive an upload from the request stream with the size cap enforced while it arrives.
 
+A multipart body carries the image in the field ``file``; the small text fields in
+``FORM_FIELDS`` (``tone``) are kept, every other field is ignored (bounded).
+
 Nothing is buffered in memory beyond one network chunk and nothing lands outside the
 data directory (Starlette's own form parser would spool to the system temp dir). A
 body over the cap is refused before reading when ``Content-Length`` says so, and
@@ -23,6 +26,8 @@ from starlette.requests import ClientDisconnect, Request
 from .errors import ApiError
 
 MULTIPART_SLACK = 64 * 1024  # headers and boundaries around the file part
+FORM_FIELDS = frozenset({"tone"})  # text fields an upload may carry besides ``file``
+FIELD_LIMIT = 64  # bytes of one such field's value
 DRAIN_LIMIT = 256 * 1024 * 1024
 
 
@@ -34,6 +39,7 @@ class Received:
     sha256: str
     size: int
     filename: str
+    fields: dict[str, str] = field(default_factory=dict)  # the ``FORM_FIELDS`` the form carried
 
     def read(self) -> bytes:
         with open(self.path, "rb") as fh:
@@ -80,7 +86,10 @@ class _FormReader:
         self.sink = sink
         self.filename: str | None = None
         self.found = False
+        self.fields: dict[str, str] = {}
         self._in_file = False
+        self._field: str | None = None  # the FORM_FIELDS part being read
+        self._value = b""
         self._header_field = b""
         self._header_value = b""
         self._headers: dict[bytes, bytes] = {}
@@ -99,7 +108,7 @@ class _FormReader:
         )
 
     def _part_begin(self) -> None:
-        self._headers, self._in_file = {}, False
+        self._headers, self._in_file, self._field, self._value = {}, False, None, b""
 
     def _header_field_cb(self, data: bytes, start: int, end: int) -> None:
         self._header_field += data[start:end]
@@ -113,21 +122,30 @@ class _FormReader:
 
     def _headers_finished(self) -> None:
         _, params = parse_options_header(self._headers.get(b"content-disposition", b""))
-        if params.get(b"name") == b"file" and not self.found:
+        name = params.get(b"name", b"").decode("utf-8", "replace")
+        if name == "file" and not self.found:
             self._in_file, self.found = True, True
             raw = params.get(b"filename")
             self.filename = raw.decode("utf-8", "replace") if raw is not None else None
+        elif name in FORM_FIELDS and name not in self.fields:
+            self._field = name
 
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._in_file:
             self.sink.write(data[start:end])
-        else:
-            self._other_bytes += end - start
-            if self._other_bytes > MULTIPART_SLACK:
-                raise ApiError(400, "bad_request", "only the 'file' field is accepted")
+            return
+        self._other_bytes += end - start
+        if self._other_bytes > MULTIPART_SLACK:
+            raise ApiError(400, "bad_request", "only the fields 'file' and 'tone' are accepted")
+        if self._field is not None:
+            self._value += data[start:end]
+            if len(self._value) > FIELD_LIMIT:
+                raise ApiError(400, "bad_request", f"the form field {self._field!r} is too long")
 
     def _part_end(self) -> None:
-        self._in_file = False
+        if self._field is not None:
+            self.fields[self._field] = self._value.decode("utf-8", "replace").strip()
+        self._in_file, self._field = False, None
 
     def feed(self, chunk: bytes) -> None:
         self.parser.write(chunk)
@@ -220,7 +238,8 @@ async def receive(
         if form is not None and not form.found:
             raise ApiError(400, "missing_file", "send the image in a multipart field named 'file'")
         filename = display_name(form.filename if form is not None else name)
-        return Received(path=path, sha256=sink.hasher.hexdigest(), size=sink.size, filename=filename)
+        fields = form.fields if form is not None else {}
+        return Received(path=path, sha256=sink.hasher.hexdigest(), size=sink.size, filename=filename, fields=fields)
     except BaseException:
         try:
             os.unlink(path)

@@ -128,6 +128,10 @@ MIGRATIONS: list[str] = [
         SELECT image_id, actor, MIN(at) FROM audit WHERE action = 'upload' AND image_id IS NOT NULL
         GROUP BY image_id, actor;
     """,
+    # 5: the caption tone an upload asked for (NULL: the configured one)
+    """
+    ALTER TABLE jobs ADD COLUMN tone TEXT;
+    """,
 ]
 
 
