@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
 """Hashtag quality over a JSONL of results: how many per image, and the share that are colour
-or filler words (#beige, #colorful, #photography) — the words nobody searches.
+or filler words (#beige, #colorful, #photography) — the words nobody searches. What counts as
+filler is ``snapscribe.hashtags.is_filler``.
 
     snapscribe caption DIR --format jsonl --out results.jsonl
     .venv/bin/python scripts/eval_hashtags.py results.jsonl [--json]
+    .venv/bin/python scripts/eval_hashtags.py extra.jsonl --split validation   # one split of the
+        # labelled sets (devset/split.json, by source package), records matched by file name
 """
 
 from __future__ import annotations
@@ -15,6 +18,8 @@ from pathlib import Path
 
 from snapscribe.hashtags import is_filler
 from snapscribe.taxonomy import load_vocabulary
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def summarise(records: list[dict]) -> dict:
@@ -34,12 +39,27 @@ def summarise(records: list[dict]) -> dict:
     }
 
 
+def in_split(records: list[dict], split: str) -> list[dict]:
+    """The records whose file is a labelled image of ``split`` (by its source package)."""
+    packages = json.loads((ROOT / "devset" / "split.json").read_text())["packages"]
+    files = {
+        img["file"]
+        for name in ("labels.json", "labels-extra.json")
+        for img in json.loads((ROOT / "devset" / name).read_text())["images"]
+        if packages.get(img["origin"]["package"], "train") == split
+    }
+    return [r for r in records if Path(r.get("source", "")).name in files]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("jsonl", type=Path)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--split", choices=("train", "validation"), help="only the labelled images of this split")
     args = ap.parse_args()
     records = [json.loads(line) for line in args.jsonl.read_text().splitlines() if line.strip()]
+    if args.split:
+        records = in_split(records, args.split)
     out = summarise(records)
     if args.json:
         print(json.dumps(out, indent=1))

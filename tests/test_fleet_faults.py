@@ -329,3 +329,140 @@ def test_an_unassigned_worker_reports_the_groups_lag_and_exits_when_nobody_consu
     _wait_rows(database, ids, timeout=60, w=a)
     _assert_one_row_each(admin, database, ids)
     _healthy_or_failed(a, port_a)
+
+
+@pytest.fixture
+def small_disk(tmp_path):
+    """A 24 MiB tmpfs for the worker's data dir, SQLite store and temp files (root only)."""
+    import shutil
+    import subprocess
+
+    mount = tmp_path / "disk"
+    mount.mkdir()
+    if os.geteuid() != 0 or not shutil.which("mount"):
+        pytest.skip("mounting a small tmpfs needs root")
+    done = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=24m", "tmpfs", str(mount)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode().strip()}")
+    yield mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def _fill(path) -> int:
+    """Write ``path`` until the filesystem is full; the bytes written."""
+    written = 0
+    chunk = b"\0" * (64 * 1024)
+    with open(path, "wb", buffering=0) as fh:
+        while True:
+            try:
+                written += fh.write(chunk)
+            except OSError:
+                break
+        try:  # the last few bytes, so not even one page is left
+            while fh.write(b"\0" * 512):
+                written += 512
+        except OSError:
+            pass
+    return written
+
+
+def _ts(stamp: str) -> float:
+    from datetime import datetime
+
+    return datetime.fromisoformat(stamp).timestamp()
+
+
+def _sqlite_rows(path) -> list[tuple[str, str, str]]:
+    import sqlite3
+
+    with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=10) as conn:
+        return conn.execute("SELECT id, status, record FROM results").fetchall()
+
+
+@pytest.mark.timeout(300)
+def test_disk_full_under_the_store_loses_nothing_and_recovers(broker, workers, tmp_path, small_disk):
+    """The worker's data dir, SQLite store and temp dir sit on a small filesystem that fills up
+    mid-run. Nothing may become an error row or be half-written: the worker keeps the messages
+    uncommitted and either waits (not ready) and carries on when space returns, or exits non-zero
+    with the reason; a restart with space finishes every image exactly once."""
+    import sqlite3
+
+    from snapscribe.queue.broker import ensure_topics
+    from snapscribe.records import ImageRecord
+
+    t = f"up-{uuid.uuid4().hex[:6]}"
+    ensure_topics(broker.bootstrap, {t: 2, f"res-{t}": 2, f"dlq-{t}": 1})
+    (small_disk / "tmp").mkdir()
+    env = {
+        **base_env(small_disk / "home"),
+        "TMPDIR": str(small_disk / "tmp"),
+        "SNAPSCRIBE_KAFKA__FATAL_AFTER_S": "6",
+    }
+    db = small_disk / "results.db"
+    args = worker_args(broker.bootstrap, {"topic": t, "group": f"g-{t}", "results": f"res-{t}", "dlq": f"dlq-{t}"}, "x")
+    args[args.index("--db") + 1] = f"sqlite:///{db}"
+
+    def start(name: str, port: int) -> WorkerProc:
+        w = WorkerProc.start(name, tmp_path, env, *args, "--concurrency", "2", "--health-port", str(port))
+        workers.append(w)
+        return w
+
+    def ids() -> set[str]:
+        try:
+            return {r[0] for r in _sqlite_rows(db)}
+        except sqlite3.Error:
+            return set()
+
+    first = {m["id"] for m in _submit(broker.bootstrap, t, _make_images(tmp_path / "in", 3, seed0=900), env)}
+    port = _free_port()
+    w = start("worker-d", port)
+    deadline = time.monotonic() + 90
+    while not first <= ids():
+        assert time.monotonic() < deadline and w.proc.poll() is None, w.tail()
+        time.sleep(0.5)
+
+    ballast = small_disk / "ballast"
+    assert _fill(ballast) > 0
+    more = {m["id"] for m in _submit(broker.bootstrap, t, _make_images(tmp_path / "in2", 4, seed0=920), env)}
+    # Full disk: the new images cannot be stored. The worker must say so, either by not being
+    # ready while it waits, or by exiting non-zero with the reason.
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if w.proc.poll() is not None or _ready(port) not in (0, 200):
+            break
+        time.sleep(0.5)
+    assert w.proc.poll() is not None or _ready(port) == 503, w.tail()
+    assert not (more & ids()), "a row was written on a full disk?"
+    if w.proc.poll() is not None:
+        assert w.proc.returncode != 0, w.tail()
+        fatal = w.of("fatal")
+        assert fatal and fatal[0].get("condition") == "storage_failure", w.tail()
+        assert "disk is full" in fatal[0]["error"] or "No space" in fatal[0]["error"], w.tail()
+        stopped = w.last("stopped")
+        assert stopped and stopped["uncommitted_failed"] >= 1, w.tail()
+        # The drain does not wait kafka.drain_timeout_s (30 s) for messages that already failed.
+        took = _ts(stopped["ts"]) - _ts(fatal[0]["ts"])
+        assert took < 15, f"{took:.1f}s from the failure to the exit:\n{w.tail()}"
+
+    ballast.unlink()  # space returns
+    if w.proc.poll() is not None:
+        port = _free_port()
+        w = start("worker-d2", port)
+    want = first | more
+    deadline = time.monotonic() + 90
+    while not want <= ids():
+        assert time.monotonic() < deadline, f"missing {sorted(want - ids())}:\n{w.tail()}"
+        assert w.proc.poll() is None, w.tail()
+        time.sleep(0.5)
+
+    rows = _sqlite_rows(db)
+    counts = Counter(r[0] for r in rows)
+    assert set(counts) == want and all(n == 1 for n in counts.values()), counts
+    for image_id, status, record in rows:  # nothing half-written: every row a whole, good record
+        rec = ImageRecord.from_json(record)
+        assert status == rec.status.value != "error" and rec.caption, (image_id, rec.error)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert not read_topic(broker.bootstrap, f"dlq-{t}", idle_s=2.0), "a good image was dead-lettered"
+    w.wait_for(lambda w: _ready(port) == 200, timeout=15, what="/readyz 200")
+    assert w.stop(timeout=30) == 0, w.tail()

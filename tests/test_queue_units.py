@@ -41,6 +41,18 @@ def test_offset_gaps_and_revocation():
     assert revoked is p and p.revoked and book.get("up", 3) is None and book.in_flight == 0
 
 
+def test_a_failed_message_holds_the_commit_but_is_not_waited_for():
+    book = OffsetBook()
+    p = book.assign("up", 0)
+    for off in (4, 5, 6):
+        p.start(off)
+    p.fail(4)  # its handling raised (a full disk): never committed, never finishing
+    p.finish(5)
+    assert p.position == 4 and p.in_flight == 1 and book.failed == 1
+    p.finish(6)
+    assert p.position == 4 and book.in_flight == 0  # a shutdown drains at once, commits nothing past 4
+
+
 def test_upload_message_round_trip_and_inline_data():
     msg = UploadMessage(id="a" * 24, uri="file:///tmp/x.jpg", data=base64.b64encode(b"\xff\xd8\xff").decode())
     back = UploadMessage.parse(msg.to_bytes(), b"a" * 24)

@@ -950,6 +950,27 @@ def _tidy(text: str) -> str:
     return text[:1].upper() + text[1:] if text else text
 
 
+_MODEL_SUPPORT = re.compile(r"^(?:detector|subject|tag|classifier): .*?(\d+(?:\.\d+)?)(?: \(worn by a person\))?$")
+
+
+def _hashtag_grade(v: Verdict) -> bool:
+    """A supported mention strong enough to become a hashtag, a search claim: an accepted detection
+    or subject, a tag, or classifier mass, each at ``TAG_MIN`` or more (a detected person counts);
+    or a scene a measured cue shows. The leniency a caption gets is not enough: unaccepted
+    detector candidates, plausibility rules (:data:`_LENIENT`) and "not an outdoor view"."""
+    m = v.mention
+    if not v.supported or v.lenient or m.hashtag or m.kind == "text":
+        return False
+    if m.kind == "scene":
+        return bool(v.why) and v.why != "not an outdoor view"
+    if v.why.startswith("detector: ") and m.kind == "person":
+        return True
+    if v.why in ("tag", "tag: people") or v.why == f"tag: {m.lemma}":
+        return True
+    found = _MODEL_SUPPORT.match(v.why)
+    return found is not None and float(found.group(1)) >= TAG_MIN
+
+
 def _rejected(v: Verdict, keep_plausible: bool) -> bool:
     return not v.supported and not (keep_plausible and v.claim == "plausible")
 
@@ -1041,12 +1062,18 @@ class GroundingGuard:
         return out
 
     def grounded_nouns(self, caption: str, evidence: Evidence, tags: Sequence[Tag] = ()) -> list[str]:
-        """The things, people and scenes ``caption`` names that a model's evidence supports (not
-        a plausibility rule), as lemmas in caption order: what hashtags may be made from."""
+        """The things, people and scenes ``caption`` names with the evidence a hashtag needs
+        (:func:`_hashtag_grade`), as lemmas in caption order: what hashtags may be made from."""
         out: dict[str, None] = {}
         for v in self.verdicts(caption, evidence, tags):
-            if v.supported and not v.lenient and not v.mention.hashtag and v.mention.kind != "text":
-                out.setdefault(v.mention.lemma.lower(), None)
+            lemma = v.mention.lemma.lower()
+            if _hashtag_grade(v):
+                out.setdefault(lemma, None)
+            elif v.supported and v.mention.kind == "thing" and " " in lemma:
+                # "tabby cat" on a weak breed reading: its head noun may still be well supported
+                head = lemma.rsplit(" ", 1)[-1]
+                if any(_hashtag_grade(h) for h in self.verdicts(f"A {head}.", evidence, tags)):
+                    out.setdefault(head, None)
         return list(out)
 
     def _thing_claim(self, m: Mention) -> str:

@@ -145,16 +145,24 @@ class HashtagPolicy:
 
     def noun_tags(self, nouns: Sequence[str], tags: Sequence[Tag]) -> list[Tag]:
         """Tags for the grounded nouns of an engine's caption, to rank first: a noun the table or
-        vocabulary knows scores :data:`_NOUN_SCORE`; another (a breed, a species) keeps the score
-        of the tag with its name, else none, so it meets the fine-grained floor like any tag."""
+        vocabulary knows scores :data:`_NOUN_SCORE`; another (a breed, a species: "tabby cat")
+        keeps the score of the tag with its name, so it meets the fine-grained floor like any
+        tag, and its head noun ("cat"), when known, stands in for it."""
         by_label = {t.label.lower(): t.score for t in tags}
         out = []
         for noun in nouns:
-            known = noun in concept_table() or noun in self.vocabulary
-            score = _NOUN_SCORE if known else by_label.get(noun, 0.0)
-            if score > 0:
-                out.append(Tag(label=noun, score=score))
+            if self._known(noun):
+                out.append(Tag(label=noun, score=_NOUN_SCORE))
+                continue
+            if by_label.get(noun, 0.0) > 0:
+                out.append(Tag(label=noun, score=by_label[noun]))
+            head = noun.rsplit(" ", 1)[-1]
+            if head != noun and self._known(head):
+                out.append(Tag(label=head, score=_NOUN_SCORE))
         return out
+
+    def _known(self, word: str) -> bool:
+        return word in concept_table() or word in self.vocabulary
 
     def choose(self, tags: Sequence[Tag], *, broad: Sequence[str] = ()) -> list[str]:
         """Ranked, unique hashtags (without '#'), at most ``max_hashtags``; ``broad`` concepts

@@ -2,7 +2,9 @@
 
 A partition's committable offset is one past the longest run of finished messages
 from where the worker started: a message still in flight holds back every later
-commit, so a crash can only cause redelivery, never a skipped message.
+commit, so a crash can only cause redelivery, never a skipped message. A message whose
+handling failed (:meth:`PartitionOffsets.fail`) is no longer in flight but never finishes:
+it holds back the commit for good, and a shutdown need not wait for it.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ class PartitionOffsets:
         self.partition = partition
         self._pending: list[int] = []  # heap of started, unfinished-or-unreleased offsets
         self._done: set[int] = set()
+        self._failed: set[int] = set()
         self._next: int | None = None  # first offset not yet known to be finished
         self._committed: int | None = None
         self.revoked = False
@@ -34,9 +37,18 @@ class PartitionOffsets:
             self._done.discard(low)
             self._next = low + 1
 
+    def fail(self, offset: int) -> None:
+        """The message at ``offset`` failed: it stays uncommitted, and is not waited for."""
+        self._failed.add(offset)
+
     @property
     def in_flight(self) -> int:
-        return len(self._pending)
+        """Messages started and still running (neither finished nor failed)."""
+        return len(self._pending) - len(self._done) - len(self._failed)
+
+    @property
+    def failed(self) -> int:
+        return len(self._failed)
 
     @property
     def position(self) -> int | None:
@@ -78,6 +90,10 @@ class OffsetBook:
     @property
     def in_flight(self) -> int:
         return sum(t.in_flight for t in self.parts.values())
+
+    @property
+    def failed(self) -> int:
+        return sum(t.failed for t in self.parts.values())
 
     def to_commit(self) -> list[PartitionOffsets]:
         return [t for t in self.parts.values() if t.uncommitted() is not None]

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 from ..config import Settings
 from ..pipeline import Pipeline, build_pipeline
 from ..store import Database, ResultStore
-from ..store.db import is_unavailable
+from ..store.db import is_storage_failure, is_unavailable
 from .broker import ensure_topics
 from .events import EventLog, Stats, kafka_logger
 from .handler import Abandoned, MessageHandler, Outcome, RawMessage
@@ -247,8 +247,14 @@ class Worker:
             elif isinstance(exc, Abandoned):
                 self.events.emit("abandoned", partition=tracker.partition, offset=offset, during=str(exc))
             else:
+                tracker.fail(offset)  # uncommitted for good; the drain does not wait for it
+                extra = {"condition": "storage_failure"} if is_storage_failure(exc) else {}
                 self.events.emit(
-                    "fatal", partition=tracker.partition, offset=offset, error=f"{type(exc).__name__}: {exc}"[:500]
+                    "fatal",
+                    partition=tracker.partition,
+                    offset=offset,
+                    error=f"{type(exc).__name__}: {exc}"[:500],
+                    **extra,
                 )
                 self._fatal = exc
                 self._exit_status = EXIT_FAILED
@@ -545,7 +551,7 @@ class Worker:
         if self.book.in_flight:
             self._running.abandon.set()
         self._commit(wait=True)
-        left = self.book.in_flight
+        left, failed = self.book.in_flight, self.book.failed
         consumer.close()  # revokes (committing again, a no-op) and leaves the group
         if self._lag_reader is not None:
             self._lag_reader.close()
@@ -559,6 +565,7 @@ class Worker:
             reason=reason,
             status=status,
             uncommitted_in_flight=left,
+            uncommitted_failed=failed,
             undelivered=undelivered,
             **self.stats.snapshot(),
         )
