@@ -144,6 +144,33 @@ def test_each_reply_is_stored_moderated_and_grounded(pipeline, reply, engine, ex
     assert is_sentence(rec.caption)
 
 
+# -- hashtags from the reply ---------------------------------------------------------------------
+def test_hashtags_lead_with_the_grounded_nouns_of_the_reply_through_the_same_table(pipeline):
+    from snapscribe.config import CaptionConfig
+    from snapscribe.engines.vlm import HASHTAG_RULE, TONE_LINES
+    from snapscribe.hashtags import HashtagPolicy
+    from snapscribe.taxonomy import load_vocabulary
+
+    with ContractServer(["A pet resting indoors next to a giraffe."]) as srv:
+        use(pipeline, srv.url)
+        rec = pipeline.process(Upload("cat.jpg", data=CAT))
+    assert HASHTAG_RULE in srv.requests[0].user_text and TONE_LINES["neutral"] in srv.requests[0].user_text
+    assert rec.provenance.captioner == "vlm" and "giraffe" not in rec.caption.lower()
+    # The reply says "pet": its community tags come first (the composer's would start with #cat);
+    # a contradicted noun (giraffe) and a plausibility-only one (indoors) give none.
+    assert rec.hashtags[0] == "pets" and "petsofinstagram" in rec.hashtags, rec.hashtags
+    assert "cat" in rec.hashtags and not {"giraffe", "indoors", "indoor"} & set(rec.hashtags)
+    saved = pipeline.hashtags
+    pipeline.hashtags = HashtagPolicy.build(CaptionConfig(hashtag_blocklist=["petsofinstagram"]), load_vocabulary(()))
+    try:
+        with ContractServer(["A tabby cat, a pet, resting."]) as srv:
+            use(pipeline, srv.url)
+            blocked = pipeline.process(Upload("cat.jpg", data=CAT))
+    finally:
+        pipeline.hashtags = saved
+    assert blocked.hashtags[0] == "cat" and "petsofinstagram" not in blocked.hashtags, blocked.hashtags
+
+
 # -- guard classes ------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def cat(pipeline):

@@ -9,6 +9,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..store.db import is_storage_failure
+
 log = logging.getLogger(__name__)
 
 
@@ -28,6 +30,16 @@ class ApiError(Exception):
         self.status, self.code, self.message = status, code, message
         self.headers = headers or {}
         self.image_id = image_id
+
+
+def storage_error(exc: BaseException) -> ApiError:
+    """507 for a full or read-only disk under the data dir or database (nothing was stored)."""
+    return ApiError(
+        507,
+        "insufficient_storage",
+        f"the server cannot store this upload now ({exc}); nothing was kept, try again later",
+        headers={"Retry-After": "60"},
+    )
 
 
 def error_body(code: str, message: str, image_id: str | None = None) -> dict:
@@ -72,5 +84,9 @@ def install_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(_: Request, exc: Exception) -> JSONResponse:
+        if is_storage_failure(exc):  # the server's disk, not the request: the client may try later
+            log.error("storage failure: %s: %s", type(exc).__name__, exc)
+            err = storage_error(exc)
+            return JSONResponse(error_body(err.code, err.message), status_code=err.status, headers=err.headers)
         log.error("unhandled %s: %s", type(exc).__name__, exc, exc_info=exc)
         return JSONResponse(error_body("internal_error", "the server failed on this request"), status_code=500)

@@ -23,7 +23,8 @@ from python_multipart import MultipartParser
 from python_multipart.multipart import parse_options_header
 from starlette.requests import ClientDisconnect, Request
 
-from .errors import ApiError
+from ..store.db import is_storage_failure
+from .errors import ApiError, storage_error
 
 MULTIPART_SLACK = 64 * 1024  # headers and boundaries around the file part
 FORM_FIELDS = frozenset({"tone"})  # text fields an upload may carry besides ``file``
@@ -234,6 +235,8 @@ async def receive(
         except ApiError:
             raise
         except Exception as exc:
+            if is_storage_failure(exc):  # the server's disk is full, not the body malformed
+                raise storage_error(exc) from exc
             raise ApiError(400, "bad_request", f"malformed multipart body: {exc}") from exc
         if form is not None and not form.found:
             raise ApiError(400, "missing_file", "send the image in a multipart field named 'file'")
