@@ -26,6 +26,7 @@ EXTRA = ROOT / "devset" / "cache-extra"
 # The tuned-on dev set: a floor against regressions (now 65% / 1%; README "How it sees").
 SUBJECT_FLOOR = 0.61
 HALLUCINATION_CEILING = 0.04
+FILLER_CEILING = 0.10  # colour/filler share of all hashtags (issue 14); 0.0% on validation on 2026-12-03
 # The validation split: what generalizes (now 40.5% / 9.9% of 121 images; docs/sight.md).
 VALIDATION_SUBJECT_FLOOR = 0.37
 VALIDATION_ABSENT_CEILING = 0.13
@@ -150,3 +151,18 @@ def test_validation_split_names_the_subject_and_invents_little(validation_images
     assert val["images"] >= 0.9 * len(validation_images)
     assert val["subject_rate"] >= VALIDATION_SUBJECT_FLOOR, f"validation subject named {val['subject_rate']:.0%}"
     assert val["absent_rate"] <= VALIDATION_ABSENT_CEILING, f"validation absent named {val['absent_rate']:.0%}"
+    # Hashtags on the same records: colour and filler (snapscribe.hashtags.is_filler) stay rare,
+    # and every captioned record has alt text and 3 distinct caption options.
+    tags = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "eval_hashtags.py"), str(out), "--json"],
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert tags.returncode == 0, tags.stderr
+    hashtags = json.loads(tags.stdout)
+    assert hashtags["filler_share"] <= FILLER_CEILING, hashtags
+    records = [json.loads(line) for line in out.read_text().splitlines() if line.strip()]
+    captioned = [r for r in records if r["status"] == "captioned"]
+    assert captioned and all(r["alt_text"] and len(set(r["caption_options"])) == 3 for r in captioned)
