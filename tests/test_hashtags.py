@@ -7,7 +7,16 @@ import pytest
 from snapscribe.attributes import COLOUR_NAMES
 from snapscribe.caption_options import FAMILIES
 from snapscribe.config import CaptionConfig
-from snapscribe.hashtags import BROAD, HashtagPolicy, broad_concepts, clean, concept_table, default_blocklist, is_filler
+from snapscribe.hashtags import (
+    BROAD,
+    HashtagPolicy,
+    broad_concepts,
+    clean,
+    concept_table,
+    default_blocklist,
+    for_kind,
+    is_filler,
+)
 from snapscribe.records import Tag
 from snapscribe.taxonomy import load_vocabulary
 
@@ -113,3 +122,16 @@ def test_caption_nouns_lead_and_meet_the_same_rules(score, kept):
     assert ("egyptianmau" in out) is kept  # a breed only with the classifier's confidence
     blocked = policy(hashtag_blocklist=["kitten"])
     assert "kitten" not in blocked.choose(blocked.noun_tags(["kitten"], []))
+
+
+def test_a_sure_kind_replaces_the_rendered_probability():
+    rendered = tags(abstract=0.95, cat=0.5)
+    assert "abstractart" in policy().choose(rendered, broad=broad_concepts("abstract", "art"))
+    shot = policy(min_hashtags=3).choose(
+        for_kind(tags(abstract=0.95), "screenshot"), broad=broad_concepts("screenshot", "text")
+    )
+    assert shot == ["screenshot"]  # fewer, and true, rather than #abstractart on a screenshot
+    drawn = policy(min_hashtags=3).choose(
+        for_kind(tags(abstract=0.9), "drawing"), broad=broad_concepts("drawing", "art")
+    )
+    assert drawn == ["drawing", "art"]

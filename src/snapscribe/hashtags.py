@@ -67,6 +67,13 @@ BROAD: dict[str, tuple[str, ...]] = {
     "text": ("text",),
     "generic": (),
 }
+# Tags a sure image kind (the composer rule that names it) makes wrong as hashtags: the tagger's
+# "abstract" is the rendered-image probability, so on a screenshot, chart or drawing it would
+# post #abstractart where the kind's own tags (BROAD) say what the image is.
+SUPERSEDED_BY_KIND: dict[str, frozenset[str]] = {
+    kind: frozenset({"abstract"})
+    for kind in ("painting", "drawing", "rendered_subject", "screenshot", "chart", "text_graphic")
+}
 # The score a caption noun the table or vocabulary knows gets: above every tag, so the hashtags
 # of what the caption talks about come first.
 _NOUN_SCORE = 1.0
@@ -99,6 +106,12 @@ def is_filler(hashtag: str, vocabulary: Iterable[VocabularyTag] = ()) -> bool:
     words = {clean(v.hashtag or v.tag) for v in vocabulary if v.kind in _NEVER or v.tag in _FILLER_STYLES}
     words |= {clean(c) for c in COLOUR_NAMES} | {clean(w) for w in _FILLER_STYLES}
     return hashtag in words | _GENERIC_FILLER
+
+
+def for_kind(tags: Sequence[Tag], rule: str | None) -> list[Tag]:
+    """``tags`` without those the image's kind supersedes (:data:`SUPERSEDED_BY_KIND`)."""
+    drop = SUPERSEDED_BY_KIND.get(rule or "", frozenset())
+    return [t for t in tags if t.label.lower() not in drop]
 
 
 def broad_concepts(rule: str | None, family: str) -> tuple[str, ...]:

@@ -429,13 +429,14 @@ class Pipeline:
         caption; the broad tags of the image's kind or family fill up when they give too few."""
         from .caption import compose_with_rule
         from .caption_options import family
-        from .hashtags import broad_concepts
+        from .hashtags import broad_concepts, for_kind
 
         lead: list[Tag] = []
         if draft.engine != "default" and self.guard is not None:
             lead = self.hashtags.noun_tags(self.guard.grounded_nouns(caption, evidence, tags), tags)
         rule = draft.rule if draft.engine == "default" and draft.rule else compose_with_rule(evidence)[1]
-        return self.hashtags.choose([*lead, *tags], broad=broad_concepts(rule, family(evidence, rule)))
+        ranked = for_kind([*lead, *tags], rule)
+        return self.hashtags.choose(ranked, broad=broad_concepts(rule, family(evidence, rule)))
 
     def _pool(self) -> ThreadPoolExecutor:
         """One long-lived pool: its threads keep their per-thread model instances loaded."""
