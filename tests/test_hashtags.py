@@ -134,4 +134,4 @@ def test_a_sure_kind_replaces_the_rendered_probability():
     drawn = policy(min_hashtags=3).choose(
         for_kind(tags(abstract=0.9), "drawing"), broad=broad_concepts("drawing", "art")
     )
-    assert drawn == ["drawing", "art"]
+    assert drawn == ["drawing", "illustration", "art"]
