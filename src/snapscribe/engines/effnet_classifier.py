@@ -41,9 +41,7 @@ class EfficientNetClassifier:
                 warnings.simplefilter("ignore", UserWarning)
                 it = Interpreter(model_path=self._path, num_threads=1, experimental_preserve_all_tensors=True)
             it.allocate_tensors()
-            emb = next(
-                t for t in it.get_tensor_details() if _EMBEDDING_TENSOR in t["name"] and len(t["shape"]) == 2
-            )
+            emb = next(t for t in it.get_tensor_details() if _EMBEDDING_TENSOR in t["name"] and len(t["shape"]) == 2)
             self._local.interpreter = it
             self._local.io = (it.get_input_details()[0], it.get_output_details()[0], emb)
         return it, self._local.io
