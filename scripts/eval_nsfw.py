@@ -41,19 +41,19 @@ def _before(score: float) -> str:
 
 
 def _by_category(rows: list[dict]) -> None:
-    """Blocked/review counts per labelled category and policy: where the reviews come from."""
+    """Blocked/review counts per labelled category; column [N] is the N-th policy above."""
     policies = list(rows[0]["decisions"])
     cats = sorted({r["category"] or "?" for r in rows}, key=lambda c: (-sum(r["category"] == c for r in rows), c))
-    width = max(len(p) for p in policies)
-    print(f"  by category (blocked/review):  {'  '.join(f'{p[:width]:>{width}s}' for p in policies)}")
+    header = "".join(f"{'[' + str(i) + ']':>9s}" for i in range(1, len(policies) + 1))
+    print(f"  by category, blocked/review:  {header}")
     for cat in cats:
         sub = [r for r in rows if (r["category"] or "?") == cat]
-        cells = []
+        cells = ""
         for pol in policies:
-            b = sum(r["decisions"][pol] == "block" for r in sub)
-            v = sum(r["decisions"][pol] == "review" for r in sub)
-            cells.append(f"{f'{b}/{v}':>{width}s}")
-        print(f"    {cat:14s} {len(sub):4d} images  {'  '.join(cells)}")
+            blocked = sum(r["decisions"][pol] == "block" for r in sub)
+            review = sum(r["decisions"][pol] == "review" for r in sub)
+            cells += f"{str(blocked) + '/' + str(review):>9s}"
+        print(f"    {cat:14s} {len(sub):4d} images  {cells}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,10 +122,10 @@ def main(argv: list[str] | None = None) -> int:
         sub = [r for r in rows if r["set"] == set_name]
         print(f"\n{set_name}: {len(sub)} images")
         print(f"  {'policy':38s} {'blocked':>12s} {'review':>12s}")
-        for pol in sub[0]["decisions"]:
+        for i, pol in enumerate(sub[0]["decisions"], 1):
             b = sum(r["decisions"][pol] == "block" for r in sub)
             v = sum(r["decisions"][pol] == "review" for r in sub)
-            print(f"  {pol:38s} {b:4d} ({b / len(sub):5.1%}) {v:4d} ({v / len(sub):5.1%})")
+            print(f"  [{i}] {pol:34s} {b:4d} ({b / len(sub):5.1%}) {v:4d} ({v / len(sub):5.1%})")
         _by_category(sub)
         for r in sub:
             if any(d != "allow" for d in r["decisions"].values()):
