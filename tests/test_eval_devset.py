@@ -261,7 +261,17 @@ def test_extra_labels_file_is_consistent():
     assert len(stems) == len(set(stems)), "stems must be unique (1024 copies are matched by stem)"
     assert len({e["sha256"] for e in images}) == len(images), "the same bytes labelled twice"
     assert not base & {e["file"] for e in images}
-    kinds = {"photo", "painting", "drawing", "screenshot", "text_graphic", "chart", "abstract", "texture", "illustration"}
+    kinds = {
+        "photo",
+        "painting",
+        "drawing",
+        "screenshot",
+        "text_graphic",
+        "chart",
+        "abstract",
+        "texture",
+        "illustration",
+    }
     families = {"people", "pets", "animals", "food", "nature", "city", "interior", "vehicle", "art", "text", "other"}
     for e in images:
         o = e["origin"]
