@@ -160,7 +160,7 @@ class MessageHandler:
                 source=msg.uri,
                 sha256=sha,
             )
-        record = self._infra("pipeline", lambda: self.pipeline.process(Upload(source=msg.uri, data=data)))
+        record = self._infra("pipeline", lambda: self.pipeline.process(Upload(source=msg.name or msg.uri, data=data)))
         attrs = record.attributes
         if len(data) >= BIG_INPUT_BYTES or (attrs is not None and attrs.width * attrs.height >= BIG_INPUT_PIXELS):
             release_memory()  # one huge image must not leave the worker hundreds of MB larger

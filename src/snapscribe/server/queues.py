@@ -293,13 +293,13 @@ class KafkaQueue(UploadQueue):
                 log.exception("indexing the fleet's results failed")
                 self.svc.db.reset_connection()
 
-    def _publish(self, image_id: str, blob: str) -> None:
+    def _publish(self, image_id: str, blob: str, name: str | None = None) -> None:
         from ..queue.messages import UploadMessage
         from ..queue.producer import PublishError
 
         if self.publisher is None:
             raise ApiError(503, "queue_unavailable", f"not connected to the Kafka brokers ({self._broker})")
-        msg = UploadMessage(id=image_id, uri=self.svc.blobs.uri(blob))
+        msg = UploadMessage(id=image_id, uri=self.svc.blobs.uri(blob), name=name)
         try:
             self.publisher.send_and_wait(self.kafka.topic, image_id, msg.to_bytes(), timeout_s=self.PUBLISH_TIMEOUT_S)
         except PublishError as exc:
@@ -312,7 +312,7 @@ class KafkaQueue(UploadQueue):
         ):
             jobs.requeue(image_id, external=True)
         try:
-            self._publish(image_id, blob)
+            self._publish(image_id, blob, source)
         except ApiError as exc:
             jobs.abandon(image_id, exc.message)  # the next upload of these bytes publishes again
             raise
