@@ -13,6 +13,7 @@ import pytest
 MARKERS: dict[str, tuple[str, ...]] = {
     "test_kafka_workers.py": ("slow", "kafka", "postgres"),
     "test_fleet_e2e.py": ("slow", "kafka", "postgres", "browser"),
+    "test_serve_kafka.py": ("slow", "kafka"),
     "test_store_postgres.py": ("postgres",),
     "test_polish.py": ("slow", "llm"),
     "test_vlm.py": ("slow", "llm"),

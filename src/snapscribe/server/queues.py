@@ -297,13 +297,22 @@ class KafkaQueue(UploadQueue):
         from ..queue.messages import UploadMessage
         from ..queue.producer import PublishError
 
+        retry = {"Retry-After": "5"}
         if self.publisher is None:
-            raise ApiError(503, "queue_unavailable", f"not connected to the Kafka brokers ({self._broker})")
+            raise ApiError(
+                503,
+                "queue_unavailable",
+                f"not connected to the Kafka brokers ({self._broker}); upload again later",
+                headers=retry,
+                image_id=image_id,
+            )
         msg = UploadMessage(id=image_id, uri=self.svc.blobs.uri(blob), name=name)
         try:
             self.publisher.send_and_wait(self.kafka.topic, image_id, msg.to_bytes(), timeout_s=self.PUBLISH_TIMEOUT_S)
         except PublishError as exc:
-            raise ApiError(503, "queue_unavailable", f"the upload could not be queued: {exc}") from exc
+            raise ApiError(
+                503, "queue_unavailable", f"the upload could not be queued: {exc}", headers=retry, image_id=image_id
+            ) from exc
 
     def submit(self, *, image_id: str, sha256: str, source: str, blob: str, submitted_by: str) -> None:
         jobs = self.svc.jobs
