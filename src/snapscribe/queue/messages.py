@@ -44,6 +44,7 @@ class UploadMessage(BaseModel):
     id: str = Field(description="image id: image_id_for(sha256 of the bytes)")
     uri: str = Field(description="file:///path, http(s)://... (e.g. a presigned object-store URL)")
     data: str | None = Field(None, description="the bytes, base64, for small images only")
+    name: str | None = Field(None, description="display name of the upload (the record's source); default: uri")
     submitted_at: datetime = Field(default_factory=_now)
     version: int = UPLOAD_VERSION
 

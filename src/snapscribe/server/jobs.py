@@ -5,6 +5,10 @@ States: ``pending`` → ``running`` (claimed under a lease that the worker exten
 heartbeat) → ``done`` | ``failed``. A ``running`` job whose lease ran out is claimable
 again: that is how jobs of a killed server finish after a restart. For ``pending`` jobs
 ``lease_until`` is a not-before time, used for retry back-off.
+
+Uploads handed to the Kafka fleet keep a ``pending`` row owned by ``kafka`` with a
+not-before time that never comes, so no in-process worker claims them; the worker that
+stores the result marks the row done (``ResultStore.settle_job``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..store import Database
+from ..store.results import KAFKA_OWNER
 from .schemas import JobInfo, JobState
 
 
@@ -26,6 +31,9 @@ def _now_iso() -> str:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+NEVER = 2**62  # lease_until of a job handed to Kafka: never claimable in-process
 
 
 @dataclass(frozen=True)
@@ -46,25 +54,45 @@ class JobQueue:
         self.lease_ms = int(lease_s * 1000)
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"  # this process
 
-    def enqueue(self, *, image_id: str, sha256: str, source: str, blob: str, submitted_by: str | None) -> bool:
-        """Add a job; False when a job for this image already exists (it is not queued twice)."""
+    def enqueue(
+        self,
+        *,
+        image_id: str,
+        sha256: str,
+        source: str,
+        blob: str,
+        submitted_by: str | None,
+        external: bool = False,
+    ) -> bool:
+        """Add a job; False when a job for this image already exists (it is not queued twice).
+        ``external``: the Kafka fleet processes it (a pending row nobody here claims)."""
         now = _now_iso()
+        owner, until = (KAFKA_OWNER, NEVER) if external else (None, 0)
         n = self.db.execute(
-            "INSERT INTO jobs (id, sha256, source, blob, state, attempts, lease_until, submitted_by, created_at, "
-            "updated_at) VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            (image_id, sha256, source, blob, JobState.pending.value, submitted_by, now, now),
+            "INSERT INTO jobs (id, sha256, source, blob, state, attempts, lease_owner, lease_until, submitted_by, "
+            "created_at, updated_at) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            (image_id, sha256, source, blob, JobState.pending.value, owner, until, submitted_by, now, now),
         )
         return n == 1
 
-    def requeue(self, image_id: str) -> bool:
+    def requeue(self, image_id: str, *, external: bool = False) -> bool:
         """Give a finished job another round (its bytes were uploaded again after an error result)."""
+        owner, until = (KAFKA_OWNER, NEVER) if external else (None, 0)
         return (
             self.db.execute(
-                "UPDATE jobs SET state = 'pending', attempts = 0, lease_owner = NULL, lease_until = 0, updated_at = ? "
+                "UPDATE jobs SET state = 'pending', attempts = 0, lease_owner = ?, lease_until = ?, updated_at = ? "
                 "WHERE id = ? AND state IN ('done', 'failed')",
-                (_now_iso(), image_id),
+                (owner, until, _now_iso(), image_id),
             )
             == 1
+        )
+
+    def abandon(self, image_id: str, error: str) -> None:
+        """A job that could not be handed to the fleet: failed, so the next upload of the bytes retries."""
+        self.db.execute(
+            "UPDATE jobs SET state = 'failed', last_error = ?, updated_at = ? WHERE id = ? AND lease_owner = ? "
+            "AND state = 'pending'",
+            (error[:500], _now_iso(), image_id, KAFKA_OWNER),
         )
 
     def claim(self) -> Job | None:
