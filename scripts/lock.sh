@@ -13,6 +13,7 @@ for dir in ${TORCH_WHEELS:-/opt/wheels}; do [ -d "$dir" ] && common+=(--find-lin
 lean=(--override requirements/runtime-overrides.in)
 "$UV" pip compile pyproject.toml "${common[@]}" "${lean[@]}" -o requirements/runtime.txt
 "$UV" pip compile pyproject.toml --extra engines "${common[@]}" "${lean[@]}" -o requirements/engines.txt
+"$UV" pip compile pyproject.toml --extra s3 "${common[@]}" "${lean[@]}" -o requirements/s3.txt
 "$UV" pip compile pyproject.toml --extra test --extra dev "${common[@]}" -o requirements/test.txt
 "$UV" pip compile requirements/nodeps.in --no-deps "${common[@]}" -o requirements/nodeps.txt
-echo "locked: requirements/{runtime,engines,test,nodeps}.txt" >&2
+echo "locked: requirements/{runtime,engines,s3,test,nodeps}.txt" >&2

@@ -81,8 +81,8 @@ def main(argv: list[str] | None = None) -> int:
             merged.append(img)
     out = {
         "about": "More labelled images (by looking), from packages other than the dev set's: same schema as "
-        "labels.json plus 'family' (people, pets, animals, food, nature, streets, interiors, vehicle, "
-        "non_photo, other) and a richer 'kind' (photo, painting, drawing, screenshot, text_graphic, "
+        "labels.json plus 'family' (people, pets, animals, food, nature, city, interior, vehicle, art, "
+        "text, other) and a richer 'kind' (photo, painting, drawing, screenshot, text_graphic, "
         "chart, abstract, texture, illustration). Fetch with scripts/fetch_devset.py --labels "
         "devset/labels-extra.json --cache devset/cache-extra; split by package in devset/split.json.",
         "version": 1,

@@ -99,6 +99,7 @@ def load_items(features_path: Path = DEFAULT_FEATURES, labels=None, split=None) 
 
 
 _TRACES = "trace" in inspect.signature(fuse).parameters  # False on an older checkout
+_EMBEDS = "embedding" in inspect.signature(fuse).parameters
 
 
 def evidence_of(
@@ -108,12 +109,16 @@ def evidence_of(
     ``trace`` collects the box-or-node decisions of the fusion that was kept."""
     f = item.features
     first: list = []
-    extra = {"trace": first} if _TRACES else {}
+    extra: dict = {"trace": first} if _TRACES else {}
+    if _EMBEDS:
+        extra["embedding"] = f.embedding
     ev = fuse(list(f.detections), f.probs, f.scene, f.stats, f.synthetic, min_detection=min_detection, **extra)
     kept = first
     if needs_zoom(ev) and f.views is not None:
         second: list = []
         extra = {"trace": second} if _TRACES else {}
+        if _EMBEDS:
+            extra["embedding"] = f.embedding
         closer = fuse(
             list(f.detections),
             agreed(f.probs, f.views, zoom_agree),

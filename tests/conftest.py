@@ -12,6 +12,8 @@ import pytest
 # anything that takes more than a few seconds, so `pytest -m "not slow"` stays the fast inner loop.
 MARKERS: dict[str, tuple[str, ...]] = {
     "test_kafka_workers.py": ("slow", "kafka", "postgres"),
+    "test_fleet_e2e.py": ("slow", "kafka", "postgres", "browser"),
+    "test_serve_kafka.py": ("slow", "kafka"),
     "test_store_postgres.py": ("postgres",),
     "test_polish.py": ("slow", "llm"),
     "test_vlm.py": ("slow", "llm"),

@@ -245,3 +245,44 @@ def test_labels_file_is_consistent():
         # a caption made of the present words must never be judged a hallucination
         assert ev.hallucinated_nouns(", ".join(e["present"]), e["present"]) == [], e["file"]
         assert ev.names_subject(e["subject"][0], e["subject"])
+
+
+def test_extra_labels_file_is_consistent():
+    """devset/labels-extra.json: unique names and bytes, known kinds and families, subject within
+    present, no reserved package, and every package on one side of devset/split.json."""
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from merge_labels import reserved
+
+    images = json.loads((ROOT / "devset" / "labels-extra.json").read_text(encoding="utf-8"))["images"]
+    split = json.loads((ROOT / "devset" / "split.json").read_text(encoding="utf-8"))["packages"]
+    base = {e["file"] for e in json.loads((ROOT / "devset" / "labels.json").read_text(encoding="utf-8"))["images"]}
+    assert len(images) >= 400
+    stems = [Path(e["file"]).stem for e in images]
+    assert len(stems) == len(set(stems)), "stems must be unique (1024 copies are matched by stem)"
+    assert len({e["sha256"] for e in images}) == len(images), "the same bytes labelled twice"
+    assert not base & {e["file"] for e in images}
+    kinds = {
+        "photo",
+        "painting",
+        "drawing",
+        "screenshot",
+        "text_graphic",
+        "chart",
+        "abstract",
+        "texture",
+        "illustration",
+    }
+    families = {"people", "pets", "animals", "food", "nature", "city", "interior", "vehicle", "art", "text", "other"}
+    for e in images:
+        o = e["origin"]
+        assert e["kind"] in kinds and e["family"] in families, e["file"]
+        assert o["source"] in {"pypi", "deb", "npm"} and o["package"] and o["version"] and o["path"], e["file"]
+        assert not reserved(o["package"]), e["file"]
+        assert split.get(o["package"]) in {"train", "validation"}, o["package"]
+        assert e["licence"] and len(e["sha256"]) == 64 and e["notes"], e["file"]
+        assert e["subject"] and set(e["subject"]) <= set(e["present"]), e["file"]
+        assert ev.hallucinated_nouns(", ".join(e["present"]), e["present"]) == [], e["file"]
+    per_package = {}
+    for e in images:
+        per_package[e["origin"]["package"]] = per_package.get(e["origin"]["package"], 0) + 1
+    assert max(per_package.values()) <= 25, "one package must not dominate the split"

@@ -55,6 +55,7 @@ def declared(*extras: str) -> list[Requirement]:
     [
         ("runtime.txt", ()),
         ("engines.txt", ("engines",)),
+        ("s3.txt", ("s3",)),
         ("test.txt", ("test", "dev")),
     ],
 )
@@ -67,7 +68,7 @@ def test_lock_covers_every_declared_dependency(name, extras):
         assert req.specifier.contains(version, prereleases=True), f"{name}: {key}=={version} is outside {req}"
 
 
-@pytest.mark.parametrize("name", ["runtime.txt", "engines.txt", "test.txt", "nodeps.txt"])
+@pytest.mark.parametrize("name", ["runtime.txt", "engines.txt", "s3.txt", "test.txt", "nodeps.txt"])
 def test_every_pin_has_a_hash(name):
     pins = lock(name)
     assert pins
@@ -77,7 +78,7 @@ def test_every_pin_has_a_hash(name):
 
 def test_declared_dependencies_have_major_ceilings():
     """A new major release never arrives unasked: every range we declare has an upper bound."""
-    for req in declared("clip", "report", "engines", "test", "dev"):
+    for req in declared("clip", "report", "engines", "s3", "test", "dev"):
         spec = str(req.specifier)
         assert "<" in spec or "==" in spec, f"{req} has no ceiling"
 

@@ -6,7 +6,8 @@ from sight_models import pinned
 
 from snapscribe.attributes import PixelStats
 from snapscribe.caption import RULES, compose, compose_with_rule
-from snapscribe.evidence import Evidence, Subject
+from snapscribe.concepts import ConceptReading
+from snapscribe.evidence import CONCEPT_SOURCE, Evidence, Subject
 from snapscribe.grammar import article, is_plural
 from snapscribe.hedging import hedge, hierarchy
 from snapscribe.kinds import KindReading
@@ -43,6 +44,7 @@ def _ev(
     scene: SceneCues | None = None,
     abstract: float = 0.05,
     ocr: str | None = None,
+    concepts: tuple[tuple[str, float], ...] = (),
 ) -> Evidence:
     reading = KindReading(kind, {kind: 0.99}) if kind else None
     return Evidence(
@@ -54,6 +56,7 @@ def _ev(
         abstract=abstract,
         ocr_text=ocr,
         kind=reading,
+        concepts=ConceptReading(concepts),
     )
 
 
@@ -123,6 +126,13 @@ CASES = {
     "abstract": (_ev(kind="abstract"), "Abstract pink and white art with flowing shapes"),
     "scene_only": (_ev(scene=SceneCues(snow=0.9)), "A snowy landscape"),
     "colours_only": (_ev(), "A photo in pink and white tones"),
+    "concept": (
+        _ev(
+            Subject("beach", "beach", "landscape", 0.8, 1, (CONCEPT_SOURCE,)),
+            concepts=(("beach", 0.8), ("sea", 0.7), ("sunset", 0.6)),
+        ),
+        "A beach at sunset",
+    ),
     "landscape": (_ev(Subject("cliff", "cliffs", "landscape", 0.8, 1, ("classifier",))), "Cliffs"),
     "subject": (_ev(RABBIT, kind="photo"), "A rabbit"),
 }

@@ -11,7 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from .evidence import UNSURE, Evidence, Subject, close_up, same_creature
+from .concepts import BY_NAME as CONCEPTS_BY_NAME
+from .evidence import CONCEPT_SOURCE, UNSURE, Evidence, Subject, close_up, same_creature
 from .grammar import article
 from .kinds import kind_bar
 from .normalize import ModelInputs
@@ -228,6 +229,34 @@ def _landscape(ev: Evidence) -> str:
     return f"{phrase.capitalize()} {setting}".strip() if setting else _article(phrase).capitalize()
 
 
+# Settings a second held concept adds to a scene caption, first that holds wins ("A beach at sunset").
+_CONCEPT_SETTINGS = (("sunset", "at sunset"), ("night", "at night"), ("snow", "in the snow"), ("sea", "by the sea"))
+_WATERSIDE = {"beach", "sea", "lake"}
+
+
+def _named_by_concept(ev: Evidence) -> bool:
+    return ev.main is not None and ev.main.sources == (CONCEPT_SOURCE,)
+
+
+def _concept_caption(ev: Evidence) -> str:
+    main = ev.main
+    assert main is not None
+    concept = CONCEPTS_BY_NAME[main.noun]
+    setting = next(
+        (
+            words
+            for name, words in _CONCEPT_SETTINGS
+            if name != concept.name
+            and ev.concepts.has(name)
+            and not (name == "sea" and concept.name in _WATERSIDE)
+            and not (name == "snow" and concept.name == "night")
+        ),
+        "",
+    )
+    phrase = f"{concept.phrase} {setting}".strip()
+    return phrase[0].upper() + phrase[1:]
+
+
 def _subject_sentence(ev: Evidence) -> str:
     main = ev.main
     assert main is not None
@@ -284,6 +313,7 @@ RULES: tuple[Rule, ...] = (
         lambda ev: _scene_only_caption(ev) or "",
     ),
     Rule("colours_only", lambda ev: ev.main is None, _unrecognised_caption),
+    Rule("concept", _named_by_concept, _concept_caption),
     Rule(
         "landscape",
         lambda ev: (

@@ -241,6 +241,17 @@ class StoreConfig(_Section):
     data_dir: str = Field("", description="empty = $SNAPSCRIBE_HOME or ~/.local/share/snapscribe")
 
 
+class BlobsConfig(_Section):
+    """Where uploads, quarantined bytes and previews live (``snapscribe serve`` and the workers)."""
+
+    url: str = Field(
+        "",
+        description='"file:///path" or "s3://bucket/prefix" (endpoint and credentials from AWS_ENDPOINT_URL, '
+        "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_REGION); empty = the data directory",
+    )
+    create_bucket: bool = Field(True, description="serve creates a missing s3 bucket at start")
+
+
 class KafkaConfig(_Section):
     """Upload stream and worker fleet (``snapscribe submit`` / ``snapscribe worker``)."""
 
@@ -288,7 +299,14 @@ class FetchConfig(_Section):
     """What a worker may read for an upload message's ``uri``, and how long it may take."""
 
     timeout_s: float = Field(30.0, gt=0, description="deadline for one fetch: connect, redirects and all bytes")
-    schemes: list[str] = Field(default_factory=lambda: ["file", "http", "https"], description="allowed URI schemes")
+    schemes: list[str] = Field(
+        default_factory=lambda: ["file", "http", "https", "s3"], description="allowed URI schemes"
+    )
+    s3_roots: list[str] = Field(
+        default_factory=list,
+        description="s3://bucket[/prefix] locations s3:// URIs may point into, besides the [blobs] store "
+        "(always allowed when it is s3)",
+    )
     hosts: list[str] = Field(
         default_factory=list,
         description="http(s) hosts allowed ('name' or '*.suffix'); empty = any host whose "
@@ -303,8 +321,13 @@ class FetchConfig(_Section):
 
 
 class ServerConfig(_Section):
-    """``snapscribe serve``: the HTTP service and its embedded job queue."""
+    """``snapscribe serve``: the HTTP service and its job queue."""
 
+    queue: Literal["embedded", "kafka"] = Field(
+        "embedded",
+        description="embedded: in-process workers drain a job table; kafka: uploads are published to "
+        "[kafka] topic for `snapscribe worker` processes",
+    )
     host: str = "127.0.0.1"
     port: int = 8080
     api_keys: list[str] = Field(
@@ -359,6 +382,7 @@ class Settings(_Section):
     polish: PolishConfig = Field(default_factory=PolishConfig)
     clip: ClipConfig = Field(default_factory=ClipConfig)
     store: StoreConfig = Field(default_factory=StoreConfig)
+    blobs: BlobsConfig = Field(default_factory=BlobsConfig)
     kafka: KafkaConfig = Field(default_factory=KafkaConfig)
     fetch: FetchConfig = Field(default_factory=FetchConfig)
     server: ServerConfig = Field(default_factory=ServerConfig)
@@ -373,6 +397,9 @@ class Settings(_Section):
         if self.store.db:
             return self.store.db if "://" in self.store.db else f"sqlite:///{Path(self.store.db).resolve()}"
         return f"sqlite:///{self.data_dir() / 'snapscribe.db'}"
+
+    def blobs_url(self) -> str:
+        return self.blobs.url or self.data_dir().resolve().as_uri()
 
     def with_overrides(self, **dotted: Any) -> Settings:
         """A copy with ``section.key`` values replaced, e.g. ``{"engines.captioner": "vlm"}``."""

@@ -18,6 +18,7 @@ from importlib import resources
 import numpy as np
 
 from .attributes import PixelStats
+from .concepts import ConceptReading, read_concepts
 from .engines.base import Detection
 from .hedging import Hedge, hedge, hedge_model, hierarchy
 from .kinds import KindReading, classify_kind, kind_features, text_features
@@ -37,6 +38,7 @@ _COMPATIBLE = [
 ]
 # COCO classes seen almost only on a person: alone, without classifier support, a texture.
 _WORN_ONLY = {"tie"}
+CONCEPT_SOURCE = "concept"  # a subject named by the scene-concept probe
 RENDERED = 0.6  # synthetic probability above which the image is treated as rendered art
 UNSURE = 0.35  # between UNSURE and RENDERED only strongly corroborated objects are named
 
@@ -69,6 +71,7 @@ class Evidence:
     candidates: tuple[Detection, ...] = ()  # every raw detection, accepted or not (weak support for the guard)
     kind: KindReading | None = None  # photo, painting, drawing, screenshot, text graphic, chart or abstract
     kind_inputs: dict[str, float] = field(default_factory=dict)  # what the kind model read (text added with OCR)
+    concepts: ConceptReading = field(default_factory=ConceptReading)  # scene concepts the embedding probe holds
 
     @property
     def main(self) -> Subject | None:
@@ -208,6 +211,7 @@ def fuse(
     min_detection: float = 0.45,
     abstract: float | None = None,
     trace: list | None = None,
+    embedding: np.ndarray | None = None,
 ) -> Evidence:
     """Combine raw model outputs into accepted evidence (``abstract``: a photo-or-rendered judgement already made;
     ``trace``: a list that collects the features of each detection and box-or-node decision, for
@@ -316,6 +320,11 @@ def fuse(
 
     reading = hedge(probs, abstract)
     _name_hedged(subjects, reading, probs, notes, trace)
+    concepts = read_concepts(embedding)
+    if not subjects and concepts.top is not None:
+        # Nothing more specific is named: the scene concept is the subject (a street, a room, mountains).
+        concept, p = concepts.top
+        add(concept.name, concept.name, concept.category, p, CONCEPT_SOURCE)
     ranked = sorted(subjects.values(), key=_salience, reverse=True)
     kind_inputs = kind_features(synthetic_pixels, probs, n_strong, None) if synthetic_pixels else {}
     return Evidence(
@@ -330,6 +339,7 @@ def fuse(
         candidates=tuple(detections),
         kind=classify_kind(kind_inputs) if kind_inputs else None,
         kind_inputs=kind_inputs,
+        concepts=concepts,
     )
 
 

@@ -29,6 +29,7 @@ from itertools import pairwise
 
 from .attributes import BLUR_THRESHOLD
 from .caption import compose
+from .concepts import BY_NAME as CONCEPTS_BY_NAME
 from .evidence import Evidence
 from .lexicon import Lexicon, imagenet_offset, load_lexicon
 from .mentions import DETERMINERS, SCENE_WORDS, Mention, extract
@@ -392,6 +393,9 @@ class _Support:
                 return True, f"{source}: {best_label[source]} {by_source[source]:.2f}", count
         if self.tag_scores.get(m.lemma, 0.0) >= TAG_MIN:
             return True, f"tag: {m.lemma}", count
+        by_concept = self.concept(m.lemma)
+        if by_concept:
+            return True, by_concept, count
         named = self._named(m.lemma)
         if named:
             return True, named, count
@@ -568,7 +572,18 @@ class _Support:
         return True, ""
 
     # -- scenery -----------------------------------------------------------------------
+    def concept(self, lemma: str) -> str | None:
+        """The held scene concept that names this word, if any (the probe saw a street, a room, a beach)."""
+        for name, p in self.ev.concepts.scores:
+            c = CONCEPTS_BY_NAME[name]
+            if lemma == name or lemma in c.words or lemma in c.phrase.split():
+                return f"concept: {name} {p:.2f}"
+        return None
+
     def scene(self, m: Mention) -> tuple[bool, str]:
+        by_concept = self.concept(m.lemma)
+        if by_concept:
+            return True, by_concept
         rule = SCENE_WORDS[m.lemma]
         sc, st = self.ev.scene, self.ev.stats
         if (rule in _WEAK_SCENE or m.lemma in _WEAK_SCENE_WORDS) and self._outdoorish():

@@ -233,6 +233,7 @@ class Pipeline:
             features.stats,
             features.synthetic,
             min_detection=cfg.detector.min_score,
+            embedding=features.embedding,
         )
         if cfg.models.zoom and needs_zoom(evidence):
             features = self._zoomed(sha, inputs, features, t)
@@ -245,6 +246,7 @@ class Pipeline:
                 features.synthetic,
                 min_detection=cfg.detector.min_score,
                 abstract=evidence.abstract,
+                embedding=features.embedding,
             )
             if closer.main is not None:
                 evidence = closer
@@ -374,12 +376,16 @@ class Pipeline:
                 with t.stage("detect"):
                     detections = tuple(self.detector.detect(inputs))
             with t.stage("classify"):
-                probs = as_stored(self.classifier.classify(inputs))
+                probs, embedding = self.classifier.classify_with_embedding(inputs)
+                probs = as_stored(probs)
+                embedding = None if embedding is None else as_stored(embedding)
         except SnapscribeError:
             raise
         except Exception as exc:
             raise EngineError(f"model failed: {type(exc).__name__}: {exc}") from exc
-        features = Features(detections=detections, probs=probs, stats=stats, scene=scene, synthetic=synthetic)
+        features = Features(
+            detections=detections, probs=probs, stats=stats, scene=scene, synthetic=synthetic, embedding=embedding
+        )
         if self.store is not None:
             self.store.put_feature(sha, FEATURES_KIND, self.features_version, features.to_bytes())
         return features

@@ -20,7 +20,7 @@ from .synthetic import pixel_features
 
 FEATURES_KIND = "understanding"
 # Bump when pixel statistics or scene cues change, so cached features are recomputed.
-FEATURES_REVISION = 7
+FEATURES_REVISION = 8
 _TOP_K = 50  # zoom views keep only their top classes
 
 
@@ -34,6 +34,7 @@ class Features:
     scene: SceneCues
     synthetic: dict[str, float]  # pixel features of the photo-vs-rendered judgement
     views: np.ndarray | None = None  # zoom-pass crop probabilities (n_views x classes), once a zoom ran
+    embedding: np.ndarray | None = None  # the classifier's pooled features (the concept probe's input)
 
     def to_bytes(self) -> bytes:
         return json.dumps(
@@ -42,18 +43,19 @@ class Features:
                 "n_classes": int(self.probs.shape[0]),
                 # All classes, as float16: the photo-or-rendered judgement reads the tail (entropy), so a
                 # top-k cut would make a cache hit judge differently from a fresh run.
-                "probs_f16": base64.b64encode(self.probs.astype("<f2").tobytes()).decode("ascii"),
+                "probs_f16": _f16(self.probs),
                 "stats": asdict(self.stats),
                 "scene": asdict(self.scene),
                 "synthetic": self.synthetic,
                 "views": None if self.views is None else [_sparse(v) for v in self.views],
+                "embedding_f16": None if self.embedding is None else _f16(self.embedding),
             }
         ).encode()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Features:
         raw = json.loads(data)
-        probs = np.frombuffer(base64.b64decode(raw["probs_f16"]), dtype="<f2").astype(np.float32)
+        probs = _from_f16(raw["probs_f16"])
         dets = tuple(
             Detection(label=d["label"], class_id=d["class_id"], score=d["score"], box=tuple(d["box"]))
             for d in raw["detections"]
@@ -73,7 +75,16 @@ class Features:
             scene=SceneCues(**raw["scene"]),
             synthetic=raw["synthetic"],
             views=views,
+            embedding=_from_f16(raw["embedding_f16"]) if raw.get("embedding_f16") else None,
         )
+
+
+def _f16(values: np.ndarray) -> str:
+    return base64.b64encode(np.asarray(values).astype("<f2").tobytes()).decode("ascii")
+
+
+def _from_f16(text: str) -> np.ndarray:
+    return np.frombuffer(base64.b64decode(text), dtype="<f2").astype(np.float32)
 
 
 def as_stored(probs: np.ndarray) -> np.ndarray:

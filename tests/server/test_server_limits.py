@@ -154,7 +154,7 @@ def test_livez_and_readyz(limited):
             break
         assert r.status_code == 503 and r.json()["checks"]["database"] == "ok", r.text
         time.sleep(0.5)
-    assert r.status_code == 200 and r.json()["checks"] == {"pipeline": "ready", "database": "ok"}
+    assert r.status_code == 200 and r.json()["checks"] == {"pipeline": "ready", "database": "ok", "blobs": "ok"}
 
 
 def test_json_logs_carry_the_request_id(limited):

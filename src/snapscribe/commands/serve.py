@@ -18,6 +18,14 @@ from .common import settings_from
 @click.option("--data-dir", type=click.Path(file_okay=False), help="where uploads, thumbnails and caches live")
 @click.option("--workers", type=int, help="in-process pipeline workers (default 2)")
 @click.option(
+    "--brokers",
+    help="publish uploads to Kafka at HOST:PORT[,…] for `snapscribe worker` processes instead of "
+    'captioning in-process (sets [server] queue = "kafka" and kafka.brokers)',
+)
+@click.option("--topic", help="uploads topic for --brokers (kafka.topic)")
+@click.option("--results-topic", help="review decisions are published here too (kafka.results_topic)")
+@click.option("--blobs", help="file:///path or s3://bucket/prefix for uploads and previews (blobs.url)")
+@click.option(
     "--log-level",
     type=click.Choice(["critical", "error", "warning", "info", "debug"]),
     default="info",
@@ -31,7 +39,9 @@ from .common import settings_from
     help="json: one object per line with request_id / job_id; text: uvicorn's default",
 )
 @click.pass_context
-def serve(ctx: click.Context, host, port, db, data_dir, workers, log_level, log_format) -> None:
+def serve(
+    ctx: click.Context, host, port, db, data_dir, workers, brokers, topic, results_topic, blobs, log_level, log_format
+) -> None:
     """Serve the upload API, the web page at / and the docs at /docs.
 
     API keys: $SNAPSCRIBE_API_KEYS ("name:key:role,..."), [server] api_keys, or `snapscribe apikey create`.
@@ -49,6 +59,11 @@ def serve(ctx: click.Context, host, port, db, data_dir, workers, log_level, log_
             "server.host": host,
             "server.port": port,
             "server.workers": workers,
+            "server.queue": "kafka" if brokers else None,
+            "kafka.brokers": brokers,
+            "kafka.topic": topic,
+            "kafka.results_topic": results_topic,
+            "blobs.url": blobs,
         },
     )
     app = create_app(settings, api_keys=os.environ.get("SNAPSCRIBE_API_KEYS"))
@@ -58,9 +73,10 @@ def serve(ctx: click.Context, host, port, db, data_dir, workers, log_level, log_
         keys.add_static("local", key, "admin")
         click.echo(f"no API keys configured; a temporary admin key for this run: {key}", err=True)
     cfg = settings.server
+    queue = f"kafka {settings.kafka.brokers} {settings.kafka.topic}" if cfg.queue == "kafka" else "embedded"
     click.echo(
         f"snapscribe on http://{cfg.host}:{cfg.port}/  (data: {settings.data_dir()}, "
-        f"db: {settings.db_url().split('@')[-1]})",
+        f"db: {settings.db_url().split('@')[-1]}, blobs: {settings.blobs_url()}, queue: {queue})",
         err=True,
     )
     from ..logs import uvicorn_log_config

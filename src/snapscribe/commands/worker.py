@@ -15,6 +15,7 @@ from .common import settings_from
 @click.option("--topic", help="uploads topic (kafka.topic)")
 @click.option("--group", help="consumer group id (kafka.group)")
 @click.option("--db", help="sqlite:///PATH or postgresql://... for result rows (store.db)")
+@click.option("--blobs", help="file:///path or s3://bucket/prefix shared with `snapscribe serve` (blobs.url)")
 @click.option("--results-topic", help="publish result records here (kafka.results_topic; '' = off)")
 @click.option("--dlq-topic", help="dead-letter topic (kafka.dlq_topic; '' = off)")
 @click.option("--concurrency", type=int, help="images in flight in this process (kafka.concurrency)")
@@ -34,6 +35,7 @@ def worker(
     topic,
     group,
     db,
+    blobs,
     results_topic,
     dlq_topic,
     concurrency,
@@ -62,6 +64,7 @@ def worker(
             "kafka.topic": topic,
             "kafka.group": group,
             "store.db": db,
+            "blobs.url": blobs,
             "kafka.results_topic": results_topic,
             "kafka.dlq_topic": dlq_topic,
             "kafka.concurrency": concurrency,

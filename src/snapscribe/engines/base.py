@@ -45,6 +45,9 @@ class Classifier(Protocol):
     def classify(self, inputs: ModelInputs) -> np.ndarray:
         """Class probabilities (float32, summing to ~1) in ``labels`` order."""
 
+    def classify_with_embedding(self, inputs: ModelInputs) -> tuple[np.ndarray, np.ndarray | None]:
+        """The probabilities and the image embedding the concept probe reads (None when there is none)."""
+
     def classify_regions(self, inputs: ModelInputs, boxes: Sequence[tuple[float, float, float, float]]) -> np.ndarray:
         """One probability row per box (fractions of the upright frame): the zoom pass's closer look."""
 

@@ -1,12 +1,13 @@
-"""Read an upload's bytes: inline data, a ``file://`` path or an ``http(s)://`` URL — only what is allowed,
-and never for longer than ``fetch.timeout_s``.
+"""Read an upload's bytes: inline data, a ``file://`` path, an ``http(s)://`` URL or an ``s3://`` object —
+only what is allowed, and never for longer than ``fetch.timeout_s``.
 
 Raises :class:`~snapscribe.errors.IntakeError` with one of these codes:
 
 * ``unreadable_file`` — worth a retry (a shared filesystem or an object store may lag);
 * ``fetch_timeout`` — the source did not deliver within the deadline (retried: it may be busy);
-* ``source_not_allowed`` — the scheme, host or path is outside ``[fetch]``'s allowlist, or a
-  redirect leads there (never retried);
+* ``source_not_allowed`` — the scheme, host, path or bucket is outside ``[fetch]``'s allowlist, or a
+  redirect leads there (never retried). ``s3://`` URIs must lie in the ``[blobs]`` store or under
+  ``fetch.s3_roots``;
 * ``not_a_regular_file`` — a FIFO, device, socket or directory (never opened for reading);
 * ``file_too_large`` — over the intake cap.
 
@@ -26,6 +27,7 @@ import time
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
+from ..blobs import BlobError, BlobStore, BlobTooLarge
 from ..config import FetchConfig, IntakeConfig
 from ..errors import IntakeError
 from .messages import UploadMessage
@@ -50,8 +52,10 @@ class _Deadline:
         return left
 
 
-def load_bytes(msg: UploadMessage, cfg: IntakeConfig, fetch: FetchConfig) -> bytes:
-    """The image bytes the message points at, with the intake size cap, the allowlist and the deadline."""
+def load_bytes(msg: UploadMessage, cfg: IntakeConfig, fetch: FetchConfig, blobs: BlobStore | None = None) -> bytes:
+    """The image bytes the message points at, with the intake size cap, the allowlist and the deadline.
+
+    ``blobs`` is the fleet's own blob store: ``s3://`` URIs inside it are read through it."""
     inline = msg.inline_bytes()
     if inline is not None:
         if len(inline) > cfg.max_bytes:
@@ -59,16 +63,53 @@ def load_bytes(msg: UploadMessage, cfg: IntakeConfig, fetch: FetchConfig) -> byt
         return inline
     parsed = urlparse(msg.uri)
     scheme = parsed.scheme or ("file" if msg.uri.startswith("/") else "")
-    if scheme not in fetch.schemes or scheme not in ("file", "http", "https"):
+    if scheme not in fetch.schemes or scheme not in ("file", "http", "https", "s3"):
         raise IntakeError(
             f"URI scheme {scheme!r} is not allowed (allowed: {', '.join(fetch.schemes)})",
-            "source_not_allowed" if scheme in ("file", "http", "https") else "unsupported_uri",
+            "source_not_allowed" if scheme in ("file", "http", "https", "s3") else "unsupported_uri",
         )
+    if scheme == "s3":
+        return read_object(msg.uri, cfg, fetch, blobs)
     if scheme == "file":
         if parsed.netloc not in ("", "localhost"):
             raise IntakeError(f"file URI on another host: {msg.uri}", "unreadable_file")
         return read_file(unquote(parsed.path), cfg, fetch)
     return http_get(msg.uri, cfg, fetch)
+
+
+# -- object stores ---------------------------------------------------------------------
+def _s3_root(uri: str, fetch: FetchConfig) -> str | None:
+    """The ``fetch.s3_roots`` entry ``uri`` lies under, if any."""
+    for root in fetch.s3_roots:
+        base = root.rstrip("/")
+        if uri.startswith(base + "/") and urlparse(base).netloc == urlparse(uri).netloc:
+            return base
+    return None
+
+
+def read_object(uri: str, cfg: IntakeConfig, fetch: FetchConfig, blobs: BlobStore | None) -> bytes:
+    """An ``s3://`` object's bytes, from the fleet's blob store or an allowed root (same endpoint)."""
+    key = blobs.key_of(uri) if blobs is not None else None
+    store = blobs
+    if key is None:
+        root = _s3_root(uri, fetch)
+        if root is None:
+            raise IntakeError(f"{uri[:200]} is outside the blob store and fetch.s3_roots", "source_not_allowed")
+        from ..blobs.s3 import S3Blobs
+
+        store = S3Blobs.from_url(root, timeout_s=fetch.timeout_s)
+        key = store.key_of(uri)
+    if store is None or key is None:
+        raise IntakeError(f"not an object key: {uri[:200]}", "source_not_allowed")
+    try:
+        data = store.get(key, max_bytes=cfg.max_bytes)
+    except BlobTooLarge as exc:
+        raise IntakeError(f"the object is over the cap of {cfg.max_bytes:,} bytes", "file_too_large") from exc
+    except BlobError as exc:
+        raise IntakeError(f"cannot read {uri[:200]}: {exc.message}", "unreadable_file") from exc
+    if data is None:
+        raise IntakeError(f"cannot read {uri[:200]}: no such object", "unreadable_file")
+    return data
 
 
 # -- files -----------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from ..blobs import UploadBlobs
 from ..config import Settings
 from ..errors import IntakeError
 from ..logs import job_id
@@ -89,6 +90,7 @@ class MessageHandler:
         worker_id: str,
         events: EventLog,
         stats: Stats,
+        blobs: UploadBlobs | None = None,
     ):
         if pipeline.store is None:
             raise ValueError("the worker's pipeline needs a result store")
@@ -100,6 +102,7 @@ class MessageHandler:
         self.worker_id = worker_id
         self.events = events
         self.stats = stats
+        self.blobs = blobs  # the fleet's blob store: s3:// reads, quarantine of blocked uploads
         self.abandon = threading.Event()  # set by a shutdown that stops waiting for infrastructure
 
     # -- the message -------------------------------------------------------------------
@@ -117,6 +120,7 @@ class MessageHandler:
             attempt += 1
             result = self._attempt(raw)
             if isinstance(result, ImageRecord):
+                self._settle(result.id)
                 self._publish_result(result)
                 self.stats.add("processed")
                 self.stats.add(result.status.value)
@@ -141,7 +145,7 @@ class MessageHandler:
     def _attempt(self, raw: RawMessage) -> ImageRecord | _Failure:
         try:
             msg = UploadMessage.parse(raw.value, raw.key)
-            data = load_bytes(msg, self.settings.intake, self.settings.fetch)
+            data = load_bytes(msg, self.settings.intake, self.settings.fetch, self.blobs.store if self.blobs else None)
         except BadMessage as exc:
             return _Failure(exc.code, exc.message, exc.image_id)
         except IntakeError as exc:
@@ -156,10 +160,13 @@ class MessageHandler:
                 source=msg.uri,
                 sha256=sha,
             )
-        record = self._infra("pipeline", lambda: self.pipeline.process(Upload(source=msg.uri, data=data)))
+        pipeline = self.pipeline.with_tone(msg.tone)
+        record = self._infra("pipeline", lambda: pipeline.process(Upload(source=msg.name or msg.uri, data=data)))
         attrs = record.attributes
         if len(data) >= BIG_INPUT_BYTES or (attrs is not None and attrs.width * attrs.height >= BIG_INPUT_PIXELS):
             release_memory()  # one huge image must not leave the worker hundreds of MB larger
+        if record.status is Status.blocked:
+            self._quarantine(msg.uri, record.id)
         if record.status is Status.error:
             err = record.error or ErrorInfo(code="internal_error", message="no error details")
             return _Failure(err.code, err.message, record.id, record=record, source=msg.uri, sha256=sha)
@@ -175,6 +182,7 @@ class MessageHandler:
                 # has gone since (an earlier copy of this message got through) is no failure at all;
                 # a malformed message still goes to the DLQ.
                 if failure.code != "bad_message":
+                    self._settle(existing.id)
                     self._publish_result(existing)
                     self.stats.add("processed")
                     self.stats.add("already_done")
@@ -189,6 +197,7 @@ class MessageHandler:
                 )
                 self._infra("store", lambda: self.store.put(record, self.pipeline.config_key))
         if record is not None:
+            self._settle(record.id)
             self._publish_result(record)
         fields = {
             "reason": failure.code,
@@ -250,6 +259,19 @@ class MessageHandler:
         self.stats.add("dead_letters_unpublished")
 
     # -- infrastructure ----------------------------------------------------------------
+    def _settle(self, image_id: str) -> None:
+        """Finish the API's pending job for this image, when the upload came through ``snapscribe serve``."""
+        self._infra("settle", lambda: self.store.settle_job(image_id))
+
+    def _quarantine(self, uri: str, image_id: str) -> None:
+        """Move a blocked upload's bytes out of the served area (the record is stored either way)."""
+        if self.blobs is None:
+            return
+        try:
+            self.blobs.quarantine_uri(uri, image_id)
+        except Exception as exc:  # noqa: BLE001 - the store may be down; the blocked record never serves bytes
+            self.events.emit("quarantine_failed", image_id=image_id, error=f"{type(exc).__name__}: {exc}"[:300])
+
     def _publish_result(self, record: ImageRecord) -> None:
         if self.publisher is None or not self.kafka.results_topic:
             return

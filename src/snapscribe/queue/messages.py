@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..config import Tone
 from ..errors import SnapscribeError
 
 UPLOAD_VERSION = 1
@@ -44,6 +45,8 @@ class UploadMessage(BaseModel):
     id: str = Field(description="image id: image_id_for(sha256 of the bytes)")
     uri: str = Field(description="file:///path, http(s)://... (e.g. a presigned object-store URL)")
     data: str | None = Field(None, description="the bytes, base64, for small images only")
+    name: str | None = Field(None, description="display name of the upload (the record's source); default: uri")
+    tone: Tone | None = Field(None, description="caption tone asked for with the upload; default: the worker's")
     submitted_at: datetime = Field(default_factory=_now)
     version: int = UPLOAD_VERSION
 

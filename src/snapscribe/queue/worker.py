@@ -173,8 +173,16 @@ class Worker:
         publisher = None
         if k.results_topic or k.dlq_topic:
             publisher = self._publisher = Publisher(k.brokers, k.client, logger=kafka_logger(self.events))
+        from ..blobs import UploadBlobs, open_blobs
+
         self._handler = MessageHandler(
-            self.settings, pipeline, publisher, worker_id=self.worker_id, events=self.events, stats=self.stats
+            self.settings,
+            pipeline,
+            publisher,
+            worker_id=self.worker_id,
+            events=self.events,
+            stats=self.stats,
+            blobs=UploadBlobs(open_blobs(self.settings.blobs_url())),
         )
         consumer = self._consumer = Consumer(self._consumer_config())
         consumer.subscribe([k.topic], on_assign=self._on_assign, on_revoke=self._on_revoke, on_lost=self._on_lost)

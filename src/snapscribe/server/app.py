@@ -264,10 +264,10 @@ def _routes(app: FastAPI, svc: Service) -> None:
         if rec is None or rec.status in (Status.blocked, Status.error):
             raise ApiError(404, "not_found", f"no thumbnail for {image_id}")
         side = svc.settings.server.thumbnail_side if size == "small" else 1024
-        path = svc.blobs.thumbnail(image_id, svc.blobs.key(rec.sha256), side, svc.settings.intake)
-        if path is None:
+        jpeg = svc.blobs.thumbnail(image_id, svc.blobs.key(rec.sha256), side, svc.settings.intake)
+        if jpeg is None:
             raise ApiError(404, "not_found", f"no thumbnail for {image_id}")
-        return FileResponse(path, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
+        return Response(jpeg, media_type="image/jpeg", headers={"Cache-Control": "private, max-age=300"})
 
     @app.get("/v1/images/{image_id}/audit", response_model=list[AuditEntry], tags=["images"], responses=_ERRORS)
     def audit(image_id: str, who: Caller) -> list[AuditEntry]:

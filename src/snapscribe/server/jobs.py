@@ -5,6 +5,10 @@ States: ``pending`` → ``running`` (claimed under a lease that the worker exten
 heartbeat) → ``done`` | ``failed``. A ``running`` job whose lease ran out is claimable
 again: that is how jobs of a killed server finish after a restart. For ``pending`` jobs
 ``lease_until`` is a not-before time, used for retry back-off.
+
+Uploads handed to the Kafka fleet keep a ``pending`` row owned by ``kafka`` with a
+not-before time that never comes, so no in-process worker claims them; the worker that
+stores the result marks the row done (``ResultStore.settle_job``).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from ..store import Database
+from ..store.results import KAFKA_OWNER
 from .schemas import JobInfo, JobState
 
 
@@ -26,6 +31,9 @@ def _now_iso() -> str:
 
 def _now_ms() -> int:
     return int(time.time() * 1000)
+
+
+NEVER = 2**62  # lease_until of a job handed to Kafka: never claimable in-process
 
 
 @dataclass(frozen=True)
@@ -56,26 +64,39 @@ class JobQueue:
         blob: str,
         submitted_by: str | None,
         tone: str | None = None,
+        external: bool = False,
     ) -> bool:
-        """Add a job; False when a job for this image already exists (it is not queued twice)."""
+        """Add a job; False when a job for this image already exists (it is not queued twice).
+        ``tone``: the caption tone asked for (None: the configured one). ``external``: the Kafka
+        fleet processes it (a pending row nobody here claims)."""
         now = _now_iso()
+        owner, until = (KAFKA_OWNER, NEVER) if external else (None, 0)
         n = self.db.execute(
-            "INSERT INTO jobs (id, sha256, source, blob, state, attempts, lease_until, submitted_by, created_at, "
-            "updated_at, tone) VALUES (?, ?, ?, ?, ?, 0, 0, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
-            (image_id, sha256, source, blob, JobState.pending.value, submitted_by, now, now, tone),
+            "INSERT INTO jobs (id, sha256, source, blob, state, attempts, lease_owner, lease_until, submitted_by, "
+            "created_at, updated_at, tone) VALUES (?, ?, ?, ?, ?, 0, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO NOTHING",
+            (image_id, sha256, source, blob, JobState.pending.value, owner, until, submitted_by, now, now, tone),
         )
         return n == 1
 
-    def requeue(self, image_id: str, tone: str | None = None) -> bool:
+    def requeue(self, image_id: str, tone: str | None = None, *, external: bool = False) -> bool:
         """Give a finished job another round (its bytes were uploaded again after an error result,
         or in another tone), in ``tone``."""
+        owner, until = (KAFKA_OWNER, NEVER) if external else (None, 0)
         return (
             self.db.execute(
-                "UPDATE jobs SET state = 'pending', attempts = 0, lease_owner = NULL, lease_until = 0, tone = ?, "
+                "UPDATE jobs SET state = 'pending', attempts = 0, lease_owner = ?, lease_until = ?, tone = ?, "
                 "updated_at = ? WHERE id = ? AND state IN ('done', 'failed')",
-                (tone, _now_iso(), image_id),
+                (owner, until, tone, _now_iso(), image_id),
             )
             == 1
+        )
+
+    def abandon(self, image_id: str, error: str) -> None:
+        """A job that could not be handed to the fleet: failed, so the next upload of the bytes retries."""
+        self.db.execute(
+            "UPDATE jobs SET state = 'failed', last_error = ?, updated_at = ? WHERE id = ? AND lease_owner = ? "
+            "AND state = 'pending'",
+            (error[:500], _now_iso(), image_id, KAFKA_OWNER),
         )
 
     def claim(self) -> Job | None:
@@ -166,6 +187,11 @@ class JobQueue:
     def get(self, image_id: str) -> JobInfo | None:
         row = self.db.query_one("SELECT id, state, source, attempts, created_at FROM jobs WHERE id = ?", (image_id,))
         return _info(row) if row else None
+
+    def tone_of(self, image_id: str) -> str | None:
+        """The caption tone the image's job asked for (None: the configured one, or no job)."""
+        row = self.db.query_one("SELECT tone FROM jobs WHERE id = ?", (image_id,))
+        return row[0] if row else None
 
     def active(self, limit: int = 50) -> list[JobInfo]:
         rows = self.db.query(

@@ -105,7 +105,8 @@ class Whoami(_Body):
 
 class Health(_Body):
     status: str = Field(description="ok | starting | degraded")
-    pipeline: str = Field(description="ready | loading | failed")
-    workers: int
+    pipeline: str = Field(description="ready | loading | failed (kafka queue: connected and indexing)")
+    queue_kind: str = Field("embedded", description="embedded | kafka ([server] queue)")
+    workers: int = Field(description="in-process workers (0 with the kafka queue)")
     queue: dict[str, int]
     version: str

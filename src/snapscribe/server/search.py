@@ -85,8 +85,8 @@ class SearchIndex:
         self._since = ""
 
     # -- writing -----------------------------------------------------------------------
-    def add(self, rec: ImageRecord) -> None:
-        """Index (or un-index) one finished record."""
+    def add(self, rec: ImageRecord, *, at: str | None = None) -> None:
+        """Index (or un-index) one finished record (``at``: the index row's time, default now)."""
         status = rec.status.value
         text = document_text(rec) if status in SEARCHABLE else ""
         vec = self.encoder.encode([text], cache=False)[0] if text else np.zeros(384, dtype=np.float32)
@@ -105,10 +105,24 @@ class SearchIndex:
                 text,
                 json.dumps(tags),
                 vec.astype(np.float32).tobytes(),
-                datetime.now(UTC).isoformat(),
+                max(at or "", datetime.now(UTC).isoformat()),
             ),
         )
         self.refresh()
+
+    def catch_up(self, batch: int = 64) -> int:
+        """Index results written by other processes (the Kafka fleet) since their last index row.
+
+        The index row takes the later of now and the result's own time, so a worker whose clock runs
+        ahead cannot make the same result look stale for ever. Returns how many were indexed."""
+        rows = self.db.query(
+            "SELECT r.record, r.updated_at FROM results r LEFT JOIN search_index s ON s.id = r.id "
+            "WHERE s.id IS NULL OR s.updated_at < r.updated_at ORDER BY r.updated_at LIMIT ?",
+            (batch,),
+        )
+        for record, updated in rows:
+            self.add(ImageRecord.from_json(record), at=str(updated))
+        return len(rows)
 
     def set_status(self, rec: ImageRecord) -> None:
         self.add(rec)

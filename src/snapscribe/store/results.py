@@ -9,6 +9,8 @@ from typing import Any
 from ..records import ImageRecord, Status, image_id_for
 from .db import Database
 
+KAFKA_OWNER = "kafka"  # jobs.lease_owner of uploads handed to the Kafka fleet (never claimed in-process)
+
 
 def _now() -> str:
     return datetime.now(UTC).isoformat()
@@ -77,6 +79,18 @@ class ResultStore:
     def count(self) -> int:
         row = self.db.query_one("SELECT COUNT(*) FROM results")
         return int(row[0]) if row else 0
+
+    def settle_job(self, image_id: str) -> bool:
+        """Mark the HTTP service's job for this image done, when it was handed to the Kafka fleet
+        (``lease_owner = 'kafka'``); a no-op for uploads that came any other way."""
+        return (
+            self.db.execute(
+                "UPDATE jobs SET state = 'done', updated_at = ? WHERE id = ? AND lease_owner = ? "
+                "AND state IN ('pending', 'running')",
+                (_now(), image_id, KAFKA_OWNER),
+            )
+            == 1
+        )
 
     # -- feature cache -----------------------------------------------------------------
     def get_feature(self, sha256: str, kind: str, version: str) -> bytes | None:

@@ -1,0 +1,175 @@
+#!/usr/bin/env python3
+"""Fit the scene-concept probe (``src/snapscribe/data/concept_probe.npz``) on the training split.
+
+For each concept of ``snapscribe.concepts.CONCEPTS`` an image is a positive when one of the
+concept's words is a whole word of a term in the label's ``subject`` or ``present`` lists.
+The input is the classifier's pooled embedding (cached by ``scripts/sight_features.py``),
+centred on the training mean and scaled to unit length. Per concept:
+
+1. the L2 strength is chosen by grouped cross-validation over source packages (log loss on
+   the held-out packages' images), so no package informs its own prediction;
+2. the bar is chosen on those out-of-fold probabilities to maximise
+   right − 3 × wrong (one invented scene costs three named ones); a concept where no bar
+   pays gets a bar above 1 and is never named;
+3. the final weights are fitted on all training images.
+
+Validation images are never read for fitting; the script prints their figures at the end.
+
+    python scripts/train_concepts.py [--features var/sight/features.jsonl] [--dry-run]
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sight_data import DEFAULT_FEATURES, ROOT, Item, load_items
+from train_sight import fit_logistic
+
+from snapscribe.concepts import CONCEPTS, prepare
+
+OUT = ROOT / "src" / "snapscribe" / "data" / "concept_probe.npz"
+L2_GRID = (0.3, 1.0, 3.0, 10.0)
+BARS = tuple(round(b, 2) for b in np.arange(0.3, 0.96, 0.05))
+WRONG_COST = 3.0
+FOLDS = 5
+
+
+def label_terms(label: dict) -> list[str]:
+    return [str(t).lower() for t in list(label.get("subject", [])) + list(label.get("present", []))]
+
+
+def has_word(terms: list[str], word: str) -> bool:
+    pat = re.compile(rf"\b{re.escape(word)}\b")
+    return any(pat.search(t) for t in terms)
+
+
+def targets(items: list[Item]) -> np.ndarray:
+    """Image x concept matrix of 0/1: is the concept in the picture, by the labels."""
+    y = np.zeros((len(items), len(CONCEPTS)))
+    for i, it in enumerate(items):
+        terms = label_terms(it.label)
+        for k, c in enumerate(CONCEPTS):
+            y[i, k] = float(any(has_word(terms, w) for w in c.words))
+    return y
+
+
+def folds_by_package(items: list[Item], k: int = FOLDS) -> np.ndarray:
+    """Fold index per image: packages dealt round-robin, largest first, so folds are balanced."""
+    sizes: dict[str, int] = {}
+    for it in items:
+        sizes[it.package] = sizes.get(it.package, 0) + 1
+    fold_of = {p: n % k for n, p in enumerate(sorted(sizes, key=lambda p: (-sizes[p], p)))}
+    return np.array([fold_of[it.package] for it in items])
+
+
+def _sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1 / (1 + np.exp(-z))
+
+
+def out_of_fold(x: np.ndarray, y: np.ndarray, folds: np.ndarray, l2: float) -> np.ndarray:
+    p = np.zeros(len(y))
+    for f in np.unique(folds):
+        tr, te = folds != f, folds == f
+        if y[tr].sum() == 0:
+            p[te] = 0.0
+            continue
+        w, b = fit_logistic(x[tr], y[tr], l2=l2)
+        p[te] = _sigmoid(x[te] @ w + b)
+    return p
+
+
+def log_loss(p: np.ndarray, y: np.ndarray) -> float:
+    p = np.clip(p, 1e-6, 1 - 1e-6)
+    return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+
+
+def best_bar(p: np.ndarray, y: np.ndarray) -> tuple[float, float]:
+    """The bar with the most right − 3 × wrong assertions (ties: the higher bar); 1.01 when none pays."""
+    best = (0.0, 1.01)
+    for bar in BARS:
+        said = p >= bar
+        gain = float((said & (y == 1)).sum() - WRONG_COST * (said & (y == 0)).sum())
+        if gain > best[0] or (gain == best[0] and gain > 0 and bar > best[1]):
+            best = (gain, bar)
+    return best[1], best[0]
+
+
+def design(items: list[Item], mean: np.ndarray) -> np.ndarray:
+    return np.vstack([prepare(it.features.embedding, mean) for it in items])
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--features", type=Path, default=DEFAULT_FEATURES)
+    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--dry-run", action="store_true", help="print figures, write nothing")
+    args = ap.parse_args(argv)
+    items = [it for it in load_items(args.features) if it.features.embedding is not None]
+    train = [it for it in items if it.split == "train"]
+    val = [it for it in items if it.split == "validation"]
+    print(f"{len(train)} training and {len(val)} validation images with embeddings", file=sys.stderr)
+    mean = np.mean([it.features.embedding for it in train], axis=0).astype(np.float32)
+    x_tr, y_tr = design(train, mean), targets(train)
+    folds = folds_by_package(train)
+    d = x_tr.shape[1]
+    weights = np.zeros((len(CONCEPTS), d), dtype=np.float32)
+    bias = np.zeros(len(CONCEPTS), dtype=np.float32)
+    bars = np.full(len(CONCEPTS), 1.01, dtype=np.float32)
+    l2s = np.zeros(len(CONCEPTS), dtype=np.float32)
+    for k, c in enumerate(CONCEPTS):
+        y = y_tr[:, k]
+        if y.sum() < 3:
+            print(f"{c.name:10} {int(y.sum())} positives: not fitted", file=sys.stderr)
+            continue
+        scored = [(log_loss(out_of_fold(x_tr, y, folds, l2), y), l2) for l2 in L2_GRID]
+        loss, l2 = min(scored)
+        oof = out_of_fold(x_tr, y, folds, l2)
+        bar, gain = best_bar(oof, y)
+        w, b = fit_logistic(x_tr, y, l2=l2)
+        weights[k], bias[k], bars[k], l2s[k] = w, b, bar, l2
+        said = oof >= bar
+        print(
+            f"{c.name:10} pos {int(y.sum()):3}  l2 {l2:5}  oof loss {loss:.3f}  bar {bar:.2f}  "
+            f"oof right {int((said & (y == 1)).sum()):3} wrong {int((said & (y == 0)).sum()):3} gain {gain:+.0f}",
+            file=sys.stderr,
+        )
+    if val:
+        x_va, y_va = design(val, mean), targets(val)
+        p_va = _sigmoid(x_va @ weights.T + bias)
+        said = p_va >= bars
+        right = int((said & (y_va == 1)).sum())
+        wrong = int((said & (y_va == 0)).sum())
+        print(
+            f"validation: {right} concepts right, {wrong} wrong over {len(val)} images "
+            f"({int(y_va.sum())} concept labels)",
+            file=sys.stderr,
+        )
+        for k, c in enumerate(CONCEPTS):
+            s, y = said[:, k], y_va[:, k]
+            if s.any() or y.any():
+                print(
+                    f"  {c.name:10} labels {int(y.sum()):3}  said {int(s.sum()):3}  right {int((s & (y == 1)).sum()):3}",
+                    file=sys.stderr,
+                )
+    if not args.dry_run:
+        np.savez_compressed(
+            args.out,
+            names=np.array([c.name for c in CONCEPTS]),
+            weights=weights,
+            bias=bias,
+            bars=bars,
+            mean=mean,
+            l2=l2s,
+        )
+        print(f"wrote {args.out}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,99 @@
+"""Scene concepts read from the image embedding by a linear probe.
+
+ImageNet and COCO have no class for a mountain range, a beach, a street, a room or a plate of
+food, but the classifier's pooled features (the 1280 values its ImageNet head reads) carry
+them: a linear probe on such "off-the-shelf" features is the standard way to reuse a network
+for new categories (Razavian et al., "CNN Features off-the-shelf", CVPRW 2014). One logistic
+regression per concept of :data:`CONCEPTS`, fitted on the labelled training split by
+``scripts/train_concepts.py`` (``data/concept_probe.npz``), gives a calibrated probability that
+the concept is in the picture; each concept has its own fitted bar. The composer names a
+concept only when nothing more specific (a detected object, a confident classifier node) does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import resources
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Concept:
+    """One scene concept: what the caption calls it, its category, and the label words that mean it."""
+
+    name: str
+    phrase: str  # how a caption names it ("a city skyline")
+    category: str  # the subject category downstream stages read
+    words: tuple[str, ...]  # words in a label's subject/present lists that make the concept true
+
+
+CONCEPTS: tuple[Concept, ...] = (
+    Concept("mountain", "mountains", "landscape", ("mountain", "mountains", "alps", "peak", "hills", "hill")),
+    Concept("beach", "a beach", "landscape", ("beach", "sand", "shore", "dunes")),
+    Concept("sea", "the sea", "water", ("sea", "ocean", "waves", "coast", "coastline")),
+    Concept("lake", "a lake", "water", ("lake", "river", "pond")),
+    Concept("forest", "a forest", "plant", ("forest", "woods", "trees")),
+    Concept("flower", "flowers", "flower", ("flower", "flowers", "blossom", "blossoms", "petals")),
+    Concept("field", "a field", "landscape", ("field", "meadow", "fields")),
+    Concept("sunset", "a sunset", "landscape", ("sunset", "sunrise", "dusk")),
+    Concept("snow", "a snowy landscape", "landscape", ("snow",)),
+    Concept("city", "a city skyline", "building", ("city", "skyline", "skyscrapers", "skyscraper", "cityscape")),
+    Concept("building", "a building", "building", ("building", "buildings", "house", "church", "temple", "castle")),
+    Concept("street", "a street", "building", ("street", "road", "sidewalk", "alley", "pavement")),
+    Concept("room", "a room", "furniture", ("room", "interior", "living room", "kitchen", "office", "hall")),
+    Concept("food", "food", "food", ("food", "dish", "meal", "dessert", "cake", "fruit", "vegetables", "pie")),
+    Concept("drink", "a drink", "drink", ("drink", "coffee", "cocktail", "tea", "wine", "beer")),
+    Concept("space", "a view of space", "landscape", ("space", "nebula", "galaxy", "planet", "outer space")),
+    Concept("night", "a night scene", "landscape", ("night", "night sky")),
+)
+BY_NAME = {c.name: c for c in CONCEPTS}
+
+
+@dataclass(frozen=True)
+class ConceptReading:
+    """The concepts that cleared their bars, most confident first, with their probabilities."""
+
+    scores: tuple[tuple[str, float], ...] = ()
+
+    @property
+    def top(self) -> tuple[Concept, float] | None:
+        return (BY_NAME[self.scores[0][0]], self.scores[0][1]) if self.scores else None
+
+    def has(self, name: str) -> bool:
+        return any(n == name for n, _ in self.scores)
+
+
+@lru_cache(maxsize=1)
+def probe() -> dict[str, np.ndarray] | None:
+    """The fitted probe (``names``, ``weights`` K x D, ``bias``, ``bars``, ``mean``), or None before training."""
+    path = resources.files("snapscribe").joinpath("data/concept_probe.npz")
+    if not path.is_file():
+        return None
+    with path.open("rb") as fh, np.load(fh) as data:
+        return {k: data[k] for k in data.files}
+
+
+def prepare(embedding: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """Centre on the training mean and scale to unit length (the probe's input)."""
+    x = np.asarray(embedding, dtype=np.float32) - mean
+    return x / max(float(np.linalg.norm(x)), 1e-6)
+
+
+def concept_probabilities(embedding: np.ndarray, model: dict[str, np.ndarray]) -> dict[str, float]:
+    x = prepare(embedding, model["mean"])
+    z = model["weights"] @ x + model["bias"]
+    p = 1 / (1 + np.exp(-z))
+    return {str(n): float(v) for n, v in zip(model["names"], p, strict=True)}
+
+
+def read_concepts(embedding: np.ndarray | None, model: dict[str, np.ndarray] | None = None) -> ConceptReading:
+    """The concepts whose probability clears their fitted bar (none without an embedding or a probe)."""
+    m = model if model is not None else probe()
+    if embedding is None or m is None:
+        return ConceptReading()
+    probs = concept_probabilities(embedding, m)
+    bars = {str(n): float(b) for n, b in zip(m["names"], m["bars"], strict=True)}
+    held = sorted(((n, p) for n, p in probs.items() if p >= bars[n]), key=lambda kv: -kv[1])
+    return ConceptReading(tuple(held))

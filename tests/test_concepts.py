@@ -1,0 +1,108 @@
+"""The scene-concept probe: the embedding the classifier returns, the probe's reading, and how fusion,
+the composer and the grounding guard use a held concept."""
+
+import numpy as np
+import pytest
+
+from snapscribe.attributes import PixelStats
+from snapscribe.caption import compose_with_rule
+from snapscribe.concepts import CONCEPTS, ConceptReading, concept_probabilities, probe, read_concepts
+from snapscribe.evidence import CONCEPT_SOURCE, fuse
+from snapscribe.grounding import GroundingGuard
+from snapscribe.scene import SceneCues
+from snapscribe.understand import Features
+
+STATS = PixelStats(
+    brightness=0.5,
+    contrast=0.2,
+    colourfulness=40.0,
+    sharpness=300.0,
+    dominant_colours=[("grey", 0.6), ("white", 0.3)],
+    flat_fraction=0.05,
+)
+D = 1280
+
+
+def _model(hot: dict[str, int], bars: float = 0.6) -> dict[str, np.ndarray]:
+    """A probe where concept k fires on embedding dimension hot[k] (others never)."""
+    names = np.array([c.name for c in CONCEPTS])
+    w = np.zeros((len(names), D), dtype=np.float32)
+    b = np.full(len(names), -2.0, dtype=np.float32)
+    for name, dim in hot.items():
+        w[list(names).index(name), dim] = 8.0
+    return {"names": names, "weights": w, "bias": b, "bars": np.full(len(names), bars), "mean": np.zeros(D)}
+
+
+def _embedding(*dims: int, weights: tuple[float, ...] = ()) -> np.ndarray:
+    e = np.zeros(D, dtype=np.float32)
+    for i, dim in enumerate(dims):
+        e[dim] = weights[i] if weights else 1.0
+    return e
+
+
+def test_concepts_clearing_their_bars_are_held_most_confident_first():
+    model = _model({"street": 3, "night": 7})
+    reading = read_concepts(_embedding(3, 7, weights=(0.45, 1.0)), model)
+    assert [n for n, _ in reading.scores] == ["night", "street"]
+    assert reading.top is not None and reading.top[0].name == "night"
+    assert read_concepts(_embedding(11), model).scores == ()
+    assert read_concepts(None, model) == ConceptReading()
+    probs = concept_probabilities(_embedding(3), model)
+    assert probs["street"] > 0.99 and probs["room"] < 0.2
+
+
+def test_with_nothing_else_named_the_concept_is_the_subject_and_the_guard_keeps_it(monkeypatch):
+    import snapscribe.evidence as evidence
+
+    monkeypatch.setattr(evidence, "read_concepts", lambda emb: read_concepts(emb, _model({"street": 3})))
+    probs = np.full(1000, 1e-3, dtype=np.float32)  # a flat classifier: no node is sure of anything
+    ev = fuse([], probs, SceneCues(), STATS, embedding=_embedding(3))
+    assert ev.main is not None and ev.main.sources == (CONCEPT_SOURCE,) and ev.main.noun == "street"
+    text, rule = compose_with_rule(ev)
+    assert (text, rule) == ("A street", "concept")
+    assert GroundingGuard().check(text, ev, ()).caption == "A street"
+    # Without the embedding nothing is named and the concept never appears.
+    ev = fuse([], probs, SceneCues(), STATS)
+    assert ev.main is None and "street" not in compose_with_rule(ev)[0].lower()
+
+
+def test_the_guard_removes_a_scene_word_no_concept_holds():
+    probs = np.full(1000, 1e-3, dtype=np.float32)
+    ev = fuse([], probs, SceneCues(), STATS)
+    assert "street" not in (GroundingGuard().check("A busy street", ev, ()).caption or "").lower()
+
+
+def test_features_keep_the_embedding_through_the_cache():
+    f = Features((), np.full(1000, 1e-3, dtype=np.float32), STATS, SceneCues(), {}, embedding=_embedding(5))
+    back = Features.from_bytes(f.to_bytes())
+    assert back.embedding is not None and back.embedding.shape == (D,) and back.embedding[5] == 1.0
+    old = Features((), f.probs, STATS, SceneCues(), {})
+    assert Features.from_bytes(old.to_bytes()).embedding is None
+
+
+def test_the_shipped_probe_matches_the_concept_table():
+    model = probe()
+    if model is None:
+        pytest.skip("no probe fitted yet (scripts/train_concepts.py)")
+    assert [str(n) for n in model["names"]] == [c.name for c in CONCEPTS]
+    assert model["weights"].shape == (len(CONCEPTS), D) and model["mean"].shape == (D,)
+
+
+def test_the_classifier_returns_probabilities_and_a_pooled_embedding():
+    from pathlib import Path
+
+    from snapscribe.config import load_settings
+    from snapscribe.engines.effnet_classifier import EfficientNetClassifier
+    from snapscribe.intake import decode
+    from snapscribe.normalize import prepare
+
+    settings = load_settings(None)
+    data = (Path(__file__).parent.parent / "samples" / "cat.jpg").read_bytes()
+    inputs = prepare(decode(data, settings.intake), settings.models)
+    clf = EfficientNetClassifier()
+    probs, emb = clf.classify_with_embedding(inputs)
+    assert probs.shape == (1000,) and abs(float(probs.sum()) - 1) < 1e-3
+    assert emb is not None and emb.shape == (D,) and float(emb.max()) > 0 and float(emb.min()) >= 0  # ReLU6 pool
+    np.testing.assert_array_equal(clf.classify(inputs), probs)
+    other, emb2 = clf.classify_with_embedding(inputs)
+    np.testing.assert_array_equal(emb, emb2)
