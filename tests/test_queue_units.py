@@ -79,6 +79,16 @@ def test_bad_messages_say_why_and_which_image(value, key, image_id):
     assert info.value.code == "bad_message" and info.value.image_id == image_id and info.value.message
 
 
+def test_upload_message_tone_is_optional_and_checked():
+    toned = UploadMessage(id="a" * 24, uri="file:///x", tone="poetic")
+    assert json.loads(toned.to_bytes())["tone"] == "poetic" and UploadMessage.parse(toned.to_bytes()).tone == "poetic"
+    plain = UploadMessage(id="a" * 24, uri="file:///x")
+    assert "tone" not in json.loads(plain.to_bytes()) and UploadMessage.parse(plain.to_bytes()).tone is None
+    with pytest.raises(BadMessage) as info:
+        UploadMessage.parse(json.dumps({"id": "a" * 24, "uri": "file:///x", "tone": "sarcastic"}).encode())
+    assert "tone" in info.value.message and info.value.image_id == "a" * 24
+
+
 def test_bad_base64_is_a_bad_message():
     msg = UploadMessage(id="f" * 24, uri="file:///x", data="%%%not base64")
     with pytest.raises(BadMessage):

@@ -1,11 +1,14 @@
-"""`snapscribe serve --brokers` when the broker is not there yet: uploads get a clear 503 and lose
-nothing; once the broker starts, the server connects and the same upload is published with its
-blob URI and name (real server over HTTP, real Tansu broker, SQLite, folder blob store)."""
+"""`snapscribe serve --brokers` (real server over HTTP, real Tansu broker, SQLite, folder blob store).
+
+When the broker is not there yet, uploads get a clear 503 and lose nothing; once the broker starts,
+the server connects and the same upload is published with its blob URI and name. An upload's
+``tone=`` travels in the message to a real ``snapscribe worker``, which captions in it."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import sqlite3
 import subprocess
 import sys
 import time
@@ -13,7 +16,7 @@ import time
 import httpx
 import pytest
 from hostile import jpeg_bytes, photo_like
-from kafka_support import REPO, base_env, read_topic
+from kafka_support import REPO, WorkerProc, base_env, processed, read_topic
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -78,3 +81,74 @@ def test_upload_before_the_broker_is_up_is_refused_then_published(tmp_path):
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+@pytest.mark.timeout(600)
+def test_tone_travels_to_the_worker_and_stays_with_the_job(tmp_path):
+    from snapscribe.queue.broker import LocalBroker, free_port
+
+    port = free_port()
+    home = tmp_path / "home"  # serve and the worker share the SQLite database and the blob folder
+    env = {**base_env(home), "SNAPSCRIBE_API_KEYS": "me:k1:admin", "SNAPSCRIBE_KAFKA__PARTITIONS": "1"}
+    log = tmp_path / "serve.log"
+    with LocalBroker(log_path=tmp_path / "tansu.log") as broker:
+        cmd = [sys.executable, "-m", "snapscribe.cli", "serve", "--port", str(port), "--data-dir", str(home),
+               "--brokers", broker.bootstrap, "--topic", "up-tone", "--log-level", "warning"]  # fmt: skip
+        with open(log, "ab") as out:
+            proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
+        worker = WorkerProc.start(
+            "w-tone", tmp_path, env, "--brokers", broker.bootstrap, "--topic", "up-tone", "--group", "g-tone"
+        )
+        client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": "Bearer k1"}, timeout=30)
+        try:
+
+            def ready() -> bool:
+                try:
+                    return client.get("/readyz").status_code == 200
+                except httpx.HTTPError:
+                    return False
+
+            _wait(ready, 180, "the server to be ready", log)
+            worker.wait_for(lambda w: w.of("assigned") and w.of("assigned")[-1]["partitions"], 240, "partitions")
+
+            data = jpeg_bytes(photo_like(220, 160, seed=77))
+            r = client.post("/v1/images", data={"tone": "poetic"}, files={"file": ("verse.jpg", data, "image/jpeg")})
+            assert r.status_code == 202 and r.json()["status"] == "pending", r.text
+            image_id = r.json()["id"]
+            msgs = read_topic(broker.bootstrap, "up-tone", expect=1, timeout_s=20)
+            assert [json.loads(m.value())["tone"] for m in msgs] == ["poetic"]
+
+            def record() -> dict | None:
+                got = client.get(f"/v1/images/{image_id}")
+                return got.json() if got.status_code == 200 else None
+
+            _wait(lambda: record() is not None, 240, "the worker's result", log)
+            poetic = record()
+            assert poetic is not None and poetic["status"] == "captioned", poetic
+            assert poetic["provenance"]["tone"] == "poetic" and poetic["source"] == "verse.jpg"
+            with sqlite3.connect(home / "snapscribe.db") as db:
+                assert db.execute("SELECT state, tone FROM jobs WHERE id = ?", (image_id,)).fetchone() == (
+                    "done",
+                    "poetic",
+                )
+
+            # A plain duplicate is published again in the job's tone: the worker finds its cached
+            # poetic result instead of overwriting it in the configured tone.
+            dup = client.post("/v1/images", files={"file": ("again.jpg", data, "image/jpeg")})
+            assert dup.status_code == 202 and dup.json()["duplicate"] is True, dup.text
+            worker.wait_for(lambda w: processed(w) >= 2, 120, "the re-published duplicate")
+            msgs = read_topic(broker.bootstrap, "up-tone", expect=2, timeout_s=20)
+            assert [json.loads(m.value()).get("tone") for m in msgs] == ["poetic", "poetic"]
+            assert record() == poetic
+
+            # Another tone: captioned again by the worker, in that tone.
+            r = client.post("/v1/images", params={"tone": "casual"}, files={"file": ("c.jpg", data, "image/jpeg")})
+            assert r.status_code == 202 and r.json()["duplicate"] is False, r.text
+            _wait(lambda: (record() or {}).get("provenance", {}).get("tone") == "casual", 120, "the casual re-run", log)
+            casual = record()
+            assert casual is not None and casual["caption"] != poetic["caption"]
+        finally:
+            client.close()
+            worker.stop(30)
+            proc.terminate()
+            proc.wait(30)
