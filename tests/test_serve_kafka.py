@@ -92,12 +92,24 @@ def test_tone_travels_to_the_worker_and_stays_with_the_job(tmp_path):
     env = {**base_env(home), "SNAPSCRIBE_API_KEYS": "me:k1:admin", "SNAPSCRIBE_KAFKA__PARTITIONS": "1"}
     log = tmp_path / "serve.log"
     with LocalBroker(log_path=tmp_path / "tansu.log") as broker:
+        from snapscribe.queue.broker import ensure_topics
+
+        ensure_topics(broker.bootstrap, {"up-tone": 1})  # not created by two processes at once
         cmd = [sys.executable, "-m", "snapscribe.cli", "serve", "--port", str(port), "--data-dir", str(home),
                "--brokers", broker.bootstrap, "--topic", "up-tone", "--log-level", "warning"]  # fmt: skip
         with open(log, "ab") as out:
             proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
         worker = WorkerProc.start(
-            "w-tone", tmp_path, env, "--brokers", broker.bootstrap, "--topic", "up-tone", "--group", "g-tone"
+            "w-tone",
+            tmp_path,
+            env,
+            "--brokers",
+            broker.bootstrap,
+            "--topic",
+            "up-tone",
+            "--group",
+            "g-tone",
+            "--no-create-topics",
         )
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": "Bearer k1"}, timeout=30)
         try:
