@@ -99,18 +99,8 @@ def test_tone_travels_to_the_worker_and_stays_with_the_job(tmp_path):
                "--brokers", broker.bootstrap, "--topic", "up-tone", "--log-level", "warning"]  # fmt: skip
         with open(log, "ab") as out:
             proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=out, stderr=subprocess.STDOUT)
-        worker = WorkerProc.start(
-            "w-tone",
-            tmp_path,
-            env,
-            "--brokers",
-            broker.bootstrap,
-            "--topic",
-            "up-tone",
-            "--group",
-            "g-tone",
-            "--no-create-topics",
-        )
+        args = ["--brokers", broker.bootstrap, "--topic", "up-tone", "--group", "g-tone", "--no-create-topics"]
+        worker = WorkerProc.start("w-tone", tmp_path, env, *args)
         client = httpx.Client(base_url=f"http://127.0.0.1:{port}", headers={"Authorization": "Bearer k1"}, timeout=30)
         try:
 
