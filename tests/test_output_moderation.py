@@ -145,3 +145,37 @@ def test_vlm_reply_set_end_to_end():
     assert not report["leaks"], report["leaks"]
     assert len(report["moderated_faithful"]) <= 0.1 * report["faithful"], report["moderated_faithful"]
     assert len(report["guarded_faithful"]) <= 0.1 * report["faithful"], report["guarded_faithful"]
+
+
+class _Scripted:
+    """A stand-in for the polish model (llama_cpp.Llama's chat API shape) that answers with fixed text."""
+
+    def __init__(self, answer: str):
+        self.answer = answer
+
+    def create_chat_completion(self, **_):
+        return {"choices": [{"message": {"content": self.answer}}]}
+
+
+@pytest.mark.slow
+def test_polish_replies_through_the_real_pipeline():
+    """The polish model's replies of the set, through ``Pipeline.describe`` on a real photo: no payload
+    is stored, though it reached the engine's draft (moderation, not the engine, kept it out). The
+    VLM's path: test_vlm_reply_set_end_to_end; every engine's fields: moderate_record above."""
+    from snapscribe.config import PolishConfig, Settings
+    from snapscribe.engines.polish import PolishCaptioner
+    from snapscribe.pipeline import build_pipeline
+
+    p = build_pipeline(Settings().with_overrides(**{"engines.relevance_gate": False}), None)
+    u = p.understand((ROOT / "samples" / "cat.jpg").read_bytes())
+    leaks, drafted = [], 0
+    for case in [c for c in OUTPUTS["adversarial"] if c["engine"] == "polish" and c["field"] == "caption"]:
+        p.captioner = PolishCaptioner(PolishConfig(attempts=1), p.guard, llm=_Scripted(case["text"]))
+        draft = p.captioner.caption(u.evidence, u.tags, u.inputs)
+        rec = p.describe(u, "s", "0" * 64)
+        leaks += [(case["text"], t) for t in _stored(rec) if _leaks(t, case["payload"])]
+        if draft.engine == "polish" and _leaks(draft.text, case["payload"]):  # the guard let it through
+            drafted += 1
+            assert any(n.startswith("polish caption:") for n in rec.provenance.moderation), rec.provenance
+    assert not leaks, leaks
+    assert drafted >= 3, drafted
