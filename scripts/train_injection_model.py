@@ -10,11 +10,11 @@ Evaluation is **by source**: the sources in :data:`TEST_SOURCES` (and the phrasi
 ``evals/injection_paraphrases.json``) are never trained on; the shipped model is the one
 trained on the other sources, so every figure describes the model that ships.
 
-The decision threshold comes from the training sources only, scored as the held-out sources
-are: out of **source**. Each benign training source of at least :data:`MIN_CAL_ROWS` texts
-from a package is scored by a model trained on all other training sources (leave one source
-out); the threshold is the lowest score (at least 0.5) at which every one of them has at most
-``--target-fpr`` of its texts flagged. ``--cv`` prints those figures and stops.
+The decision threshold comes from the training sources only: every training row is scored by
+a model fitted without its fold (:data:`FOLDS` folds by text), and the threshold is the lowest
+score (at least 0.5) at which every benign training source of at least :data:`MIN_CAL_ROWS`
+texts from a package has at most ``--target-fpr`` of its texts flagged (per source, not pooled:
+the target is per source). ``--cv`` prints those figures and stops.
 
 Rows are weighted so that each source counts by the square root of its size (a 12,000-line
 fortune file does not drown a 12-line attack collection), then each class weighs half.
@@ -37,6 +37,7 @@ import random
 import sys
 import time
 import unicodedata
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,7 @@ SOURCE_WEIGHT = {"snapscribe-synth-signs": 10.0}
 BENIGN_CAP = 12000  # per benign source, for training and for scoring a held-out source
 L2 = 1e-5
 EPOCHS = 120
+FOLDS = 4
 MIN_CAL_ROWS = 100  # a benign source smaller than this does not set the threshold on its own
 # hand-written hard negatives are chosen to look like injections: they train the model but do not set the
 # threshold (it is calibrated on natural benign text from packages)
@@ -215,19 +217,21 @@ def calibration_sources(rows: list[dict]) -> list[str]:
     return sorted(s for s, k in n.items() if k >= MIN_CAL_ROWS and s not in NOT_CALIBRATING)
 
 
-def out_of_source(rows: list[dict], x: sparse.csr_matrix, y: np.ndarray) -> dict[str, np.ndarray]:
-    """Each calibration source's rows scored by a model fitted without that source (as a held-out source is)."""
-    src = np.array([r["source"] for r in rows])
-    out = {}
-    for name in calibration_sources(rows):
-        tr, te = np.flatnonzero(src != name), np.flatnonzero(src == name)
+def out_of_fold(rows: list[dict], x: sparse.csr_matrix, y: np.ndarray) -> dict[str, np.ndarray]:
+    """Each calibration source's rows scored by a model fitted without their fold (:data:`FOLDS` folds by
+    text: a text and its OCR-damaged copy share a fold)."""
+    fold = np.array([zlib.crc32(r.get("orig", r["text"]).encode()) % FOLDS for r in rows])
+    oof = np.zeros(len(rows))
+    for k in range(FOLDS):
+        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
         w, b = fit(x[tr], y[tr], row_weights([rows[i] for i in tr]))
-        out[name] = 1.0 / (1.0 + np.exp(-(x[te] @ w + b)))
-    return out
+        oof[te] = 1.0 / (1.0 + np.exp(-(x[te] @ w + b)))
+    src = np.array([r["source"] for r in rows])
+    return {name: oof[src == name] for name in calibration_sources(rows)}
 
 
 def threshold_for(scores: dict[str, np.ndarray], target_fpr: float) -> float:
-    """Lowest threshold (>= 0.5) at which every calibration source, scored out of source, flags <= target_fpr."""
+    """Lowest threshold (>= 0.5) at which every calibration source, scored out of fold, flags <= target_fpr."""
     return max([0.5] + [float(np.quantile(v, 1.0 - target_fpr)) for v in scores.values()])
 
 
@@ -252,20 +256,27 @@ def capped(rows: list[dict], rng: random.Random) -> list[dict]:
     return out
 
 
-def train(rows: list[dict], target_fpr: float, calibrate: bool = True) -> InjectionModel:
+def train(
+    rows: list[dict], target_fpr: float, calibrate: bool = True, calibration: dict | None = None
+) -> InjectionModel:
     """Fit on ``rows``; the threshold from their out-of-source scores (:func:`threshold_for`)."""
     x = features([r["text"] for r in rows])
     y = np.array([r["label"] for r in rows], np.float64)
-    threshold = threshold_for(out_of_source(rows, x, y), target_fpr) if calibrate else 0.5
+    scores = out_of_fold(rows, x, y) if calibrate else {}
+    threshold = threshold_for(scores, target_fpr)
+    if calibration is not None:  # what each calibration source flags out of fold at that threshold
+        calibration.update(
+            {k: {"n": len(v), "flagged": round(float(np.mean(v >= threshold)), 4)} for k, v in scores.items()}
+        )
     w, b = fit(x, y, row_weights(rows))
     return InjectionModel(w.astype(np.float32), b, threshold)
 
 
 def cross_validate(rows: list[dict], target_fpr: float) -> None:
-    """Leave-one-source-out figures of the calibration sources and the threshold they give."""
+    """Out-of-fold figures of the calibration sources and the threshold they give."""
     x = features([r["text"] for r in rows])
     y = np.array([r["label"] for r in rows], np.float64)
-    scores = out_of_source(rows, x, y)
+    scores = out_of_fold(rows, x, y)
     t = threshold_for(scores, target_fpr)
     print(f"threshold {t:.3f}")
     for name, v in scores.items():
@@ -292,7 +303,7 @@ def main() -> None:
     ap.add_argument("corpus", type=Path)
     ap.add_argument("--out", type=Path, default=Path("src/snapscribe/data/injection_ngram_lr.npz"))
     ap.add_argument("--report", type=Path, default=Path("docs/injection_model_report.json"))
-    ap.add_argument("--target-fpr", type=float, default=0.005)
+    ap.add_argument("--target-fpr", type=float, default=0.01)
     ap.add_argument("--loso", action="store_true", help="also leave-one-source-out over the training sources")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--eval-only", type=Path, help="score this model file on the held-out split, train nothing")
@@ -308,7 +319,13 @@ def main() -> None:
         return
     report: dict = {"target_fpr": args.target_fpr, "bits": BITS, "test_sources": {}, "loso": {}}
     t0 = time.time()
-    model = InjectionModel.load(args.eval_only) if args.eval_only else train(train_rows, args.target_fpr)
+    calibration: dict = {}
+    model = (
+        InjectionModel.load(args.eval_only)
+        if args.eval_only
+        else train(train_rows, args.target_fpr, calibration=calibration)
+    )
+    report["calibration_out_of_fold"] = calibration
     print(f"trained in {time.time() - t0:.0f}s; threshold {model.threshold:.3f}", flush=True)
     for label in (1, 0):
         for src in sorted({r["source"] for r in test_rows if r["label"] == label}):
