@@ -217,17 +217,21 @@ def calibration_sources(rows: list[dict]) -> list[str]:
     return sorted(s for s, k in n.items() if k >= MIN_CAL_ROWS and s not in NOT_CALIBRATING)
 
 
-def out_of_fold(rows: list[dict], x: sparse.csr_matrix, y: np.ndarray) -> dict[str, np.ndarray]:
-    """Each calibration source's rows scored by a model fitted without their fold (:data:`FOLDS` folds by
-    text: a text and its OCR-damaged copy share a fold)."""
+def oof_scores(rows: list[dict], x: sparse.csr_matrix, y: np.ndarray) -> np.ndarray:
+    """Every row scored by a model fitted without its fold (:data:`FOLDS` folds by text: a text and its
+    OCR-damaged copy share a fold)."""
     fold = np.array([zlib.crc32(r.get("orig", r["text"]).encode()) % FOLDS for r in rows])
     oof = np.zeros(len(rows))
     for k in range(FOLDS):
         tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
         w, b = fit(x[tr], y[tr], row_weights([rows[i] for i in tr]))
         oof[te] = 1.0 / (1.0 + np.exp(-(x[te] @ w + b)))
+    return oof
+
+
+def by_source(rows: list[dict], oof: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
     src = np.array([r["source"] for r in rows])
-    return {name: oof[src == name] for name in calibration_sources(rows)}
+    return {name: oof[src == name] for name in names}
 
 
 def threshold_for(scores: dict[str, np.ndarray], target_fpr: float) -> float:
@@ -262,7 +266,7 @@ def train(
     """Fit on ``rows``; the threshold from their out-of-source scores (:func:`threshold_for`)."""
     x = features([r["text"] for r in rows])
     y = np.array([r["label"] for r in rows], np.float64)
-    scores = out_of_fold(rows, x, y) if calibrate else {}
+    scores = by_source(rows, oof_scores(rows, x, y), calibration_sources(rows)) if calibrate else {}
     threshold = threshold_for(scores, target_fpr)
     if calibration is not None:  # what each calibration source flags out of fold at that threshold
         calibration.update(
@@ -273,14 +277,16 @@ def train(
 
 
 def cross_validate(rows: list[dict], target_fpr: float) -> None:
-    """Out-of-fold figures of the calibration sources and the threshold they give."""
+    """Out-of-fold figures of the training sources at the threshold the calibration sources give (how L2 was
+    chosen: ``--cv --l2 ...``, training side only)."""
     x = features([r["text"] for r in rows])
     y = np.array([r["label"] for r in rows], np.float64)
-    scores = out_of_fold(rows, x, y)
-    t = threshold_for(scores, target_fpr)
-    print(f"threshold {t:.3f}")
-    for name, v in scores.items():
-        print(f"  {name:28s} n={len(v):5d} flagged at 0.5: {np.mean(v >= 0.5):.4f}, at {t:.3f}: {np.mean(v >= t):.4f}")
+    oof = oof_scores(rows, x, y)
+    t = threshold_for(by_source(rows, oof, calibration_sources(rows)), target_fpr)
+    clean = np.array([not r.get("damaged") for r in rows])
+    print(f"L2 {L2:g}: threshold {t:.3f}; injections flagged out of fold {np.mean(oof[(y == 1) & clean] >= t):.4f}")
+    for name, v in by_source(rows, oof, sorted({r["source"] for r in rows})).items():
+        print(f"  {name:28s} n={len(v):5d} flagged at {t:.3f}: {np.mean(v >= t):.4f}")
 
 
 def rate(model: InjectionModel, rows: list[dict]) -> dict:
@@ -307,8 +313,11 @@ def main() -> None:
     ap.add_argument("--loso", action="store_true", help="also leave-one-source-out over the training sources")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--eval-only", type=Path, help="score this model file on the held-out split, train nothing")
-    ap.add_argument("--cv", action="store_true", help="out-of-source figures on the training sources only, then stop")
+    ap.add_argument("--cv", action="store_true", help="out-of-fold figures on the training sources only, then stop")
+    ap.add_argument("--l2", type=float, default=L2, help="L2 penalty (chosen with --cv)")
     args = ap.parse_args()
+    global L2
+    L2 = args.l2
     rng = random.Random(args.seed)
     rows = expand(capped(load_rows(args.corpus), rng), rng)
     train_rows = [r for r in rows if r["source"] not in TEST_SOURCES]
