@@ -305,6 +305,7 @@ def rate(model: InjectionModel, rows: list[dict]) -> dict:
 
 
 def main() -> None:
+    global L2
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", type=Path)
     ap.add_argument("--out", type=Path, default=Path("src/snapscribe/data/injection_ngram_lr.npz"))
@@ -316,7 +317,6 @@ def main() -> None:
     ap.add_argument("--cv", action="store_true", help="out-of-fold figures on the training sources only, then stop")
     ap.add_argument("--l2", type=float, default=L2, help="L2 penalty (chosen with --cv)")
     args = ap.parse_args()
-    global L2
     L2 = args.l2
     rng = random.Random(args.seed)
     rows = expand(capped(load_rows(args.corpus), rng), rng)
