@@ -2,15 +2,21 @@
 """End to end on rendered benign text: share of images whose OCR text the injection detector flags.
 
 Benign texts from the held-out sources of the injection model (never trained on; see
-``data/injection_corpus/SOURCES.md``) are drawn with Pillow on photos (``make_injection_set.py``'s
-renderer: varied fonts, sizes, colours, positions, rotations), then go through the real gate:
-the OCR reader as ``SafetyGates`` builds it, and the rules + learned model detector. Texts longer
-than ``--max-chars`` are skipped (a sign or a meme, not a page).
+``data/injection_corpus/SOURCES.md``) are drawn with Pillow on photos or on plain and gradient
+backgrounds (``make_injection_set.py``'s renderer: DejaVu sans/serif/mono, regular/bold/italic,
+sizes 3.5-8% of the short side, colours, boxes, outlines, positions, rotations), then go through
+the real gate: the OCR reader as ``SafetyGates`` builds it, and the rules + learned model detector.
+
+The texts come from ``evals/injection_benign_texts.json`` (committed: 240 texts of the held-out
+sources whose licences allow it, drawn by ``--write-texts``), or from the whole corpus with
+``--corpus`` (every held-out benign source, GPL ones included). Texts longer than
+``--max-chars`` are skipped (a sign or a meme, not a page).
 
 Usage::
 
-    PYTHONPATH=src python scripts/eval_injection_images.py data/injection_corpus/build/corpus.jsonl \
-        [--n 240] [--seed 5] [--photos DIR ...] [--show]
+    PYTHONPATH=src python scripts/eval_injection_images.py [--n 240] [--seed 5] [--show]
+    PYTHONPATH=src python scripts/eval_injection_images.py --corpus data/injection_corpus/build/corpus.jsonl
+    python scripts/eval_injection_images.py --corpus CORPUS --write-texts evals/injection_benign_texts.json
 """
 
 from __future__ import annotations
@@ -20,20 +26,33 @@ import json
 import random
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "src"))
 from make_injection_set import BENIGN, draw_text, load_photos, variant  # noqa: E402
+from PIL import Image  # noqa: E402
 from train_injection_model import TEST_SOURCES  # noqa: E402
 
-from snapscribe.config import Settings  # noqa: E402
-from snapscribe.safety.injection import default_detector  # noqa: E402
-from snapscribe.safety.ocr import INT8_DETECTOR, TextReader  # noqa: E402
+TEXTS = ROOT / "evals" / "injection_benign_texts.json"
+# held-out benign sources whose licences let their texts be committed (BSD-3, public domain, this project)
+COMMITTABLE = ("fortunes-min", "fortunes-bofh-excuses", "fortunes-debian-hints", "make_injection_set-benign")
 
 
-def benign_texts(corpus: Path, n: int, max_chars: int, rng: random.Random) -> list[tuple[str, str]]:
+@dataclass
+class Result:
+    n: int
+    read: int  # images on which OCR read any text
+    flagged: list[dict] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        return len(self.flagged) / max(self.n, 1)
+
+
+def corpus_texts(corpus: Path, max_chars: int, sources: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
     rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").split("\n") if line.strip()]
     pool = [
         (r["source"], r["text"])
@@ -41,8 +60,13 @@ def benign_texts(corpus: Path, n: int, max_chars: int, rng: random.Random) -> li
         if r["label"] == 0 and r["source"] in TEST_SOURCES and 8 <= len(r["text"]) <= max_chars
     ]
     pool += [("make_injection_set-benign", t) for ts in BENIGN.values() for t in ts]
+    return [p for p in pool if sources is None or p[0] in sources]
+
+
+def draw_round_robin(pool: list[tuple[str, str]], n: int, rng: random.Random) -> list[tuple[str, str]]:
+    """``n`` texts, every source in turn (a small source runs out, the others go on)."""
+    pool = sorted(pool)
     rng.shuffle(pool)
-    # every held-out source gets its share
     by: dict[str, list[tuple[str, str]]] = {}
     for s, t in pool:
         by.setdefault(s, []).append((s, t))
@@ -54,9 +78,61 @@ def benign_texts(corpus: Path, n: int, max_chars: int, rng: random.Random) -> li
     return out
 
 
+def background(photos: list[Image.Image], rng: random.Random) -> Image.Image:
+    """A photo variant, or (one time in four) a plain or gradient poster background."""
+    if rng.random() >= 0.25:
+        return variant(rng.choice(photos), rng)
+    w, h = rng.choice([(640, 480), (800, 800), (480, 640), (1024, 576)])
+    a = tuple(rng.randint(0, 255) for _ in range(3))
+    if rng.random() < 0.5:
+        return Image.new("RGB", (w, h), a)
+    b = tuple(rng.randint(0, 255) for _ in range(3))
+    mask = Image.linear_gradient("L").resize((w, h))
+    return Image.composite(Image.new("RGB", (w, h), a), Image.new("RGB", (w, h), b), mask)
+
+
+def evaluate(texts: list[tuple[str, str]], photo_dirs: list[str], seed: int) -> Result:
+    """Render each text, read it with the gate's OCR reader, run the shipped detector."""
+    from snapscribe.config import Settings
+    from snapscribe.safety.injection import default_detector
+    from snapscribe.safety.ocr import INT8_DETECTOR, TextReader
+
+    rng = random.Random(seed)
+    photos = load_photos(photo_dirs)
+    cfg = Settings().ocr
+    reader = TextReader(
+        gate=cfg.gate, staged=cfg.staged, det_model=str(INT8_DETECTOR) if cfg.detector == "int8" else None
+    )
+    detector = default_detector()
+    res = Result(n=len(texts), read=0)
+    for source, text in texts:
+        img, style = draw_text(background(photos, rng), text, rng, hostile=False)
+        ocr = reader.read(img).text
+        res.read += bool(ocr)
+        found = detector.detect(ocr)
+        if found.detected:
+            res.flagged.append(
+                {
+                    "source": source,
+                    "text": text,
+                    "ocr": ocr,
+                    "style": style,
+                    "fired": found.fired,
+                    "model_score": found.model_score,
+                    "matches": found.matches,
+                }
+            )
+    return res
+
+
+def committed_texts() -> list[tuple[str, str]]:
+    return [(d["source"], d["text"]) for d in json.loads(TEXTS.read_text(encoding="utf-8"))["texts"]]
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("corpus", type=Path)
+    ap.add_argument("--corpus", type=Path, help="draw from every held-out benign source of this corpus")
+    ap.add_argument("--write-texts", type=Path, help="with --corpus: write the committable text set here and stop")
     ap.add_argument("--n", type=int, default=240)
     ap.add_argument("--max-chars", type=int, default=140)
     ap.add_argument("--seed", type=int, default=5)
@@ -64,36 +140,35 @@ def main() -> None:
     ap.add_argument("--show", action="store_true", help="print every flagged image's OCR text")
     args = ap.parse_args()
     rng = random.Random(args.seed)
-    photos = load_photos(args.photos)
-    cfg = Settings().ocr
-    reader = TextReader(
-        gate=cfg.gate, staged=cfg.staged, det_model=str(INT8_DETECTOR) if cfg.detector == "int8" else None
-    )
-    detector = default_detector()
-    flagged, read, t0 = [], 0, time.time()
-    texts = benign_texts(args.corpus, args.n, args.max_chars, rng)
-    for source, text in texts:
-        img, _ = draw_text(variant(rng.choice(photos), rng), text, rng, hostile=False)
-        ocr = reader.read(img).text
-        read += bool(ocr)
-        res = detector.detect(ocr)
-        if res.detected:
-            flagged.append(
-                {
-                    "source": source,
-                    "text": text,
-                    "ocr": ocr,
-                    "fired": res.fired,
-                    "model_score": res.model_score,
-                    "matches": res.matches,
-                }
-            )
-    n = len(texts)
+    if args.write_texts:
+        if not args.corpus:
+            ap.error("--write-texts needs --corpus")
+        texts = draw_round_robin(corpus_texts(args.corpus, args.max_chars, COMMITTABLE), args.n, rng)
+        about = (
+            f"{len(texts)} benign texts of the injection model's held-out sources (never trained on), at most "
+            f"{args.max_chars} characters, drawn in turn from each source by scripts/eval_injection_images.py "
+            f"--write-texts (seed {args.seed}). fortunes-min: Debian fortunes-min 1:1.99.1-7.3, BSD-3-clause, "
+            "Copyright (c) 1991 The Regents of the University of California; fortunes-bofh-excuses: Debian "
+            "fortunes-bofh-excuses 1.2-3, public domain; fortunes-debian-hints: Debian fortunes-debian-hints "
+            "2.01.4, BSD-3-clause; make_injection_set-benign: scripts/make_injection_set.py (this project)."
+        )
+        rows = [{"source": s, "text": t} for s, t in texts]
+        args.write_texts.write_text(
+            json.dumps({"about": about, "texts": rows}, ensure_ascii=False, indent=1) + "\n", encoding="utf-8"
+        )
+        print(f"wrote {len(rows)} texts to {args.write_texts}")
+        return
+    if args.corpus:
+        texts = draw_round_robin(corpus_texts(args.corpus, args.max_chars), args.n, rng)
+    else:
+        texts = committed_texts()[: args.n]
+    t0 = time.time()
+    res = evaluate(texts, args.photos, args.seed)
     print(
-        f"{n} rendered benign images ({len({s for s, _ in texts})} held-out sources), OCR read text on {read}; "
-        f"flagged {len(flagged)} ({len(flagged) / max(n, 1):.1%}); {time.time() - t0:.0f} s"
+        f"{res.n} rendered benign images ({len({s for s, _ in texts})} held-out sources), OCR read text on "
+        f"{res.read}; flagged {len(res.flagged)} ({res.rate:.1%}); {time.time() - t0:.0f} s"
     )
-    for f in flagged if args.show else flagged[:10]:
+    for f in res.flagged if args.show else res.flagged[:10]:
         print(" ", json.dumps(f, ensure_ascii=False))
 
 

@@ -5,8 +5,9 @@
    its sample image; a case with ``flagged`` runs as if OCR had flagged that text on the
    image. Counts payloads that reach the stored caption or hashtags, and faithful replies
    changed by moderation (and, separately, by the grounding guard).
-2. ``evals/output_moderation.json``: captions, options, alt text and hashtags any engine may
-   write, through :func:`snapscribe.safety.output_moderation.moderate` / ``moderate_tags``.
+2. ``evals/output_moderation.json``: captions, options, alt text and hashtags each engine
+   (composer, polish LLM, VLM, hashtag chooser) may write, each put in its record field and run
+   through :func:`snapscribe.pipeline.moderate_record`, the pipeline's last step before storing.
 
     PYTHONPATH=src python scripts/eval_output_safety.py [--out report.json]
 """
@@ -86,31 +87,43 @@ def eval_vlm_replies() -> dict:
 
 
 def eval_outputs() -> dict:
-    from snapscribe.safety.output_moderation import moderate, moderate_tags
+    from snapscribe.pipeline import moderate_record
+    from snapscribe.records import ImageRecord, Status
 
     data = json.loads((ROOT / "evals" / "output_moderation.json").read_text())
+    field = {"caption": "caption", "option": "caption_options", "alt": "alt_text", "hashtag": "hashtags"}
     out: dict = {
         "adversarial": len(data["adversarial"]),
         "ordinary": len(data["ordinary"]),
+        "by_engine": {},
         "leaks": [],
         "changed_ordinary": [],
     }
 
-    def run(case: dict) -> str | None:
-        if case["field"] == "hashtag":
-            kept, _ = moderate_tags([case["text"]])
-            return kept[0] if kept else None
-        return moderate(case["text"], case["field"]).text
+    def run(case: dict) -> ImageRecord:
+        value = [case["text"]] if case["field"] in ("option", "hashtag") else case["text"]
+        rec = ImageRecord(id="x" * 24, source="s", sha256="0" * 64, status=Status.captioned, caption="A photo.")
+        rec, _ = moderate_record(rec.model_copy(update={field[case["field"]]: value}), None, set(), lambda: "A photo.")
+        return rec
 
-    for case in data["adversarial"]:
-        result = run(case)
-        leaked = _leaks(result, case["payload"])
-        if leaked:
-            out["leaks"].append({"text": case["text"], "result": result, "leaked": leaked})
-    for case in data["ordinary"]:
-        result = run(case)
-        if result != case["text"]:
-            out["changed_ordinary"].append({"text": case["text"], "result": result})
+    def stored(rec: ImageRecord) -> str:
+        return " | ".join([rec.caption or "", rec.alt_text or "", *rec.caption_options, *rec.hashtags])
+
+    for kind in ("adversarial", "ordinary"):
+        for case in data[kind]:
+            e = out["by_engine"].setdefault(case["engine"], {"adversarial": 0, "leaks": 0, "ordinary": 0, "changed": 0})
+            e[kind] += 1
+            rec = run(case)
+            if kind == "adversarial":
+                leaked = _leaks(stored(rec), case["payload"])
+                if leaked:
+                    e["leaks"] += 1
+                    out["leaks"].append({"text": case["text"], "result": stored(rec), "leaked": leaked})
+            else:
+                value = getattr(rec, field[case["field"]])
+                if (value if isinstance(value, str) else (value or [None])[0]) != case["text"]:
+                    e["changed"] += 1
+                    out["changed_ordinary"].append({"text": case["text"], "result": stored(rec)})
     return out
 
 
@@ -152,6 +165,11 @@ def main() -> None:
         f"general outputs: {o['adversarial']} adversarial, {len(o['leaks'])} with a payload kept; "
         f"{o['ordinary']} ordinary, {len(o['changed_ordinary'])} changed"
     )
+    for engine, e in sorted(o["by_engine"].items()):
+        print(
+            f"  {engine:9s} adversarial {e['adversarial']:3d}, payload kept {e['leaks']}; "
+            f"ordinary {e['ordinary']:3d}, changed {e['changed']}"
+        )
     if "vlm_replies" in report:
         v = report["vlm_replies"]
         print(

@@ -6,6 +6,10 @@ concept's words is a whole word of a term in the label's ``subject`` or ``presen
 The input is the classifier's pooled embedding (cached by ``scripts/sight_features.py``),
 centred on the training mean and scaled to unit length. Per concept:
 
+0. the unit-length embeddings are projected on their first ``COMPONENTS`` principal directions
+   (fitted on the training images): with a few hundred images, 1280 free weights per concept
+   would fit noise; the fitted weights are mapped back to the 1280 inputs, so the runtime probe
+   is one matrix product;
 1. the L2 strength is chosen by grouped cross-validation over source packages (log loss on
    the held-out packages' images), so no package informs its own prediction;
 2. the bar is chosen on those out-of-fold probabilities to maximise
@@ -31,13 +35,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sight_data import DEFAULT_FEATURES, ROOT, Item, load_items
 from train_sight import fit_logistic
 
-from snapscribe.concepts import CONCEPTS, prepare
+from snapscribe.concepts import CONCEPTS, pixel_cues, prepare
 
 OUT = ROOT / "src" / "snapscribe" / "data" / "concept_probe.npz"
-L2_GRID = (0.3, 1.0, 3.0, 10.0)
+L2_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 BARS = tuple(round(b, 2) for b in np.arange(0.3, 0.96, 0.05))
 WRONG_COST = 3.0
 FOLDS = 5
+COMPONENTS = 96
+CUE_SCALE = 0.1  # standardised pixel cues against unit-length embeddings: comparable magnitudes
 
 
 def label_terms(label: dict) -> list[str]:
@@ -104,6 +110,10 @@ def design(items: list[Item], mean: np.ndarray) -> np.ndarray:
     return np.vstack([prepare(it.features.embedding, mean) for it in items])
 
 
+def cue_matrix(items: list[Item]) -> np.ndarray:
+    return np.vstack([pixel_cues(it.features.scene, it.features.stats) for it in items])
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--features", type=Path, default=DEFAULT_FEATURES)
@@ -115,10 +125,16 @@ def main(argv: list[str] | None = None) -> int:
     val = [it for it in items if it.split == "validation"]
     print(f"{len(train)} training and {len(val)} validation images with embeddings", file=sys.stderr)
     mean = np.mean([it.features.embedding for it in train], axis=0).astype(np.float32)
-    x_tr, y_tr = design(train, mean), targets(train)
+    x_full, y_tr = design(train, mean), targets(train)
+    _, _, vt = np.linalg.svd(x_full, full_matrices=False)
+    basis = vt[: min(COMPONENTS, len(train) - 1)]  # principal directions of the training embeddings
+    cues = cue_matrix(train)
+    cue_mean, cue_std = cues.mean(0), cues.std(0) + 1e-6
+    x_tr = np.hstack([x_full @ basis.T, (cues - cue_mean) / cue_std * CUE_SCALE])
     folds = folds_by_package(train)
-    d = x_tr.shape[1]
+    d = x_full.shape[1]
     weights = np.zeros((len(CONCEPTS), d), dtype=np.float32)
+    cue_weights = np.zeros((len(CONCEPTS), cues.shape[1]), dtype=np.float32)
     bias = np.zeros(len(CONCEPTS), dtype=np.float32)
     bars = np.full(len(CONCEPTS), 1.01, dtype=np.float32)
     l2s = np.zeros(len(CONCEPTS), dtype=np.float32)
@@ -132,7 +148,8 @@ def main(argv: list[str] | None = None) -> int:
         oof = out_of_fold(x_tr, y, folds, l2)
         bar, gain = best_bar(oof, y)
         w, b = fit_logistic(x_tr, y, l2=l2)
-        weights[k], bias[k], bars[k], l2s[k] = w, b, bar, l2
+        nb = len(basis)
+        weights[k], cue_weights[k], bias[k], bars[k], l2s[k] = w[:nb] @ basis, w[nb:] * CUE_SCALE, b, bar, l2
         said = oof >= bar
         print(
             f"{c.name:10} pos {int(y.sum()):3}  l2 {l2:5}  oof loss {loss:.3f}  bar {bar:.2f}  "
@@ -141,7 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         )
     if val:
         x_va, y_va = design(val, mean), targets(val)
-        p_va = _sigmoid(x_va @ weights.T + bias)
+        c_va = (cue_matrix(val) - cue_mean) / cue_std
+        p_va = _sigmoid(x_va @ weights.T + c_va @ cue_weights.T + bias)
         said = p_va >= bars
         right = int((said & (y_va == 1)).sum())
         wrong = int((said & (y_va == 0)).sum())
@@ -165,6 +183,9 @@ def main(argv: list[str] | None = None) -> int:
             bias=bias,
             bars=bars,
             mean=mean,
+            cue_weights=cue_weights,
+            cue_mean=cue_mean.astype(np.float32),
+            cue_std=cue_std.astype(np.float32),
             l2=l2s,
         )
         print(f"wrote {args.out}", file=sys.stderr)

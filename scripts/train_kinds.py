@@ -26,6 +26,10 @@ from sight_data import DEFAULT_FEATURES, KIND_MANIFESTS, ROOT, load_items, load_
 from snapscribe.kinds import KINDS, LABEL_KIND, classify_kind, kind_features
 
 MODEL_PATH = ROOT / "src" / "snapscribe" / "data" / "kind_model.json"
+BASIS_PATH = ROOT / "src" / "snapscribe" / "data" / "kind_embedding.npz"
+COMPONENT_GRID = (0, 8, 16, 32)  # principal directions of the classifier embedding read beside the pixel features
+L2_GRID = (1.0, 10.0, 30.0)
+FOLDS = 5
 
 
 def target(label: dict) -> str | None:
@@ -34,7 +38,7 @@ def target(label: dict) -> str | None:
     return kind if kind in KINDS else None
 
 
-def rows(items) -> tuple[list[dict], list[str], list[str]]:
+def rows(items, basis: dict | None = None) -> tuple[list[dict], list[str], list[str]]:
     feats, ys, pkgs = [], [], []
     for it in items:
         y = target(it.label)
@@ -42,7 +46,7 @@ def rows(items) -> tuple[list[dict], list[str], list[str]]:
             continue
         f = it.features
         n = sum(1 for d in f.detections if d.score >= 0.5)
-        feats.append(kind_features(f.synthetic, f.probs, n, it.ocr_text))
+        feats.append(kind_features(f.synthetic, f.probs, n, it.ocr_text, f.embedding, basis or {"basis": []}))
         ys.append(y)
         pkgs.append(it.package)
     return feats, ys, pkgs
@@ -79,6 +83,31 @@ def fit(
     }
 
 
+def principal_basis(items, k: int) -> dict:
+    """The training embeddings' mean and first k principal directions (of the unit-length centred vectors)."""
+    mean = np.mean([it.features.embedding for it in items], axis=0).astype(np.float32)
+    x = np.vstack(
+        [(e - mean) / max(float(np.linalg.norm(e - mean)), 1e-6) for e in (it.features.embedding for it in items)]
+    )
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    return {"mean": mean, "basis": vt[:k].astype(np.float32)}
+
+
+def grouped_accuracy(feats, ys, pkgs, l2: float) -> float:
+    """Accuracy with packages dealt into folds: no package informs its own prediction."""
+    order = sorted(set(pkgs))
+    fold = {p: i % FOLDS for i, p in enumerate(order)}
+    right = 0
+    for f in range(FOLDS):
+        tr = [i for i, p in enumerate(pkgs) if fold[p] != f]
+        te = [i for i, p in enumerate(pkgs) if fold[p] == f]
+        if not te or len({ys[i] for i in tr}) < 2:
+            continue
+        m = fit([feats[i] for i in tr], [ys[i] for i in tr], l2=l2, iters=600)
+        right += sum(classify_kind(feats[i], m).kind == ys[i] for i in te)
+    return right / len(ys)
+
+
 def accuracy(model: dict, feats, ys) -> tuple[float, Counter]:
     wrong: Counter = Counter()
     right = 0
@@ -96,12 +125,25 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--dry-run", action="store_true")
     args = ap.parse_args(argv)
     items = load_items(args.features, labels=load_labels(KIND_MANIFESTS))
+    items = [it for it in items if it.features.embedding is not None]
     train = [it for it in items if it.split == "train"]
     val = [it for it in items if it.split == "validation"]
-    ft, yt, pt = rows(train)
-    fv, yv, _ = rows(val)
+    full = principal_basis(train, max(COMPONENT_GRID))
+    # Components and L2 by grouped cross-validation over training packages (validation never read).
+    scores = {}
+    for k in COMPONENT_GRID:
+        basis = {"mean": full["mean"], "basis": full["basis"][:k]}
+        ft, yt, pt = rows(train, basis)
+        for l2 in L2_GRID:
+            scores[(k, l2)] = grouped_accuracy(ft, yt, pt, l2)
+    (k, l2), cv = max(scores.items(), key=lambda kv: (kv[1], -kv[0][0], kv[0][1]))
+    print("grouped CV accuracy " + ", ".join(f"k={a} l2={b:g}: {v:.3f}" for (a, b), v in scores.items()))
+    print(f"chosen: {k} components, l2 {l2:g} (CV {cv:.3f})")
+    basis = {"mean": full["mean"], "basis": full["basis"][:k]}
+    ft, yt, pt = rows(train, basis)
+    fv, yv, _ = rows(val, basis)
     print(f"train {Counter(yt)}\nvalidation {Counter(yv)}")
-    model = fit(ft, yt)
+    model = fit(ft, yt, l2=l2)
     acc_t, _ = accuracy(model, ft, yt)
     acc_v, wrong_v = accuracy(model, fv, yv)
     print(
@@ -135,6 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         print(json.dumps(model)[:400])
     else:
+        np.savez_compressed(BASIS_PATH, mean=basis["mean"], basis=basis["basis"].astype(np.float32))
         MODEL_PATH.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
         print(f"wrote {MODEL_PATH}")
     return 0

@@ -42,11 +42,11 @@ def _embedding(*dims: int, weights: tuple[float, ...] = ()) -> np.ndarray:
 
 def test_concepts_clearing_their_bars_are_held_most_confident_first():
     model = _model({"street": 3, "night": 7})
-    reading = read_concepts(_embedding(3, 7, weights=(0.45, 1.0)), model)
+    reading = read_concepts(_embedding(3, 7, weights=(0.45, 1.0)), model=model)
     assert [n for n, _ in reading.scores] == ["night", "street"]
     assert reading.top is not None and reading.top[0].name == "night"
-    assert read_concepts(_embedding(11), model).scores == ()
-    assert read_concepts(None, model) == ConceptReading()
+    assert read_concepts(_embedding(11), model=model).scores == ()
+    assert read_concepts(None, model=model) == ConceptReading()
     probs = concept_probabilities(_embedding(3), model)
     assert probs["street"] > 0.99 and probs["room"] < 0.2
 
@@ -54,7 +54,7 @@ def test_concepts_clearing_their_bars_are_held_most_confident_first():
 def test_with_nothing_else_named_the_concept_is_the_subject_and_the_guard_keeps_it(monkeypatch):
     import snapscribe.evidence as evidence
 
-    monkeypatch.setattr(evidence, "read_concepts", lambda emb: read_concepts(emb, _model({"street": 3})))
+    monkeypatch.setattr(evidence, "read_concepts", lambda emb, cues: read_concepts(emb, cues, _model({"street": 3})))
     probs = np.full(1000, 1e-3, dtype=np.float32)  # a flat classifier: no node is sure of anything
     ev = fuse([], probs, SceneCues(), STATS, embedding=_embedding(3))
     assert ev.main is not None and ev.main.sources == (CONCEPT_SOURCE,) and ev.main.noun == "street"

@@ -242,3 +242,27 @@ def test_fast_enough() -> None:
     for _ in range(20):
         detect_injection(text)
     assert (time.perf_counter() - t) / 20 < 0.05
+
+
+def test_rules_do_not_depend_on_the_hash_seed():
+    """Fuzzy correction and regex alternation once followed set order, so a text could be flagged in one
+    process and not the next."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    text = "The man responds, I don't care. Just so long as you're out of the house by noon!"
+    code = f"from snapscribe.safety.injection import detect_injection; print(detect_injection({text!r}, model=False))"
+    src = str(Path(__file__).resolve().parents[1] / "src")
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            env={**os.environ, "PYTHONHASHSEED": str(seed), "PYTHONPATH": src},
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        for seed in range(1, 7)
+    }
+    assert len(outs) == 1, outs

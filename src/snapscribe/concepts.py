@@ -4,7 +4,8 @@ ImageNet and COCO have no class for a mountain range, a beach, a street, a room 
 food, but the classifier's pooled features (the 1280 values its ImageNet head reads) carry
 them: a linear probe on such "off-the-shelf" features is the standard way to reuse a network
 for new categories (Razavian et al., "CNN Features off-the-shelf", CVPRW 2014). One logistic
-regression per concept of :data:`CONCEPTS`, fitted on the labelled training split by
+regression per concept of :data:`CONCEPTS`, over the embedding and the measured pixel cues
+(sky, greenery, sand, brightness, ...: :func:`pixel_cues`), fitted on the labelled training split by
 ``scripts/train_concepts.py`` (``data/concept_probe.npz``), gives a calibrated probability that
 the concept is in the picture; each concept has its own fitted bar. The composer names a
 concept only when nothing more specific (a detected object, a confident classifier node) does.
@@ -56,6 +57,7 @@ class ConceptReading:
     """The concepts that cleared their bars, most confident first, with their probabilities."""
 
     scores: tuple[tuple[str, float], ...] = ()
+    probed: bool = False  # whether a probe read this image at all (no embedding or no probe: False)
 
     @property
     def top(self) -> tuple[Concept, float] | None:
@@ -75,25 +77,45 @@ def probe() -> dict[str, np.ndarray] | None:
         return {k: data[k] for k in data.files}
 
 
+def pixel_cues(scene, stats) -> np.ndarray:
+    """The measured scene cues and pixel statistics the probe reads beside the embedding."""
+    values = [float(v) for v in scene.__dict__.values()]
+    values += [
+        stats.brightness,
+        stats.contrast,
+        stats.colourfulness / 100,
+        float(np.log1p(stats.sharpness)) / 10,
+        stats.flat_fraction,
+    ]
+    return np.array(values, dtype=np.float32)
+
+
 def prepare(embedding: np.ndarray, mean: np.ndarray) -> np.ndarray:
     """Centre on the training mean and scale to unit length (the probe's input)."""
     x = np.asarray(embedding, dtype=np.float32) - mean
     return x / max(float(np.linalg.norm(x)), 1e-6)
 
 
-def concept_probabilities(embedding: np.ndarray, model: dict[str, np.ndarray]) -> dict[str, float]:
+def concept_probabilities(
+    embedding: np.ndarray, model: dict[str, np.ndarray], cues: np.ndarray | None = None
+) -> dict[str, float]:
     x = prepare(embedding, model["mean"])
     z = model["weights"] @ x + model["bias"]
+    if cues is not None and "cue_weights" in model:
+        z = z + model["cue_weights"] @ ((cues - model["cue_mean"]) / model["cue_std"])
     p = 1 / (1 + np.exp(-z))
     return {str(n): float(v) for n, v in zip(model["names"], p, strict=True)}
 
 
-def read_concepts(embedding: np.ndarray | None, model: dict[str, np.ndarray] | None = None) -> ConceptReading:
-    """The concepts whose probability clears their fitted bar (none without an embedding or a probe)."""
+def read_concepts(
+    embedding: np.ndarray | None, cues: np.ndarray | None = None, model: dict[str, np.ndarray] | None = None
+) -> ConceptReading:
+    """The concepts whose probability clears their fitted bar (none without an embedding or a probe).
+    ``cues``: :func:`pixel_cues` of the image, which the probe reads beside the embedding."""
     m = model if model is not None else probe()
     if embedding is None or m is None:
         return ConceptReading()
-    probs = concept_probabilities(embedding, m)
+    probs = concept_probabilities(embedding, m, cues)
     bars = {str(n): float(b) for n, b in zip(m["names"], m["bars"], strict=True)}
     held = sorted(((n, p) for n, p in probs.items() if p >= bars[n]), key=lambda kv: -kv[1])
-    return ConceptReading(tuple(held))
+    return ConceptReading(tuple(held), probed=True)

@@ -18,7 +18,7 @@ from importlib import resources
 import numpy as np
 
 from .attributes import PixelStats
-from .concepts import ConceptReading, read_concepts
+from .concepts import ConceptReading, pixel_cues, read_concepts
 from .engines.base import Detection
 from .hedging import Hedge, hedge, hedge_model, hierarchy
 from .kinds import KindReading, classify_kind, kind_features, text_features
@@ -320,13 +320,13 @@ def fuse(
 
     reading = hedge(probs, abstract)
     _name_hedged(subjects, reading, probs, notes, trace)
-    concepts = read_concepts(embedding)
+    concepts = read_concepts(embedding, pixel_cues(scene, stats))
     if not subjects and concepts.top is not None:
         # Nothing more specific is named: the scene concept is the subject (a street, a room, mountains).
         concept, p = concepts.top
         add(concept.name, concept.name, concept.category, p, CONCEPT_SOURCE)
     ranked = sorted(subjects.values(), key=_salience, reverse=True)
-    kind_inputs = kind_features(synthetic_pixels, probs, n_strong, None) if synthetic_pixels else {}
+    kind_inputs = kind_features(synthetic_pixels, probs, n_strong, None, embedding) if synthetic_pixels else {}
     return Evidence(
         subjects=tuple(ranked),
         objects=tuple(accepted),

@@ -48,8 +48,40 @@ def text_features(ocr_text: str | None) -> dict[str, float]:
     return {"ocr_chars": math.log1p(len(text)), "ocr_words": math.log1p(len(words))}
 
 
-def kind_features(pixel: dict[str, float], probs: np.ndarray, n_detections: int, ocr_text: str | None) -> dict:
-    return {**pixel, **classifier_features(probs, n_detections), **text_features(ocr_text)}
+@lru_cache(maxsize=1)
+def embedding_basis() -> dict[str, np.ndarray] | None:
+    """Principal directions of the training embeddings the kind model reads (scripts/train_kinds.py)."""
+    path = resources.files("snapscribe").joinpath("data/kind_embedding.npz")
+    if not path.is_file():
+        return None
+    with path.open("rb") as fh, np.load(fh) as data:
+        return {k: data[k] for k in data.files}
+
+
+def embedding_features(embedding: np.ndarray | None, basis: dict[str, np.ndarray] | None = None) -> dict[str, float]:
+    """The embedding's coordinates on the fitted principal directions (none without an embedding)."""
+    b = basis if basis is not None else embedding_basis()
+    if embedding is None or b is None or len(b["basis"]) == 0:
+        return {}
+    x = np.asarray(embedding, dtype=np.float32) - b["mean"]
+    z = b["basis"] @ (x / max(float(np.linalg.norm(x)), 1e-6))
+    return {f"emb{i}": float(v) for i, v in enumerate(z)}
+
+
+def kind_features(
+    pixel: dict[str, float],
+    probs: np.ndarray,
+    n_detections: int,
+    ocr_text: str | None,
+    embedding: np.ndarray | None = None,
+    basis: dict[str, np.ndarray] | None = None,
+) -> dict:
+    return {
+        **pixel,
+        **classifier_features(probs, n_detections),
+        **text_features(ocr_text),
+        **embedding_features(embedding, basis),
+    }
 
 
 @lru_cache(maxsize=1)

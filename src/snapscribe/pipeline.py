@@ -13,7 +13,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -355,7 +355,7 @@ class Pipeline:
             timings_ms=t.values,
             **base,
         )
-        record, more = _moderate_texts(record, flagged_text, allowed)
+        record, more = moderate_record(record, flagged_text, allowed, lambda: _plain_caption(evidence))
         notes += more
         if notes:
             record.provenance = record.provenance.model_copy(update={"moderation": notes})
@@ -475,10 +475,22 @@ class Pipeline:
 _TEXT_FIELDS: dict[str, OutputField] = {"alt_text": "alt", "caption_options": "option", "options": "option"}
 
 
-def _moderate_texts(record: ImageRecord, flagged_text: str | None, allowed: set[str]) -> tuple[ImageRecord, list[str]]:
-    """Moderate every other text field the record has (none is lost silently: each change is noted)."""
+def moderate_record(
+    record: ImageRecord,
+    flagged_text: str | None,
+    allowed: set[str],
+    fallback_caption: Callable[[], str | None] = lambda: None,
+) -> tuple[ImageRecord, list[str]]:
+    """The last step before a record is returned and stored: its caption, caption options, alt text and
+    hashtags, whichever engine wrote them, through output moderation. A caption with nothing left becomes
+    ``fallback_caption()``; nothing is dropped silently (each change is noted)."""
     update: dict = {}
     notes: list[str] = []
+    if record.caption:
+        res = moderate(record.caption, "caption", flagged_text=flagged_text, allowed=allowed)
+        if res.changed:
+            update["caption"] = res.text or fallback_caption()
+            notes.append(f"caption: {', '.join(res.reasons)}")
     for name, kind in _TEXT_FIELDS.items():
         value = getattr(record, name, None)
         if isinstance(value, str) and value:
@@ -491,6 +503,11 @@ def _moderate_texts(record: ImageRecord, flagged_text: str | None, allowed: set[
             if any(r.changed for r in results):
                 update[name] = [r.text for r in results if r.text]
                 notes.append(f"{name}: {', '.join(dict.fromkeys(x for r in results for x in r.reasons))}")
+    if record.hashtags:
+        kept, dropped = moderate_tags(record.hashtags, flagged_text=flagged_text, allowed=allowed)
+        if dropped:
+            update["hashtags"] = kept
+            notes.append("hashtags: " + ", ".join(dict.fromkeys(f.kind for f in dropped)))
     return (record.model_copy(update=update) if update else record), notes
 
 

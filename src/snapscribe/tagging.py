@@ -104,7 +104,17 @@ def scene_tags(ev: Evidence) -> dict[str, float]:
         out["landscape"] = max(landscape)
     if ev.people == 0 and sc.outdoor >= 0.6 and not ev.objects:
         out["outdoors"] = sc.outdoor * 0.6
+    if ev.concepts.probed:
+        # Facts the concept probe also reads need its agreement: it was fitted on labelled images,
+        # the colour cues were not (a warm wall is not a sunset, a dark aquarium not night).
+        held = dict(ev.concepts.scores)
+        for name in PROBED_FACTS:
+            if name in out and name not in held:
+                del out[name]
     return out
+
+
+PROBED_FACTS = ("sunset", "night", "snow", "sea", "beach")
 
 
 def _support(ev: Evidence, categories: set[str]) -> float:

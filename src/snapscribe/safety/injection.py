@@ -1312,15 +1312,19 @@ def _alt_nospace(alt: str) -> str | None:
     return re.escape(core)
 
 
+def _longest_first(alts: set[str]) -> list[str]:
+    """Alternatives longest first, ties alphabetical: a set's order changes with the hash seed, and the
+    regex takes the first alternative that matches."""
+    return sorted(alts, key=lambda a: (-len(a), a))
+
+
 def _compile(rule: Rule) -> tuple[re.Pattern[str], re.Pattern[str] | None]:
     gap_sp = r" (?:[a-z]+ ){0," + str(rule.gap) + "}" if rule.gap else " ?"
-    spaced = gap_sp.join(
-        "(?:" + "|".join(sorted({_alt_spaced(a) for a in slot}, key=len, reverse=True)) + ")" for slot in rule.slots
-    )
+    spaced = gap_sp.join("(?:" + "|".join(_longest_first({_alt_spaced(a) for a in slot})) + ")" for slot in rule.slots)
     sp = re.compile(r"(?<![a-z])" + spaced)
     ns_slots = []
     for slot in rule.slots:
-        alts = sorted({a for a in (_alt_nospace(x) for x in slot) if a}, key=len, reverse=True)
+        alts = _longest_first({a for a in (_alt_nospace(x) for x in slot) if a})
         if not alts:
             return sp, None
         ns_slots.append("(?:" + "|".join(alts) + ")")
@@ -1344,8 +1348,9 @@ def _compiled() -> list[tuple[Rule, re.Pattern[str], re.Pattern[str] | None]]:
 # ---------------------------------------------------------------------------
 
 
-def _deletes(word: str) -> set[str]:
-    return {word[:i] + word[i + 1 :] for i in range(len(word))}
+def _deletes(word: str) -> list[str]:
+    """The word with one letter dropped, in position order (a fixed order: the first hit wins)."""
+    return list(dict.fromkeys(word[:i] + word[i + 1 :] for i in range(len(word))))
 
 
 @lru_cache(maxsize=1)
