@@ -57,6 +57,8 @@ def _article(phrase: str) -> str:
 
 
 def _counted(s: Subject) -> str:
+    if s.sources == (CONCEPT_SOURCE,):
+        return CONCEPTS_BY_NAME[s.noun].phrase  # a scene concept has its own phrase ("mountains", "a street")
     if s.noun == "person":
         if s.count == 1:
             return "a person"
@@ -232,6 +234,7 @@ def _landscape(ev: Evidence) -> str:
 # Settings a second held concept adds to a scene caption, first that holds wins ("A beach at sunset").
 _CONCEPT_SETTINGS = (("sunset", "at sunset"), ("night", "at night"), ("snow", "in the snow"), ("sea", "by the sea"))
 _WATERSIDE = {"beach", "sea", "lake"}
+_SETTINGLESS = {"space"}  # a view of space has no sunset, night or sea around it
 
 
 def _named_by_concept(ev: Evidence) -> bool:
@@ -250,6 +253,7 @@ def _concept_caption(ev: Evidence) -> str:
             and ev.concepts.has(name)
             and not (name == "sea" and concept.name in _WATERSIDE)
             and not (name == "snow" and concept.name == "night")
+            and concept.name not in _SETTINGLESS
         ),
         "",
     )

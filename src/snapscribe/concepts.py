@@ -46,7 +46,7 @@ CONCEPTS: tuple[Concept, ...] = (
     Concept("room", "a room", "furniture", ("room", "interior", "living room", "kitchen", "office", "hall")),
     Concept("food", "food", "food", ("food", "dish", "meal", "dessert", "cake", "fruit", "vegetables", "pie")),
     Concept("drink", "a drink", "drink", ("drink", "coffee", "cocktail", "tea", "wine", "beer")),
-    Concept("space", "a view of space", "landscape", ("space", "nebula", "galaxy", "planet", "outer space")),
+    Concept("space", "outer space", "landscape", ("space", "nebula", "galaxy", "planet", "outer space")),
     Concept("night", "a night scene", "landscape", ("night", "night sky")),
 )
 BY_NAME = {c.name: c for c in CONCEPTS}
