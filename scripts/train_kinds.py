@@ -23,6 +23,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sight_data import DEFAULT_FEATURES, KIND_MANIFESTS, ROOT, load_items, load_labels
 
+from snapscribe.concepts import prepare
 from snapscribe.kinds import KINDS, LABEL_KIND, classify_kind, kind_features
 
 MODEL_PATH = ROOT / "src" / "snapscribe" / "data" / "kind_model.json"
@@ -86,9 +87,7 @@ def fit(
 def principal_basis(items, k: int) -> dict:
     """The training embeddings' mean and first k principal directions (of the unit-length centred vectors)."""
     mean = np.mean([it.features.embedding for it in items], axis=0).astype(np.float32)
-    x = np.vstack(
-        [(e - mean) / max(float(np.linalg.norm(e - mean)), 1e-6) for e in (it.features.embedding for it in items)]
-    )
+    x = np.vstack([prepare(it.features.embedding, mean) for it in items])
     _, _, vt = np.linalg.svd(x, full_matrices=False)
     return {"mean": mean, "basis": vt[:k].astype(np.float32)}
 

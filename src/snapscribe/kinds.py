@@ -17,6 +17,7 @@ from importlib import resources
 
 import numpy as np
 
+from .concepts import prepare
 from .synthetic import classifier_features
 
 KINDS = ("photo", "painting", "drawing", "screenshot", "text_graphic", "chart", "abstract")
@@ -63,8 +64,7 @@ def embedding_features(embedding: np.ndarray | None, basis: dict[str, np.ndarray
     b = basis if basis is not None else embedding_basis()
     if embedding is None or b is None or len(b["basis"]) == 0:
         return {}
-    x = np.asarray(embedding, dtype=np.float32) - b["mean"]
-    z = b["basis"] @ (x / max(float(np.linalg.norm(x)), 1e-6))
+    z = b["basis"] @ prepare(embedding, b["mean"])
     return {f"emb{i}": float(v) for i, v in enumerate(z)}
 
 
