@@ -8,6 +8,8 @@ os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 
 import pytest
 
+pytest_plugins = ["fleet_fixtures"]
+
 # Markers by module or test, in one table (the module's own decorators may add more): `slow` is
 # anything that takes more than a few seconds, so `pytest -m "not slow"` stays the fast inner loop.
 MARKERS: dict[str, tuple[str, ...]] = {

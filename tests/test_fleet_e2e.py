@@ -24,10 +24,7 @@ from kafka_support import (
     REPO,
     WorkerProc,
     base_env,
-    create_database,
     db_url,
-    drop_database,
-    pg_admin,
     processed,
     worker_args,
 )
@@ -41,30 +38,6 @@ N = 100
 PARTITIONS = 6
 KEYS = "admin:e2e-admin:admin,mod:e2e-mod:reviewer,up:e2e-up:uploader"
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
-
-@pytest.fixture(scope="module")
-def admin():
-    conn = pg_admin()
-    if conn is None:
-        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432 (set SNAPSCRIBE_TEST_PG to point elsewhere)")
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def database(admin):
-    name = create_database(admin, "snapscribe_e2e")
-    yield name
-    drop_database(admin, name)
-
-
-@pytest.fixture
-def broker(tmp_path):
-    from snapscribe.queue.broker import LocalBroker
-
-    with LocalBroker(log_path=tmp_path / "tansu.log") as b:
-        yield b
 
 
 @pytest.fixture

@@ -22,49 +22,12 @@ import pytest
 from kafka_support import (
     WorkerProc,
     base_env,
-    create_database,
-    drop_database,
-    pg_admin,
     read_topic,
     worker_args,
 )
 from test_kafka_workers import _make_images, _produce_raw, _rows, _submit
 
 pytestmark = [pytest.mark.kafka, pytest.mark.faults, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(120)]
-
-
-@pytest.fixture(scope="module")
-def admin():
-    conn = pg_admin()
-    if conn is None:
-        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432 (set SNAPSCRIBE_TEST_PG to point elsewhere)")
-    yield conn
-    conn.close()
-
-
-@pytest.fixture
-def broker(tmp_path):
-    from snapscribe.queue.broker import LocalBroker
-
-    b = LocalBroker(log_path=tmp_path / "tansu.log").start()
-    yield b
-    b.stop()
-
-
-@pytest.fixture
-def database(admin):
-    name = create_database(admin, "snapscribe_faults")
-    yield name
-    drop_database(admin, name)
-
-
-@pytest.fixture
-def workers():
-    started: list[WorkerProc] = []
-    yield started
-    for w in started:
-        if w.proc.poll() is None:
-            w.kill9()
 
 
 def _free_port() -> int:

@@ -25,10 +25,7 @@ from kafka_support import (
     base_env,
     cli,
     committed,
-    create_database,
     db_url,
-    drop_database,
-    pg_admin,
     processed,
     read_topic,
     worker_args,
@@ -37,39 +34,6 @@ from kafka_support import (
 pytestmark = pytest.mark.timeout(240)
 
 PARTITIONS = 6
-
-
-@pytest.fixture(scope="module")
-def admin():
-    conn = pg_admin()
-    if conn is None:
-        pytest.skip("PostgreSQL is not reachable at 127.0.0.1:5432 (set SNAPSCRIBE_TEST_PG to point elsewhere)")
-    yield conn
-    conn.close()
-
-
-@pytest.fixture(scope="module")
-def broker(tmp_path_factory):
-    from snapscribe.queue.broker import LocalBroker
-
-    with LocalBroker(log_path=tmp_path_factory.mktemp("broker") / "tansu.log") as b:
-        yield b
-
-
-@pytest.fixture
-def database(admin):
-    name = create_database(admin, "snapscribe_kafka")
-    yield name
-    drop_database(admin, name)
-
-
-@pytest.fixture
-def workers():
-    started: list[WorkerProc] = []
-    yield started
-    for w in started:
-        if w.proc.poll() is None:
-            w.kill9()
 
 
 def _topics(tag: str) -> dict[str, str]:

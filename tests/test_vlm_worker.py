@@ -8,15 +8,7 @@ import uuid
 
 import pytest
 from kafka_support import WorkerProc, base_env, worker_args
-from test_kafka_workers import (  # noqa: F401
-    _make_images,
-    _rows,
-    _submit,
-    _topics,
-    admin,
-    broker,
-    database,
-)
+from test_kafka_workers import _make_images, _rows, _submit, _topics
 from vlm_contract import ContractServer, Reply
 
 pytestmark = [pytest.mark.kafka, pytest.mark.postgres, pytest.mark.slow, pytest.mark.timeout(300)]
@@ -31,7 +23,7 @@ def _ids(conn, name: str) -> set[str]:
         return set()
 
 
-def test_one_worker_keeps_four_vlm_requests_in_flight(broker, admin, database, tmp_path):  # noqa: F811
+def test_one_worker_keeps_four_vlm_requests_in_flight(broker, admin, database, tmp_path):
     from snapscribe.queue.broker import ensure_topics
 
     t = _topics(uuid.uuid4().hex[:6])
