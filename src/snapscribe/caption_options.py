@@ -113,9 +113,12 @@ def _detail(ev: Evidence, rule: str) -> str:
     return f' with the text "{quote}"' if quote else ""
 
 
-def _repeats(template: str, subject: str) -> bool:
+def _awkward(template: str, subject: str) -> bool:
     """Whether the template's own words say again what the subject phrase says ("A view of a view of
-    the beach", "Art: abstract blue art")."""
+    the beach", "Art: abstract blue art"), or frame a sentence that has its own frame ("A look at
+    beautiful sunset: two people")."""
+    if ":" in subject and not template.startswith("{subject}"):
+        return True
     own = {w for w in re.findall(r"[a-z]+", template.replace("{subject}", "").lower()) if len(w) > 3}
     return bool(own & set(re.findall(r"[a-z]+", subject.lower())))
 
@@ -137,8 +140,8 @@ def options(
     plain = _phrase(base)
     subject = plain + (_detail(ev, rule) if base == text else "")
     order = [bank[(start + i) % len(bank)] for i in range(len(bank))]
-    # Templates that repeat the subject's words come last, only if the others give too few.
-    for template in sorted(order, key=lambda t: _repeats(t, plain)):
+    # Awkward templates come last, only if the others give too few.
+    for template in sorted(order, key=lambda t: _awkward(t, plain)):
         candidate = fill(template, subject)
         if candidate.rstrip(".") == base.rstrip("."):
             if tone != "neutral":
