@@ -168,7 +168,7 @@ def _evidence(*subjects: Subject, kind: str | None = None, ocr: str | None = Non
 
 def test_fact_tags_are_the_composer_words_the_table_knows_and_the_held_concepts():
     person = Subject(noun="person", plural="people", category="person", score=0.9, sources=("detector",), area=0.4)
-    portrait = _evidence(person, concepts=(("room", 0.7),))
+    portrait = _evidence(person, concepts=(("room", 0.7), ("space", 0.9)))  # space: only as the subject
     assert compose(portrait) == "A portrait of a person"
     labels = {t.label: t.score for t in fact_tags(portrait)}
     assert set(labels) == {"portrait", "person", "room"} and labels["room"] < labels["portrait"]

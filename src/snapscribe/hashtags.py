@@ -75,6 +75,9 @@ _COMPOSER_SCORE = 0.9
 # A scene concept the probe holds (concepts.py: a room, a street, mountains) beside the named subject
 # gives its hashtags at this share of its probability: below the subject's own, above the fill.
 _CONCEPT_WEIGHT = 0.8
+# Held concepts that give hashtags only as the subject itself: beside a named subject they are the probe
+# reading the subject (an astronaut's suit is not #astrophotography).
+_SUBJECT_ONLY_CONCEPTS = frozenset({"space"})
 # Tags a sure image kind (the composer rule that names it) makes wrong as hashtags: the tagger's
 # "abstract" is the rendered-image probability, so on a screenshot, chart or drawing it would
 # post #abstractart where the kind's own tags (BROAD) say what the image is.
@@ -135,7 +138,9 @@ def fact_tags(ev: Evidence) -> list[Tag]:
         concept = word if word in table else word[:-1] if word.endswith("s") and word[:-1] in table else None
         if concept is not None:
             out.append(Tag(label=concept, score=_COMPOSER_SCORE))
-    return out + [Tag(label=name, score=round(p * _CONCEPT_WEIGHT, 3)) for name, p in ev.concepts.scores]
+    subject = ev.main.noun if ev.main is not None else None
+    held = [(n, p) for n, p in ev.concepts.scores if n not in _SUBJECT_ONLY_CONCEPTS or n == subject]
+    return out + [Tag(label=name, score=round(p * _CONCEPT_WEIGHT, 3)) for name, p in held]
 
 
 def broad_concepts(rule: str | None, family: str) -> tuple[str, ...]:
