@@ -94,7 +94,8 @@ def test_three_distinct_options_and_tones_differ():
             by_tone = {tone: options(ev, sha, tone) for tone in TONES}
             for opts in by_tone.values():
                 assert len(opts) == 3 and len(set(opts)) == 3
-            assert by_tone["neutral"][0] == compose_with_rule(ev)[0]
+            base = compose_with_rule(ev)[0]  # neutral: plain frames around the composer sentence
+            assert all(o == base or _phrase(base) + "." in o for o in by_tone["neutral"])
             total += 1
             differ += by_tone["casual"][0] != by_tone["poetic"][0]
     assert differ / total >= 0.9
@@ -105,6 +106,27 @@ def test_options_are_stable_and_vary_with_the_image():
     assert options(ev, "abc", "casual") == options(ev, "abc", "casual")
     firsts = {options(ev, f"img{i}", tone)[0] for i in range(20) for tone in ("casual",)}
     assert len(firsts) >= 5  # one subject phrase; the template choice alone varies
+
+
+def test_neutral_captions_vary_and_stay_the_plain_sentence():
+    """One subject phrase over 20 hashes: the neutral bank alone gives 10+ distinct captions, each the
+    composer sentence in a plain frame (or the sentence itself)."""
+    ev = CASES["people"]
+    firsts = [options(ev, f"img{i}", "neutral")[0] for i in range(20)]
+    assert len(set(firsts)) >= 10
+    assert all(f == "Two people" or "two people." in f for f in firsts)
+
+
+def test_a_screenshot_is_said_with_the_text_it_shows_in_every_tone():
+    """The quote adds nothing the guard does not support (the kind word itself is not guard evidence
+    without tags, as for the composer's own "A screenshot")."""
+    ev = _ev(kind="screenshot", ocr="Open daily until nine")
+    guard = GroundingGuard()
+    base = {v.term for v in guard.verdicts(compose_with_rule(ev)[0], ev) if not v.supported}
+    for tone in TONES:
+        for text in options(ev, "s1", tone):
+            assert 'creenshot with the text "Open daily until nine"' in text
+            assert {v.term for v in guard.verdicts(text, ev) if not v.supported} <= base, text
 
 
 def test_emoji_is_appended_per_family():
@@ -165,3 +187,43 @@ def test_cli_records_carry_alt_text_and_three_options_per_tone(tmp_path):
             assert r["caption"] == r["caption_options"][0]
         by_tone[tone] = {r["sha256"]: r["caption"] for r in captioned}
     assert all(by_tone["casual"][k] != by_tone["poetic"][k] for k in by_tone["casual"])
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("label_family", ["people", "text"])
+def test_twenty_labelled_images_of_one_family_get_ten_distinct_neutral_captions(label_family, tmp_path):
+    """Issue 14 on real images: the first 20 labelled images of a family (devset/labels-extra.json, by
+    file name), captioned by the CLI in the default neutral tone, give at least 10 distinct captions.
+    People and text are the families whose composer sentence varies least ("A portrait of a person",
+    "A screenshot")."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import snapscribe
+
+    root = Path(__file__).resolve().parents[1]
+    labels = json.loads((root / "devset" / "labels-extra.json").read_text())["images"]
+    cache = root / "devset" / "cache-extra"
+    files = sorted(
+        str(cache / i["file"]) for i in labels if i["family"] == label_family and (cache / i["file"]).exists()
+    )
+    if len(files) < 20:
+        pytest.skip(
+            "devset/cache-extra not fetched: scripts/fetch_devset.py --labels devset/labels-extra.json "
+            "--cache devset/cache-extra"
+        )
+    src = str(Path(snapscribe.__file__).resolve().parents[1])
+    env = {"SNAPSCRIBE_HOME": str(tmp_path), "HF_HUB_OFFLINE": "1", "PATH": "/usr/bin:/bin", "PYTHONPATH": src}
+    out = subprocess.run(
+        [sys.executable, "-m", "snapscribe.cli", "caption", *files[:20], "--format", "jsonl", "--no-progress"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=900,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    captions = [json.loads(line).get("caption") for line in out.stdout.splitlines()]
+    assert len(captions) == 20
+    assert len({c for c in captions if c}) >= 10, captions

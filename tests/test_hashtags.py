@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from snapscribe.attributes import COLOUR_NAMES
+from snapscribe.attributes import COLOUR_NAMES, PixelStats
+from snapscribe.caption import compose
 from snapscribe.caption_options import FAMILIES
+from snapscribe.concepts import ConceptReading
 from snapscribe.config import CaptionConfig
+from snapscribe.evidence import Evidence, Subject
 from snapscribe.hashtags import (
     BROAD,
     HashtagPolicy,
@@ -14,10 +17,13 @@ from snapscribe.hashtags import (
     clean,
     concept_table,
     default_blocklist,
+    fact_tags,
     for_kind,
     is_filler,
 )
+from snapscribe.kinds import KindReading
 from snapscribe.records import Tag
+from snapscribe.scene import SceneCues
 from snapscribe.taxonomy import load_vocabulary
 
 VOCABULARY = load_vocabulary(())
@@ -135,3 +141,39 @@ def test_a_sure_kind_replaces_the_rendered_probability():
         for_kind(tags(abstract=0.9), "drawing"), broad=broad_concepts("drawing", "art")
     )
     assert drawn == ["drawing", "illustration", "art"]
+
+
+def _evidence(*subjects: Subject, kind: str | None = None, ocr: str | None = None, concepts=()) -> Evidence:
+    stats = PixelStats(
+        brightness=0.5,
+        contrast=0.2,
+        colourfulness=40.0,
+        sharpness=300.0,
+        dominant_colours=[("white", 0.6)],
+        flat_fraction=0.05,
+    )
+    return Evidence(
+        subjects=subjects,
+        objects=(),
+        class_top=(),
+        scene=SceneCues(),
+        stats=stats,
+        abstract=0.05,
+        kind=KindReading(kind, {kind: 1.0}) if kind else None,
+        ocr_text=ocr,
+        people=sum(s.count for s in subjects if s.noun == "person"),
+        concepts=ConceptReading(scores=concepts, probed=bool(concepts)),
+    )
+
+
+def test_fact_tags_are_the_composer_words_the_table_knows_and_the_held_concepts():
+    person = Subject(noun="person", plural="people", category="person", score=0.9, sources=("detector",), area=0.4)
+    portrait = _evidence(person, concepts=(("room", 0.7), ("space", 0.9)))  # space: only as the subject
+    assert compose(portrait) == "A portrait of a person"
+    labels = {t.label: t.score for t in fact_tags(portrait)}
+    assert set(labels) == {"portrait", "person", "room"} and labels["room"] < labels["portrait"]
+    out = policy().choose([*tags(people=0.9), *fact_tags(portrait)])
+    assert {"portrait", "portraitphotography", "interiordesign"} <= set(out) and len(out) >= 3
+    quoted = _evidence(kind="text_graphic", ocr="cat and dog")  # quoted OCR words are not facts
+    assert [t.label for t in fact_tags(quoted)] == ["text"]
+    assert [t.label for t in fact_tags(_evidence(kind="screenshot"))] == ["screenshot"]

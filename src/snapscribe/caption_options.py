@@ -9,10 +9,11 @@ of one family spread over the bank. Templates add no nouns: the grounding guard 
 from __future__ import annotations
 
 import hashlib
+import re
 from functools import cache
 from importlib import resources
 
-from .caption import compose_with_rule
+from .caption import compose_with_rule, safe_text
 from .config import TONES
 from .evidence import Evidence
 from .tagging import scene_tags
@@ -101,22 +102,52 @@ def _phrase(caption: str) -> str:
     return phrase
 
 
+# Kinds whose composer sentence is the kind alone ("A screenshot"): the options add the clean text the
+# image shows (``caption.safe_text``, which the guard checks against the OCR reading), in every tone.
+_QUOTED_KINDS = frozenset({"screenshot", "chart"})
+
+
+def _detail(ev: Evidence, rule: str) -> str:
+    """A fact the composer's short sentence leaves out, as a phrase to add to the subject ("" if none)."""
+    quote = safe_text(ev) if rule in _QUOTED_KINDS else None
+    return f' with the text "{quote}"' if quote else ""
+
+
+def _awkward(template: str, subject: str) -> bool:
+    """Whether the template's own words say again what the subject phrase says ("A view of a view of
+    the beach", "Art: abstract blue art"), or frame a sentence that has its own frame ("A look at
+    beautiful sunset: two people")."""
+    if ":" in subject and not template.startswith("{subject}"):
+        return True
+    own = {w for w in re.findall(r"[a-z]+", template.replace("{subject}", "").lower()) if len(w) > 3}
+    return bool(own & set(re.findall(r"[a-z]+", subject.lower())))
+
+
 def options(
     ev: Evidence, sha: str, tone: str = "neutral", *, caption: str | None = None, with_emoji: bool = False
 ) -> list[str]:
-    """Three distinct captions in ``tone``; the neutral ones start with the composer's own caption.
+    """Three distinct captions in ``tone`` from the family's bank, the start keyed on the image hash.
 
-    ``caption`` is the (guarded) composer caption to build on; by default it is composed here."""
+    ``caption`` is the (guarded) composer caption to build on; by default it is composed here. The
+    neutral bank holds plain, literal frames around it ("Pictured: two people", and the sentence
+    itself), so neutral captions vary over photos of one family as the other tones do."""
     text, rule = compose_with_rule(ev)
     base = caption if caption is not None else text
     fam = family(ev, rule)
     bank = templates(fam, tone)
     start = int(hashlib.sha256(f"{sha}:{tone}".encode()).hexdigest()[:8], 16)
-    out: list[str] = [base] if tone == "neutral" else []
-    subject = _phrase(base)
-    for i in range(len(bank)):
-        candidate = fill(bank[(start + i) % len(bank)], subject)
-        if candidate not in out and candidate.rstrip(".") != base.rstrip("."):
+    out: list[str] = []
+    plain = _phrase(base)
+    subject = plain + (_detail(ev, rule) if base == text else "")
+    order = [bank[(start + i) % len(bank)] for i in range(len(bank))]
+    # Awkward templates come last, only if the others give too few.
+    for template in sorted(order, key=lambda t: _awkward(t, plain)):
+        candidate = fill(template, subject)
+        if candidate.rstrip(".") == base.rstrip("."):
+            if tone != "neutral":
+                continue  # the other tones always add their voice
+            candidate = base  # the plain sentence, as the composer wrote it
+        if candidate not in out:
             out.append(candidate)
         if len(out) == OPTIONS:
             break

@@ -24,13 +24,16 @@ same table and rules.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
 from .attributes import COLOUR_NAMES
+from .caption import compose_with_rule
 from .config import CaptionConfig
+from .evidence import Evidence
 from .records import Tag
 from .taxonomy import VocabularyTag
 from .taxonomy import default_hashtag as clean
@@ -56,7 +59,7 @@ BROAD: dict[str, tuple[str, ...]] = {
     "abstract": ("abstract",),
     "screenshot": ("screenshot",),
     "chart": ("chart",),
-    "text_graphic": ("text",),
+    "text_graphic": ("text graphic",),
     "people": ("people",),
     "pets": ("pet",),
     "food": ("food",),
@@ -67,6 +70,14 @@ BROAD: dict[str, tuple[str, ...]] = {
     "text": ("text",),
     "generic": (),
 }
+# The score of a word of the composer's sentence the table knows: a stated fact, ranked with sure tags.
+_COMPOSER_SCORE = 0.9
+# A scene concept the probe holds (concepts.py: a room, a street, mountains) beside the named subject
+# gives its hashtags at this share of its probability: below the subject's own, above the fill.
+_CONCEPT_WEIGHT = 0.8
+# Held concepts that give hashtags only as the subject itself: beside a named subject they are the probe
+# reading the subject (an astronaut's suit is not #astrophotography).
+_SUBJECT_ONLY_CONCEPTS = frozenset({"space"})
 # Tags a sure image kind (the composer rule that names it) makes wrong as hashtags: the tagger's
 # "abstract" is the rendered-image probability, so on a screenshot, chart or drawing it would
 # post #abstractart where the kind's own tags (BROAD) say what the image is.
@@ -112,6 +123,24 @@ def for_kind(tags: Sequence[Tag], rule: str | None) -> list[Tag]:
     """``tags`` without those the image's kind supersedes (:data:`SUPERSEDED_BY_KIND`)."""
     drop = SUPERSEDED_BY_KIND.get(rule or "", frozenset())
     return [t for t in tags if t.label.lower() not in drop]
+
+
+def fact_tags(ev: Evidence) -> list[Tag]:
+    """Tags from facts the evidence holds beyond the tagger's: the words of the composer's own sentence
+    that the table knows (every one grounded by construction: "A portrait of a person" → portrait,
+    "A screenshot" → screenshot, "Lush green plants" → plant; quoted OCR text is not read), and
+    every scene concept the probe holds (the tagger names only the one that became the subject), so
+    a portrait in a room also gets #interiordesign."""
+    text = re.sub(r'["“][^"”]*["”]', " ", compose_with_rule(ev)[0]).lower()
+    table = concept_table()
+    out = []
+    for word in dict.fromkeys(re.findall(r"[a-z]+", text)):
+        concept = word if word in table else word[:-1] if word.endswith("s") and word[:-1] in table else None
+        if concept is not None:
+            out.append(Tag(label=concept, score=_COMPOSER_SCORE))
+    subject = ev.main.noun if ev.main is not None else None
+    held = [(n, p) for n, p in ev.concepts.scores if n not in _SUBJECT_ONLY_CONCEPTS or n == subject]
+    return out + [Tag(label=name, score=round(p * _CONCEPT_WEIGHT, 3)) for name, p in held]
 
 
 def broad_concepts(rule: str | None, family: str) -> tuple[str, ...]:

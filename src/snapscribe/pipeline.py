@@ -435,13 +435,13 @@ class Pipeline:
         caption; the broad tags of the image's kind or family fill up when they give too few."""
         from .caption import compose_with_rule
         from .caption_options import family
-        from .hashtags import broad_concepts, for_kind
+        from .hashtags import broad_concepts, fact_tags, for_kind
 
         lead: list[Tag] = []
         if draft.engine != "default" and self.guard is not None:
             lead = self.hashtags.noun_tags(self.guard.grounded_nouns(caption, evidence, tags), tags)
         rule = draft.rule if draft.engine == "default" and draft.rule else compose_with_rule(evidence)[1]
-        ranked = for_kind([*lead, *tags], rule)
+        ranked = for_kind([*lead, *tags, *fact_tags(evidence)], rule)
         return self.hashtags.choose(ranked, broad=broad_concepts(rule, family(evidence, rule)))
 
     def _pool(self) -> ThreadPoolExecutor:
