@@ -94,6 +94,7 @@ def background(photos: list[Image.Image], rng: random.Random) -> Image.Image:
 def evaluate(texts: list[tuple[str, str]], photo_dirs: list[str], seed: int) -> Result:
     """Render each text, read it with the gate's OCR reader, run the shipped detector."""
     from snapscribe.config import Settings
+    from snapscribe.cpu import use_int8
     from snapscribe.safety.injection import default_detector
     from snapscribe.safety.ocr import INT8_DETECTOR, TextReader
 
@@ -101,7 +102,7 @@ def evaluate(texts: list[tuple[str, str]], photo_dirs: list[str], seed: int) -> 
     photos = load_photos(photo_dirs)
     cfg = Settings().ocr
     reader = TextReader(
-        gate=cfg.gate, staged=cfg.staged, det_model=str(INT8_DETECTOR) if cfg.detector == "int8" else None
+        gate=cfg.gate, staged=cfg.staged, det_model=str(INT8_DETECTOR) if use_int8(cfg.detector) else None
     )
     detector = default_detector()
     res = Result(n=len(texts), read=0)

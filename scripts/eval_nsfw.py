@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 from snapscribe.config import NSFWConfig, Settings
+from snapscribe.cpu import use_int8
 from snapscribe.intake import decode
 from snapscribe.normalize import prepare
 from snapscribe.pipeline import build_detector
@@ -66,7 +67,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     detector = build_detector(settings.detector)
     cfg = settings.nsfw
-    scorer = NSFWScorer(str(INT8_MODEL) if cfg.model == "int8" else None)  # as the pipeline loads it
+    scorer = NSFWScorer(str(INT8_MODEL) if use_int8(cfg.model) else None)  # as the pipeline loads it
     scorer.warmup()
     gate = NSFWGate(scorer, detector, cfg)
     policies: dict[str, NSFWConfig] = {

@@ -1,5 +1,6 @@
 """The shipped int8 open_nsfw (scripts/quantize_nsfw.py) against the packaged float model: the
-same gate decisions and small score drift on benign photos, and ``nsfw.model`` selects it."""
+same gate decisions and small score drift on benign photos where the CPU computes int8 exactly
+(VNNI or AMX; elsewhere the pipeline runs the float model), and ``nsfw.model`` selects it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from PIL import Image
 
 from snapscribe.config import Settings
+from snapscribe.cpu import int8_exact
 from snapscribe.errors import ConfigError, EngineError
 from snapscribe.safety.moderation import judge
 
@@ -25,6 +27,13 @@ DEVSET = ROOT / "devset" / "cache"
 BENIGN = ROOT / "devset" / "nsfw_benign.json"
 BENIGN_CACHE = ROOT / "devset" / "cache-nsfw"
 MEAN_DRIFT = 0.02  # the bound for making int8 the default (docs/performance.md)
+
+
+# Without VNNI or AMX, onnxruntime's u8 x s8 kernels saturate and the int8 scores move (measured
+# on an AVX2-only host: 2 of 187 benign photos sent to review); "auto" runs the float model there.
+needs_exact_int8 = pytest.mark.skipif(
+    not int8_exact(), reason="this CPU has no VNNI or AMX: nsfw.model = auto runs the float model here"
+)
 
 
 @pytest.fixture(scope="module")
@@ -60,6 +69,7 @@ def test_int8_model_ships_quantized() -> None:
     assert model.graph.node[-1].op_type == "Softmax"
 
 
+@needs_exact_int8
 def test_samples_score_alike(scorers) -> None:
     images = [Image.open(f).convert("RGB") for f in SAMPLES]
     assert len(images) >= 5
@@ -72,7 +82,8 @@ def test_samples_score_alike(scorers) -> None:
 def test_config_selects_the_model_and_a_missing_file_is_a_clear_error(tmp_path) -> None:
     from snapscribe.safety.gates import SafetyGates
 
-    for choice, want in (("int8", str(INT8_MODEL)), ("fp32", None)):
+    auto = str(INT8_MODEL) if int8_exact() else None
+    for choice, want in (("int8", str(INT8_MODEL)), ("fp32", None), ("auto", auto)):
         settings = Settings().with_overrides(**{"nsfw.model": choice, "ocr.enabled": False})
         gates = SafetyGates(settings, None)
         assert gates.nsfw is not None
@@ -87,6 +98,7 @@ def test_config_selects_the_model_and_a_missing_file_is_a_clear_error(tmp_path) 
 
 
 @pytest.mark.slow
+@needs_exact_int8
 def test_benign_and_devset_decisions_identical(scorers) -> None:
     """The real gate (with the detector's second opinion where a score calls for it) decides the
     same on the benign NSFW set and the dev set; needs both fetched (scripts/fetch_devset.py)."""

@@ -42,7 +42,7 @@ def _with_text(img: Image.Image, lines: list[str], size: int = 34, xy=(30, 40), 
 
 @pytest.fixture(scope="module", params=["fp32", "int8"])
 def reader(request) -> TextReader:
-    """Every test runs on rapidocr's packaged detector and on the shipped int8 copy (the default)."""
+    """Every test runs on rapidocr's packaged detector and on the shipped int8 copy (what "auto" loads on a CPU with VNNI or AMX)."""
     return TextReader(threads=1, det_model=str(INT8_DETECTOR) if request.param == "int8" else None)
 
 

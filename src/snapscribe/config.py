@@ -15,6 +15,7 @@ from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from .cpu import ModelPrecision
 from .errors import ConfigError
 
 Tone = Literal["neutral", "casual", "poetic", "minimal"]
@@ -69,10 +70,11 @@ class CategoryPolicy(_Section):
 
 class NSFWConfig(_Section):
     enabled: bool = True
-    model: Literal["int8", "fp32"] = Field(
-        "int8",
+    model: ModelPrecision = Field(
+        "auto",
         description="int8: the shipped int8 copy of open_nsfw (scripts/quantize_nsfw.py; same decisions "
-        "on the benign and dev sets, mean score drift 0.005); fp32: the packaged float model",
+        "on the benign and dev sets, mean score drift 0.005, on CPUs with VNNI or AMX); fp32: the "
+        "packaged float model; auto: int8 where the CPU computes it exactly (snapscribe/cpu.py), else fp32",
     )
     review: float = Field(0.8, description="open_nsfw score from which `explicit` is LIKELY (before corroboration)")
     block: float = Field(0.93, description="open_nsfw score from which `explicit` is VERY_LIKELY")
@@ -110,8 +112,9 @@ class OCRConfig(_Section):
     # recognition (False: one full pass; `snapscribe bench` uses it for the naive baseline).
     staged: bool = True
     # int8: the shipped int8 copy of rapidocr's DB text detector (scripts/quantize_text_detector.py;
-    # 1.7x faster, same injection recall); fp32: rapidocr's packaged model.
-    detector: Literal["int8", "fp32"] = "int8"
+    # 1.7x faster, same injection recall); fp32: rapidocr's packaged model; auto: int8 where the
+    # CPU computes it exactly (snapscribe/cpu.py), else fp32.
+    detector: ModelPrecision = "auto"
     injection_policy: Literal["review", "block", "allow"] = "review"
     # The learned n-gram model (safety/injection_model.py) beside the rule tables.
     injection_model: bool = True

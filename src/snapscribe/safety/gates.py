@@ -20,6 +20,7 @@ import numpy as np
 from PIL import Image
 
 from ..config import Settings
+from ..cpu import use_int8
 from ..engines.base import Detection, Detector
 from ..intake import DecodedImage
 from ..normalize import ModelInputs
@@ -104,7 +105,7 @@ class SafetyGates:
             nsfw
             if nsfw is not None
             else (
-                NSFWScorer(str(INT8_MODEL) if settings.nsfw.model == "int8" else None)
+                NSFWScorer(str(INT8_MODEL) if use_int8(settings.nsfw.model) else None)
                 if settings.nsfw.enabled
                 else None
             )
@@ -118,7 +119,7 @@ class SafetyGates:
                 TextReader(
                     gate=settings.ocr.gate,
                     staged=settings.ocr.staged,
-                    det_model=str(INT8_DETECTOR) if settings.ocr.detector == "int8" else None,
+                    det_model=str(INT8_DETECTOR) if use_int8(settings.ocr.detector) else None,
                 )
                 if settings.ocr.enabled
                 else None
