@@ -177,3 +177,20 @@ def test_fact_tags_are_the_composer_words_the_table_knows_and_the_held_concepts(
     quoted = _evidence(kind="text_graphic", ocr="cat and dog")  # quoted OCR words are not facts
     assert [t.label for t in fact_tags(quoted)] == ["text"]
     assert [t.label for t in fact_tags(_evidence(kind="screenshot"))] == ["screenshot"]
+
+
+def test_everyday_objects_get_the_community_tags_people_follow():
+    """COCO objects the table knows give their own tag and the community one (a sofa is home
+    decor, a book #bookstagram); a computer keyboard is never a piano."""
+    for label, community in {
+        "sofa": "interiordesign",
+        "book": "bookstagram",
+        "teddy bear": "toys",
+        "keyboard": "tech",
+        "giraffe": "wildlifephotography",
+        "surfboard": "surfing",
+    }.items():
+        out = policy().choose([Tag(label=label, score=0.9)])
+        assert len(out) >= 2 and community in out, (label, out)
+        assert "piano" not in out
+    assert VOCABULARY and all("keyboard" not in v.aliases for v in VOCABULARY if v.tag == "piano")
