@@ -12,10 +12,12 @@ from __future__ import annotations
 import inspect
 import json
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from snapscribe.attributes import BLUR_THRESHOLD
 from snapscribe.caption import compose
+from snapscribe.concepts import ConceptReading, fingerprint, probe
 from snapscribe.evidence import Evidence, fuse
 
 try:
@@ -100,6 +102,30 @@ def load_items(features_path: Path = DEFAULT_FEATURES, labels=None, split=None) 
 
 _TRACES = "trace" in inspect.signature(fuse).parameters  # False on an older checkout
 _EMBEDS = "embedding" in inspect.signature(fuse).parameters
+_CROSS_FITS = "concepts" in inspect.signature(fuse).parameters
+OOF_CONCEPTS = ROOT / "var" / "sight" / "concepts_oof.json"
+
+
+@lru_cache(maxsize=1)
+def _oof_concepts() -> dict[str, dict[str, float]]:
+    """The out-of-fold concept probabilities, when they come from the probe in use."""
+    model = probe()
+    if not (OOF_CONCEPTS.is_file() and _CROSS_FITS and model is not None):
+        return {}
+    data = json.loads(OOF_CONCEPTS.read_text())
+    return data["images"] if data.get("probe") == fingerprint(model) else {}
+
+
+def cross_fitted_concepts(item: Item) -> ConceptReading | None:
+    """A training image's scene concepts from the probe fitted without its package (the out-of-fold
+    probabilities scripts/train_concepts.py writes), under the shipped bars; None for other images."""
+    probs = _oof_concepts().get(item.file) if item.split == "train" else None
+    model = probe()
+    if probs is None or model is None:
+        return None
+    bars = {str(n): float(b) for n, b in zip(model["names"], model["bars"], strict=True)}
+    held = sorted(((n, p) for n, p in probs.items() if p >= bars.get(n, 2.0)), key=lambda kv: -kv[1])
+    return ConceptReading(tuple(held), probed=True)
 
 
 def evidence_of(
@@ -112,6 +138,9 @@ def evidence_of(
     extra: dict = {"trace": first} if _TRACES else {}
     if _EMBEDS:
         extra["embedding"] = f.embedding
+    concepts = cross_fitted_concepts(item)
+    if concepts is not None:
+        extra["concepts"] = concepts
     ev = fuse(list(f.detections), f.probs, f.scene, f.stats, f.synthetic, min_detection=min_detection, **extra)
     kept = first
     if needs_zoom(ev) and f.views is not None:
@@ -119,6 +148,8 @@ def evidence_of(
         extra = {"trace": second} if _TRACES else {}
         if _EMBEDS:
             extra["embedding"] = f.embedding
+        if concepts is not None:
+            extra["concepts"] = concepts
         closer = fuse(
             list(f.detections),
             agreed(f.probs, f.views, zoom_agree),

@@ -15,7 +15,12 @@ centred on the training mean and scaled to unit length. Per concept:
 2. the bar is chosen on those out-of-fold probabilities to maximise
    right − 3 × wrong (one invented scene costs three named ones); a concept where no bar
    pays gets a bar above 1 and is never named;
-3. the final weights are fitted on all training images.
+3. the final weights are fitted on all training images;
+4. the out-of-fold probabilities of every training image are written to ``OOF_PATH``
+   (cross-fitting): ``scripts/train_sight.py`` fits its bars on training captions whose
+   concepts come from a probe that did not see the image's package, as validation images are
+   read, instead of the in-sample probe, whose concepts on its own training images are
+   optimistic.
 
 Validation images are never read for fitting; the script prints their figures at the end.
 
@@ -25,6 +30,7 @@ Validation images are never read for fitting; the script prints their figures at
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from pathlib import Path
@@ -35,9 +41,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sight_data import DEFAULT_FEATURES, ROOT, Item, load_items
 from train_sight import fit_logistic
 
-from snapscribe.concepts import CONCEPTS, pixel_cues, prepare
+from snapscribe.concepts import CONCEPTS, fingerprint, pixel_cues, prepare
 
 OUT = ROOT / "src" / "snapscribe" / "data" / "concept_probe.npz"
+OOF_PATH = ROOT / "var" / "sight" / "concepts_oof.json"
 L2_GRID = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
 BARS = tuple(round(b, 2) for b in np.arange(0.3, 0.96, 0.05))
 WRONG_COST = 3.0
@@ -138,6 +145,7 @@ def main(argv: list[str] | None = None) -> int:
     bias = np.zeros(len(CONCEPTS), dtype=np.float32)
     bars = np.full(len(CONCEPTS), 1.01, dtype=np.float32)
     l2s = np.zeros(len(CONCEPTS), dtype=np.float32)
+    oof_all = np.zeros((len(train), len(CONCEPTS)))
     for k, c in enumerate(CONCEPTS):
         y = y_tr[:, k]
         if y.sum() < 3:
@@ -146,6 +154,7 @@ def main(argv: list[str] | None = None) -> int:
         scored = [(log_loss(out_of_fold(x_tr, y, folds, l2), y), l2) for l2 in L2_GRID]
         loss, l2 = min(scored)
         oof = out_of_fold(x_tr, y, folds, l2)
+        oof_all[:, k] = oof
         bar, gain = best_bar(oof, y)
         w, b = fit_logistic(x_tr, y, l2=l2)
         nb = len(basis)
@@ -188,7 +197,19 @@ def main(argv: list[str] | None = None) -> int:
             cue_std=cue_std.astype(np.float32),
             l2=l2s,
         )
-        print(f"wrote {args.out}", file=sys.stderr)
+        OOF_PATH.parent.mkdir(parents=True, exist_ok=True)
+        OOF_PATH.write_text(
+            json.dumps(
+                {
+                    "probe": fingerprint({"bias": bias, "bars": bars}),
+                    "images": {
+                        it.file: {c.name: round(float(p), 5) for c, p in zip(CONCEPTS, row, strict=True)}
+                        for it, row in zip(train, oof_all, strict=True)
+                    },
+                }
+            )
+        )
+        print(f"wrote {args.out} and {OOF_PATH}", file=sys.stderr)
     return 0
 
 

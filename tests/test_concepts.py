@@ -6,7 +6,14 @@ import pytest
 
 from snapscribe.attributes import PixelStats
 from snapscribe.caption import compose_with_rule
-from snapscribe.concepts import CONCEPTS, ConceptReading, concept_probabilities, probe, read_concepts
+from snapscribe.concepts import (
+    CONCEPTS,
+    ConceptReading,
+    concept_probabilities,
+    fingerprint,
+    probe,
+    read_concepts,
+)
 from snapscribe.evidence import CONCEPT_SOURCE, fuse
 from snapscribe.grounding import GroundingGuard
 from snapscribe.scene import SceneCues
@@ -64,6 +71,20 @@ def test_with_nothing_else_named_the_concept_is_the_subject_and_the_guard_keeps_
     # Without the embedding nothing is named and the concept never appears.
     ev = fuse([], probs, SceneCues(), STATS)
     assert ev.main is None and "street" not in compose_with_rule(ev)[0].lower()
+
+
+def test_a_reading_already_made_replaces_the_probe():
+    """Training reads cross-fitted concepts (the probe fitted without the image's package)."""
+    probs = np.full(1000, 1e-3, dtype=np.float32)
+    ev = fuse([], probs, SceneCues(), STATS, embedding=_embedding(3), concepts=ConceptReading((("room", 0.9),), True))
+    assert ev.main is not None and ev.main.noun == "room" and ev.concepts.has("room")
+    ev = fuse([], probs, SceneCues(), STATS, embedding=_embedding(3), concepts=ConceptReading((), True))
+    assert ev.main is None
+
+
+def test_probe_fingerprint_tells_fitted_probes_apart():
+    a, b = _model({"street": 3}), _model({"street": 3}, bars=0.7)
+    assert fingerprint(a) == fingerprint(dict(a)) and fingerprint(a) != fingerprint(b)
 
 
 def test_the_guard_removes_a_scene_word_no_concept_holds():

@@ -13,6 +13,7 @@ concept only when nothing more specific (a detected object, a confident classifi
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -75,6 +76,14 @@ def probe() -> dict[str, np.ndarray] | None:
         return None
     with path.open("rb") as fh, np.load(fh) as data:
         return {k: data[k] for k in data.files}
+
+
+def fingerprint(model: dict[str, np.ndarray]) -> str:
+    """Identifies one fitted probe (its biases and bars), so files derived from it can be matched."""
+    digest = hashlib.sha256()
+    for key in ("bias", "bars"):
+        digest.update(np.ascontiguousarray(model[key], dtype=np.float32).tobytes())
+    return digest.hexdigest()[:16]
 
 
 def pixel_cues(scene, stats) -> np.ndarray:

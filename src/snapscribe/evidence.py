@@ -212,8 +212,10 @@ def fuse(
     abstract: float | None = None,
     trace: list | None = None,
     embedding: np.ndarray | None = None,
+    concepts: ConceptReading | None = None,
 ) -> Evidence:
     """Combine raw model outputs into accepted evidence (``abstract``: a photo-or-rendered judgement already made;
+    ``concepts``: a scene-concept reading already made, else the probe reads ``embedding``;
     ``trace``: a list that collects the features of each detection and box-or-node decision, for
     scripts/train_sight.py)."""
     coco = coco_classes()
@@ -320,7 +322,8 @@ def fuse(
 
     reading = hedge(probs, abstract)
     _name_hedged(subjects, reading, probs, notes, trace)
-    concepts = read_concepts(embedding, pixel_cues(scene, stats))
+    if concepts is None:
+        concepts = read_concepts(embedding, pixel_cues(scene, stats))
     if not subjects and concepts.top is not None:
         # Nothing more specific is named: the scene concept is the subject (a street, a room, mountains).
         concept, p = concepts.top
