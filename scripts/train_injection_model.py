@@ -14,7 +14,9 @@ The decision threshold comes from the training sources only: every training row 
 a model fitted without its fold (:data:`FOLDS` folds by text), and the threshold is the lowest
 score (at least 0.5) at which every benign training source of at least :data:`MIN_CAL_ROWS`
 texts from a package has at most ``--target-fpr`` of its texts flagged (per source, not pooled:
-the target is per source). ``--cv`` prints those figures and stops.
+the target is per source). ``--cv`` prints those figures and stops. ``--calibrate-by source`` scores
+each benign calibration source with a model fitted without it instead (how a source never seen fares;
+measured, not used for the shipped model: docs/safety-hardening.md §1).
 
 Rows are weighted so that each source counts by the square root of its size (a 12,000-line
 fortune file does not drown a 12-line attack collection), then each class weighs half.
@@ -74,6 +76,7 @@ BENIGN_CAP = 12000  # per benign source, for training and for scoring a held-out
 L2 = 1e-5
 EPOCHS = 120
 FOLDS = 4
+CALIBRATE_BY = "text"  # "text": FOLDS folds by text; "source": each calibration source left out in turn
 MIN_CAL_ROWS = 100  # a benign source smaller than this does not set the threshold on its own
 # hand-written hard negatives are chosen to look like injections: they train the model but do not set the
 # threshold (it is calibrated on natural benign text from packages)
@@ -229,6 +232,18 @@ def oof_scores(rows: list[dict], x: sparse.csr_matrix, y: np.ndarray) -> np.ndar
     return oof
 
 
+def left_out_scores(rows: list[dict], x: sparse.csr_matrix, y: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
+    """Each of ``names`` (benign calibration sources) scored by a model fitted on every other source: how a
+    source the model has never seen fares, the situation of the held-out sources and of real OCR text."""
+    src = np.array([r["source"] for r in rows])
+    out = {}
+    for name in names:
+        tr, te = np.flatnonzero(src != name), np.flatnonzero(src == name)
+        w, b = fit(x[tr], y[tr], row_weights([rows[i] for i in tr]))
+        out[name] = 1.0 / (1.0 + np.exp(-(x[te] @ w + b)))
+    return out
+
+
 def by_source(rows: list[dict], oof: np.ndarray, names: list[str]) -> dict[str, np.ndarray]:
     src = np.array([r["source"] for r in rows])
     return {name: oof[src == name] for name in names}
@@ -266,7 +281,11 @@ def train(
     """Fit on ``rows``; the threshold from their out-of-source scores (:func:`threshold_for`)."""
     x = features([r["text"] for r in rows])
     y = np.array([r["label"] for r in rows], np.float64)
-    scores = by_source(rows, oof_scores(rows, x, y), calibration_sources(rows)) if calibrate else {}
+    scores: dict[str, np.ndarray] = {}
+    if calibrate and CALIBRATE_BY == "source":
+        scores = left_out_scores(rows, x, y, calibration_sources(rows))
+    elif calibrate:
+        scores = by_source(rows, oof_scores(rows, x, y), calibration_sources(rows))
     threshold = threshold_for(scores, target_fpr)
     if calibration is not None:  # what each calibration source flags out of fold at that threshold
         calibration.update(
@@ -305,7 +324,7 @@ def rate(model: InjectionModel, rows: list[dict]) -> dict:
 
 
 def main() -> None:
-    global L2
+    global L2, CALIBRATE_BY
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", type=Path)
     ap.add_argument("--out", type=Path, default=Path("src/snapscribe/data/injection_ngram_lr.npz"))
@@ -316,8 +335,15 @@ def main() -> None:
     ap.add_argument("--eval-only", type=Path, help="score this model file on the held-out split, train nothing")
     ap.add_argument("--cv", action="store_true", help="out-of-fold figures on the training sources only, then stop")
     ap.add_argument("--l2", type=float, default=L2, help="L2 penalty (chosen with --cv)")
+    ap.add_argument(
+        "--calibrate-by",
+        choices=("text", "source"),
+        default=CALIBRATE_BY,
+        help="threshold from folds by text (shipped) or from each benign source left out",
+    )
     args = ap.parse_args()
     L2 = args.l2
+    CALIBRATE_BY = args.calibrate_by
     rng = random.Random(args.seed)
     rows = expand(capped(load_rows(args.corpus), rng), rng)
     train_rows = [r for r in rows if r["source"] not in TEST_SOURCES]
