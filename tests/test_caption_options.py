@@ -1,5 +1,7 @@
 """Caption options, tones and alt text: grounded in the evidence, distinct, and different per tone."""
 
+import re
+
 import pytest
 from sight_models import pinned
 
@@ -115,6 +117,16 @@ def test_neutral_captions_vary_and_stay_the_plain_sentence():
     firsts = [options(ev, f"img{i}", "neutral")[0] for i in range(20)]
     assert len(set(firsts)) >= 10
     assert all(f == "Two people" or "two people." in f for f in firsts)
+
+
+def test_a_picture_is_not_framed_as_a_picture_of_a_picture():
+    """A portrait (one large person) is said "a portrait of a person": no "A shot of a portrait of …"."""
+    ev = _ev(_s("person", "people", "person", area=0.5))
+    assert compose_with_rule(ev)[0].lower().startswith("a portrait")
+    firsts = {o for i in range(40) for o in options(ev, f"img{i}", "neutral")}
+    assert len(firsts) >= 3
+    for o in firsts:
+        assert not re.match(r"(a shot of|a look at|a view of|a photo of|a snapshot of) a portrait", o.lower()), o
 
 
 def test_a_screenshot_is_said_with_the_text_it_shows_in_every_tone():

@@ -120,7 +120,34 @@ def _awkward(template: str, subject: str) -> bool:
     if ":" in subject and not template.startswith("{subject}"):
         return True
     own = {w for w in re.findall(r"[a-z]+", template.replace("{subject}", "").lower()) if len(w) > 3}
-    return bool(own & set(re.findall(r"[a-z]+", subject.lower())))
+    words = re.findall(r"[a-z]+", subject.lower())
+    if own & _DEPICTIONS and words[:2] and words[1 if words[0] in {"a", "an", "the"} else 0] in _DEPICTIONS:
+        return True  # "A shot of a portrait of a person": a picture of a picture
+    return bool(own & set(words))
+
+
+# Nouns that say what kind of picture something is: a template built on one does not frame a subject
+# phrase that starts with one.
+_DEPICTIONS = frozenset(
+    {
+        "shot",
+        "look",
+        "view",
+        "photo",
+        "picture",
+        "image",
+        "snapshot",
+        "glimpse",
+        "portrait",
+        "close",
+        "illustration",
+        "painting",
+        "drawing",
+        "screenshot",
+        "scene",
+        "sketch",
+    }
+)
 
 
 def options(
