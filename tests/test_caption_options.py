@@ -119,6 +119,12 @@ def test_neutral_captions_vary_and_stay_the_plain_sentence():
     assert all(f == "Two people" or "two people." in f for f in firsts)
 
 
+def test_the_subject_starts_a_sentence_with_a_capital():
+    assert fill("Who's a good one? {subject}.", "a cat") == "Who's a good one? A cat."
+    assert fill("Okay, {subject}. Love it.", "a cat") == "Okay, a cat. Love it."
+    assert fill("{subject}. Cute.", "a cat") == "A cat. Cute."
+
+
 def test_a_picture_is_not_framed_as_a_picture_of_a_picture():
     """A portrait (one large person) is said "a portrait of a person": no "A shot of a portrait of …"."""
     ev = _ev(_s("person", "people", "person", area=0.5))

@@ -88,7 +88,11 @@ def family(ev: Evidence, rule: str) -> str:
 
 
 def fill(template: str, subject: str) -> str:
-    """The template with ``subject`` in its slot, capitalised at the start."""
+    """The template with ``subject`` in its slot, capitalised at the start of the text and of a sentence
+    ("Who's a good one? A cat.")."""
+    before = template.split("{subject}", 1)[0]
+    if subject and before.rstrip() != before and before.rstrip()[-1:] in {".", "?", "!"}:
+        subject = subject[0].upper() + subject[1:]
     text = template.format(subject=subject).replace("..", ".").replace("?.", "?").replace("!.", "!")
     return text[0].upper() + text[1:] if text else text
 
