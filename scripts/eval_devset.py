@@ -855,14 +855,20 @@ def _hashtag_words(rec: dict) -> list[str]:
     return [str(t).lstrip("#") for t in tags if t]
 
 
+_QUOTED = re.compile(r'"[^"]*"|“[^”]*”')
+
+
 def score_image(label: dict, rec: dict | None) -> ImageResult:
     present = list(label.get("present", [])) + list(label.get("subject", []))
     if rec is None:
         return ImageResult(label["file"], label.get("kind", "?"), None, None, False, None, [], source=None)
     caption = rec.get("caption") or ""
     status = rec.get("status")
-    hit = names_subject(caption, label.get("subject", []))
-    hall = hallucinated_nouns(caption, present)
+    # Text quoted from the image ('a screenshot with the text "File View Tool"') is the image's own
+    # words, checked against the OCR reading by the guard: it neither names the subject nor an object.
+    said = _QUOTED.sub('""', caption)
+    hit = names_subject(said, label.get("subject", []))
+    hall = hallucinated_nouns(said, present)
     hashtags = _hashtag_words(rec)
     # hashtags are often compounds (#sunsetbeach): score each as a phrase only if it is one word
     tag_hall: list[str] = []

@@ -186,6 +186,17 @@ def test_evaluate_counts_subject_and_hallucination():
     assert unmatched == ["/elsewhere/unknown.jpg"] and dups == 0
 
 
+def test_quoted_image_text_names_neither_subject_nor_object():
+    """Words quoted from the image are its own text, not the captioner naming things."""
+    label = {"file": "s.png", "kind": "screenshot", "subject": ["screenshot"], "present": ["screenshot"]}
+    r = ev.score_image(label, {"caption": 'A screenshot with the text "File View Tool"'})
+    assert r.subject_hit and r.hallucinated == []
+    r = ev.score_image(label, {"caption": "A screenshot with a tool"})
+    assert r.hallucinated == ["tool"]
+    cat = {"file": "c.png", "kind": "photo", "subject": ["cat"], "present": ["cat"]}
+    assert not ev.score_image(cat, {"caption": 'A sign that says "cat"'}).subject_hit
+
+
 def test_stem_match_and_original_preferred_over_1024_copy():
     copy = rec("devset/cache/1024/cat.jpg", "A dog")
     orig = rec("devset/cache/cat.png", "A cat")
