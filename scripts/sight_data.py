@@ -17,7 +17,7 @@ from pathlib import Path
 
 from snapscribe.attributes import BLUR_THRESHOLD
 from snapscribe.caption import compose
-from snapscribe.concepts import ConceptReading, fingerprint, probe
+from snapscribe.concepts import ConceptReading, fingerprint, held_concepts, probe
 from snapscribe.evidence import Evidence, fuse
 
 try:
@@ -121,11 +121,7 @@ def cross_fitted_concepts(item: Item) -> ConceptReading | None:
     probabilities scripts/train_concepts.py writes), under the shipped bars; None for other images."""
     probs = _oof_concepts().get(item.file) if item.split == "train" else None
     model = probe()
-    if probs is None or model is None:
-        return None
-    bars = {str(n): float(b) for n, b in zip(model["names"], model["bars"], strict=True)}
-    held = sorted(((n, p) for n, p in probs.items() if p >= bars.get(n, 2.0)), key=lambda kv: -kv[1])
-    return ConceptReading(tuple(held), probed=True)
+    return held_concepts(probs, model) if probs is not None and model is not None else None
 
 
 def evidence_of(
@@ -134,22 +130,17 @@ def evidence_of(
     """The evidence the pipeline builds from these features (fusion, the zoom pass, clean OCR text).
     ``trace`` collects the box-or-node decisions of the fusion that was kept."""
     f = item.features
-    first: list = []
-    extra: dict = {"trace": first} if _TRACES else {}
-    if _EMBEDS:
-        extra["embedding"] = f.embedding
+    common: dict = {"embedding": f.embedding} if _EMBEDS else {}
     concepts = cross_fitted_concepts(item)
     if concepts is not None:
-        extra["concepts"] = concepts
+        common["concepts"] = concepts
+    first: list = []
+    extra: dict = {"trace": first, **common} if _TRACES else dict(common)
     ev = fuse(list(f.detections), f.probs, f.scene, f.stats, f.synthetic, min_detection=min_detection, **extra)
     kept = first
     if needs_zoom(ev) and f.views is not None:
         second: list = []
-        extra = {"trace": second} if _TRACES else {}
-        if _EMBEDS:
-            extra["embedding"] = f.embedding
-        if concepts is not None:
-            extra["concepts"] = concepts
+        extra = {"trace": second, **common} if _TRACES else dict(common)
         closer = fuse(
             list(f.detections),
             agreed(f.probs, f.views, zoom_agree),

@@ -124,7 +124,11 @@ def read_concepts(
     m = model if model is not None else probe()
     if embedding is None or m is None:
         return ConceptReading()
-    probs = concept_probabilities(embedding, m, cues)
-    bars = {str(n): float(b) for n, b in zip(m["names"], m["bars"], strict=True)}
+    return held_concepts(concept_probabilities(embedding, m, cues), m)
+
+
+def held_concepts(probs: dict[str, float], model: dict[str, np.ndarray]) -> ConceptReading:
+    """The concepts of ``probs`` that clear the probe's bars, most confident first."""
+    bars = {str(n): float(b) for n, b in zip(model["names"], model["bars"], strict=True)}
     held = sorted(((n, p) for n, p in probs.items() if p >= bars[n]), key=lambda kv: -kv[1])
     return ConceptReading(tuple(held), probed=True)
