@@ -94,16 +94,13 @@ def background(photos: list[Image.Image], rng: random.Random) -> Image.Image:
 def evaluate(texts: list[tuple[str, str]], photo_dirs: list[str], seed: int) -> Result:
     """Render each text, read it with the gate's OCR reader, run the shipped detector."""
     from snapscribe.config import Settings
-    from snapscribe.cpu import use_int8
     from snapscribe.safety.injection import default_detector
-    from snapscribe.safety.ocr import INT8_DETECTOR, TextReader
+    from snapscribe.safety.ocr import TextReader, detector_path
 
     rng = random.Random(seed)
     photos = load_photos(photo_dirs)
     cfg = Settings().ocr
-    reader = TextReader(
-        gate=cfg.gate, staged=cfg.staged, det_model=str(INT8_DETECTOR) if use_int8(cfg.detector) else None
-    )
+    reader = TextReader(gate=cfg.gate, staged=cfg.staged, det_model=detector_path(cfg.detector))
     detector = default_detector()
     res = Result(n=len(texts), read=0)
     for source, text in texts:

@@ -27,12 +27,11 @@ import time
 from pathlib import Path
 
 from snapscribe.config import NSFWConfig, Settings
-from snapscribe.cpu import use_int8
 from snapscribe.intake import decode
 from snapscribe.normalize import prepare
 from snapscribe.pipeline import build_detector
 from snapscribe.safety.moderation import judge
-from snapscribe.safety.nsfw import INT8_MODEL, NSFWScorer
+from snapscribe.safety.nsfw import NSFWScorer, model_path
 from snapscribe.safety.nsfw_gate import NSFWGate
 from snapscribe.safety.skin import read_skin
 
@@ -67,7 +66,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = Settings()
     detector = build_detector(settings.detector)
     cfg = settings.nsfw
-    scorer = NSFWScorer(str(INT8_MODEL) if use_int8(cfg.model) else None)  # as the pipeline loads it
+    scorer = NSFWScorer(model_path(cfg.model))  # as the pipeline loads it
     scorer.warmup()
     gate = NSFWGate(scorer, detector, cfg)
     policies: dict[str, NSFWConfig] = {

@@ -25,3 +25,11 @@ def test_settings_default_to_auto_and_follow_this_cpu() -> None:
     assert cpu.use_int8("int8") and not cpu.use_int8("fp32")
     if cpu.cpu_flags():  # Linux: the answer is the kernel's flags
         assert here is bool(cpu.cpu_flags() & cpu.EXACT_INT8_FLAGS) or cpu.platform.machine() == "aarch64"
+
+
+def test_each_model_resolves_its_setting_through_the_same_choice() -> None:
+    from snapscribe.safety import nsfw, ocr
+
+    assert nsfw.model_path("fp32") is None and ocr.detector_path("fp32") is None
+    assert nsfw.model_path("int8") == str(nsfw.INT8_MODEL) and ocr.detector_path("int8") == str(ocr.INT8_DETECTOR)
+    assert (nsfw.model_path("auto") is not None) is cpu.int8_exact() is (ocr.detector_path("auto") is not None)

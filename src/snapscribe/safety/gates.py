@@ -20,7 +20,6 @@ import numpy as np
 from PIL import Image
 
 from ..config import Settings
-from ..cpu import use_int8
 from ..engines.base import Detection, Detector
 from ..intake import DecodedImage
 from ..normalize import ModelInputs
@@ -28,9 +27,10 @@ from ..records import ImageRecord, Injection, Safety, Status
 from .hashlists import HashListStore
 from .injection import InjectionDetector
 from .injection_model import load_model
-from .nsfw import INT8_MODEL, NSFWScorer
+from .nsfw import NSFWScorer
+from .nsfw import model_path as nsfw_model_path
 from .nsfw_gate import NSFWGate
-from .ocr import INT8_DETECTOR, TextReader
+from .ocr import TextReader, detector_path
 from .pdq import DIHEDRAL_NAMES, PdqHash, compute_dihedral
 from .pdq_fast import dihedral_from_luma, dihedral_views_from_luma, luma_plane, transformed_from_luma
 
@@ -104,11 +104,7 @@ class SafetyGates:
         self.nsfw = (
             nsfw
             if nsfw is not None
-            else (
-                NSFWScorer(str(INT8_MODEL) if use_int8(settings.nsfw.model) else None)
-                if settings.nsfw.enabled
-                else None
-            )
+            else (NSFWScorer(nsfw_model_path(settings.nsfw.model)) if settings.nsfw.enabled else None)
         )
         # The detector finds the people for the NSFW second opinion (None: no person, so no block).
         self.nsfw_gate = NSFWGate(self.nsfw, detector, settings.nsfw) if self.nsfw is not None else None
@@ -119,7 +115,7 @@ class SafetyGates:
                 TextReader(
                     gate=settings.ocr.gate,
                     staged=settings.ocr.staged,
-                    det_model=str(INT8_DETECTOR) if use_int8(settings.ocr.detector) else None,
+                    det_model=detector_path(settings.ocr.detector),
                 )
                 if settings.ocr.enabled
                 else None

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from ..cpu import ModelPrecision, use_int8
 from ..errors import EngineError
 
 MEAN_BGR = np.array([104.0, 117.0, 123.0], dtype=np.float32)
@@ -27,6 +28,11 @@ _OFFSET = (RESIZE - CROP) // 2
 # The shipped int8 copy of the packaged model (QDQ, uint8 activations, per-channel int8 weights),
 # built byte for byte by scripts/quantize_nsfw.py; ``nsfw.model = "int8"`` selects it.
 INT8_MODEL = Path(__file__).resolve().parent.parent / "data" / "open_nsfw_int8.onnx"
+
+
+def model_path(choice: ModelPrecision) -> str | None:
+    """The ONNX file ``nsfw.model`` selects on this CPU: the int8 copy, or None for the packaged float model."""
+    return str(INT8_MODEL) if use_int8(choice) else None
 
 
 def preprocess(image: Image.Image) -> np.ndarray:

@@ -38,12 +38,19 @@ import cv2
 import numpy as np
 from PIL import Image
 
-__all__ = ["INT8_DETECTOR", "OcrLine", "OcrResult", "TextReader"]
+from ..cpu import ModelPrecision, use_int8
+
+__all__ = ["INT8_DETECTOR", "OcrLine", "OcrResult", "TextReader", "detector_path"]
 
 #: rapidocr's PP-OCRv6 small DB detector, statically quantized to int8 (QDQ, per-channel weights)
 #: by ``scripts/quantize_text_detector.py``; ~1.7x faster than the packaged float model on
 #: AVX-512 VNNI CPUs with the same injection recall (README, "Safety").
 INT8_DETECTOR = Path(__file__).resolve().parent.parent / "data" / "ppocr_v6_det_small_int8.onnx"
+
+
+def detector_path(choice: ModelPrecision) -> str | None:
+    """The DB detector ``ocr.detector`` selects on this CPU: the int8 copy, or None for rapidocr's own."""
+    return str(INT8_DETECTOR) if use_int8(choice) else None
 
 
 @dataclass
