@@ -125,7 +125,8 @@ def _awkward(template: str, subject: str) -> bool:
         return True
     own = {w for w in re.findall(r"[a-z]+", template.replace("{subject}", "").lower()) if len(w) > 3}
     words = re.findall(r"[a-z]+", subject.lower())
-    if own & _DEPICTIONS and words[:2] and words[1 if words[0] in {"a", "an", "the"} else 0] in _DEPICTIONS:
+    head = next((w for w in words if w not in {"a", "an", "the"}), "")
+    if own & _DEPICTIONS and head in _DEPICTIONS:
         return True  # "A shot of a portrait of a person": a picture of a picture
     return bool(own & set(words))
 

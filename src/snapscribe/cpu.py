@@ -16,7 +16,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["EXACT_INT8_FLAGS", "ModelPrecision", "cpu_flags", "int8_exact", "use_int8"]
+__all__ = ["EXACT_INT8_FLAGS", "ModelPrecision", "cpu_flags", "cpuinfo", "int8_exact", "use_int8"]
 
 ModelPrecision = Literal["auto", "int8", "fp32"]
 
@@ -24,16 +24,21 @@ ModelPrecision = Literal["auto", "int8", "fp32"]
 EXACT_INT8_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
 
 
+def cpuinfo(field: str) -> str:
+    """The first value of ``field`` in /proc/cpuinfo ("model name", "flags"); "" where there is none."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.split(":", 1)[0].strip() == field:
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return ""
+
+
 @lru_cache(maxsize=1)
 def cpu_flags() -> frozenset[str]:
     """The CPU feature flags the kernel reports (empty where /proc/cpuinfo is absent)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("flags"):
-                return frozenset(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return frozenset()
+    return frozenset(cpuinfo("flags").split())
 
 
 def int8_exact(flags: frozenset[str] | None = None, machine: str | None = None) -> bool:

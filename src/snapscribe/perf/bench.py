@@ -46,6 +46,7 @@ import numpy as np
 
 from .. import __version__
 from ..config import Settings
+from ..cpu import cpuinfo
 from ..pipeline import Pipeline, Upload, build_pipeline
 from ..records import ImageRecord, Status
 from ..store import Database, ResultStore
@@ -106,14 +107,7 @@ PIPELINE_ORDER = [
 
 # -- machine -------------------------------------------------------------------------------
 def machine_info() -> dict[str, Any]:
-    model = ""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
+    model = cpuinfo("model name")
     try:
         cores = len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - not Linux
