@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
+import numpy as np
+
 from snapscribe.attributes import BLUR_THRESHOLD
 from snapscribe.caption import compose
 from snapscribe.concepts import ConceptReading, fingerprint, held_concepts, probe
@@ -114,6 +116,15 @@ def _oof_concepts() -> dict[str, dict[str, float]]:
         return {}
     data = json.loads(OOF_CONCEPTS.read_text())
     return data["images"] if data.get("probe") == fingerprint(model) else {}
+
+
+def folds_by_package(items: list[Item], k: int = 5) -> np.ndarray:
+    """Fold index per image: packages dealt round-robin, largest first, so folds are balanced."""
+    sizes: dict[str, int] = {}
+    for it in items:
+        sizes[it.package] = sizes.get(it.package, 0) + 1
+    fold_of = {p: n % k for n, p in enumerate(sorted(sizes, key=lambda p: (-sizes[p], p)))}
+    return np.array([fold_of[it.package] for it in items])
 
 
 def cross_fitted_concepts(item: Item) -> ConceptReading | None:

@@ -38,7 +38,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sight_data import DEFAULT_FEATURES, ROOT, Item, load_items
+from sight_data import DEFAULT_FEATURES, ROOT, Item, folds_by_package, load_items
 from train_sight import fit_logistic
 
 from snapscribe.concepts import CONCEPTS, fingerprint, pixel_cues, prepare
@@ -70,15 +70,6 @@ def targets(items: list[Item]) -> np.ndarray:
         for k, c in enumerate(CONCEPTS):
             y[i, k] = float(any(has_word(terms, w) for w in c.words))
     return y
-
-
-def folds_by_package(items: list[Item], k: int = FOLDS) -> np.ndarray:
-    """Fold index per image: packages dealt round-robin, largest first, so folds are balanced."""
-    sizes: dict[str, int] = {}
-    for it in items:
-        sizes[it.package] = sizes.get(it.package, 0) + 1
-    fold_of = {p: n % k for n, p in enumerate(sorted(sizes, key=lambda p: (-sizes[p], p)))}
-    return np.array([fold_of[it.package] for it in items])
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -139,7 +130,7 @@ def main(argv: list[str] | None = None) -> int:
     cues = cue_matrix(train)
     cue_mean, cue_std = cues.mean(0), cues.std(0) + 1e-6
     x_tr = np.hstack([x_full @ basis.T, (cues - cue_mean) / cue_std * CUE_SCALE])
-    folds = folds_by_package(train)
+    folds = folds_by_package(train, FOLDS)
     d = x_full.shape[1]
     weights = np.zeros((len(CONCEPTS), d), dtype=np.float32)
     cue_weights = np.zeros((len(CONCEPTS), cues.shape[1]), dtype=np.float32)
