@@ -4,7 +4,8 @@
 Each pair has a faithful caption and one with an invented object or person. The guard
 should flag (``supported: false``) at least 80% of the invented ones and at most 20% of
 the faithful ones. Images come from the dev set (``devset/cache``, fetched by
-``scripts/fetch_devset.py``) and the PDQ reference images (``../shared/reference/pdq``).
+``scripts/fetch_devset.py``) and the photos of Meta ThreatExchange's PDQ test data (BSD),
+in the folder ``--pdq`` names.
 
     python scripts/eval_grounding.py [tests/data/grounding_checkset.json ...] [--pdq DIR] [--show]
         [--keep-plausible]   # the VLM's policy: unsupported-but-plausible details are kept
