@@ -1,6 +1,6 @@
 """Measure caption variety per subject family and how often casual and poetic captions differ.
 
-Usage: python scripts/measure_tones.py DIR [DIR ...]
+Usage: python scripts/measure_tones.py DIR [DIR ...]   (the top-level .jpg/.png files of each)
 
 Model features come from the data dir's cache when a run of ``snapscribe caption`` on the same
 images filled it ($SNAPSCRIBE_HOME), else the models run. Per family: distinct captions over all
@@ -21,7 +21,8 @@ from snapscribe.store import Database, ResultStore
 
 SAMPLE, DRAWS = 20, 200
 
-files = sorted(p for d in sys.argv[1:] for p in Path(d).rglob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
+# the top-level files of each folder (the labelled caches keep resized copies in a subfolder)
+files = sorted(p for d in sys.argv[1:] for p in Path(d).glob("*") if p.suffix.lower() in {".jpg", ".jpeg", ".png"})
 settings = Settings()
 pipe = build_pipeline(settings, ResultStore(Database(settings.db_url())))
 captions: dict[str, list[dict[str, str]]] = defaultdict(list)  # family -> per image, tone -> caption
@@ -41,9 +42,13 @@ for path in files:
     if recs["casual"].caption is None:
         continue
     total += 1
+    if recs["casual"].caption == recs["poetic"].caption:
+        print("same casual and poetic:", path.name, recs["casual"].caption)
     differ += recs["casual"].caption != recs["poetic"].caption
     captions[fam].append({tone: r.caption or "" for tone, r in recs.items()})
-    for r in recs.values():
+    for tone, r in recs.items():
+        if len(set(r.caption_options)) != 3:
+            print("not 3 distinct options:", path.name, tone, r.caption_options)
         bad_opts += len(set(r.caption_options)) != 3
         no_alt += not r.alt_text
 print(f"images captioned: {total}; casual != poetic: {differ}/{total} = {differ / max(total, 1):.1%}")

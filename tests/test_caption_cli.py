@@ -52,8 +52,8 @@ def test_batch_with_hostile_files_gives_one_record_each(batch, tmp_path):
     for photo in SAMPLES.glob("*.jpg"):
         rec = by_name[photo.name]
         assert rec["status"] == "captioned", rec
-        # The sample photos have recognised subjects: 3-10 grounded hashtags (issue 14). An image where
-        # nothing is recognised gets fewer rather than filler (docs/captions.md).
+        # The sample photos have recognised subjects: 3-10 grounded hashtags (issue 14), no filler (an
+        # image where nothing is recognised gets the generic photo-sharing tags last: docs/captions.md).
         assert rec["caption"] and 3 <= len(rec["hashtags"]) <= 10
         assert not any(is_filler(h) for h in rec["hashtags"]), rec["hashtags"]
         assert rec["id"] == rec["sha256"][:24]

@@ -17,6 +17,7 @@ from snapscribe.config import Settings
 from snapscribe.engines.base import Detection
 from snapscribe.evidence import fuse
 from snapscribe.grounding import GroundingGuard
+from snapscribe.kinds import KindReading
 from snapscribe.lexicon import load_lexicon
 from snapscribe.mentions import extract
 from snapscribe.pipeline import build_pipeline
@@ -106,6 +107,26 @@ def test_specific_kind_needs_specific_evidence(guard, seen):
         [Detection("dog", 18, 0.92, (0.2, 0.2, 0.8, 0.9))], np.full(1000, 0.001, np.float32), cat.scene, cat.stats
     )
     assert not guard.check("A golden retriever", plain, []).grounding.supported
+
+
+def test_a_plural_that_is_also_a_lemma_keeps_its_singular_sense(guard, seen):
+    """WordNet knows "clocks" as a plant; the composer's "Three clocks" means clock (as morphy reads it)."""
+    cat = seen["cat"].evidence
+    boxes = [Detection("clock", 85, 0.6, (0.1 + 0.3 * i, 0.2, 0.3 + 0.3 * i, 0.5)) for i in range(3)]
+    clocks = fuse(boxes, np.full(1000, 0.001, np.float32), cat.scene, cat.stats)
+    assert guard.check("Three clocks", clocks, []).grounding.supported
+    assert not guard.check("Three clocks", cat, []).grounding.supported
+
+
+@pytest.mark.parametrize("word, kind", [("A painting", "painting"), ("A screenshot", "screenshot")])
+def test_the_kind_models_reading_supports_the_kind_word(guard, seen, word, kind):
+    """The composer says "A painting" when the fitted kind model is sure; the guard reads the same fact."""
+    cat = seen["cat"].evidence
+    sure = replace(cat, kind=KindReading(kind, {kind: 0.99, "photo": 0.01}))
+    assert sure.image_kind == kind
+    assert guard.check(word, sure, []).grounding.supported
+    photo = replace(cat, kind=KindReading("photo", {"photo": 0.99, kind: 0.01}))
+    assert not guard.check(word, photo, []).grounding.supported
 
 
 def test_people_counts(guard, seen):

@@ -12,6 +12,8 @@ from snapscribe.config import CaptionConfig
 from snapscribe.evidence import Evidence, Subject
 from snapscribe.hashtags import (
     BROAD,
+    PHOTO_FILL,
+    SUPERSEDED_BY_KIND,
     HashtagPolicy,
     broad_concepts,
     clean,
@@ -92,7 +94,8 @@ def test_table_is_clean():
         for h in hashtags:
             assert h == clean(h) and h not in default_blocklist(), (concept, h)
             assert h not in {clean(c) for c in COLOUR_NAMES}, (concept, h)
-            assert not is_filler(h, VOCABULARY), (concept, h)
+            # the one filler row is the photo's last resort
+            assert is_filler(h, VOCABULARY) == (concept == PHOTO_FILL), (concept, h)
 
 
 def test_filler_is_one_definition():
@@ -102,20 +105,28 @@ def test_filler_is_one_definition():
         assert not is_filler(word, VOCABULARY), word
 
 
-def test_too_few_tags_fill_with_the_kind_or_family_never_filler():
+def test_too_few_tags_fill_with_the_kind_or_family_then_photo_filler_last():
     assert set(FAMILIES) <= set(BROAD)
     for key, concepts in BROAD.items():
         for concept in concepts:
             assert concept in concept_table(), (key, concept)
         out = policy(min_hashtags=3).choose([], broad=concepts)
-        assert not [h for h in out if is_filler(h, VOCABULARY)], (key, out)
+        assert len(out) == 3, (key, out)
+        filler = [h for h in out if is_filler(h, VOCABULARY)]
+        # filler only for photos, and only after every grounded and broad tag
+        assert not filler or (PHOTO_FILL in concepts and out[-len(filler) :] == filler), (key, out)
+    for kind in SUPERSEDED_BY_KIND:
+        assert PHOTO_FILL not in broad_concepts(kind, "art"), kind  # a drawing is not #photography
     assert broad_concepts("painting", "art") == ("painting", "art")  # the kind first
-    assert broad_concepts("subject", "pets") == ("pet",)  # else the family
-    assert policy(min_hashtags=3).choose([], broad=broad_concepts(None, "generic")) == []  # fewer, not filler
+    assert broad_concepts("subject", "pets") == ("pet", PHOTO_FILL)  # else the family
+    generic = broad_concepts(None, "generic")
+    assert policy(min_hashtags=3).choose([], broad=generic) == ["photography", "photooftheday", "picoftheday"]
+    blocked = policy(min_hashtags=3, hashtag_blocklist=["photography", "photooftheday", "picoftheday"])
+    assert blocked.choose([], broad=generic) == []  # fewer, not filler, when the user asks
     thin = policy(min_hashtags=3).choose(tags(beach=0.9), broad=broad_concepts(None, "travel"))
     assert thin == ["beach", "beachlife", "nature"]  # enough from the tag: no fill
     one = policy(min_hashtags=3).choose(tags(sunset=0.2), broad=broad_concepts(None, "nature"))
-    assert one == ["nature", "naturephotography"]
+    assert one == ["nature", "naturephotography", "photography"]
 
 
 @pytest.mark.parametrize("score, kept", [(0.5, False), (0.75, True)])
@@ -136,7 +147,7 @@ def test_a_sure_kind_replaces_the_rendered_probability():
     shot = policy(min_hashtags=3).choose(
         for_kind(tags(abstract=0.95), "screenshot"), broad=broad_concepts("screenshot", "text")
     )
-    assert shot == ["screenshot"]  # fewer, and true, rather than #abstractart on a screenshot
+    assert shot == ["screenshot", "ui", "tech"]  # the kind, rather than #abstractart on a screenshot
     drawn = policy(min_hashtags=3).choose(
         for_kind(tags(abstract=0.9), "drawing"), broad=broad_concepts("drawing", "art")
     )

@@ -88,6 +88,21 @@ def test_the_stored_caption_itself_is_moderated():
     assert [n.split(":")[0] for n in notes] == ["caption", "hashtags"]
 
 
+def test_options_that_lose_their_text_fall_back_to_three_plain_ones():
+    """Options quoting a phone number read by OCR are replaced by options written without the text."""
+    quoted = ['A chart: "call 0612345678"', 'Chart of the day: "call 0612345678"', 'Data: "call 0612345678"']
+    rec = ImageRecord(
+        id="x" * 24, source="s", sha256="0" * 64, status=Status.captioned, caption="A chart", caption_options=quoted
+    )
+    plain = ["A chart", "Chart of the day", "Data, plotted"]
+    out, notes = moderate_record(rec, None, set(), lambda: "A chart", lambda: plain)
+    assert out.caption_options == plain and any(n.startswith("caption_options") for n in notes)
+    voiced = rec.model_copy(update={"caption": quoted[1]})  # a tone's caption quoting the same text
+    assert moderate_record(voiced, None, set(), lambda: "A chart", lambda: plain)[0].caption == plain[0]
+    out, _ = moderate_record(rec, None, set(), lambda: "A chart")  # no fallback given: what is left
+    assert out.caption_options == []
+
+
 def test_vlm_reply_moderation_alone():
     """The moderation step on the scripted VLM replies (the full path is in test_vlm_contract)."""
     for case in REPLIES["adversarial"]:

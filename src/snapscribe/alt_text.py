@@ -6,7 +6,7 @@ two people on a beach"); every noun comes from the composer's grounded phrases, 
 
 from __future__ import annotations
 
-from .caption import _colour_phrase, _counted, _kind, _scene_only_caption, _setting, safe_text
+from .caption import _colour_phrase, _counted, _scene_only_caption, _setting, safe_text
 from .evidence import Evidence, same_creature
 
 _HEDGE = "May be"
@@ -44,7 +44,7 @@ def _with_text(ev: Evidence) -> str:
 
 def alt_text(ev: Evidence) -> str:
     """What, how many, where and any clean text, hedged: "May be an image of a dog on the grass"."""
-    kind = _kind(ev)
+    kind = ev.image_kind
     subjects = _subjects(ev)
     if kind in _KIND_PHRASES:
         body = _KIND_PHRASES[kind]

@@ -14,7 +14,6 @@ from typing import Protocol
 from .concepts import BY_NAME as CONCEPTS_BY_NAME
 from .evidence import CONCEPT_SOURCE, UNSURE, Evidence, Subject, close_up, same_creature
 from .grammar import article
-from .kinds import kind_bar
 from .normalize import ModelInputs
 from .records import Tag
 from .tagging import scene_tags
@@ -174,15 +173,7 @@ def _unrecognised_caption(ev: Evidence) -> str:
 
 def recognises_something(ev: Evidence) -> bool:
     """Whether the composer can name a subject, a scene or the kind of image, rather than only the colours."""
-    return ev.rendered or ev.main is not None or _kind(ev) != "photo" or _scene_only_caption(ev) is not None
-
-
-def _kind(ev: Evidence) -> str:
-    """The image kind the composer speaks of: the kind model's when it is sure enough (its fitted ``bar``),
-    else photo-or-rendered."""
-    if ev.kind is not None and ev.kind.probs.get(ev.kind.kind, 0.0) >= kind_bar():
-        return ev.kind.kind
-    return "abstract" if ev.rendered else "photo"
+    return ev.rendered or ev.main is not None or ev.image_kind != "photo" or _scene_only_caption(ev) is not None
 
 
 _QUOTE_WORDS = 6
@@ -298,19 +289,19 @@ class Rule:
 RULES: tuple[Rule, ...] = (
     Rule(
         "text_graphic",
-        lambda ev: _kind(ev) == "text_graphic" and safe_text(ev) is not None,
+        lambda ev: ev.image_kind == "text_graphic" and safe_text(ev) is not None,
         lambda ev: f'Text on {_article(_background(ev))} background: "{safe_text(ev)}"',
     ),
-    Rule("screenshot", lambda ev: _kind(ev) == "screenshot", lambda ev: "A screenshot"),
-    Rule("chart", lambda ev: _kind(ev) == "chart", lambda ev: "A chart"),
-    Rule("painting", lambda ev: _kind(ev) == "painting", lambda ev: "A painting" + _of_subject(ev)),
-    Rule("drawing", lambda ev: _kind(ev) == "drawing", lambda ev: "An illustration" + _of_subject(ev)),
+    Rule("screenshot", lambda ev: ev.image_kind == "screenshot", lambda ev: "A screenshot"),
+    Rule("chart", lambda ev: ev.image_kind == "chart", lambda ev: "A chart"),
+    Rule("painting", lambda ev: ev.image_kind == "painting", lambda ev: "A painting" + _of_subject(ev)),
+    Rule("drawing", lambda ev: ev.image_kind == "drawing", lambda ev: "An illustration" + _of_subject(ev)),
     Rule(
         "rendered_subject",
-        lambda ev: _kind(ev) in ("abstract", "text_graphic") and ev.main is not None and ev.main.score >= 0.6,
+        lambda ev: ev.image_kind in ("abstract", "text_graphic") and ev.main is not None and ev.main.score >= 0.6,
         _rendered_subject_caption,
     ),
-    Rule("abstract", lambda ev: _kind(ev) in ("abstract", "text_graphic"), _abstract_caption),
+    Rule("abstract", lambda ev: ev.image_kind in ("abstract", "text_graphic"), _abstract_caption),
     Rule(
         "scene_only",
         lambda ev: ev.main is None and _scene_only_caption(ev) is not None,

@@ -156,9 +156,15 @@ _DEPICTIONS = frozenset(
 
 
 def options(
-    ev: Evidence, sha: str, tone: str = "neutral", *, caption: str | None = None, with_emoji: bool = False
+    ev: Evidence,
+    sha: str,
+    tone: str = "neutral",
+    *,
+    caption: str | None = None,
+    with_emoji: bool = False,
+    count: int = OPTIONS,
 ) -> list[str]:
-    """Three distinct captions in ``tone`` from the family's bank, the start keyed on the image hash.
+    """``count`` (3) distinct captions in ``tone`` from the family's bank, the start keyed on the image hash.
 
     ``caption`` is the (guarded) composer caption to build on; by default it is composed here. The
     neutral bank holds plain, literal frames around it ("Pictured: two people", and the sentence
@@ -181,7 +187,7 @@ def options(
             candidate = base  # the plain sentence, as the composer wrote it
         if candidate not in out:
             out.append(candidate)
-        if len(out) == OPTIONS:
+        if len(out) == count:
             break
     if with_emoji and emoji(fam):
         out = [f"{o} {emoji(fam)}" for o in out]

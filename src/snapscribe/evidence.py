@@ -21,7 +21,7 @@ from .attributes import PixelStats
 from .concepts import ConceptReading, pixel_cues, read_concepts
 from .engines.base import Detection
 from .hedging import Hedge, hedge, hedge_model, hierarchy
-from .kinds import KindReading, classify_kind, kind_features, text_features
+from .kinds import KindReading, classify_kind, kind_bar, kind_features, text_features
 from .scene import SceneCues
 from .synthetic import judge
 from .taxonomy import CATEGORIES, ImageNetClass, coco_classes, imagenet_classes
@@ -80,6 +80,14 @@ class Evidence:
     @property
     def rendered(self) -> bool:
         return self.abstract >= RENDERED
+
+    @property
+    def image_kind(self) -> str:
+        """The image kind captions speak of (and the guard accepts): the kind model's when it is sure
+        enough (its fitted :func:`kinds.kind_bar`), else photo-or-rendered."""
+        if self.kind is not None and self.kind.probs.get(self.kind.kind, 0.0) >= kind_bar():
+            return self.kind.kind
+        return "abstract" if self.rendered else "photo"
 
 
 def _compatible(a: str, b: str) -> bool:

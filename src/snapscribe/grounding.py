@@ -43,6 +43,14 @@ TAG_MIN = 0.3
 SIBLING_MIN = 0.06  # a close relative (shared ancestor over <= SIBLING_MAX classes) at this probability
 SIBLING_MAX = 8
 
+# Words the guard would check that name what an image is (not what it shows), by the image kind that
+# supports them: the fitted kind model's reading (Evidence.image_kind) is the evidence, as it is for
+# the composer ("drawing", "illustration" and "chart" are not extracted as claims at all).
+KIND_WORDS = {
+    "painting": "painting",
+    "screenshot": "screenshot",
+}
+
 # Settings and parts a caption names around its subject; no packaged model can see them, so
 # they are accepted on any photo (not on abstract art) instead of failing every faithful caption.
 _CONTEXT = {
@@ -369,7 +377,7 @@ class _Support:
     # -- things ------------------------------------------------------------------------
     def thing(self, m: Mention) -> tuple[bool, str, int]:
         """(supported, why, count seen) for an object/animal/plant/food mention."""
-        senses = self.lex.lemmas.get(m.lemma, ())
+        senses = self.lex.all_senses(m.lemma)
         by_source: dict[str, float] = {}
         best_label: dict[str, str] = {}
         count = 0
@@ -402,6 +410,8 @@ class _Support:
         near = self._sibling(senses)
         if near:
             return True, near, count
+        if KIND_WORDS.get(m.lemma) == self.ev.image_kind:
+            return True, f"image kind: {self.ev.image_kind}", count
         context = self._context(m.lemma)
         if context:
             return True, context, count

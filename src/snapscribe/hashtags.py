@@ -12,9 +12,10 @@ e.g. cat -> #cat #catsofinstagram). What is left out, and why, is decided here i
 * anything on the blocklist (``data/hashtag_blocklist.txt`` plus ``caption.hashtag_blocklist``:
   engagement bait, spam, unsafe searches), and, when ``caption.hashtag_allowlist`` is set,
   anything not on it;
-* generic filler (#photography, #photooftheday): when the grounded tags give fewer than
-  ``caption.min_hashtags``, only the broad community tags of the image's kind or subject family
-  (:data:`BROAD`, rows of the same table) fill up; an image with nothing to go on gets fewer.
+* generic filler (#photography, #photooftheday) ranks last: when the grounded tags give fewer
+  than ``caption.min_hashtags``, the broad community tags of the image's kind or subject family
+  (:data:`BROAD`, rows of the same table) fill up, and for a photo only then the generic
+  photo-sharing tags (the filler the quality target caps at 10%).
 
 :func:`is_filler` is the one definition of a colour or filler hashtag (what the quality
 measurement counts). A caption written by an engine (the VLM) gives hashtags from the nouns the
@@ -51,7 +52,10 @@ _GENERIC_FILLER = frozenset(
 )
 # Broad community concepts (rows of data/hashtags.tsv) that fill up to caption.min_hashtags when
 # the grounded tags give fewer: keyed by the composer rule when it names the image kind, else by
-# the subject family (caption_options.family). "generic" has none: fewer hashtags, not filler.
+# the subject family (caption_options.family). A photo's last resort is the generic photo-sharing
+# row ("photo sharing": #photography #photooftheday), the only filler ever emitted (is_filler counts
+# it); put those tags on caption.hashtag_blocklist to get fewer hashtags instead.
+PHOTO_FILL = "photo sharing"
 BROAD: dict[str, tuple[str, ...]] = {
     "painting": ("painting", "art"),
     "drawing": ("drawing", "art"),
@@ -60,15 +64,15 @@ BROAD: dict[str, tuple[str, ...]] = {
     "screenshot": ("screenshot",),
     "chart": ("chart",),
     "text_graphic": ("text graphic",),
-    "people": ("people",),
-    "pets": ("pet",),
-    "food": ("food",),
-    "travel": ("travel",),
-    "nature": ("nature",),
-    "city": ("city",),
-    "art": ("art",),
-    "text": ("text",),
-    "generic": (),
+    "people": ("people", PHOTO_FILL),
+    "pets": ("pet", PHOTO_FILL),
+    "food": ("food", PHOTO_FILL),
+    "travel": ("travel", PHOTO_FILL),
+    "nature": ("nature", PHOTO_FILL),
+    "city": ("city", PHOTO_FILL),
+    "art": ("art", "illustration"),
+    "text": ("text graphic",),
+    "generic": (PHOTO_FILL,),
 }
 # The score of a word of the composer's sentence the table knows: a stated fact, ranked with sure tags.
 _COMPOSER_SCORE = 0.9
@@ -217,10 +221,10 @@ class HashtagPolicy:
                 if not self._blocked(hashtag):
                     scored[hashtag] = max(scored.get(hashtag, 0.0), score)
         ranked = sorted(scored, key=lambda h: scored[h], reverse=True)[: self.cfg.max_hashtags]
-        for concept in broad:
+        fill = [h for concept in broad for h in concept_table().get(concept, (clean(concept),))]
+        for hashtag in dict.fromkeys(fill):
             if len(ranked) >= self.cfg.min_hashtags:
                 break
-            for hashtag in concept_table().get(concept, (clean(concept),)):
-                if hashtag and hashtag not in ranked and not self._blocked(hashtag):
-                    ranked.append(hashtag)
+            if hashtag and hashtag not in ranked and not self._blocked(hashtag):
+                ranked.append(hashtag)
         return ranked[: self.cfg.max_hashtags]

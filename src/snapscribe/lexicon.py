@@ -44,6 +44,10 @@ class Lexicon:
         word = word.lower()
         if word in self.lemmas:
             return word
+        return self._singular(word)
+
+    def _singular(self, word: str) -> str | None:
+        """The lemma ``word`` is a plural of, or None."""
         if word in self.plurals:
             return self.plurals[word]
         head, _, last = word.rpartition(" ")
@@ -59,6 +63,13 @@ class Lexicon:
             if last.endswith("es") and word[:-2] in self.lemmas:
                 return word[:-2]
         return None
+
+    def all_senses(self, lemma: str) -> tuple[int, ...]:
+        """Every sense a lemma can have, as WordNet's morphy reads it: its own and, when it is also the
+        plural of another lemma, that one's ("clocks" is a plant and the plural of clock)."""
+        own = self.lemmas.get(lemma, ())
+        single = self._singular(lemma) if lemma in self.lemmas else None
+        return own + self.lemmas.get(single, ()) if single and single != lemma else own
 
     def person(self, word: str) -> str | None:
         """The singular people word ("hikers" -> "hiker"), or None when not a people word."""

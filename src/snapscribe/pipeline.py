@@ -355,7 +355,13 @@ class Pipeline:
             timings_ms=t.values,
             **base,
         )
-        record, more = moderate_record(record, flagged_text, allowed, lambda: _plain_caption(evidence))
+        record, more = moderate_record(
+            record,
+            flagged_text,
+            allowed,
+            lambda: _plain_caption(evidence),
+            lambda: _plain_options(evidence, sha, cfg.caption),
+        )
         notes += more
         if notes:
             record.provenance = record.provenance.model_copy(update={"moderation": notes})
@@ -480,10 +486,12 @@ def moderate_record(
     flagged_text: str | None,
     allowed: set[str],
     fallback_caption: Callable[[], str | None] = lambda: None,
+    fallback_options: Callable[[], list[str]] = list,
 ) -> tuple[ImageRecord, list[str]]:
     """The last step before a record is returned and stored: its caption, caption options, alt text and
     hashtags, whichever engine wrote them, through output moderation. A caption with nothing left becomes
-    ``fallback_caption()``; nothing is dropped silently (each change is noted)."""
+    ``fallback_caption()``, options with fewer than 3 distinct left ``fallback_options()`` (written without
+    the OCR text, moderated too); nothing is dropped silently (each change is noted)."""
     update: dict = {}
     notes: list[str] = []
     if record.caption:
@@ -501,8 +509,14 @@ def moderate_record(
         elif isinstance(value, list) and value and all(isinstance(v, str) for v in value):
             results = [moderate(v, kind, flagged_text=flagged_text, allowed=allowed) for v in value]
             if any(r.changed for r in results):
-                update[name] = [r.text for r in results if r.text]
+                kept = [r.text for r in results if r.text]
+                if name == "caption_options" and len(set(kept)) < len(set(value)):
+                    plain = [moderate(v, kind, flagged_text=flagged_text, allowed=allowed) for v in fallback_options()]
+                    kept = [r.text for r in plain if r.text and not r.changed][: len(value)] or kept
+                update[name] = kept
                 notes.append(f"{name}: {', '.join(dict.fromkeys(x for r in results for x in r.reasons))}")
+    if "caption" in update and update.get("caption_options"):
+        update["caption"] = update["caption_options"][0]  # the caption is the first option, in its tone
     if record.hashtags:
         kept, dropped = moderate_tags(record.hashtags, flagged_text=flagged_text, allowed=allowed)
         if dropped:
@@ -525,6 +539,18 @@ def _voiced(ev: Evidence, sha: str, caption: str, composed: bool, cfg) -> tuple[
         rest = [o for o in options(ev, sha, cfg.tone, with_emoji=cfg.emoji) if o != caption]
         opts = [caption, *rest][:3]
     return (opts[0] if opts else caption), alt_text(ev), opts
+
+
+def _plain_options(ev: Evidence, sha: str, cfg) -> list[str]:
+    """Caption options written without any OCR text, twice as many as needed (what moderation falls back
+    to, keeping the first that pass)."""
+    from dataclasses import replace
+
+    from .caption_options import OPTIONS, options
+
+    plain = replace(ev, ocr_text=None)
+    caption = _plain_caption(ev)
+    return options(plain, sha, cfg.tone, caption=caption, with_emoji=cfg.emoji, count=2 * OPTIONS)
 
 
 def _supported_words(ev: Evidence, tags: list[Tag]) -> set[str]:
