@@ -8,7 +8,7 @@ from snapscribe.attributes import PixelStats
 from snapscribe.caption import RULES, compose, compose_with_rule
 from snapscribe.concepts import ConceptReading
 from snapscribe.evidence import CONCEPT_SOURCE, Evidence, Subject
-from snapscribe.grammar import article, is_plural
+from snapscribe.grammar import article, is_plural, with_article
 from snapscribe.hedging import hedge, hierarchy
 from snapscribe.kinds import KindReading
 from snapscribe.scene import SceneCues
@@ -82,6 +82,29 @@ def _ev(
 )
 def test_articles_follow_number_and_sound(phrase, expected):
     assert article(phrase) == expected
+
+
+@pytest.mark.parametrize(
+    "phrase, expected",
+    [
+        ("abstract black and navy pattern", "an abstract black and navy pattern"),
+        ("landscape under a clear sky", "a landscape under a clear sky"),
+        ("close-up of a black and brown texture", "a close-up of a black and brown texture"),
+        ("night scene", "a night scene"),
+        ("outer space", "outer space"),
+        ("aircraft", "aircraft"),
+        ("abstract white art with smooth gradients", "abstract white art with smooth gradients"),
+        ("lush green plants", "lush green plants"),
+        ("mountains at sunset", "mountains at sunset"),
+        ("two people", "two people"),
+        ("a portrait of a person", "a portrait of a person"),
+        ("beautiful sunset: two people", "beautiful sunset: two people"),
+        ('"Be kind" on pink', '"Be kind" on pink'),
+    ],
+)
+def test_a_phrase_after_a_frame_gets_its_article(phrase, expected):
+    """ "Presenting abstract blue pattern" is not English: the frame needs the article the bare phrase lacks."""
+    assert with_article(phrase) == expected
 
 
 def test_a_plural_landscape_phrase_gets_no_article():

@@ -16,6 +16,7 @@ from importlib import resources
 from .caption import compose_with_rule, safe_text
 from .config import TONES
 from .evidence import Evidence
+from .grammar import with_article
 from .tagging import scene_tags
 
 __all__ = ["FAMILIES", "OPTIONS", "TONES", "family", "fill", "options", "templates"]  # TONES: from config
@@ -175,7 +176,7 @@ def options(
     bank = templates(fam, tone)
     start = int(hashlib.sha256(f"{sha}:{tone}".encode()).hexdigest()[:8], 16)
     out: list[str] = []
-    plain = _phrase(base)
+    plain = with_article(_phrase(base))
     subject = plain + (_detail(ev, rule) if base == text else "")
     order = [bank[(start + i) % len(bank)] for i in range(len(bank))]
     # Awkward templates come last, only if the others give too few.

@@ -28,7 +28,20 @@ _NO_ARTICLE = {
     "fish",
     "sheep",
     "deer",
+    "space",
 }
+# Words that already open a noun phrase with its determiner or count ("two people", "the sea").
+_OPENERS = frozenset(
+    {
+        *("a", "an", "the", "this", "that", "these", "those", "some", "several", "many", "few", "no"),
+        *("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
+        *("its", "his", "her", "their", "our", "my", "your"),
+    }
+)
+# Words after which a noun phrase's head has ended ("landscape under a clear sky": landscape).
+_PREPOSITIONS = frozenset(
+    {"of", "with", "under", "at", "in", "on", "by", "against", "over", "near", "from", "beside", "behind", "through"}
+)
 
 
 def is_plural(phrase: str) -> bool:
@@ -50,3 +63,19 @@ def article(phrase: str) -> str:
     if head.startswith(_A_BEFORE_VOWEL):
         return "a " + phrase
     return ("an " if head[0] in "aeiou" else "a ") + phrase
+
+
+def with_article(phrase: str) -> str:
+    """A caption phrase that may stand after a frame ("Presenting …"): a bare singular head noun gets its
+    article ("abstract blue pattern" → "an abstract blue pattern", "landscape under a clear sky" →
+    "a landscape under …"); a phrase with its own determiner or count, a plural, a mass noun, a quote
+    a proper name or a sentence with its own frame ("Beautiful sunset: …") stays as it is."""
+    words = phrase.split()
+    if not words or ":" in phrase or words[0].lower() in _OPENERS or not words[0][0].isalpha() or words[0][0].isupper():
+        return phrase
+    end = next((i for i, w in enumerate(words) if i and w.lower() in _PREPOSITIONS), len(words))
+    head = " ".join(words[:end])
+    if words[end - 1].lower() in _NO_ARTICLE:
+        return phrase
+    with_it = article(head)
+    return phrase if with_it == head else with_it[: len(with_it) - len(head)] + phrase
