@@ -127,7 +127,9 @@ class TaggingConfig(_Section):
 
 
 class CaptionConfig(_Section):
-    min_hashtags: int = Field(3, ge=0, le=10)
+    min_hashtags: int = Field(
+        3, ge=0, le=10, description="fewer grounded hashtags are filled up: the kind's or family's, then #photography"
+    )
     max_hashtags: int = Field(8, ge=1, le=10)
     min_hashtag_score: float = Field(0.3, ge=0, le=1, description="a tag weaker than this gives no hashtag")
     fine_grained_floor: float = Field(
