@@ -109,3 +109,23 @@ def test_held_out_paraphrases_flag_rates():
     assert rate([d for d in data if d["set"] == "A"]) >= 0.9
     assert rate([d for d in data if d["set"] == "B"]) >= 0.6
     assert rate([d for d in data if d["set"] == "B" and d["lang"] == "en"]) >= 0.9
+
+
+def test_semantic_head_blends_and_round_trips(tmp_path) -> None:
+    """With a head, the logit is (1 - alpha) * n-gram logit + alpha * head logit of the text's embedding;
+    the head survives save/load."""
+    from snapscribe.safety.injection_model import SemanticHead
+
+    base = load_model()
+    emb = np.zeros(384, np.float32)
+    emb[0] = 1.0
+    head = SemanticHead(np.full(384, 2.0, np.float32), -1.0, 0.25)
+    m = InjectionModel(base.weights, base.bias, base.threshold, head=head, embed=lambda _t: emb)
+    text = PARAPHRASES[1]
+    assert m.logit(text) == pytest.approx(0.75 * m.ngram_logit(text) + 0.25 * (2.0 - 1.0), abs=1e-5)
+    path = tmp_path / "h.npz"
+    m.save(path)
+    again = InjectionModel.load(path)
+    assert again.head is not None and again.head.alpha == pytest.approx(0.25)
+    again.embed = lambda _t: emb
+    assert again.logit(text) == pytest.approx(m.logit(text), abs=1e-2)

@@ -13,12 +13,18 @@ Features are taken from the same OCR-folded skeleton as the rules (:func:`.injec
 * word unigrams and bigrams;
 
 each hashed (CRC-32) into ``2**bits`` buckets, log-scaled counts, L2-normalised.
+
+A second, semantic view (:class:`SemanticHead`, when the weights file has one): a logistic
+regression over the text's all-MiniLM-L6-v2 sentence embedding (:mod:`..engines.minilm`). The
+model's logit is then ``(1 - alpha) * ngram_logit + alpha * embedding_logit``; MiniLM is English-
+centric, the n-grams cover the other languages and OCR damage.
 """
 
 from __future__ import annotations
 
 import itertools
 import zlib
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -27,7 +33,7 @@ import numpy as np
 
 from .injection import normalise
 
-__all__ = ["MODEL_PATH", "InjectionModel", "ModelScore", "featurize", "load_model"]
+__all__ = ["MODEL_PATH", "InjectionModel", "ModelScore", "SemanticHead", "featurize", "load_model"]
 
 MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "injection_ngram_lr.npz"
 BITS = 18
@@ -75,20 +81,59 @@ class ModelScore:
     threshold: float
 
 
-class InjectionModel:
-    """A trained linear model over :func:`featurize`; stateless after loading, thread-safe."""
+Embed = Callable[[str], np.ndarray]
 
-    def __init__(self, weights: np.ndarray, bias: float, threshold: float, bits: int = BITS):
+
+def minilm_embedding(text: str) -> np.ndarray:
+    """The packaged MiniLM's L2-normalised embedding of ``text`` (its first :data:`MAX_CHARS` characters)."""
+    from ..engines.minilm import load_minilm
+
+    return load_minilm().encode([text[:MAX_CHARS]])[0]
+
+
+@dataclass(frozen=True)
+class SemanticHead:
+    """Logistic regression over a sentence embedding, blended into the n-gram logit with weight ``alpha``."""
+
+    weights: np.ndarray
+    bias: float
+    alpha: float
+
+    def logit(self, embedding: np.ndarray) -> float:
+        return float(self.bias + np.dot(self.weights, embedding))
+
+
+class InjectionModel:
+    """A trained linear model over :func:`featurize`, optionally blended with a :class:`SemanticHead`;
+    stateless after loading, thread-safe."""
+
+    def __init__(
+        self,
+        weights: np.ndarray,
+        bias: float,
+        threshold: float,
+        bits: int = BITS,
+        head: SemanticHead | None = None,
+        embed: Embed = minilm_embedding,
+    ):
         if weights.shape != (1 << bits,):
             raise ValueError(f"weights must have 2**{bits} entries, got {weights.shape}")
         self.weights = weights.astype(np.float32)
         self.bias = float(bias)
         self.threshold = float(threshold)
         self.bits = bits
+        self.head = head
+        self.embed = embed
 
-    def logit(self, text: str) -> float:
+    def ngram_logit(self, text: str) -> float:
         idx, val = featurize(text, self.bits)
         return float(self.bias + np.dot(self.weights[idx], val)) if len(idx) else -np.inf
+
+    def logit(self, text: str) -> float:
+        z = self.ngram_logit(text)
+        if self.head is None or z == -np.inf:
+            return z
+        return (1.0 - self.head.alpha) * z + self.head.alpha * self.head.logit(self.embed(text))
 
     def score(self, text: str | None) -> ModelScore:
         if not text or not text.strip():
@@ -100,19 +145,28 @@ class InjectionModel:
         return ModelScore(round(p, 4), p >= threshold, threshold)
 
     def save(self, path: Path, meta: dict[str, str] | None = None) -> None:
-        np.savez_compressed(
-            path,
-            weights=self.weights.astype(np.float16),
-            bias=np.float32(self.bias),
-            threshold=np.float32(self.threshold),
-            bits=np.int32(self.bits),
-            meta=np.array(sorted((meta or {}).items()), dtype=str),
-        )
+        arrays: dict[str, np.ndarray] = {
+            "weights": self.weights.astype(np.float16),
+            "bias": np.asarray(self.bias, np.float32),
+            "threshold": np.asarray(self.threshold, np.float32),
+            "bits": np.asarray(self.bits, np.int32),
+            "meta": np.array(sorted((meta or {}).items()), dtype=str),
+        }
+        if self.head is not None:
+            arrays["head_weights"] = self.head.weights.astype(np.float32)
+            arrays["head_bias"] = np.asarray(self.head.bias, np.float32)
+            arrays["head_alpha"] = np.asarray(self.head.alpha, np.float32)
+        np.savez_compressed(path, **arrays)  # type: ignore[arg-type]  # numpy stub matches **kwds against allow_pickle
 
     @classmethod
     def load(cls, path: Path = MODEL_PATH) -> InjectionModel:
         with np.load(path) as z:
-            return cls(z["weights"].astype(np.float32), float(z["bias"]), float(z["threshold"]), int(z["bits"]))
+            head = None
+            if "head_weights" in z.files:
+                head = SemanticHead(z["head_weights"].astype(np.float32), float(z["head_bias"]), float(z["head_alpha"]))
+            return cls(
+                z["weights"].astype(np.float32), float(z["bias"]), float(z["threshold"]), int(z["bits"]), head=head
+            )
 
 
 @lru_cache(maxsize=1)
