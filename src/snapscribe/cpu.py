@@ -7,6 +7,10 @@ other scores there (onnxruntime's quantization guide, "saturation"). Measured on
 int8 open_nsfw sent 2 of 187 benign photos to review where the float model sent none. So
 ``"auto"`` loads an int8 copy only where the CPU sums exactly and the float model elsewhere; a
 safety decision must not depend on the CPU it ran on.
+
+bf16 is a speed choice, not an exactness one: the detector's bf16 part (``detector.precision``,
+:mod:`snapscribe.engines.ssd_bf16`) only pays where AMX multiplies bf16 tiles (measured 1.8x per
+call on an AMX host); elsewhere OpenVINO would emulate it, so ``"auto"`` keeps the float detector.
 """
 
 from __future__ import annotations
@@ -16,12 +20,26 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-__all__ = ["EXACT_INT8_FLAGS", "ModelPrecision", "cpu_flags", "cpuinfo", "int8_exact", "use_int8"]
+__all__ = [
+    "AMX_BF16_FLAGS",
+    "EXACT_INT8_FLAGS",
+    "DetectorPrecision",
+    "ModelPrecision",
+    "amx_bf16",
+    "cpu_flags",
+    "cpuinfo",
+    "int8_exact",
+    "use_bf16",
+    "use_int8",
+]
 
 ModelPrecision = Literal["auto", "int8", "fp32"]
+DetectorPrecision = Literal["auto", "bf16", "fp32"]
 
 #: /proc/cpuinfo flags of the instructions that sum u8 x s8 products in 32 bits.
 EXACT_INT8_FLAGS = frozenset({"avx512_vnni", "avx_vnni", "amx_int8"})
+#: /proc/cpuinfo flag of the AMX bf16 tile multiply (Intel Sapphire Rapids and later).
+AMX_BF16_FLAGS = frozenset({"amx_bf16"})
 
 
 def cpuinfo(field: str) -> str:
@@ -63,3 +81,13 @@ def int8_exact(flags: frozenset[str] | None = None, machine: str | None = None) 
 def use_int8(choice: ModelPrecision) -> bool:
     """Whether a model setting (``"auto"``, ``"int8"`` or ``"fp32"``) loads the int8 copy here."""
     return choice == "int8" or (choice == "auto" and int8_exact())
+
+
+def amx_bf16(flags: frozenset[str] | None = None) -> bool:
+    """True where the CPU multiplies bf16 matrices on AMX tiles."""
+    return bool((cpu_flags() if flags is None else flags) & AMX_BF16_FLAGS)
+
+
+def use_bf16(choice: DetectorPrecision) -> bool:
+    """Whether ``detector.precision`` (``"auto"``, ``"bf16"`` or ``"fp32"``) runs the bf16 detector here."""
+    return choice == "bf16" or (choice == "auto" and amx_bf16())

@@ -22,7 +22,9 @@ from . import __version__
 from .attributes import BLUR_THRESHOLD
 from .caption import CaptionDraft, Captioner, GroundedComposer
 from .config import DetectorConfig, Settings
+from .cpu import use_bf16
 from .engines.base import Classifier, Detector
+from .engines.ssd_bf16 import safety_detector
 from .errors import EngineError, IntakeError, SnapscribeError
 from .evidence import Evidence, fuse, with_ocr
 from .hashtags import HashtagPolicy
@@ -619,7 +621,7 @@ def build_pipeline(settings: Settings, store: ResultStore | None) -> Pipeline:
         captioner = _build_captioner(settings, guard)
         lists = HashListStore(store.db, settings.hashlist.refresh_s) if store is not None else None
         detector = build_detector(settings.detector)
-        gates = SafetyGates(settings, lists, detector=detector)
+        gates = SafetyGates(settings, lists, detector=safety_detector(detector, settings.detector))
         return Pipeline(
             settings,
             store,
@@ -638,8 +640,11 @@ def build_detector(cfg: DetectorConfig) -> Detector:
         from .engines.ssd_detector import SSDDetector
 
         return SSDDetector(cfg)
+    from .engines import ssd_bf16
     from .engines.ssd_onnx import OnnxSSDDetector
 
+    if cfg.precision == "bf16" or (use_bf16(cfg.precision) and ssd_bf16.available()):
+        return ssd_bf16.Bf16SSDDetector(cfg)
     return OnnxSSDDetector(cfg)
 
 

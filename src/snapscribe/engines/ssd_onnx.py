@@ -136,12 +136,13 @@ class _Translator:
     is folded into that convolution's weights and bias.
     """
 
-    def __init__(self, graph: dict[str, NodeDef], side: int):
+    def __init__(self, graph: dict[str, NodeDef], side: int, winograd: bool = True):
         from onnx import helper
 
         self.helper = helper
         self.g = graph
         self.side = side
+        self.winograd = winograd
         self._consts: dict[str, np.ndarray | None] = {}
         self.values: dict[str, str] = {}  # TF node -> ONNX tensor
         self.shapes: dict[str, tuple[int, int, int]] = {}  # ONNX tensor -> (C, H, W)
@@ -303,7 +304,7 @@ class _Translator:
         w, b = np.concatenate([cb.w, cc.w]), np.concatenate([cb.b, cc.b])
         _, fh, fw = self.shapes[cb.out]
         kh, kw = w.shape[2:]
-        if (kh, kw) == (3, 3) and cb.strides == [1, 1] and min(fh, fw) >= WINOGRAD_MIN_SIDE:
+        if self.winograd and (kh, kw) == (3, 3) and cb.strides == [1, 1] and min(fh, fw) >= WINOGRAD_MIN_SIDE:
             out = self._winograd(f"{name}/conv", cb.x, w, b, cb.pads, fh, fw)
         else:
             conv = _Conv(cb.x, f"{name}/conv", w, b, cb.strides, cb.pads, 1)
@@ -473,9 +474,10 @@ class _Translator:
         self.shapes[node.name] = self.shapes[x]
 
 
-def translate(graph: dict[str, NodeDef], side: int = SIDE) -> SSDModel:
-    """The body of the SSD frozen graph as an ONNX model for a ``side`` x ``side`` uint8 RGB image."""
-    return _Translator(graph, side).translate()
+def translate(graph: dict[str, NodeDef], side: int = SIDE, winograd: bool = True) -> SSDModel:
+    """The body of the SSD frozen graph as an ONNX model for a ``side`` x ``side`` uint8 RGB image;
+    ``winograd=False`` leaves every box-predictor head a plain convolution (for other runtimes)."""
+    return _Translator(graph, side, winograd).translate()
 
 
 def ssd_anchors(feature_maps: list[tuple[int, int]], boxes_per_location: list[int]) -> np.ndarray:
@@ -559,9 +561,9 @@ def detection_output(
     return rows
 
 
-def load_model(side: int = SIDE) -> SSDModel:
+def load_model(side: int = SIDE, winograd: bool = True) -> SSDModel:
     """Read the packaged frozen graph and translate it (in memory)."""
-    return translate(read_graph(detect_models_file("frozen_inference_graph.pb")), side)
+    return translate(read_graph(detect_models_file("frozen_inference_graph.pb")), side, winograd)
 
 
 def _release_freed_heap() -> None:
