@@ -5,6 +5,7 @@ import re
 import pytest
 from sight_models import pinned
 
+from snapscribe import caption_options
 from snapscribe.alt_text import alt_text
 from snapscribe.attributes import PixelStats
 from snapscribe.caption import compose_with_rule
@@ -123,6 +124,31 @@ def test_the_subject_starts_a_sentence_with_a_capital():
     assert fill("Who's a good one? {subject}.", "a cat") == "Who's a good one? A cat."
     assert fill("Okay, {subject}. Love it.", "a cat") == "Okay, a cat. Love it."
     assert fill("{subject}. Cute.", "a cat") == "A cat. Cute."
+
+
+@pytest.mark.parametrize(
+    "subject, expected",
+    [
+        ("a cat", "Here's a cat. Love it."),
+        ("flowers", "Here are flowers. Love them."),
+        ("two people", "Here are two people. Love them."),
+        ("a group of people", "Here's a group of people. Love it."),
+        ("mountains at sunset", "Here are mountains at sunset. Love them."),
+        ("outer space", "Here's outer space. Love it."),
+        ("sheep", "Here are sheep. Love them."),
+        ("a sheep", "Here's a sheep. Love it."),
+    ],
+)
+def test_template_verbs_agree_with_the_subject(subject, expected):
+    assert fill("{Here's|Here are} {subject}. Love {it|them}.", subject) == expected
+
+
+def test_every_bank_template_fills_without_braces_left():
+    for (fam, tone), bank in caption_options._banks().items():
+        for template in bank:
+            for subject in ("a cat", "two cats"):
+                out = fill(template, subject)
+                assert "{" not in out and "|" not in out, (fam, tone, template, out)
 
 
 def test_a_picture_is_not_framed_as_a_picture_of_a_picture():

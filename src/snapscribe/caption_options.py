@@ -16,7 +16,7 @@ from importlib import resources
 from .caption import compose_with_rule, safe_text
 from .config import TONES
 from .evidence import Evidence
-from .grammar import with_article
+from .grammar import plural_phrase, with_article
 from .tagging import scene_tags
 
 __all__ = ["FAMILIES", "OPTIONS", "TONES", "family", "fill", "options", "templates"]  # TONES: from config
@@ -88,9 +88,15 @@ def family(ev: Evidence, rule: str) -> str:
     return _CATEGORY_FAMILY.get(main.category if main else "", "generic")
 
 
+# "{Here's|Here are}" in a template: the words for a singular subject, then for a plural one.
+_AGREEMENT = re.compile(r"\{([^{}|]*)\|([^{}|]*)\}")
+
+
 def fill(template: str, subject: str) -> str:
-    """The template with ``subject`` in its slot, capitalised at the start of the text and of a sentence
-    ("Who's a good one? A cat.")."""
+    """The template with ``subject`` in its slot, its verbs agreeing with it ("{Here's|Here are}"),
+    capitalised at the start of the text and of a sentence ("Who's a good one? A cat.")."""
+    plural = plural_phrase(subject)
+    template = _AGREEMENT.sub(lambda m: m.group(2 if plural else 1), template)
     before = template.split("{subject}", 1)[0]
     if subject and before.rstrip() != before and before.rstrip()[-1:] in {".", "?", "!"}:
         subject = subject[0].upper() + subject[1:]

@@ -38,6 +38,15 @@ _OPENERS = frozenset(
         *("its", "his", "her", "their", "our", "my", "your"),
     }
 )
+# Openers that make a phrase plural ("two people", "several cups").
+_PLURAL_OPENERS = frozenset(
+    {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "several", "many", "some", "few"}
+)
+# Plurals without an -s that the lexicon's plural table does not hold; a bare "sheep" or "fish" (no article:
+# the composer names a herd or a shoal so) is one too.
+_IRREGULAR_PLURALS = frozenset(
+    {"people", "men", "women", "children", "teeth", "feet", "mice", "geese", "cattle", "sheep", "deer", "fish"}
+)
 # Words after which a noun phrase's head has ended ("landscape under a clear sky": landscape).
 _PREPOSITIONS = frozenset(
     {"of", "with", "under", "at", "in", "on", "by", "against", "over", "near", "from", "beside", "behind", "through"}
@@ -79,3 +88,16 @@ def with_article(phrase: str) -> str:
         return phrase
     with_it = article(head)
     return phrase if with_it == head else with_it[: len(with_it) - len(head)] + phrase
+
+
+def plural_phrase(phrase: str) -> bool:
+    """Whether a caption phrase takes a plural verb: "two people", "flowers", "mountains at sunset" do;
+    "a group of people", "outer space", "a cat" do not."""
+    words = phrase.lower().split()
+    if not words or words[0] in {"a", "an", "one", "this", "that"}:
+        return False
+    if words[0] in _PLURAL_OPENERS:
+        return True
+    end = next((i for i, w in enumerate(words) if i and w in _PREPOSITIONS), len(words))
+    head = words[end - 1].strip(".,!?:;")
+    return head in _IRREGULAR_PLURALS or is_plural(head)
