@@ -30,17 +30,17 @@ _NO_ARTICLE = {
     "deer",
     "space",
 }
-# Words that already open a noun phrase with its determiner or count ("two people", "the sea").
-_OPENERS = frozenset(
-    {
-        *("a", "an", "the", "this", "that", "these", "those", "some", "several", "many", "few", "no"),
-        *("one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"),
-        *("its", "his", "her", "their", "our", "my", "your"),
-    }
-)
 # Openers that make a phrase plural ("two people", "several cups").
 _PLURAL_OPENERS = frozenset(
     {"two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "several", "many", "some", "few"}
+)
+# Openers of a singular phrase ("a cat", "this view").
+_SINGULAR_OPENERS = frozenset({"a", "an", "one", "this", "that"})
+# Words that already open a noun phrase with its determiner or count ("two people", "the sea").
+_OPENERS = (
+    _PLURAL_OPENERS
+    | _SINGULAR_OPENERS
+    | {"the", "these", "those", "no", "its", "his", "her", "their", "our", "my", "your"}
 )
 # Plurals without an -s that the lexicon's plural table does not hold; a bare "sheep" or "fish" (no article:
 # the composer names a herd or a shoal so) is one too.
@@ -74,6 +74,11 @@ def article(phrase: str) -> str:
     return ("an " if head[0] in "aeiou" else "a ") + phrase
 
 
+def _head_end(words: list[str]) -> int:
+    """Where a noun phrase's head ends: before its first preposition ("landscape | under a clear sky")."""
+    return next((i for i, w in enumerate(words) if i and w.lower() in _PREPOSITIONS), len(words))
+
+
 def with_article(phrase: str) -> str:
     """A caption phrase that may stand after a frame ("Presenting …"): a bare singular head noun gets its
     article ("abstract blue pattern" → "an abstract blue pattern", "landscape under a clear sky" →
@@ -82,7 +87,7 @@ def with_article(phrase: str) -> str:
     words = phrase.split()
     if not words or ":" in phrase or words[0].lower() in _OPENERS or not words[0][0].isalpha() or words[0][0].isupper():
         return phrase
-    end = next((i for i, w in enumerate(words) if i and w.lower() in _PREPOSITIONS), len(words))
+    end = _head_end(words)
     head = " ".join(words[:end])
     if words[end - 1].lower() in _NO_ARTICLE:
         return phrase
@@ -94,10 +99,9 @@ def plural_phrase(phrase: str) -> bool:
     """Whether a caption phrase takes a plural verb: "two people", "flowers", "mountains at sunset" do;
     "a group of people", "outer space", "a cat" do not."""
     words = phrase.lower().split()
-    if not words or words[0] in {"a", "an", "one", "this", "that"}:
+    if not words or words[0] in _SINGULAR_OPENERS:
         return False
     if words[0] in _PLURAL_OPENERS:
         return True
-    end = next((i for i, w in enumerate(words) if i and w in _PREPOSITIONS), len(words))
-    head = words[end - 1].strip(".,!?:;")
+    head = words[_head_end(words) - 1].strip(".,!?:;")
     return head in _IRREGULAR_PLURALS or is_plural(head)
