@@ -43,13 +43,10 @@ TAG_MIN = 0.3
 SIBLING_MIN = 0.06  # a close relative (shared ancestor over <= SIBLING_MAX classes) at this probability
 SIBLING_MAX = 8
 
-# Words the guard would check that name what an image is (not what it shows), by the image kind that
-# supports them: the fitted kind model's reading (Evidence.image_kind) is the evidence, as it is for
+# Words the guard would check that name what an image is (not what it shows), each the name of the
+# image kind that supports it: the fitted kind model's reading (Evidence.image_kind) is the evidence, as it is for
 # the composer ("drawing", "illustration" and "chart" are not extracted as claims at all).
-KIND_WORDS = {
-    "painting": "painting",
-    "screenshot": "screenshot",
-}
+KIND_WORDS = frozenset({"painting", "screenshot"})
 
 # Settings and parts a caption names around its subject; no packaged model can see them, so
 # they are accepted on any photo (not on abstract art) instead of failing every faithful caption.
@@ -410,7 +407,7 @@ class _Support:
         near = self._sibling(senses)
         if near:
             return True, near, count
-        if KIND_WORDS.get(m.lemma) == self.ev.image_kind:
+        if m.lemma in KIND_WORDS and m.lemma == self.ev.image_kind:
             return True, f"image kind: {self.ev.image_kind}", count
         context = self._context(m.lemma)
         if context:
