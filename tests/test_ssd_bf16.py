@@ -6,12 +6,11 @@ of the float detections on real photos, and the NSFW second opinion still runs t
 
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+from scripts_support import load_script
 
 from snapscribe import cpu
 from snapscribe.config import Settings
@@ -19,10 +18,7 @@ from snapscribe.engines import ssd_bf16, ssd_onnx
 from snapscribe.pipeline import build_detector
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("compare_detectors", ROOT / "scripts" / "compare_detectors.py")
-cd = importlib.util.module_from_spec(_spec)
-sys.modules["compare_detectors"] = cd
-_spec.loader.exec_module(cd)
+cd = load_script("compare_detectors")
 
 DEVSET = ROOT / "devset" / "cache" / "1024"
 MIN_MATCHED = 0.98  # the bar for shipping a faster detector (docs/performance.md)

@@ -10,15 +10,14 @@ scripts/compare_detectors.py."""
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import struct
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 from PIL import Image
+from scripts_support import load_script
 
 from snapscribe.config import Settings
 from snapscribe.engines.base import Detection
@@ -29,10 +28,7 @@ from snapscribe.intake import decode
 from snapscribe.normalize import prepare
 
 ROOT = Path(__file__).resolve().parent.parent
-_spec = importlib.util.spec_from_file_location("compare_detectors", ROOT / "scripts" / "compare_detectors.py")
-cd = importlib.util.module_from_spec(_spec)
-sys.modules["compare_detectors"] = cd
-_spec.loader.exec_module(cd)
+cd = load_script("compare_detectors")
 
 DEVSET = ROOT / "devset" / "cache" / "1024"
 REFERENCE = ROOT / "tests" / "data" / "ssd_opencv_reference.npz"
