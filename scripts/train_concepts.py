@@ -13,10 +13,12 @@ centred on the training mean and scaled to unit length. Per concept:
 1. the L2 strength is chosen by grouped cross-validation over source packages (log loss on
    the held-out packages' images), so no package informs its own prediction;
 2. the bar is chosen on those out-of-fold probabilities to maximise
-   right − 3 × wrong (one invented scene costs three named ones); a concept where no bar
+   right − WRONG_COST × wrong (one invented scene costs six named ones); a concept where no bar
    pays gets a bar above 1 and is never named;
 3. the final weights are fitted on all training images;
-4. the out-of-fold probabilities of every training image are written to ``OOF_PATH``
+4. which concept subsumes which (``subsumption``: label co-occurrence on the training images);
+   a reading names the most specific held concept (``concepts.held_concepts``);
+5. the out-of-fold probabilities of every training image are written to ``OOF_PATH``
    (cross-fitting): ``scripts/train_sight.py`` fits its bars on training captions whose
    concepts come from a probe that did not see the image's package, as validation images are
    read, instead of the in-sample probe, whose concepts on its own training images are
@@ -38,10 +40,11 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from eval_devset import hallucinated_nouns
 from sight_data import DEFAULT_FEATURES, ROOT, Item, folds_by_package, load_items
 from train_sight import fit_logistic
 
-from snapscribe.concepts import CONCEPTS, fingerprint, pixel_cues, prepare
+from snapscribe.concepts import CONCEPTS, SETTINGS, fingerprint, pixel_cues, prepare
 
 OUT = ROOT / "src" / "snapscribe" / "data" / "concept_probe.npz"
 OOF_PATH = ROOT / "var" / "sight" / "concepts_oof.json"
@@ -50,6 +53,9 @@ BARS = tuple(round(b, 2) for b in np.arange(0.3, 0.96, 0.05))
 WRONG_COST = 6.0  # chosen on cross-fitted training captions: 3 -> 6.0% absent, 6 -> 4.5%, 10 -> 4.3% (docs/sight.md)
 FOLDS = 5
 COMPONENTS = 96
+SETTING_NAMES = {name for name, _ in SETTINGS}
+SUBSUMES = 0.8  # a concept subsumes another when the labels of >= 80% of the other's images show it too
+MIN_CHILD = 10  # ... over at least this many training images of the other
 CUE_SCALE = 0.1  # standardised pixel cues against unit-length embeddings: comparable magnitudes
 
 
@@ -63,13 +69,36 @@ def has_word(terms: list[str], word: str) -> bool:
 
 
 def targets(items: list[Item]) -> np.ndarray:
-    """Image x concept matrix of 0/1: is the concept in the picture, by the labels."""
+    """Image x concept matrix of 0/1: is the concept in the picture, by the labels, AND is the caption's
+    phrase for it true there. The probe learns the claim the caption makes: "a forest" is wrong for a
+    few trees and "mountains" for hills, though both label words once made the concept a positive
+    (the evaluator's support relation decides: the word, a synonym or something more specific present)."""
     y = np.zeros((len(items), len(CONCEPTS)))
     for i, it in enumerate(items):
         terms = label_terms(it.label)
+        present = it.label.get("present", [])
         for k, c in enumerate(CONCEPTS):
-            y[i, k] = float(any(has_word(terms, w) for w in c.words))
+            y[i, k] = float(any(has_word(terms, w) for w in c.words) and not hallucinated_nouns(c.phrase, present))
     return y
+
+
+def subsumption(y: np.ndarray) -> np.ndarray:
+    """Parent index per concept (-1: none), from label co-occurrence on the training images: j subsumes
+    k when P(j | k) >= SUBSUMES over >= MIN_CHILD images of k and P(k | j) < P(j | k) (Sanderson and
+    Croft, SIGIR 1999). The most probable such parent wins. A setting (``concepts.SETTINGS``: snow on
+    mountains) co-occurs with its subject without being a kind of it, so it has no parent."""
+    n = y.sum(0)
+    both = y.T @ y
+    parents = np.full(y.shape[1], -1, dtype=np.int16)
+    for k in range(y.shape[1]):
+        if n[k] < MIN_CHILD or CONCEPTS[k].name in SETTING_NAMES:
+            continue
+        given_k = both[:, k] / n[k]  # P(j | k)
+        given_j = both[k, :] / np.maximum(n, 1)  # P(k | j)
+        ok = [j for j in range(y.shape[1]) if j != k and given_k[j] >= SUBSUMES and given_j[j] < given_k[j]]
+        if ok:
+            parents[k] = max(ok, key=lambda j: given_k[j])
+    return parents
 
 
 def _sigmoid(z: np.ndarray) -> np.ndarray:
@@ -94,14 +123,18 @@ def log_loss(p: np.ndarray, y: np.ndarray) -> float:
 
 
 def best_bar(p: np.ndarray, y: np.ndarray, wrong_cost: float = WRONG_COST) -> tuple[float, float]:
-    """The bar with the most right − wrong_cost × wrong assertions (ties: the higher bar); 1.01 when none pays."""
-    best = (0.0, 1.01)
+    """The bar with the most right − wrong_cost × wrong assertions; 1.01 when none pays. Bars that tie
+    give the same out-of-fold assertions, so the middle of the tied run is taken: the highest of them
+    sits just under the fewest positives and moves with every refit."""
+    gains = []
     for bar in BARS:
         said = p >= bar
-        gain = float((said & (y == 1)).sum() - wrong_cost * (said & (y == 0)).sum())
-        if gain > best[0] or (gain == best[0] and gain > 0 and bar > best[1]):
-            best = (gain, bar)
-    return best[1], best[0]
+        gains.append(float((said & (y == 1)).sum() - wrong_cost * (said & (y == 0)).sum()))
+    top = max(gains)
+    if top <= 0:
+        return 1.01, 0.0
+    tied = [b for b, g in zip(BARS, gains, strict=True) if g == top]
+    return tied[(len(tied) - 1) // 2], top
 
 
 def design(items: list[Item], mean: np.ndarray) -> np.ndarray:
@@ -157,6 +190,10 @@ def main(argv: list[str] | None = None) -> int:
             f"oof right {int((said & (y == 1)).sum()):3} wrong {int((said & (y == 0)).sum()):3} gain {gain:+.0f}",
             file=sys.stderr,
         )
+    parents = subsumption(y_tr)
+    for k, j in enumerate(parents):
+        if j >= 0:
+            print(f"{CONCEPTS[j].name} subsumes {CONCEPTS[k].name}", file=sys.stderr)
     if val:
         x_va, y_va = design(val, mean), targets(val)
         c_va = (cue_matrix(val) - cue_mean) / cue_std
@@ -188,6 +225,7 @@ def main(argv: list[str] | None = None) -> int:
             cue_mean=cue_mean.astype(np.float32),
             cue_std=cue_std.astype(np.float32),
             l2=l2s,
+            parents=parents,
         )
         OOF_PATH.parent.mkdir(parents=True, exist_ok=True)
         OOF_PATH.write_text(

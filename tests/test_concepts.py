@@ -73,6 +73,64 @@ def test_with_nothing_else_named_the_concept_is_the_subject_and_the_guard_keeps_
     assert ev.main is None and "street" not in compose_with_rule(ev)[0].lower()
 
 
+def test_a_held_concept_comes_before_the_held_concept_that_subsumes_it():
+    model = _model({"building": 3, "city": 7})
+    names = [str(n) for n in model["names"]]
+    both = _embedding(3, 7, weights=(1.0, 0.45))  # building more probable than city
+    assert [n for n, _ in read_concepts(both, model=model).scores] == ["building", "city"]  # no hierarchy: by p
+    parents = np.full(len(names), -1)
+    parents[names.index("city")] = names.index("building")
+    model["parents"] = parents
+    reading = read_concepts(both, model=model)
+    assert [n for n, _ in reading.scores] == ["city", "building"]  # a city, not "a building"
+    assert reading.top is not None and reading.top[0].phrase == "a city"
+    # the parent alone is still named
+    assert [n for n, _ in read_concepts(_embedding(3), model=model).scores] == ["building"]
+
+
+def test_subsumption_is_learned_from_label_co_occurrence_and_settings_have_no_parent():
+    from scripts_support import load_script
+
+    train_concepts = load_script("train_concepts")
+    names = [c.name for c in CONCEPTS]
+    y = np.zeros((50, len(names)))
+    city, building, snow, mountain = (names.index(n) for n in ("city", "building", "snow", "mountain"))
+    y[:12, city] = 1
+    y[:11, building] = 1  # 11 of 12 city images show buildings ...
+    y[40:50, building] = 1  # ... and buildings are common without a city
+    y[20:32, snow] = 1
+    y[20:40, mountain] = 1  # every snow image shows mountains, but snow is a setting
+    parents = train_concepts.subsumption(y)
+    assert parents[city] == building
+    assert parents[building] == -1 and parents[snow] == -1 and parents[mountain] == -1
+
+
+def test_tied_bars_take_the_middle_of_the_run():
+    from scripts_support import load_script
+
+    train_concepts = load_script("train_concepts")
+    p = np.array([0.9, 0.88, 0.5, 0.2])
+    y = np.array([1, 1, 0, 0])
+    bar, gain = train_concepts.best_bar(p, y)
+    tied = [b for b in train_concepts.BARS if 0.5 < b <= 0.88]  # every such bar says exactly the two right ones
+    assert gain == 2 and bar == tied[(len(tied) - 1) // 2]
+    assert train_concepts.best_bar(np.array([0.9]), np.array([0]))[0] > 1  # nothing pays: never named
+
+
+def test_a_concept_is_a_training_positive_only_where_its_caption_phrase_is_true():
+    from types import SimpleNamespace
+
+    from scripts_support import load_script
+
+    train_concepts = load_script("train_concepts")
+    names = [c.name for c in CONCEPTS]
+    trees = SimpleNamespace(label={"subject": ["trees"], "present": ["trees", "grass", "sky"]})
+    woods = SimpleNamespace(label={"subject": ["forest"], "present": ["forest", "trees", "path"]})
+    y = train_concepts.targets([trees, woods])
+    assert y[0, names.index("forest")] == 0  # "a forest" would name an absent forest
+    assert y[1, names.index("forest")] == 1
+
+
 def test_a_reading_already_made_replaces_the_probe():
     """Training reads cross-fitted concepts (the probe fitted without the image's package)."""
     probs = np.full(1000, 1e-3, dtype=np.float32)

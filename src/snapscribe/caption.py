@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from .concepts import BY_NAME as CONCEPTS_BY_NAME
+from .concepts import SETTINGS as CONCEPT_SETTINGS
 from .evidence import CONCEPT_SOURCE, UNSURE, Evidence, Subject, close_up, same_creature
 from .grammar import article
 from .normalize import ModelInputs
@@ -223,7 +224,6 @@ def _landscape(ev: Evidence) -> str:
 
 
 # Settings a second held concept adds to a scene caption, first that holds wins ("A beach at sunset").
-_CONCEPT_SETTINGS = (("sunset", "at sunset"), ("night", "at night"), ("snow", "in the snow"), ("sea", "by the sea"))
 _WATERSIDE = {"beach", "sea", "lake"}
 _SETTINGLESS = {"space"}  # a view of space has no sunset, night or sea around it
 
@@ -239,7 +239,7 @@ def _concept_caption(ev: Evidence) -> str:
     setting = next(
         (
             words
-            for name, words in _CONCEPT_SETTINGS
+            for name, words in CONCEPT_SETTINGS
             if name != concept.name
             and ev.concepts.has(name)
             and not (name == "sea" and concept.name in _WATERSIDE)

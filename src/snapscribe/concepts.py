@@ -9,6 +9,13 @@ regression per concept of :data:`CONCEPTS`, over the embedding and the measured 
 ``scripts/train_concepts.py`` (``data/concept_probe.npz``), gives a calibrated probability that
 the concept is in the picture; each concept has its own fitted bar. The composer names a
 concept only when nothing more specific (a detected object, a confident classifier node) does.
+
+Among the held concepts, one that another held concept is subsumed by comes after it: a city
+skyline is named as a city, not as "a building". Which concept subsumes which is learned from
+the training labels (``parents`` in the probe file: the labels of nearly every image showing the
+child also show the parent; Sanderson and Croft, "Deriving concept hierarchies from text",
+SIGIR 1999), so the reading names the most specific concept it holds, as the hedged naming of
+classifier nodes does.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ class Concept:
     """One scene concept: what the caption calls it, its category, and the label words that mean it."""
 
     name: str
-    phrase: str  # how a caption names it ("a city skyline")
+    phrase: str  # how a caption names it ("a city", "mountains")
     category: str  # the subject category downstream stages read
     words: tuple[str, ...]  # words in a label's subject/present lists that make the concept true
 
@@ -41,16 +48,28 @@ CONCEPTS: tuple[Concept, ...] = (
     Concept("field", "a field", "landscape", ("field", "meadow", "fields")),
     Concept("sunset", "a sunset", "landscape", ("sunset", "sunrise", "dusk")),
     Concept("snow", "a snowy landscape", "landscape", ("snow",)),
-    Concept("city", "a city skyline", "building", ("city", "skyline", "skyscrapers", "skyscraper", "cityscape")),
+    Concept("city", "a city", "building", ("city", "skyline", "skyscrapers", "skyscraper", "cityscape")),
     Concept("building", "a building", "building", ("building", "buildings", "house", "church", "temple", "castle")),
     Concept("street", "a street", "building", ("street", "road", "sidewalk", "alley", "pavement")),
+    Concept("tower", "a tower", "building", ("tower", "towers", "bell tower", "clock tower", "eiffel tower")),
+    Concept("bridge", "a bridge", "building", ("bridge", "bridges")),
     Concept("room", "a room", "furniture", ("room", "interior", "living room", "kitchen", "office", "hall")),
+    Concept("desk", "a desk", "furniture", ("desk", "workspace", "work desk", "office desk", "writing desk")),
     Concept("food", "food", "food", ("food", "dish", "meal", "dessert", "cake", "fruit", "vegetables", "pie")),
     Concept("drink", "a drink", "drink", ("drink", "coffee", "cocktail", "tea", "wine", "beer")),
     Concept("space", "outer space", "landscape", ("space", "nebula", "galaxy", "planet", "outer space")),
     Concept("night", "a night scene", "landscape", ("night", "night sky")),
 )
 BY_NAME = {c.name: c for c in CONCEPTS}
+# Concepts a caption can also use as the setting of another subject ("Mountains at sunset"), in the
+# order the composer tries them. A setting is not a kind of the subject it sits with, so it never
+# takes a subject's place by subsumption.
+SETTINGS: tuple[tuple[str, str], ...] = (
+    ("sunset", "at sunset"),
+    ("night", "at night"),
+    ("snow", "in the snow"),
+    ("sea", "by the sea"),
+)
 
 
 @dataclass(frozen=True)
@@ -129,6 +148,18 @@ def read_concepts(
 
 def held_concepts(probs: dict[str, float], model: dict[str, np.ndarray]) -> ConceptReading:
     """The concepts of ``probs`` that clear the probe's bars, most confident first."""
-    bars = {str(n): float(b) for n, b in zip(model["names"], model["bars"], strict=True)}
-    held = sorted(((n, p) for n, p in probs.items() if p >= bars[n]), key=lambda kv: -kv[1])
-    return ConceptReading(tuple(held), probed=True)
+    names = [str(n) for n in model["names"]]
+    bars = dict(zip(names, (float(b) for b in model["bars"]), strict=True))
+    held = {n: p for n, p in probs.items() if p >= bars[n]}
+    parents = parent_of(model)
+    subsumes = {parents[n] for n in held if parents.get(n) in held}
+    order = sorted(held.items(), key=lambda kv: (kv[0] in subsumes, -kv[1]))
+    return ConceptReading(tuple(order), probed=True)
+
+
+def parent_of(model: dict[str, np.ndarray]) -> dict[str, str]:
+    """Concept -> the concept that subsumes it, as learned from the training labels (none in older probes)."""
+    if "parents" not in model:
+        return {}
+    names = [str(n) for n in model["names"]]
+    return {names[i]: names[int(j)] for i, j in enumerate(model["parents"]) if int(j) >= 0}
