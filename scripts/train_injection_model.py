@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Train the learned injection scorer (src/snapscribe/data/injection_ngram_lr.npz) and report held-out figures.
+"""Train the learned injection scorer (src/snapscribe/data/injection_use_blend.npz, the default, with ``--head``;
+src/snapscribe/data/injection_ngram_lr.npz, the n-grams alone, without) and report held-out figures.
 
 Inputs: the corpus written by ``scripts/extract_injection_corpus.py`` plus the hand-written
 multilingual sources of ``scripts/injection_synth.py``. Every training text also gets an
@@ -22,7 +23,7 @@ Rows are weighted so that each source counts by the square root of its size (a 1
 fortune file does not drown a 12-line attack collection), then each class weighs half.
 Training is deterministic: same corpus, same seed, same weights file.
 
-The semantic head (``--head``; measured, not shipped: docs/safety-hardening.md §1): a logistic regression over
+The semantic head (``--head``; shipped with ``--encoder use --alpha 0.2 --head-c 1``: docs/safety-hardening.md §1): a logistic regression over
 the sentence embedding of each text (``--encoder``: ``minilm``, all-MiniLM-L6-v2, English; ``use``, the packaged
 multilingual Universal Sentence Encoder), fitted on a subsample (every injection, :data:`EMB_CAP` benign texts
 per source, each with its OCR-damaged copy), blended into the n-gram logit with weight ``--alpha``. Its
@@ -37,10 +38,14 @@ package (~50k texts in ~6 minutes here).
 ``--loso`` adds a harsher stress test: leave-one-source-out over the training sources (a model
 trained on all other training sources scores the one left out).
 
-Usage::
+Usage (the shipped files; ``--out`` and ``--report`` default to these)::
 
-    PYTHONPATH=src python scripts/train_injection_model.py data/injection_corpus/build/corpus.jsonl \
-        [--out src/snapscribe/data/injection_ngram_lr.npz] [--report docs/injection_model_report.json] [--loso] [--cv]
+    # the default model (n-grams + USE head) -> injection_use_blend.npz, docs/injection_model_report.json
+    python scripts/extract_injection_corpus.py /tmp/inj_src data/injection_corpus/build/corpus-extra.jsonl --extra-attacks
+    PYTHONPATH=src python scripts/train_injection_model.py data/injection_corpus/build/corpus-extra.jsonl \
+        --head --encoder use --alpha 0.2 --head-c 1
+    # the n-grams alone -> injection_ngram_lr.npz, docs/injection_ngram_report.json
+    PYTHONPATH=src python scripts/train_injection_model.py data/injection_corpus/build/corpus.jsonl [--loso] [--cv]
 """
 
 from __future__ import annotations
@@ -527,8 +532,8 @@ def main() -> None:
     global L2, CALIBRATE_BY, HEAD, ENCODER, ALPHA, HEAD_C
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", type=Path)
-    ap.add_argument("--out", type=Path, default=Path("src/snapscribe/data/injection_ngram_lr.npz"))
-    ap.add_argument("--report", type=Path, default=Path("docs/injection_model_report.json"))
+    ap.add_argument("--out", type=Path, help="default: the shipped file (blend with --head, else n-grams)")
+    ap.add_argument("--report", type=Path, help="default: the shipped model's report (blend with --head, else n-grams)")
     ap.add_argument("--target-fpr", type=float, default=0.01)
     ap.add_argument("--loso", action="store_true", help="also leave-one-source-out over the training sources")
     ap.add_argument("--seed", type=int, default=11)
@@ -541,7 +546,7 @@ def main() -> None:
         help="threshold from folds by text, from each benign source left out, or from source-grouped folds "
         "(default: group with --head, else text)",
     )
-    ap.add_argument("--head", action="store_true", help="blend in the sentence-embedding head (measured, not shipped)")
+    ap.add_argument("--head", action="store_true", help="blend in the sentence-embedding head")
     ap.add_argument("--encoder", choices=("minilm", "use"), default=ENCODER, help="the head's sentence encoder")
     ap.add_argument("--alpha", type=float, default=ALPHA, help="the head's weight in the blend (chosen with --head-cv)")
     ap.add_argument("--head-c", type=float, default=HEAD_C, help="the head's inverse penalty (chosen with --head-cv)")
@@ -549,6 +554,11 @@ def main() -> None:
     args = ap.parse_args()
     L2 = args.l2
     HEAD = args.head
+    data = Path("src/snapscribe/data")
+    args.out = args.out or data / ("injection_use_blend.npz" if HEAD else "injection_ngram_lr.npz")
+    args.report = args.report or Path("docs") / (
+        "injection_model_report.json" if HEAD else "injection_ngram_report.json"
+    )
     ENCODER, ALPHA, HEAD_C = args.encoder, args.alpha, args.head_c
     CALIBRATE_BY = args.calibrate_by or ("group" if HEAD else CALIBRATE_BY)
     rng = random.Random(args.seed)

