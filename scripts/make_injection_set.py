@@ -12,7 +12,7 @@ rotations:
 The phrasings here are *held out*: written separately from the detector's pattern tables and
 from the unit tests, so the figures measure generalisation, not memory.
 
-Photos: the project's reference images (``/work/shared/reference/pdq``) plus any folder given
+Photos: Meta ThreatExchange's PDQ test photos (BSD licence), where a local copy is found, plus any folder given
 with ``--photos``. More real photos ship inside pip wheels; without installing anything::
 
     pip download --no-deps --only-binary=:all: scikit-image scikit-learn -d /tmp/wheels
