@@ -394,15 +394,17 @@ def embeddings(texts: list[str]) -> np.ndarray:
     return np.stack([have[k] for k in keys]).astype(np.float64)
 
 
-def fit_head(e: np.ndarray, y: np.ndarray, weight: np.ndarray) -> tuple[np.ndarray, float]:
-    """Class-balanced L2 logistic regression on embeddings: HEAD_C * sum(w * loss) + |coef|^2 / 2 (L-BFGS)."""
+def fit_head(e: np.ndarray, y: np.ndarray, weight: np.ndarray, c: float | None = None) -> tuple[np.ndarray, float]:
+    """Class-balanced L2 logistic regression on embeddings: c * sum(w * loss) + |coef|^2 / 2 (L-BFGS);
+    ``c`` defaults to :data:`HEAD_C`."""
+    c = HEAD_C if c is None else c
     sw = weight * np.where(y == 1, 0.5 / weight[y == 1].sum(), 0.5 / weight[y == 0].sum()) * len(y)
 
     def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
         z = e @ theta[:-1] + theta[-1]
         s = 2 * y - 1
-        val = HEAD_C * float(np.sum(sw * np.logaddexp(0, -s * z))) + 0.5 * float(theta[:-1] @ theta[:-1])
-        g = HEAD_C * sw * -s / (1 + np.exp(s * z))
+        val = c * float(np.sum(sw * np.logaddexp(0, -s * z))) + 0.5 * float(theta[:-1] @ theta[:-1])
+        g = c * sw * -s / (1 + np.exp(s * z))
         return val, np.append(e.T @ g + theta[:-1], g.sum())
 
     res = optimize.minimize(loss, np.zeros(e.shape[1] + 1), jac=True, method="L-BFGS-B", options={"maxiter": 3000})
@@ -414,23 +416,19 @@ def group_logits(
 ) -> tuple[np.ndarray, dict[float, np.ndarray], np.ndarray]:
     """For the head's rows, each scored by models fitted without its source's fold (:func:`source_groups`):
     the n-gram logits, the head's logits for each penalty in ``cs``; and the mask of those rows."""
-    global HEAD_C
     fold, sub = source_groups(rows), embedded(rows)
     idx = np.flatnonzero(sub)
     e = embeddings([rows[i]["text"] for i in idx])
     zn, zh = np.zeros(len(idx)), {c: np.zeros(len(idx)) for c in cs}
-    keep = HEAD_C
     for k in range(GROUPS):
         tr, te = np.flatnonzero(fold != k), np.flatnonzero(fold[idx] == k)
         w, b = fit(x[tr], y[tr], row_weights([rows[i] for i in tr]))
         zn[te] = x[idx[te]] @ w + b
         htr = np.flatnonzero(fold[idx] != k)
         for c in cs:
-            HEAD_C = c
-            hw, hb = fit_head(e[htr], y[idx[htr]], row_weights([rows[idx[i]] for i in htr]))
+            hw, hb = fit_head(e[htr], y[idx[htr]], row_weights([rows[idx[i]] for i in htr]), c)
             zh[c][te] = e[te] @ hw + hb
         print(f"  source group {k + 1}/{GROUPS} done", flush=True)
-    HEAD_C = keep
     return zn, zh, sub
 
 
