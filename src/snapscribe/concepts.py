@@ -74,7 +74,8 @@ SETTINGS: tuple[tuple[str, str], ...] = (
 
 @dataclass(frozen=True)
 class ConceptReading:
-    """The concepts that cleared their bars, most confident first, with their probabilities."""
+    """The concepts that cleared their bars, with their probabilities: most specific first (a held concept
+    before the held concept that subsumes it), then most confident."""
 
     scores: tuple[tuple[str, float], ...] = ()
     probed: bool = False  # whether a probe read this image at all (no embedding or no probe: False)
@@ -147,7 +148,7 @@ def read_concepts(
 
 
 def held_concepts(probs: dict[str, float], model: dict[str, np.ndarray]) -> ConceptReading:
-    """The concepts of ``probs`` that clear the probe's bars, most confident first."""
+    """The concepts of ``probs`` that clear the probe's bars, in :class:`ConceptReading`'s order."""
     names = [str(n) for n in model["names"]]
     bars = dict(zip(names, (float(b) for b in model["bars"]), strict=True))
     held = {n: p for n, p in probs.items() if p >= bars[n]}
