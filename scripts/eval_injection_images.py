@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """End to end on rendered benign text: share of images whose OCR text the injection detector flags.
 
-Benign texts from the held-out sources of the injection model (never trained on; see
+Benign texts from the held-out sources of the injection model (``TEST_SOURCES``, the fresh split of
+2026-12-06, and ``SPENT_SOURCES``, the split before it, which the committed texts come from; see
 ``data/injection_corpus/SOURCES.md``) are drawn with Pillow on photos or on plain and gradient
 backgrounds (``make_injection_set.py``'s renderer: DejaVu sans/serif/mono, regular/bold/italic,
 sizes 3.5-8% of the short side, colours, boxes, outlines, positions, rotations), then go through
@@ -34,10 +35,11 @@ sys.path.insert(0, str(ROOT / "scripts"))
 sys.path.insert(0, str(ROOT / "src"))
 from make_injection_set import BENIGN, draw_text, load_photos, variant  # noqa: E402
 from PIL import Image  # noqa: E402
-from train_injection_model import TEST_SOURCES  # noqa: E402
+from train_injection_model import SPENT_SOURCES, TEST_SOURCES  # noqa: E402
 
 TEXTS = ROOT / "evals" / "injection_benign_texts.json"
-# held-out benign sources whose licences let their texts be committed (BSD-3, public domain, this project)
+# benign sources of the old held-out split (SPENT_SOURCES) whose licences let their texts be committed (BSD-3,
+# public domain, this project)
 COMMITTABLE = ("fortunes-min", "fortunes-bofh-excuses", "fortunes-debian-hints", "make_injection_set-benign")
 
 
@@ -57,7 +59,7 @@ def corpus_texts(corpus: Path, max_chars: int, sources: tuple[str, ...] | None =
     pool = [
         (r["source"], r["text"])
         for r in rows
-        if r["label"] == 0 and r["source"] in TEST_SOURCES and 8 <= len(r["text"]) <= max_chars
+        if r["label"] == 0 and r["source"] in TEST_SOURCES | SPENT_SOURCES and 8 <= len(r["text"]) <= max_chars
     ]
     pool += [("make_injection_set-benign", t) for ts in BENIGN.values() for t in ts]
     return [p for p in pool if sources is None or p[0] in sources]

