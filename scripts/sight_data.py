@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import inspect
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
@@ -21,6 +21,15 @@ from snapscribe.attributes import BLUR_THRESHOLD
 from snapscribe.caption import compose
 from snapscribe.concepts import ConceptReading, fingerprint, held_concepts, probe
 from snapscribe.evidence import Evidence, fuse
+from snapscribe.kinds import KindReading, kind_model
+
+try:
+    from snapscribe.kinds import kind_fingerprint
+except ImportError:  # an older checkout: no neighbour memory, nothing to cross-fit
+
+    def kind_fingerprint(model: dict) -> str:  # type: ignore[misc]
+        return ""
+
 
 try:
     from snapscribe.evidence import with_ocr
@@ -106,6 +115,7 @@ _TRACES = "trace" in inspect.signature(fuse).parameters  # False on an older che
 _EMBEDS = "embedding" in inspect.signature(fuse).parameters
 _CROSS_FITS = "concepts" in inspect.signature(fuse).parameters
 OOF_CONCEPTS = ROOT / "var" / "sight" / "concepts_oof.json"
+OOF_KINDS = ROOT / "var" / "sight" / "kinds_oof.json"
 
 
 @lru_cache(maxsize=1)
@@ -116,6 +126,23 @@ def _oof_concepts() -> dict[str, dict[str, float]]:
         return {}
     data = json.loads(OOF_CONCEPTS.read_text())
     return data["images"] if data.get("probe") == fingerprint(model) else {}
+
+
+@lru_cache(maxsize=1)
+def _oof_kinds() -> dict[str, dict[str, float]]:
+    """The out-of-fold kind probabilities (scripts/train_kinds.py), when they come from the kind model in use."""
+    model = kind_model()
+    if not (OOF_KINDS.is_file() and model is not None):
+        return {}
+    data = json.loads(OOF_KINDS.read_text())
+    return data["images"] if data.get("model") == kind_fingerprint(model) else {}
+
+
+def cross_fitted_kind(item: Item) -> KindReading | None:
+    """A training image's kind from the model and memory fitted without its package; None for other images.
+    Without it, the memory would hand every training image its own label."""
+    probs = _oof_kinds().get(item.file) if item.split == "train" else None
+    return KindReading(max(probs, key=lambda k: probs[k]), probs) if probs else None
 
 
 def folds_by_package(items: list[Item], k: int = 5) -> np.ndarray:
@@ -168,6 +195,9 @@ def evidence_of(
         trace.extend(kept)
     if item.ocr_text and f.stats.sharpness >= BLUR_THRESHOLD:
         ev = with_ocr(ev, item.ocr_text)
+    kind = cross_fitted_kind(item)
+    if kind is not None and ev.kind is not None:
+        ev = replace(ev, kind=kind)
     return ev
 
 

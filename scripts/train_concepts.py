@@ -44,7 +44,15 @@ from eval_devset import hallucinated_nouns
 from sight_data import DEFAULT_FEATURES, ROOT, Item, folds_by_package, load_items
 from train_sight import fit_logistic
 
-from snapscribe.concepts import CONCEPTS, SETTINGS, fingerprint, pixel_cues, prepare
+from snapscribe.concepts import (
+    CONCEPTS,
+    SETTINGS,
+    concept_probabilities,
+    fingerprint,
+    pixel_cues,
+    prepare,
+)
+from snapscribe.neighbours import BLEND, memory, vote
 
 OUT = ROOT / "src" / "snapscribe" / "data" / "concept_probe.npz"
 OOF_PATH = ROOT / "var" / "sight" / "concepts_oof.json"
@@ -137,6 +145,16 @@ def best_bar(p: np.ndarray, y: np.ndarray, wrong_cost: float = WRONG_COST) -> tu
     return tied[(len(tied) - 1) // 2], top
 
 
+def neighbour_out_of_fold(z: np.ndarray, y: np.ndarray, folds: np.ndarray) -> np.ndarray:
+    """Every image's neighbour vote (``neighbours.vote``) from the other folds' images only."""
+    out = np.zeros(y.shape)
+    for f in np.unique(folds):
+        tr, te = folds != f, folds == f
+        mem = memory(z[tr], y[tr])
+        out[te] = np.vstack([vote(row, mem) for row in z[te]])
+    return out
+
+
 def design(items: list[Item], mean: np.ndarray) -> np.ndarray:
     return np.vstack([prepare(it.features.embedding, mean) for it in items])
 
@@ -164,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
     cue_mean, cue_std = cues.mean(0), cues.std(0) + 1e-6
     x_tr = np.hstack([x_full @ basis.T, (cues - cue_mean) / cue_std * CUE_SCALE])
     folds = folds_by_package(train, FOLDS)
+    projected = x_full @ basis.T
+    votes = neighbour_out_of_fold(projected, y_tr, folds)
     d = x_full.shape[1]
     weights = np.zeros((len(CONCEPTS), d), dtype=np.float32)
     cue_weights = np.zeros((len(CONCEPTS), cues.shape[1]), dtype=np.float32)
@@ -178,7 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         scored = [(log_loss(out_of_fold(x_tr, y, folds, l2), y), l2) for l2 in L2_GRID]
         loss, l2 = min(scored)
-        oof = out_of_fold(x_tr, y, folds, l2)
+        oof = (1 - BLEND) * out_of_fold(x_tr, y, folds, l2) + BLEND * votes[:, k]
         oof_all[:, k] = oof
         bar, gain = best_bar(oof, y, args.wrong_cost)
         w, b = fit_logistic(x_tr, y, l2=l2)
@@ -194,10 +214,32 @@ def main(argv: list[str] | None = None) -> int:
     for k, j in enumerate(parents):
         if j >= 0:
             print(f"{CONCEPTS[j].name} subsumes {CONCEPTS[k].name}", file=sys.stderr)
+    model = {
+        "names": np.array([c.name for c in CONCEPTS]),
+        "weights": weights,
+        "bias": bias,
+        "bars": bars,
+        "mean": mean,
+        "cue_weights": cue_weights,
+        "cue_mean": cue_mean.astype(np.float32),
+        "cue_std": cue_std.astype(np.float32),
+        "l2": l2s,
+        "parents": parents,
+        "basis": basis.astype(np.float16),
+        **memory(projected, y_tr, dtype=np.float16),
+    }
     if val:
-        x_va, y_va = design(val, mean), targets(val)
-        c_va = (cue_matrix(val) - cue_mean) / cue_std
-        p_va = _sigmoid(x_va @ weights.T + c_va @ cue_weights.T + bias)
+        y_va = targets(val)
+        p_va = np.array(
+            [
+                list(
+                    concept_probabilities(
+                        it.features.embedding, model, pixel_cues(it.features.scene, it.features.stats)
+                    ).values()
+                )
+                for it in val
+            ]
+        )
         said = p_va >= bars
         right = int((said & (y_va == 1)).sum())
         wrong = int((said & (y_va == 0)).sum())
@@ -214,19 +256,7 @@ def main(argv: list[str] | None = None) -> int:
                     file=sys.stderr,
                 )
     if not args.dry_run:
-        np.savez_compressed(
-            args.out,
-            names=np.array([c.name for c in CONCEPTS]),
-            weights=weights,
-            bias=bias,
-            bars=bars,
-            mean=mean,
-            cue_weights=cue_weights,
-            cue_mean=cue_mean.astype(np.float32),
-            cue_std=cue_std.astype(np.float32),
-            l2=l2s,
-            parents=parents,
-        )
+        np.savez_compressed(args.out, **model)
         OOF_PATH.parent.mkdir(parents=True, exist_ok=True)
         OOF_PATH.write_text(
             json.dumps(

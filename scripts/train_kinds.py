@@ -24,9 +24,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from sight_data import DEFAULT_FEATURES, KIND_MANIFESTS, ROOT, load_items, load_labels
 
 from snapscribe.concepts import prepare
-from snapscribe.kinds import KINDS, LABEL_KIND, classify_kind, kind_features
+from snapscribe.kinds import KINDS, LABEL_KIND, classify_kind, kind_features, kind_fingerprint
+from snapscribe.neighbours import Memory, memory
 
 MODEL_PATH = ROOT / "src" / "snapscribe" / "data" / "kind_model.json"
+OOF_PATH = ROOT / "var" / "sight" / "kinds_oof.json"
 BASIS_PATH = ROOT / "src" / "snapscribe" / "data" / "kind_embedding.npz"
 COMPONENT_GRID = (0, 8, 16, 32)  # principal directions of the classifier embedding read beside the pixel features
 L2_GRID = (1.0, 10.0, 30.0)
@@ -92,26 +94,45 @@ def principal_basis(items, k: int) -> dict:
     return {"mean": mean, "basis": vt[:k].astype(np.float32)}
 
 
-def grouped_accuracy(feats, ys, pkgs, l2: float) -> float:
-    """Accuracy with packages dealt into folds: no package informs its own prediction."""
+def memory_of(feats: list[dict], ys: list[str], kinds: list[str]) -> Memory | None:
+    """The neighbour memory of these images: their embedding coordinates and one-hot kinds in ``kinds`` order."""
+    if not feats or "emb0" not in feats[0]:
+        return None
+    d = sum(1 for name in feats[0] if name.startswith("emb"))
+    coords = np.array([[f[f"emb{i}"] for i in range(d)] for f in feats])
+    return memory(coords, np.array([[float(y == k) for k in kinds] for y in ys]))
+
+
+def grouped_probabilities(feats, ys, pkgs, l2: float, with_memory: bool) -> list[dict[str, float]]:
+    """Out-of-fold kind probabilities: packages dealt round-robin into FOLDS folds."""
     order = sorted(set(pkgs))
     fold = {p: i % FOLDS for i, p in enumerate(order)}
-    right = 0
+    out: list[dict[str, float]] = [{} for _ in ys]
     for f in range(FOLDS):
         tr = [i for i, p in enumerate(pkgs) if fold[p] != f]
         te = [i for i, p in enumerate(pkgs) if fold[p] == f]
-        if not te or len({ys[i] for i in tr}) < 2:
+        if not te:
             continue
         m = fit([feats[i] for i in tr], [ys[i] for i in tr], l2=l2, iters=600)
-        right += sum(classify_kind(feats[i], m).kind == ys[i] for i in te)
-    return right / len(ys)
+        mem = memory_of([feats[i] for i in tr], [ys[i] for i in tr], m["kinds"]) if with_memory else None
+        for i in te:
+            reading = classify_kind(feats[i], m, mem)
+            out[i] = reading.probs if reading else {}
+    return out
 
 
-def accuracy(model: dict, feats, ys) -> tuple[float, Counter]:
+def grouped_accuracy(feats, ys, pkgs, l2: float, with_memory: bool = True) -> float:
+    """Accuracy with packages dealt into folds (no package informs its own prediction), of the model
+    blended with its neighbour memory as it ships, or of the model alone."""
+    probs = grouped_probabilities(feats, ys, pkgs, l2, with_memory)
+    return sum(bool(p) and max(p, key=lambda k: p[k]) == y for p, y in zip(probs, ys, strict=True)) / len(ys)
+
+
+def accuracy(model: dict, feats, ys, mem: Memory | None = None) -> tuple[float, Counter]:
     wrong: Counter = Counter()
     right = 0
     for f, y in zip(feats, ys, strict=True):
-        got = classify_kind(f, model).kind
+        got = classify_kind(f, model, mem).kind
         right += got == y
         if got != y:
             wrong[f"{y}->{got}"] += 1
@@ -128,7 +149,8 @@ def main(argv: list[str] | None = None) -> int:
     train = [it for it in items if it.split == "train"]
     val = [it for it in items if it.split == "validation"]
     full = principal_basis(train, max(COMPONENT_GRID))
-    # Components and L2 by grouped cross-validation over training packages (validation never read).
+    # Components and L2 by grouped cross-validation over training packages (validation never read), of the
+    # model with its neighbour memory (over the same components) as it ships.
     scores = {}
     for k in COMPONENT_GRID:
         basis = {"mean": full["mean"], "basis": full["basis"][:k]}
@@ -142,14 +164,17 @@ def main(argv: list[str] | None = None) -> int:
     ft, yt, pt = rows(train, basis)
     fv, yv, _ = rows(val, basis)
     print(f"train {Counter(yt)}\nvalidation {Counter(yv)}")
+    oof = grouped_probabilities(ft, yt, pt, l2, with_memory=True)
+    print(f"grouped CV accuracy at this setting, the model alone: {grouped_accuracy(ft, yt, pt, l2, False):.3f}")
     model = fit(ft, yt, l2=l2)
-    acc_t, _ = accuracy(model, ft, yt)
-    acc_v, wrong_v = accuracy(model, fv, yv)
+    mem = memory_of(ft, yt, model["kinds"])
+    acc_t, _ = accuracy(model, ft, yt, mem)
+    acc_v, wrong_v = accuracy(model, fv, yv, mem)
     print(
         f"train accuracy {acc_t:.3f}; validation accuracy {acc_v:.3f} ({len(yv)} images); "
         f"validation confusions {dict(wrong_v)}"
     )
-    photo_v = [(classify_kind(f, model).kind == "photo", y == "photo") for f, y in zip(fv, yv, strict=True)]
+    photo_v = [(classify_kind(f, model, mem).kind == "photo", y == "photo") for f, y in zip(fv, yv, strict=True)]
     if photo_v:
         agree = sum(a == b for a, b in photo_v) / len(photo_v)
         print(f"validation photo-vs-not accuracy {agree:.3f}")
@@ -159,16 +184,17 @@ def main(argv: list[str] | None = None) -> int:
         if len({yt[i] for i in keep}) < 2:
             continue
         m = fit([ft[i] for i in keep], [yt[i] for i in keep], iters=200)
+        m_mem = memory_of([ft[i] for i in keep], [yt[i] for i in keep], m["kinds"])
         held = [i for i, p in enumerate(pt) if p == pkg]
         for i in held:
-            lopo_right += classify_kind(ft[i], m).kind == yt[i]
+            lopo_right += classify_kind(ft[i], m, m_mem).kind == yt[i]
             lopo_n += 1
     if lopo_n:
         print(f"leave-one-package-out accuracy over train packages: {lopo_right / lopo_n:.3f} ({lopo_n} images)")
     model.update(
         {
             "about": "Image kind: multinomial logistic regression fitted by scripts/train_kinds.py on the "
-            "training split of devset/split.json.",
+            "training split of devset/split.json, blended with the neighbour memory in kind_embedding.npz.",
             "trained_on": len(yt),
             "validation_accuracy": round(acc_v, 4),
         }
@@ -176,9 +202,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.dry_run:
         print(json.dumps(model)[:400])
     else:
-        np.savez_compressed(BASIS_PATH, mean=basis["mean"], basis=basis["basis"].astype(np.float32))
+        extra = {**mem, "bank": mem["bank"].astype(np.float16), "bank_kinds": np.array(model["kinds"])} if mem else {}
+        np.savez_compressed(BASIS_PATH, mean=basis["mean"], basis=basis["basis"].astype(np.float32), **extra)
         MODEL_PATH.write_text(json.dumps(model, indent=1) + "\n", encoding="utf-8")
-        print(f"wrote {MODEL_PATH}")
+        # Cross-fitting: train_sight.py reads these out-of-fold kinds for training images, as a new image is read.
+        files = [it.file for it in train if target(it.label) is not None]
+        OOF_PATH.parent.mkdir(parents=True, exist_ok=True)
+        OOF_PATH.write_text(
+            json.dumps(
+                {
+                    "model": kind_fingerprint(model),
+                    "images": {f: {k: round(v, 5) for k, v in p.items()} for f, p in zip(files, oof, strict=True)},
+                }
+            )
+        )
+        print(f"wrote {MODEL_PATH}, {BASIS_PATH} and {OOF_PATH}")
     return 0
 
 

@@ -16,6 +16,7 @@ from snapscribe.concepts import (
 )
 from snapscribe.evidence import CONCEPT_SOURCE, fuse
 from snapscribe.grounding import GroundingGuard
+from snapscribe.neighbours import vote
 from snapscribe.scene import SceneCues
 from snapscribe.understand import Features
 
@@ -149,6 +150,39 @@ def test_the_guard_removes_a_scene_word_no_concept_holds():
     probs = np.full(1000, 1e-3, dtype=np.float32)
     ev = fuse([], probs, SceneCues(), STATS)
     assert "street" not in (GroundingGuard().check("A busy street", ev, ()).caption or "").lower()
+
+
+def _with_memory(model: dict[str, np.ndarray], bank: list[list[float]], labels: list[dict[str, int]], k: int = 2):
+    """``model`` plus a neighbour memory in a 2-d subspace spanned by embedding dimensions 3 and 7."""
+    names = [str(n) for n in model["names"]]
+    basis = np.zeros((2, D), dtype=np.float32)
+    basis[0, 3] = basis[1, 7] = 1.0
+    rows = np.array(bank, dtype=np.float32)
+    y = np.array([[lab.get(n, 0) for n in names] for lab in labels], dtype=np.uint8)
+    knn = np.array([k, 10.0, 0.5], dtype=np.float32)
+    return {
+        **model,
+        "basis": basis,
+        "bank": rows / np.linalg.norm(rows, axis=1, keepdims=True),
+        "bank_labels": y,
+        "knn": knn,
+    }
+
+
+def test_the_neighbours_vote_their_labels_and_the_vote_is_blended_with_the_probe():
+    bank = [[1, 0], [0.9, 0.1], [0, 1], [0.1, 0.9]]
+    labels = [{"beach": 1}, {"beach": 1, "sea": 1}, {"room": 1}, {"room": 1}]
+    model = _with_memory(_model({}, bars=0.5), bank, labels)
+    votes = vote(np.array([1.0, 0.05], dtype=np.float32), model)
+    names = [str(n) for n in model["names"]]
+    assert votes[names.index("beach")] == pytest.approx(1.0)
+    assert 0.2 < votes[names.index("sea")] < 0.8  # one of the two nearest says sea
+    assert votes[names.index("room")] == 0.0  # the room photos are not among the 2 nearest
+    probs = concept_probabilities(_embedding(3), model)  # probe alone: sigmoid(-2) for every concept
+    assert probs["beach"] == pytest.approx(0.5 * (1 / (1 + np.exp(2))) + 0.5)
+    assert probs["room"] == pytest.approx(0.5 * (1 / (1 + np.exp(2))))
+    assert [n for n, _ in read_concepts(_embedding(3), model=model).scores] == ["beach"]  # bar 0.5
+    assert [n for n, _ in read_concepts(_embedding(7), model=model).scores] == ["room"]
 
 
 def test_features_keep_the_embedding_through_the_cache():

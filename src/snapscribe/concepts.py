@@ -7,8 +7,10 @@ for new categories (Razavian et al., "CNN Features off-the-shelf", CVPRW 2014). 
 regression per concept of :data:`CONCEPTS`, over the embedding and the measured pixel cues
 (sky, greenery, sand, brightness, ...: :func:`pixel_cues`), fitted on the labelled training split by
 ``scripts/train_concepts.py`` (``data/concept_probe.npz``), gives a calibrated probability that
-the concept is in the picture; each concept has its own fitted bar. The composer names a
-concept only when nothing more specific (a detected object, a confident classifier node) does.
+the concept is in the picture. That probability is averaged with a vote of the labelled training
+images nearest in the probe's subspace (:mod:`neighbours`), and each concept has its own
+bar, fitted on the blend. The composer names a concept only when nothing more specific (a
+detected object, a confident classifier node) does.
 
 Among the held concepts, one that another held concept is subsumed by comes after it: a city
 skyline is named as a city, not as "a building". Which concept subsumes which is learned from
@@ -26,6 +28,8 @@ from functools import lru_cache
 from importlib import resources
 
 import numpy as np
+
+from .neighbours import blended
 
 
 @dataclass(frozen=True)
@@ -90,12 +94,17 @@ class ConceptReading:
 
 @lru_cache(maxsize=1)
 def probe() -> dict[str, np.ndarray] | None:
-    """The fitted probe (``names``, ``weights`` K x D, ``bias``, ``bars``, ``mean``), or None before training."""
+    """The fitted probe (``names``, ``weights`` K x D, ``bias``, ``bars``, ``mean``; the neighbour memory
+    ``basis``, ``bank``, ``bank_labels``, ``knn``), or None before training."""
     path = resources.files("snapscribe").joinpath("data/concept_probe.npz")
     if not path.is_file():
         return None
     with path.open("rb") as fh, np.load(fh) as data:
-        return {k: data[k] for k in data.files}
+        model = {k: data[k] for k in data.files}
+    for key in ("basis", "bank"):  # stored as float16; read as float32 once, not per image
+        if key in model:
+            model[key] = model[key].astype(np.float32)
+    return model
 
 
 def fingerprint(model: dict[str, np.ndarray]) -> str:
@@ -133,6 +142,8 @@ def concept_probabilities(
     if cues is not None and "cue_weights" in model:
         z = z + model["cue_weights"] @ ((cues - model["cue_mean"]) / model["cue_std"])
     p = 1 / (1 + np.exp(-z))
+    if "bank" in model:
+        p = blended(p, model["basis"] @ x, model)
     return {str(n): float(v) for n, v in zip(model["names"], p, strict=True)}
 
 

@@ -58,7 +58,10 @@ def is_plural(phrase: str) -> bool:
     last = phrase.lower().split()[-1] if phrase.split() else ""
     if len(last) <= 3 or not last.endswith("s") or last.endswith(("ss", "us", "is")):
         return last in load_lexicon().plurals
-    lemma = load_lexicon().lemma(last)
+    lex = load_lexicon()
+    lemma = lex.lemma(last)
+    if lemma == last:  # a plural can be a lemma of its own ("berries", "glasses"): is it also a plural of one?
+        lemma = lex.singular(last) or last
     return (lemma is not None and lemma != last) or (lemma is None and not last.endswith("ous"))
 
 

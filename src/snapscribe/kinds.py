@@ -3,12 +3,14 @@
 A multinomial logistic model over statistics the pipeline already has: the rendered-image
 pixel features (flat regions, crisp and straight edges, grain, colour counts), how the
 classifier spreads its probability (natural vs texture classes, entropy), how many objects
-were detected, and how much text OCR read. ``scripts/train_sight.py`` fits it on the
-training split and writes ``data/kind_model.json``; no threshold here is hand-set.
+were detected, and how much text OCR read. ``scripts/train_kinds.py`` fits it on the
+training split and writes ``data/kind_model.json``; no threshold here is hand-set. Its probabilities
+are averaged with the kinds of the nearest labelled training images (:mod:`neighbours`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 from dataclasses import dataclass
@@ -18,6 +20,7 @@ from importlib import resources
 import numpy as np
 
 from .concepts import prepare
+from .neighbours import Memory, blended
 from .synthetic import classifier_features
 
 KINDS = ("photo", "painting", "drawing", "screenshot", "text_graphic", "chart", "abstract")
@@ -51,12 +54,17 @@ def text_features(ocr_text: str | None) -> dict[str, float]:
 
 @lru_cache(maxsize=1)
 def embedding_basis() -> dict[str, np.ndarray] | None:
-    """Principal directions of the training embeddings the kind model reads (scripts/train_kinds.py)."""
+    """Principal directions of the training embeddings the kind model reads, and the neighbour memory of
+    the training images' coordinates on them (``bank``, ``bank_labels`` in the model's kind order, ``knn``;
+    scripts/train_kinds.py)."""
     path = resources.files("snapscribe").joinpath("data/kind_embedding.npz")
     if not path.is_file():
         return None
     with path.open("rb") as fh, np.load(fh) as data:
-        return {k: data[k] for k in data.files}
+        basis = {k: data[k] for k in data.files}
+    if "bank" in basis:  # stored as float16; read as float32 once, not per image
+        basis["bank"] = basis["bank"].astype(np.float32)
+    return basis
 
 
 def embedding_features(embedding: np.ndarray | None, basis: dict[str, np.ndarray] | None = None) -> dict[str, float]:
@@ -84,6 +92,11 @@ def kind_features(
     }
 
 
+def kind_fingerprint(model: dict) -> str:
+    """Identifies one fitted kind model (its weights and biases), so files derived from it can be matched."""
+    return hashlib.sha256(json.dumps([model["weights"], model["bias"]]).encode()).hexdigest()[:16]
+
+
 @lru_cache(maxsize=1)
 def kind_model() -> dict | None:
     path = resources.files("snapscribe").joinpath("data/kind_model.json")
@@ -96,11 +109,16 @@ def kind_bar() -> float:
     return float(m.get("bar", 0.5)) if m else 1.01
 
 
-def classify_kind(features: dict[str, float], model: dict | None = None) -> KindReading | None:
-    """The kind with its probabilities, or None when no model has been fitted."""
+def classify_kind(
+    features: dict[str, float], model: dict | None = None, memory: Memory | None = None
+) -> KindReading | None:
+    """The kind with its probabilities, or None when no model has been fitted. The shipped model is
+    blended with its neighbour memory (``kind_embedding.npz``: the training images' embedding
+    coordinates and kinds, :mod:`neighbours`); a ``model`` passed in uses the ``memory`` passed with it."""
     m = model or kind_model()
     if m is None:
         return None
+    mem = memory if model is not None else embedding_basis()
     x = np.array(
         [
             (features.get(name, 0.0) - mu) / (sd or 1.0)
@@ -110,5 +128,8 @@ def classify_kind(features: dict[str, float], model: dict | None = None) -> Kind
     z = np.array(m["weights"]) @ x + np.array(m["bias"])
     p = np.exp(z - z.max())
     p /= p.sum()
+    if mem is not None and "bank" in mem and "emb0" in features:
+        coords = np.array([features.get(f"emb{i}", 0.0) for i in range(mem["bank"].shape[1])])
+        p = blended(p, coords, mem)
     probs = {k: float(v) for k, v in zip(m["kinds"], p, strict=True)}
     return KindReading(max(probs, key=lambda k: probs[k]), probs)

@@ -44,9 +44,9 @@ class Lexicon:
         word = word.lower()
         if word in self.lemmas:
             return word
-        return self._singular(word)
+        return self.singular(word)
 
-    def _singular(self, word: str) -> str | None:
+    def singular(self, word: str) -> str | None:
         """The lemma ``word`` is a plural of, or None."""
         if word in self.plurals:
             return self.plurals[word]
@@ -68,7 +68,7 @@ class Lexicon:
         """Every sense a lemma can have, as WordNet's morphy reads it: its own and, when it is also the
         plural of another lemma, that one's ("clocks" is a plant and the plural of clock)."""
         own = self.lemmas.get(lemma, ())
-        single = self._singular(lemma) if lemma in self.lemmas else None
+        single = self.singular(lemma) if lemma in self.lemmas else None
         return own + self.lemmas.get(single, ()) if single and single != lemma else own
 
     def person(self, word: str) -> str | None:
