@@ -210,7 +210,7 @@ def test_database_outage_then_sigterm_drain_loses_nothing(broker, admin, databas
     from snapscribe.queue.broker import ensure_topics
 
     ensure_topics(broker.bootstrap, {t["topic"]: PARTITIONS, t["results"]: PARTITIONS, t["dlq"]: 1})
-    images = _make_images(tmp_path / "in", 24, seed0=100)
+    images = _make_images(tmp_path / "in", 60, seed0=100)  # enough work after the outage to stop the worker mid-batch
     submitted = _submit(broker.bootstrap, t["topic"], images, env)
     ids = {m["id"] for m in submitted}
     args = worker_args(broker.bootstrap, t, database, "--concurrency", "2")
