@@ -180,9 +180,9 @@ def main(argv: list[str] | None = None) -> int:
     basis = vt[: min(COMPONENTS, len(train) - 1)]  # principal directions of the training embeddings
     cues = cue_matrix(train)
     cue_mean, cue_std = cues.mean(0), cues.std(0) + 1e-6
-    x_tr = np.hstack([x_full @ basis.T, (cues - cue_mean) / cue_std * CUE_SCALE])
-    folds = folds_by_package(train, FOLDS)
     projected = x_full @ basis.T
+    x_tr = np.hstack([projected, (cues - cue_mean) / cue_std * CUE_SCALE])
+    folds = folds_by_package(train, FOLDS)
     votes = neighbour_out_of_fold(projected, y_tr, folds)
     d = x_full.shape[1]
     weights = np.zeros((len(CONCEPTS), d), dtype=np.float32)
