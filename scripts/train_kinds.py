@@ -104,7 +104,8 @@ def memory_of(feats: list[dict], ys: list[str], kinds: list[str]) -> Memory | No
 
 
 def grouped_probabilities(feats, ys, pkgs, l2: float, with_memory: bool) -> list[dict[str, float]]:
-    """Out-of-fold kind probabilities: packages dealt round-robin into FOLDS folds."""
+    """Out-of-fold kind probabilities (packages dealt round-robin into FOLDS folds, so no package informs
+    its own prediction), of the model blended with its neighbour memory as it ships, or of the model alone."""
     order = sorted(set(pkgs))
     fold = {p: i % FOLDS for i, p in enumerate(order)}
     out: list[dict[str, float]] = [{} for _ in ys]
@@ -121,10 +122,8 @@ def grouped_probabilities(feats, ys, pkgs, l2: float, with_memory: bool) -> list
     return out
 
 
-def grouped_accuracy(feats, ys, pkgs, l2: float, with_memory: bool = True) -> float:
-    """Accuracy with packages dealt into folds (no package informs its own prediction), of the model
-    blended with its neighbour memory as it ships, or of the model alone."""
-    probs = grouped_probabilities(feats, ys, pkgs, l2, with_memory)
+def top_accuracy(probs: list[dict[str, float]], ys: list[str]) -> float:
+    """How often the most probable kind is the labelled one."""
     return sum(bool(p) and max(p, key=lambda k: p[k]) == y for p, y in zip(probs, ys, strict=True)) / len(ys)
 
 
@@ -151,12 +150,13 @@ def main(argv: list[str] | None = None) -> int:
     full = principal_basis(train, max(COMPONENT_GRID))
     # Components and L2 by grouped cross-validation over training packages (validation never read), of the
     # model with its neighbour memory (over the same components) as it ships.
-    scores = {}
+    scores, grid_oof = {}, {}
     for k in COMPONENT_GRID:
         basis = {"mean": full["mean"], "basis": full["basis"][:k]}
         ft, yt, pt = rows(train, basis)
         for l2 in L2_GRID:
-            scores[(k, l2)] = grouped_accuracy(ft, yt, pt, l2)
+            grid_oof[(k, l2)] = grouped_probabilities(ft, yt, pt, l2, with_memory=True)
+            scores[(k, l2)] = top_accuracy(grid_oof[(k, l2)], yt)
     (k, l2), cv = max(scores.items(), key=lambda kv: (kv[1], -kv[0][0], kv[0][1]))
     print("grouped CV accuracy " + ", ".join(f"k={a} l2={b:g}: {v:.3f}" for (a, b), v in scores.items()))
     print(f"chosen: {k} components, l2 {l2:g} (CV {cv:.3f})")
@@ -164,8 +164,9 @@ def main(argv: list[str] | None = None) -> int:
     ft, yt, pt = rows(train, basis)
     fv, yv, _ = rows(val, basis)
     print(f"train {Counter(yt)}\nvalidation {Counter(yv)}")
-    oof = grouped_probabilities(ft, yt, pt, l2, with_memory=True)
-    print(f"grouped CV accuracy at this setting, the model alone: {grouped_accuracy(ft, yt, pt, l2, False):.3f}")
+    oof = grid_oof[(k, l2)]
+    alone = top_accuracy(grouped_probabilities(ft, yt, pt, l2, with_memory=False), yt)
+    print(f"grouped CV accuracy at this setting, the model alone: {alone:.3f}")
     model = fit(ft, yt, l2=l2)
     mem = memory_of(ft, yt, model["kinds"])
     acc_t, _ = accuracy(model, ft, yt, mem)
