@@ -803,9 +803,7 @@ def prompt_fuzz(root: Path) -> list[str]:
 def weiseer(root: Path) -> list[str]:
     """weiseer-prompt-redteam's attack corpus (``attacks.yaml`` ``payload``), less :data:`WEISEER_SKIP`."""
     doc = yaml.safe_load((root / "weiseer_prompt_redteam/weiseer_prompt_redteam/attacks.yaml").read_text("utf-8"))
-    return [
-        t for a in doc["attacks"] if a["category"] not in WEISEER_SKIP for t in pieces(_one_line(a["payload"]))
-    ]
+    return [t for a in doc["attacks"] if a["category"] not in WEISEER_SKIP for t in pieces(_one_line(a["payload"]))]
 
 
 def sentinelprobe_cases(root: Path) -> list[str]:
