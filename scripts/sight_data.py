@@ -114,6 +114,7 @@ def load_items(features_path: Path = DEFAULT_FEATURES, labels=None, split=None) 
 _TRACES = "trace" in inspect.signature(fuse).parameters  # False on an older checkout
 _EMBEDS = "embedding" in inspect.signature(fuse).parameters
 _CROSS_FITS = "concepts" in inspect.signature(fuse).parameters
+_KIND_IN_FUSE = "kind" in inspect.signature(fuse).parameters
 OOF_CONCEPTS = ROOT / "var" / "sight" / "concepts_oof.json"
 OOF_KINDS = ROOT / "var" / "sight" / "kinds_oof.json"
 
@@ -172,6 +173,10 @@ def evidence_of(
     concepts = cross_fitted_concepts(item)
     if concepts is not None:
         common["concepts"] = concepts
+    clean_text = item.ocr_text if item.ocr_text and f.stats.sharpness >= BLUR_THRESHOLD else None
+    kind = cross_fitted_kind(item)
+    if _KIND_IN_FUSE:  # the kind also decides photo-or-rendered inside the fusion
+        common.update({"kind": kind, "ocr_text": clean_text})
     first: list = []
     extra: dict = {"trace": first, **common} if _TRACES else dict(common)
     ev = fuse(list(f.detections), f.probs, f.scene, f.stats, f.synthetic, min_detection=min_detection, **extra)
@@ -179,6 +184,8 @@ def evidence_of(
     if needs_zoom(ev) and f.views is not None:
         second: list = []
         extra = {"trace": second, **common} if _TRACES else dict(common)
+        if _KIND_IN_FUSE:
+            extra["kind"] = ev.kind  # the kind is read once, from the whole image, as the pipeline does
         closer = fuse(
             list(f.detections),
             agreed(f.probs, f.views, zoom_agree),
@@ -193,11 +200,10 @@ def evidence_of(
             ev, kept = closer, second
     if trace is not None:
         trace.extend(kept)
-    if item.ocr_text and f.stats.sharpness >= BLUR_THRESHOLD:
-        ev = with_ocr(ev, item.ocr_text)
-    kind = cross_fitted_kind(item)
+    if clean_text:
+        ev = with_ocr(ev, clean_text)
     if kind is not None and ev.kind is not None:
-        ev = replace(ev, kind=kind)
+        ev = replace(ev, kind=kind)  # with_ocr read the kind again, in-sample
     return ev
 
 

@@ -109,6 +109,14 @@ def test_specific_kind_needs_specific_evidence(guard, seen):
     assert not guard.check("A golden retriever", plain, []).grounding.supported
 
 
+def test_landscape_is_a_checked_scene_claim(guard, seen):
+    """A landscape is something a caption can get wrong: landscape classes or a held landscape concept
+    support it, an indoor close-up does not."""
+    assert "landscape" in check(guard, seen["mountains"], "A landscape under a clear sky").caption
+    for name in ("coffee", "cat"):
+        assert "landscape" not in check(guard, seen[name], "A landscape under a clear sky").caption.lower()
+
+
 def test_a_plural_that_is_also_a_lemma_keeps_its_singular_sense(guard, seen):
     """WordNet knows "clocks" as a plant; the composer's "Three clocks" means clock (as morphy reads it)."""
     cat = seen["cat"].evidence

@@ -7,7 +7,7 @@ from sight_models import pinned
 from snapscribe.attributes import PixelStats
 from snapscribe.caption import RULES, compose, compose_with_rule
 from snapscribe.concepts import ConceptReading
-from snapscribe.evidence import CONCEPT_SOURCE, Evidence, Subject
+from snapscribe.evidence import CONCEPT_SOURCE, Evidence, Subject, fuse, rendered_probability
 from snapscribe.grammar import article, is_plural, with_article
 from snapscribe.hedging import hedge, hierarchy
 from snapscribe.kinds import KindReading
@@ -208,3 +208,18 @@ def test_the_split_is_by_package_and_stable_when_packages_are_added():
     assert first["dev-a"] == first["dev-b"] == "train"
     assert all(more[p] == side for p, side in first.items())
     assert 0.2 < sum(v == "validation" for v in first.values()) / 40 < 0.6
+
+
+# -- photo or rendered ---------------------------------------------------------------------
+
+
+def test_fusion_judges_photo_or_rendered_by_the_kind_model():
+    """One judgement: one minus the kind model's P(photo); the pixel model only without a kind reading."""
+    probs = _probs(n281=0.9)
+    photo = KindReading("photo", {"photo": 0.9, "drawing": 0.1})
+    drawing = KindReading("drawing", {"photo": 0.25, "drawing": 0.75})
+    assert fuse([], probs, SceneCues(), STATS, kind=photo).abstract == pytest.approx(0.1)
+    ev = fuse([], probs, SceneCues(), STATS, kind=drawing)
+    assert ev.abstract == pytest.approx(0.75) and ev.rendered and ev.kind is drawing
+    assert rendered_probability(None, probs, 0, None) == 0.0  # neither model has read the image
+    assert rendered_probability(None, probs, 0, KindReading("photo", {})) == 0.0

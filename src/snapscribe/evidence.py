@@ -209,6 +209,18 @@ def _hand_rules_accept(
     return det.score >= need or (det.score >= 0.3 and agree >= 0.3 and abstract < UNSURE)
 
 
+def rendered_probability(
+    synthetic_pixels: dict[str, float] | None, probs: np.ndarray, n_strong: int, kind: KindReading | None
+) -> float:
+    """P(the image is rendered, not a photograph): one minus the kind model's P(photo) where it has read the
+    image (embedding, neighbour memory, pixel statistics, the classifier's spread; the better photo-or-not judge
+    on validation, docs/sight.md), else the pixel model of :mod:`synthetic`. Fusion, hedging and the composer
+    read this."""
+    if kind is not None and "photo" in kind.probs:
+        return 1.0 - float(kind.probs["photo"])
+    return judge(synthetic_pixels, probs, n_strong).probability if synthetic_pixels else 0.0
+
+
 def fuse(
     detections: list[Detection],
     probs: np.ndarray,
@@ -221,16 +233,23 @@ def fuse(
     trace: list | None = None,
     embedding: np.ndarray | None = None,
     concepts: ConceptReading | None = None,
+    kind: KindReading | None = None,
+    ocr_text: str | None = None,
 ) -> Evidence:
     """Combine raw model outputs into accepted evidence (``abstract``: a photo-or-rendered judgement already made;
-    ``concepts``: a scene-concept reading already made, else the probe reads ``embedding``;
+    ``concepts``: a scene-concept reading already made, else the probe reads ``embedding``; ``kind``: an
+    image-kind reading already made, else the kind model reads the pixels, the classifier, ``embedding`` and how
+    much clean ``ocr_text`` there is (the text itself becomes evidence only through :func:`with_ocr`);
     ``trace``: a list that collects the features of each detection and box-or-node decision, for
     scripts/train_sight.py)."""
     coco = coco_classes()
     top, by_basic, by_category = _aggregate(probs)
     n_strong = sum(1 for d in detections if d.score >= 0.5)
+    kind_inputs = kind_features(synthetic_pixels, probs, n_strong, ocr_text, embedding) if synthetic_pixels else {}
+    if kind is None and kind_inputs:
+        kind = classify_kind(kind_inputs)
     if abstract is None:
-        abstract = judge(synthetic_pixels, probs, n_strong).probability if synthetic_pixels else 0.0
+        abstract = rendered_probability(synthetic_pixels, probs, n_strong, kind)
     notes: list[str] = []
     lead_category, lead_mass = max(by_category.items(), key=lambda kv: kv[1], default=("", 0.0))
     risky_mass = sum(p for c, p in top if c.risky)
@@ -337,7 +356,6 @@ def fuse(
         concept, p = concepts.top
         add(concept.name, concept.name, concept.category, p, CONCEPT_SOURCE)
     ranked = sorted(subjects.values(), key=_salience, reverse=True)
-    kind_inputs = kind_features(synthetic_pixels, probs, n_strong, None, embedding) if synthetic_pixels else {}
     return Evidence(
         subjects=tuple(ranked),
         objects=tuple(accepted),
@@ -348,7 +366,7 @@ def fuse(
         people=people,
         notes=tuple(notes),
         candidates=tuple(detections),
-        kind=classify_kind(kind_inputs) if kind_inputs else None,
+        kind=kind,
         kind_inputs=kind_inputs,
         concepts=concepts,
     )

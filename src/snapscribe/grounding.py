@@ -645,6 +645,13 @@ class _Support:
                 (cat("insect", 0) + cat("bird", 0) >= 0.3, "wildlife classes"),
                 ("green" in _colour_names(st) or "dark green" in _colour_names(st), "green"),
             ],
+            "landscape": [
+                (cat("landscape", 0) + cat("water", 0) >= 0.05, "landscape classes"),
+                (
+                    any(CONCEPTS_BY_NAME[n].category in ("landscape", "water") for n, _ in self.ev.concepts.scores),
+                    "scene concept",
+                ),
+            ],
             "mountain": [
                 (cat("landscape", 0) >= 0.05, "landscape classes"),
                 (bool(names & _MOUNTAIN_HINTS), "mountain classes"),

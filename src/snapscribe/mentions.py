@@ -28,6 +28,7 @@ _SCENE_RULES = {
     "vegetation": "tree, trees, forest, forests, woods, woodland, foliage, leaves, leaf, branches, branch, bushes, "
     "bush, jungle, greenery, vegetation, garden, gardens, park, shrubs, hedge, moss, twig, twigs, "
     "stem, stems",
+    "landscape": "landscape, landscapes",
     "mountain": "mountain, mountains, hill, hills, hillside, peak, peaks, ridge, ridges, valley, valleys, cliff, "
     "cliffs, canyon, alps, summit, rocks, boulders, mountain range, slope, slopes",
     "snow": "snow, snowy, ice, glacier, frost, winter",
@@ -115,7 +116,6 @@ NON_CLAIMS = {
     "world",
     "life",
     "nature",
-    "landscape",
     "scenery",
     "vibes",
     "beauty",

@@ -228,6 +228,14 @@ class Pipeline:
                 # Nothing of a blocked image reaches a later stage.
                 return Understanding(decoded, inputs, safety, status)
         features = self._features(sha, inputs, t, force=force, detections=detections)
+        # Only clean text from a sharp image counts as evidence; flagged text never does.
+        clean_text = (
+            safety.ocr_text
+            if safety.ocr_text
+            and not (safety.injection and safety.injection.detected)
+            and features.stats.sharpness >= BLUR_THRESHOLD
+            else None
+        )
         evidence = fuse(
             list(features.detections),
             features.probs,
@@ -236,6 +244,7 @@ class Pipeline:
             features.synthetic,
             min_detection=cfg.detector.min_score,
             embedding=features.embedding,
+            ocr_text=clean_text,
         )
         if cfg.models.zoom and needs_zoom(evidence):
             features = self._zoomed(sha, inputs, features, t)
@@ -249,16 +258,12 @@ class Pipeline:
                 min_detection=cfg.detector.min_score,
                 abstract=evidence.abstract,
                 embedding=features.embedding,
+                kind=evidence.kind,
             )
             if closer.main is not None:
                 evidence = closer
-        if (
-            safety.ocr_text
-            and not (safety.injection and safety.injection.detected)
-            and features.stats.sharpness >= BLUR_THRESHOLD
-        ):
-            # Only clean text from a sharp image counts as evidence; flagged text never does.
-            evidence = with_ocr(evidence, safety.ocr_text)
+        if clean_text:
+            evidence = with_ocr(evidence, clean_text)
         with t.stage("tags"):
             tags = self.tagger.tag(evidence, inputs)
         return Understanding(decoded, inputs, safety, status, features, evidence, tags, boxes)
