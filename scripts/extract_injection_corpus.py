@@ -69,10 +69,15 @@ _PLACEHOLDER = re.compile(r"\{\{\s*[a-zA-Z_]+\s*\}\}|\{%.*?%\}|\{[a-zA-Z_.]+\}|\
 _SENT_END = re.compile(r"(?<=[.!?:\n])\s+")
 
 
+def _one_line(text: str) -> str:
+    """Runs of spaces and tabs as one space, trimmed (line breaks stay: :func:`pieces` splits on them)."""
+    return re.sub(r"[ \t]+", " ", text).strip()
+
+
 def _clean(text: str, i: int) -> str:
     text = _PLACEHOLDER.sub(lambda m: FILLERS[i % len(FILLERS)] if "{%" not in m.group(0) else "", text)
     text = text.replace("\\n", "\n")
-    return re.sub(r"[ \t]+", " ", text).strip()
+    return _one_line(text)
 
 
 def cut(text: str, limit: int) -> str:
@@ -720,7 +725,7 @@ def aegisrt(root: Path) -> list[tuple[str, str]]:
             if lang not in FRESH_LANGS:
                 continue
             text = _AEGIS_SLOT.sub(FILLERS[i % len(FILLERS)], row["prompt"])
-            out += [(t, lang) for t in pieces(re.sub(r"[ \t]+", " ", text).strip())]
+            out += [(t, lang) for t in pieces(_one_line(text))]
     return out
 
 
@@ -755,7 +760,7 @@ def deepteam_examples(root: Path) -> list[str]:
             text = m.group(1).replace("\\\\n", "\n").replace("\\n", "\n").replace('\\"', '"')
             text = text.replace("{{", "{").replace("}}", "}")
             text = re.sub(r"\{(\w+)\}", r"\1", text)
-            out += pieces(re.sub(r"[ \t]+", " ", text).strip())
+            out += pieces(_one_line(text))
     return out
 
 
@@ -787,10 +792,6 @@ _SENTINEL_FRAME = re.compile(r"^Authorized security test\.\s*")
 VIGIA_VECTORS = frozenset(
     {"V16_compound_jailbreak", "V12_training_data_extraction", "V19_model_extraction", "V04_inverse_negation"}
 )
-
-
-def _one_line(text: str) -> str:
-    return re.sub(r"[ \t]+", " ", text).strip()
 
 
 def prompt_fuzz(root: Path) -> list[str]:

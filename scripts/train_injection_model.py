@@ -10,9 +10,10 @@ Evaluation is **by source**: the sources in :data:`TEST_SOURCES` (since 2026-12-
 ``extract_injection_corpus.py --fresh``) are never trained on; the shipped model is the one trained on the
 other sources, so every figure describes the model that ships. The split before it (:data:`SPENT_SOURCES`)
 is training data now; ``--split fresh2`` holds out the second fresh split (2026-12-08, :data:`FRESH2_SOURCES`,
-``extract_injection_corpus.py --fresh2``) and trains on the first one too. The phrasings of ``make_injection_set.py`` (the image set) and the hand-written
-paraphrases of ``evals/injection_paraphrases.json`` are still never trained on, but spent: the report lists
-them apart (``spent_hand_written``).
+``extract_injection_corpus.py --fresh2``) and trains on the first one too. The phrasings of
+``make_injection_set.py`` (the image set) and the hand-written paraphrases of
+``evals/injection_paraphrases.json`` are still never trained on, but spent: the report lists them apart
+(``spent_hand_written``).
 
 The decision threshold comes from the training sources only: every training row is scored by
 a model fitted without its fold (:data:`FOLDS` folds by text), and the threshold is the lowest
