@@ -203,7 +203,7 @@ def evidence_of(
     if clean_text:
         ev = with_ocr(ev, clean_text)
     if kind is not None and ev.kind is not None:
-        ev = replace(ev, kind=kind)  # with_ocr read the kind again, in-sample
+        ev = replace(ev, kind=kind)  # an older checkout's fuse or with_ocr read the kind itself, in-sample
     return ev
 
 

@@ -49,21 +49,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from eval_devset import score_image, supported, term_key
 from eval_split import print_summary, summarise
-from sight_data import (
-    DEFAULT_FEATURES,
-    ROOT,
-    Item,
-    caption_of,
-    cross_fitted_kind,
-    evidence_of,
-    folds_by_package,
-    load_items,
-)
+from sight_data import DEFAULT_FEATURES, ROOT, Item, caption_of, evidence_of, folds_by_package, load_items
 
 from snapscribe import hedging, reading
-from snapscribe.evidence import BOX_FEATURES, DETECTION_FEATURES, rendered_probability, set_fusion_model
+from snapscribe.evidence import BOX_FEATURES, DETECTION_FEATURES, set_fusion_model
 from snapscribe.grounding import GroundingGuard
-from snapscribe.kinds import classify_kind, kind_features, kind_model
+from snapscribe.kinds import kind_model
 from snapscribe.taxonomy import coco_classes
 
 MODEL_PATH = ROOT / "src" / "snapscribe" / "data" / "hedge_model.json"
@@ -152,13 +143,8 @@ def fit_box_model(items: list[Item]) -> dict | None:
 
 
 def rendered_of(item: Item) -> float:
-    """The photo-or-rendered judgement fusion makes for this image (its cross-fitted kind where it has one)."""
-    f = item.features
-    n_strong = sum(1 for d in f.detections if d.score >= 0.5)
-    kind = cross_fitted_kind(item)
-    if kind is None and f.synthetic:
-        kind = classify_kind(kind_features(f.synthetic, f.probs, n_strong, None, f.embedding))
-    return rendered_probability(f.synthetic, f.probs, n_strong, kind)
+    """The photo-or-rendered judgement fusion makes for this image (from its cross-fitted kind on training images)."""
+    return evidence_of(item).abstract
 
 
 def calibration_rows(items: list[Item]) -> tuple[np.ndarray, np.ndarray, list[str]]:

@@ -373,10 +373,11 @@ def fuse(
 
 
 def with_ocr(ev: Evidence, text: str) -> Evidence:
-    """The evidence with clean OCR text attached; the image kind is read again with the text."""
-    if not ev.kind_inputs:
-        return replace(ev, ocr_text=text)
+    """The evidence with clean OCR text attached; the image kind is read again with the text unless the
+    fusion already read it (``fuse(ocr_text=...)``)."""
     inputs = {**ev.kind_inputs, **text_features(text)}
+    if not ev.kind_inputs or inputs == ev.kind_inputs:
+        return replace(ev, ocr_text=text)
     return replace(ev, ocr_text=text, kind=classify_kind(inputs), kind_inputs=inputs)
 
 
