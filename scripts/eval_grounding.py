@@ -4,8 +4,8 @@
 Each pair has a faithful caption and one with an invented object or person. The guard
 should flag (``supported: false``) at least 80% of the invented ones and at most 20% of
 the faithful ones. Images come from the dev set (``devset/cache``, fetched by
-``scripts/fetch_devset.py``) and the photos of Meta ThreatExchange's PDQ test data (BSD),
-in the folder ``--pdq`` names.
+``scripts/fetch_devset.py``) and nine images of Meta ThreatExchange's PDQ test data (BSD),
+committed in ``tests/data/pdq`` (or the folder ``--pdq`` names).
 
     python scripts/eval_grounding.py [tests/data/grounding_checkset.json ...] [--pdq DIR] [--show]
         [--keep-plausible]   # the VLM's policy: unsupported-but-plausible details are kept
@@ -92,7 +92,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("sets", nargs="*", type=Path, default=DEFAULT_SETS)
     ap.add_argument("--devset", type=Path, default=ROOT / "devset" / "cache")
-    ap.add_argument("--pdq", type=Path, default=ROOT.parent / "shared" / "reference" / "pdq")
+    ap.add_argument("--pdq", type=Path, default=ROOT / "tests" / "data" / "pdq", help="the pdq: images (PDQ test data)")
     ap.add_argument("--show", action="store_true", help="print every miss on stderr")
     ap.add_argument("--json", action="store_true", help="print the full report with every row")
     ap.add_argument(
@@ -101,8 +101,6 @@ def main() -> int:
         help="keep unsupported-but-plausible details (grounding.plausible_from, the VLM's policy)",
     )
     args = ap.parse_args()
-    if not args.pdq.exists() and Path("/work/shared/reference/pdq").exists():
-        args.pdq = Path("/work/shared/reference/pdq")
     report = evaluate(args.sets, args.devset, args.pdq, args.show, args.keep_plausible)
     if args.json:
         print(json.dumps(report, indent=1))
