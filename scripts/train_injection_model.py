@@ -10,7 +10,8 @@ Evaluation is **by source**: the sources in :data:`TEST_SOURCES` (since 2026-12-
 ``extract_injection_corpus.py --fresh``) are never trained on; the shipped model is the one trained on the
 other sources, so every figure describes the model that ships. The split before it (:data:`SPENT_SOURCES`)
 is training data now; ``--split fresh2`` holds out the second fresh split (2026-12-08, :data:`FRESH2_SOURCES`,
-``extract_injection_corpus.py --fresh2``) and trains on the first one too. The phrasings of
+``extract_injection_corpus.py --fresh2``) and trains on the first one too; ``--split fresh3`` holds out the third
+(2026-12-09, :data:`FRESH3_SOURCES`, ``--fresh3``) and trains on both earlier ones. The phrasings of
 ``make_injection_set.py`` (the image set) and the hand-written paraphrases of
 ``evals/injection_paraphrases.json`` are still never trained on, but spent: the report lists them apart
 (``spent_hand_written``).
@@ -71,7 +72,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import injection_synth
 from make_injection_set import BENIGN, INJECTION
 
-from snapscribe.safety.injection import detect_injection, normalise
+from snapscribe.safety.injection import despace, detect_injection, normalise
 from snapscribe.safety.injection_model import BITS, MAX_CHARS, InjectionModel, SemanticHead, featurize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -116,6 +117,19 @@ FRESH2_SOURCES = frozenset(
         "cilada-injecao-pt",  # injections
         "wget-ui-strings",
         "gedit-ui-strings",  # benign
+    }
+)
+# the third fresh held-out split (2026-12-09; extract_injection_corpus.py --fresh3): sources never used or read
+# before. Held out with --split fresh3, under which both earlier fresh splits (scored once each: spent) are
+# training data; under every other split these rows are dropped (never trained on)
+FRESH3_SOURCES = frozenset(
+    {
+        "promptwl-wordlists",
+        "fas-judgement-patterns",
+        "aicu-intruder-payloads",  # injections
+        "mutt-ui-strings",
+        "gnupg-ui-strings",
+        "pidgin-ui-strings",  # benign
     }
 )
 FRESH_SOURCES = TEST_SOURCES  # the first fresh split (2026-12-06)
@@ -411,7 +425,9 @@ def _encode(texts: list[str]) -> np.ndarray:
 
 
 def embeddings(texts: list[str]) -> np.ndarray:
-    """:data:`ENCODER` embeddings of ``texts`` (first MAX_CHARS characters), through the on-disk cache."""
+    """:data:`ENCODER` embeddings of ``texts`` (letter-spaced words joined, as the runtime reads them; first
+    MAX_CHARS characters), through the on-disk cache."""
+    texts = [despace(t) for t in texts]
     cache = EMB_CACHE[ENCODER]
     have: dict[str, np.ndarray] = {}
     if cache.exists():
@@ -586,17 +602,19 @@ def main() -> None:
     ap.add_argument("--head-cv", action="store_true", help="source-grouped figures of HEAD_GRID, training side only")
     ap.add_argument(
         "--split",
-        choices=("fresh", "fresh2", "2026-12-05"),
+        choices=("fresh", "fresh2", "fresh3", "2026-12-05"),
         default="fresh",
         help="held-out split: the fresh one of 2026-12-06 (default), the second fresh one of 2026-12-08 (its first "
-        "fresh sources train), or the spent one of 2026-12-05, which the shipped weights were trained against (with "
-        "it the shipped files retrain byte for byte)",
+        "fresh sources train), the third of 2026-12-09 (both earlier fresh splits train), or the spent one of "
+        "2026-12-05, which the shipped weights were trained against (with it the shipped files retrain byte for byte)",
     )
     args = ap.parse_args()
     if args.split == "2026-12-05":
         TEST_SOURCES, NEAR_COPY_GUARDED = SPENT_SOURCES, EXTRA_ATTACKS
     elif args.split == "fresh2":
         TEST_SOURCES = FRESH2_SOURCES
+    elif args.split == "fresh3":
+        TEST_SOURCES = FRESH3_SOURCES
     L2 = args.l2
     HEAD = args.head
     data = Path("src/snapscribe/data")
@@ -608,8 +626,11 @@ def main() -> None:
     CALIBRATE_BY = args.calibrate_by or ("group" if HEAD else CALIBRATE_BY)
     rng = random.Random(args.seed)
     rows = load_rows(args.corpus)
-    if args.split != "fresh2":  # the second fresh split is never trained on (a corpus without it: the same rows)
+    # a later fresh split is never trained on under an earlier split (a corpus without it: the same rows)
+    if args.split not in ("fresh2", "fresh3"):
         rows = [r for r in rows if r["source"] not in FRESH2_SOURCES]
+    if args.split != "fresh3":
+        rows = [r for r in rows if r["source"] not in FRESH3_SOURCES]
     rows = expand(capped(rows, rng), rng)
     train_rows = [r for r in rows if r["source"] not in TEST_SOURCES]
     test_rows = [r for r in rows if r["source"] in TEST_SOURCES]
@@ -636,8 +657,8 @@ def main() -> None:
     print(f"trained in {time.time() - t0:.0f}s; threshold {model.threshold:.3f}", flush=True)
     if model.head is not None:  # held-out embeddings through the cache (the runtime encoder would take minutes)
         texts = [r["text"] for r in test_rows + spent_rows]
-        vec = dict(zip(texts, embeddings(texts), strict=True))
-        model.embed = vec.__getitem__
+        vec = dict(zip(map(despace, texts), embeddings(texts), strict=True))
+        model.embed = vec.__getitem__  # the model embeds the text with its letter-spaced words joined
     for label in (1, 0):
         for src in sorted({r["source"] for r in test_rows if r["label"] == label}):
             res = rate(model, [r for r in test_rows if r["source"] == src]) | {"label": label}
