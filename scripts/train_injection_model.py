@@ -72,7 +72,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import injection_synth
 from make_injection_set import BENIGN, INJECTION
 
-from snapscribe.safety.injection import despace, detect_injection, normalise
+from snapscribe.safety.injection import detect_injection, normalise
 from snapscribe.safety.injection_model import BITS, MAX_CHARS, InjectionModel, SemanticHead, featurize
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -425,9 +425,7 @@ def _encode(texts: list[str]) -> np.ndarray:
 
 
 def embeddings(texts: list[str]) -> np.ndarray:
-    """:data:`ENCODER` embeddings of ``texts`` (letter-spaced words joined, as the runtime reads them; first
-    MAX_CHARS characters), through the on-disk cache."""
-    texts = [despace(t) for t in texts]
+    """:data:`ENCODER` embeddings of ``texts`` (first MAX_CHARS characters), through the on-disk cache."""
     cache = EMB_CACHE[ENCODER]
     have: dict[str, np.ndarray] = {}
     if cache.exists():
@@ -657,8 +655,8 @@ def main() -> None:
     print(f"trained in {time.time() - t0:.0f}s; threshold {model.threshold:.3f}", flush=True)
     if model.head is not None:  # held-out embeddings through the cache (the runtime encoder would take minutes)
         texts = [r["text"] for r in test_rows + spent_rows]
-        vec = dict(zip(map(despace, texts), embeddings(texts), strict=True))
-        model.embed = vec.__getitem__  # the model embeds the text with its letter-spaced words joined
+        vec = dict(zip(texts, embeddings(texts), strict=True))
+        model.embed = vec.__getitem__
     for label in (1, 0):
         for src in sorted({r["source"] for r in test_rows if r["label"] == label}):
             res = rate(model, [r for r in test_rows if r["source"] == src]) | {"label": label}

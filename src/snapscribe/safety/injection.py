@@ -42,16 +42,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from .injection_model import InjectionModel
 
-__all__ = [
-    "RULES",
-    "InjectionDetector",
-    "InjectionResult",
-    "Rule",
-    "default_detector",
-    "despace",
-    "detect_injection",
-    "normalise",
-]
+__all__ = ["RULES", "InjectionDetector", "InjectionResult", "Rule", "default_detector", "detect_injection", "normalise"]
 
 
 # ---------------------------------------------------------------------------
@@ -91,22 +82,6 @@ _BAR_IN_WORD = re.compile(r"[!|](?=[a-z0-9])")  # "|gnore", "!nstructions"; a fi
 _HYPHEN_BREAK = re.compile(r"(?<=[a-z])-\s*\n\s*(?=[a-z])")  # "instruc-\ntions" -> "instructions"
 
 
-# letter-spaced typography, as posters set it and OCR reads it ("I G N O R E  A L L"): four or more single
-# letters, at most three spaces apart
-_SPACED_LETTERS = re.compile(r"(?<!\S)(?:[^\W\d_][ \t]{1,3}){3,}[^\W\d_](?!\S)")
-_WORD_GAP = re.compile(r"[ \t]{2,}")
-
-
-def despace(text: str) -> str:
-    """Join letter-spaced words: ``"i g n o r e  a l l"`` -> ``"ignore all"`` (a wider gap separates words;
-    with none, the run becomes one word, which the space-free matching still reads)."""
-
-    def join(m: re.Match[str]) -> str:
-        return " ".join(w.replace(" ", "").replace("\t", "") for w in _WORD_GAP.split(m.group()))
-
-    return _SPACED_LETTERS.sub(join, text)
-
-
 def _fold_letters(s: str) -> str:
     s = s.translate(_LETTER_FOLD)
     for a, b in _MULTI_FOLD:
@@ -116,7 +91,7 @@ def _fold_letters(s: str) -> str:
 
 def normalise(text: str) -> str:
     """The matching skeleton of ``text``: lower-case letters and single spaces only."""
-    s = unicodedata.normalize("NFKD", despace(text).lower())
+    s = unicodedata.normalize("NFKD", text.lower())
     s = _HYPHEN_BREAK.sub("", s)
     s = _BAR_IN_WORD.sub("i", s)
     s = s.translate(_CONFUSABLE_INPUT)

@@ -8,8 +8,7 @@ default: n-grams blended with the multilingual USE head below) and ``data/inject
 n-grams alone; ``[ocr] injection_semantic = false``, or where the encoder is not installed).
 
 Features are taken from the same OCR-folded skeleton as the rules (:func:`.injection.normalise`:
-letter-spaced words joined, ``0→o``, ``1/l/|→i``, accents dropped), so OCR confusions cost nothing
-(the sentence encoder reads the text with its letter-spaced words joined too):
+``0→o``, ``1/l/|→i``, accents dropped), so OCR confusions cost nothing:
 
 * character 3-5-grams of the spaced skeleton (word boundaries marked by spaces),
 * character 4-grams of the skeleton with every space removed (lost or added spaces),
@@ -36,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .injection import despace, normalise
+from .injection import normalise
 
 __all__ = [
     "ENCODERS",
@@ -164,7 +163,7 @@ class InjectionModel:
         z = self.ngram_logit(text)
         if self.head is None or z == -np.inf:
             return z
-        return (1.0 - self.head.alpha) * z + self.head.alpha * self.head.logit(self.embed(despace(text)))
+        return (1.0 - self.head.alpha) * z + self.head.alpha * self.head.logit(self.embed(text))
 
     def score(self, text: str | None) -> ModelScore:
         if not text or not text.strip():
