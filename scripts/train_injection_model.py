@@ -11,7 +11,8 @@ Evaluation is **by source**: the sources in :data:`TEST_SOURCES` (since 2026-12-
 other sources, so every figure describes the model that ships. The split before it (:data:`SPENT_SOURCES`)
 is training data now; ``--split fresh2`` holds out the second fresh split (2026-12-08, :data:`FRESH2_SOURCES`,
 ``extract_injection_corpus.py --fresh2``) and trains on the first one too; ``--split fresh3`` holds out the third
-(2026-12-09, :data:`FRESH3_SOURCES`, ``--fresh3``) and trains on both earlier ones. The phrasings of
+(2026-12-09, :data:`FRESH3_SOURCES`, ``--fresh3``) and trains on both earlier ones; ``--split fresh4`` the fourth
+(2026-12-10, :data:`FRESH4_SOURCES`, ``--fresh4``), training on all three. The phrasings of
 ``make_injection_set.py`` (the image set) and the hand-written paraphrases of
 ``evals/injection_paraphrases.json`` are still never trained on, but spent: the report lists them apart
 (``spent_hand_written``).
@@ -130,6 +131,17 @@ FRESH3_SOURCES = frozenset(
         "mutt-ui-strings",
         "gnupg-ui-strings",
         "pidgin-ui-strings",  # benign
+    }
+)
+# the fourth fresh held-out split (2026-12-10; extract_injection_corpus.py --fresh4): held out with --split fresh4,
+# under which the three earlier fresh splits (scored once each: spent) are training data; dropped under the others
+FRESH4_SOURCES = frozenset(
+    {
+        "prompt-armor-attacks",
+        "blastcontain-seeds",
+        "vexscan-probes",  # injections
+        "sudo-ui-strings",
+        "seahorse-ui-strings",  # benign
     }
 )
 FRESH_SOURCES = TEST_SOURCES  # the first fresh split (2026-12-06)
@@ -600,10 +612,11 @@ def main() -> None:
     ap.add_argument("--head-cv", action="store_true", help="source-grouped figures of HEAD_GRID, training side only")
     ap.add_argument(
         "--split",
-        choices=("fresh", "fresh2", "fresh3", "2026-12-05"),
+        choices=("fresh", "fresh2", "fresh3", "fresh4", "2026-12-05"),
         default="fresh",
         help="held-out split: the fresh one of 2026-12-06 (default), the second fresh one of 2026-12-08 (its first "
-        "fresh sources train), the third of 2026-12-09 (both earlier fresh splits train), or the spent one of "
+        "fresh sources train), the third of 2026-12-09 and the fourth of 2026-12-10 (every earlier fresh split trains), "
+        "or the spent one of "
         "2026-12-05, which the shipped weights were trained against (with it the shipped files retrain byte for byte)",
     )
     args = ap.parse_args()
@@ -613,6 +626,8 @@ def main() -> None:
         TEST_SOURCES = FRESH2_SOURCES
     elif args.split == "fresh3":
         TEST_SOURCES = FRESH3_SOURCES
+    elif args.split == "fresh4":
+        TEST_SOURCES = FRESH4_SOURCES
     L2 = args.l2
     HEAD = args.head
     data = Path("src/snapscribe/data")
@@ -625,10 +640,12 @@ def main() -> None:
     rng = random.Random(args.seed)
     rows = load_rows(args.corpus)
     # a later fresh split is never trained on under an earlier split (a corpus without it: the same rows)
-    if args.split not in ("fresh2", "fresh3"):
+    if args.split not in ("fresh2", "fresh3", "fresh4"):
         rows = [r for r in rows if r["source"] not in FRESH2_SOURCES]
-    if args.split != "fresh3":
+    if args.split not in ("fresh3", "fresh4"):
         rows = [r for r in rows if r["source"] not in FRESH3_SOURCES]
+    if args.split != "fresh4":
+        rows = [r for r in rows if r["source"] not in FRESH4_SOURCES]
     rows = expand(capped(rows, rng), rng)
     train_rows = [r for r in rows if r["source"] not in TEST_SOURCES]
     test_rows = [r for r in rows if r["source"] in TEST_SOURCES]
