@@ -17,6 +17,7 @@ Usage::
 
     PYTHONPATH=src python scripts/eval_injection_images.py [--n 240] [--seed 5] [--show]
     PYTHONPATH=src python scripts/eval_injection_images.py --corpus data/injection_corpus/build/corpus.jsonl
+    PYTHONPATH=src python scripts/eval_injection_images.py --corpus CORPUS --held-out sudo-ui-strings seahorse-ui-strings
     python scripts/eval_injection_images.py --corpus CORPUS --write-texts evals/injection_benign_texts.json
 """
 
@@ -54,14 +55,20 @@ class Result:
         return len(self.flagged) / max(self.n, 1)
 
 
-def corpus_texts(corpus: Path, max_chars: int, sources: tuple[str, ...] | None = None) -> list[tuple[str, str]]:
+def corpus_texts(
+    corpus: Path, max_chars: int, sources: tuple[str, ...] | None = None, held_out: frozenset[str] | None = None
+) -> list[tuple[str, str]]:
+    """Benign texts of ``held_out`` (default: the first fresh split's and the spent split's sources, with
+    make_injection_set.py's benign strings), only those of ``sources`` if given."""
     rows = [json.loads(line) for line in corpus.read_text(encoding="utf-8").split("\n") if line.strip()]
+    names = held_out if held_out is not None else TEST_SOURCES | SPENT_SOURCES
     pool = [
         (r["source"], r["text"])
         for r in rows
-        if r["label"] == 0 and r["source"] in TEST_SOURCES | SPENT_SOURCES and 8 <= len(r["text"]) <= max_chars
+        if r["label"] == 0 and r["source"] in names and 8 <= len(r["text"]) <= max_chars
     ]
-    pool += [("make_injection_set-benign", t) for ts in BENIGN.values() for t in ts]
+    if held_out is None:
+        pool += [("make_injection_set-benign", t) for ts in BENIGN.values() for t in ts]
     return [p for p in pool if sources is None or p[0] in sources]
 
 
@@ -138,6 +145,12 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=5)
     ap.add_argument("--photos", nargs="*", default=[str(ROOT / "samples"), str(ROOT / "devset" / "cache-kinds")])
     ap.add_argument("--show", action="store_true", help="print every flagged image's OCR text")
+    ap.add_argument(
+        "--held-out",
+        nargs="+",
+        help="with --corpus: draw from these benign sources instead (the sources the shipped model never saw, e.g. "
+        "the fourth fresh split's: sudo-ui-strings seahorse-ui-strings)",
+    )
     args = ap.parse_args()
     rng = random.Random(args.seed)
     if args.write_texts:
@@ -159,7 +172,8 @@ def main() -> None:
         print(f"wrote {len(rows)} texts to {args.write_texts}")
         return
     if args.corpus:
-        texts = draw_round_robin(corpus_texts(args.corpus, args.max_chars), args.n, rng)
+        held_out = frozenset(args.held_out) if args.held_out else None
+        texts = draw_round_robin(corpus_texts(args.corpus, args.max_chars, held_out=held_out), args.n, rng)
     else:
         texts = committed_texts()[: args.n]
     t0 = time.time()

@@ -46,10 +46,13 @@ trained on all other training sources scores the one left out).
 
 Usage (the shipped files; ``--out`` and ``--report`` default to these)::
 
-    # the default model (n-grams + USE head) -> injection_use_blend.npz, docs/injection_model_report.json
-    python scripts/extract_injection_corpus.py /tmp/inj_src data/injection_corpus/build/corpus-extra.jsonl --extra-attacks
-    PYTHONPATH=src python scripts/train_injection_model.py data/injection_corpus/build/corpus-extra.jsonl \
-        --head --encoder use --alpha 0.2 --head-c 1 --split 2026-12-05
+    # the default model (n-grams + USE head) -> injection_use_blend.npz, docs/injection_model_report.json (since
+    # 2026-12-10: every source but the fourth fresh split's, threshold at 2% per benign source; the corpus without
+    # the fourth split's rows, commands for the folders in data/injection_corpus/SOURCES.md)
+    python scripts/extract_injection_corpus.py /tmp/inj_src data/injection_corpus/build/corpus-fresh3.jsonl \
+        --extra-attacks --fresh /tmp/inj_new --fresh2 /tmp/inj_fresh2 --fresh3 /tmp/inj_fresh3
+    PYTHONPATH=src python scripts/train_injection_model.py data/injection_corpus/build/corpus-fresh3.jsonl \
+        --split fresh4 --head --encoder use --alpha 0.2 --head-c 0.3 --target-fpr 0.02
     # the n-grams alone -> injection_ngram_lr.npz, docs/injection_ngram_report.json
     PYTHONPATH=src python scripts/train_injection_model.py data/injection_corpus/build/corpus.jsonl --split 2026-12-05 [--loso] [--cv]
 """
