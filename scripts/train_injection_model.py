@@ -9,13 +9,11 @@ OCR-damaged copy (l/1/I, 0/O, dropped or split spaces, lost accents, a dropped l
 Evaluation is **by source**: the sources in :data:`TEST_SOURCES` (since 2026-12-06 the fresh split,
 ``extract_injection_corpus.py --fresh``) are never trained on; the shipped model is the one trained on the
 other sources, so every figure describes the model that ships. The split before it (:data:`SPENT_SOURCES`)
-is training data now; ``--split fresh2`` holds out the second fresh split (2026-12-08, :data:`FRESH2_SOURCES`,
-``extract_injection_corpus.py --fresh2``) and trains on the first one too; ``--split fresh3`` holds out the third
-(2026-12-09, :data:`FRESH3_SOURCES`, ``--fresh3``) and trains on both earlier ones; ``--split fresh4`` the fourth
-(2026-12-10, :data:`FRESH4_SOURCES`, ``--fresh4``), training on all three; and so on (:data:`FRESH_SPLITS`). The phrasings of
-``make_injection_set.py`` (the image set) and the hand-written paraphrases of
-``evals/injection_paraphrases.json`` are still never trained on, but spent: the report lists them apart
-(``spent_hand_written``).
+is training data now. The later fresh splits (:data:`FRESH_SPLITS`: ``--split fresh2`` 2026-12-08 …
+``fresh5`` 2026-12-11, ``extract_injection_corpus.py --fresh2`` …) each hold out their own sources and train on
+every earlier fresh split. The phrasings of ``make_injection_set.py`` (the image set) and the hand-written
+paraphrases of ``evals/injection_paraphrases.json`` are still never trained on, but spent: the report lists them
+apart (``spent_hand_written``).
 
 The decision threshold comes from the training sources only: every training row is scored by
 a model fitted without its fold (:data:`FOLDS` folds by text), and the threshold is the lowest
