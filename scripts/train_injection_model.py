@@ -19,7 +19,8 @@ The decision threshold comes from the training sources only: every training row 
 a model fitted without its fold (:data:`FOLDS` folds by text), and the threshold is the lowest
 score (at least 0.5) at which every benign training source of at least :data:`MIN_CAL_ROWS`
 texts from a package has at most ``--target-fpr`` of its texts flagged (per source, not pooled:
-the target is per source). ``--cv`` prints those figures and stops. ``--calibrate-by source`` scores
+the target is per source); with ``--source-quantile Q`` (0.9 for the shipped blend since 2026-12-12), a share Q
+of those sources, so that one small source does not set it alone. ``--cv`` prints those figures and stops. ``--calibrate-by source`` scores
 each benign calibration source with a model fitted without it instead (how a source never seen fares;
 measured, not used for the shipped model: docs/safety-hardening.md §1).
 
@@ -45,12 +46,13 @@ trained on all other training sources scores the one left out).
 Usage (the shipped files; ``--out`` and ``--report`` default to these)::
 
     # the default model (n-grams + USE head) -> injection_use_blend.npz, docs/injection_model_report.json (since
-    # 2026-12-10: every source but the fourth fresh split's, threshold at 2% per benign source; the corpus without
-    # the fourth split's rows, commands for the folders in data/injection_corpus/SOURCES.md)
-    python scripts/extract_injection_corpus.py /tmp/inj_src data/injection_corpus/build/corpus-fresh3.jsonl \
-        --extra-attacks --fresh /tmp/inj_new --fresh2 /tmp/inj_fresh2 --fresh3 /tmp/inj_fresh3
-    PYTHONPATH=src python scripts/train_injection_model.py data/injection_corpus/build/corpus-fresh3.jsonl \
-        --split fresh4 --head --encoder use --alpha 0.2 --head-c 0.3 --target-fpr 0.02
+    # 2026-12-12: every source but the sixth fresh split's, threshold at 2% for 90% of the benign sources; commands
+    # for the folders in data/injection_corpus/SOURCES.md)
+    python scripts/extract_injection_corpus.py /tmp/inj_src data/injection_corpus/build/corpus-fresh6.jsonl \
+        --extra-attacks --fresh /tmp/inj_new --fresh2 /tmp/inj_fresh2 --fresh3 /tmp/inj_fresh3 \
+        --fresh4 /tmp/inj_fresh4 --fresh5 /tmp/inj_fresh5 --fresh6 /tmp/inj_fresh6
+    PYTHONPATH=src python scripts/train_injection_model.py data/injection_corpus/build/corpus-fresh6.jsonl \
+        --split fresh6 --head --encoder use --alpha 0.2 --head-c 0.3 --target-fpr 0.02 --source-quantile 0.9
     # the n-grams alone -> injection_ngram_lr.npz, docs/injection_ngram_report.json
     PYTHONPATH=src python scripts/train_injection_model.py data/injection_corpus/build/corpus.jsonl --split 2026-12-05 [--loso] [--cv]
 """

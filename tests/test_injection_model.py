@@ -63,7 +63,7 @@ def test_features_fold_ocr_confusions_and_spaces() -> None:
 
 def test_short_texts_need_at_least_the_short_text_bar() -> None:
     """Below SHORT_TEXT_WORDS words the model needs max(its threshold, SHORT_TEXT_THRESHOLD) (the shipped model's
-    own threshold, 0.631 since 2026-12-10, is already above the short-text bar; an older one at 0.548 was not)."""
+    own threshold, 0.557 since 2026-12-12, is below the short-text bar; the one of 2026-12-10, 0.631, was above it)."""
     from snapscribe.safety.injection_model import SHORT_TEXT_THRESHOLD
 
     m = load_model()
@@ -104,10 +104,9 @@ def test_held_out_paraphrases_are_not_in_the_hand_written_training_data():
 
 
 def test_held_out_paraphrases_flag_rates():
-    """Measured on the shipped detector (docs/safety-hardening.md): set A 17/19, set B 14/18 (English 10/10; the
-    misses are French, German and Portuguese wording the training data lacks). The model of 2026-12-10 (chosen on
-    the fourth fresh split) trades one set-A English persona for two set-B texts against the one before it (18/19,
-    13/18). Regression bounds."""
+    """Measured on the shipped detector (docs/safety-hardening.md): set A 18/19, set B 15/18 (the misses are French,
+    German and Portuguese wording the training data lacks). The model of 2026-12-10 (chosen on the fourth fresh
+    split) scored 17/19 and 14/18, the one before it 18/19 and 13/18. Regression bounds."""
     root = Path(__file__).resolve().parents[1]
     data = json.loads((root / "evals" / "injection_paraphrases.json").read_text(encoding="utf-8"))["injections"]
 
