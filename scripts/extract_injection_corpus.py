@@ -962,23 +962,30 @@ def guess_lang(text: str) -> str:
     return best if scores[best] >= 2 else "en"
 
 
+def _in_five(texts: list[str]) -> list[tuple[str, str]]:
+    """Texts as (text, lang) in the five languages (:func:`guess_lang`), each cut as :func:`pieces` does."""
+    out: list[tuple[str, str]] = []
+    for text in texts:
+        for t in pieces(_one_line(text)):
+            lang = guess_lang(t)
+            if lang in FRESH_LANGS:
+                out.append((t, lang))
+    return out
+
+
 def prompt_armor_attacks(root: Path) -> list[tuple[str, str]]:
     """prompt-armor's curated attack database (``data/attacks/known_attacks_v2.jsonl``, real attacker text from public
     collections: CTF chats, injected e-mails, Gandalf, jailbreaks), less :data:`ARMOR_SKIP_CATEGORIES` and
     :data:`ARMOR_SKIP_SOURCES`, as (text, lang) in the five languages (:func:`guess_lang`)."""
     f = root / "prompt_armor/prompt_armor/data/attacks/known_attacks_v2.jsonl"
-    out: list[tuple[str, str]] = []
-    for line in f.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        d = json.loads(line)
-        if d["category"] in ARMOR_SKIP_CATEGORIES or d["source"] in ARMOR_SKIP_SOURCES:
-            continue
-        for t in pieces(_one_line(d["text"])):
-            lang = guess_lang(t)
-            if lang in FRESH_LANGS:
-                out.append((t, lang))
-    return out
+    rows = [json.loads(line) for line in f.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return _in_five(
+        [
+            d["text"]
+            for d in rows
+            if d["category"] not in ARMOR_SKIP_CATEGORIES and d["source"] not in ARMOR_SKIP_SOURCES
+        ]
+    )
 
 
 # blastcontain-drill's attack categories that address the model (its seed corpora, ``corpus/{builtin,systemcard}.py``);
@@ -1074,14 +1081,7 @@ def oubliette_malicious(root: Path) -> list[tuple[str, str]]:
     """oubliette-shield's training messages labelled malicious (``data/injection_train.json``, its only attack kind;
     no stated provenance), as (text, lang) in the five languages (:func:`guess_lang`)."""
     f = root / "oubliette_shield/oubliette_shield/data/injection_train.json"
-    out: list[tuple[str, str]] = []
-    for d in json.loads(f.read_text(encoding="utf-8")):
-        if d["category"] == "malicious":
-            for t in pieces(_one_line(d["message"])):
-                lang = guess_lang(t)
-                if lang in FRESH_LANGS:
-                    out.append((t, lang))
-    return out
+    return _in_five([d["message"] for d in json.loads(f.read_text(encoding="utf-8")) if d["category"] == "malicious"])
 
 
 # -- the sixth fresh held-out split (2026-12-12): sources never used or read before, not yet scored ---------------
@@ -1105,17 +1105,6 @@ VERITAS_SKIP_KINDS = frozenset({"hypothetical_framing", "emotional_manipulation"
 # asi10_rogue_persistence, code_safety, pii_leakage, centroid_probes, multi_turn (no query), clean_queries and
 # schema_compliance (benign queries)
 AGENTIC_FILES = ("prompt_injection", "jailbreak", "indirect_injection", "mcp_security")
-
-
-def _in_five(texts: list[str]) -> list[tuple[str, str]]:
-    """Texts as (text, lang) in the five languages (:func:`guess_lang`), each cut as :func:`pieces` does."""
-    out: list[tuple[str, str]] = []
-    for text in texts:
-        for t in pieces(_one_line(text)):
-            lang = guess_lang(t)
-            if lang in FRESH_LANGS:
-                out.append((t, lang))
-    return out
 
 
 def promptshields_attacks(root: Path) -> list[tuple[str, str]]:

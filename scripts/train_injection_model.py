@@ -395,12 +395,20 @@ def by_source(rows: list[dict], oof: np.ndarray, names: list[str]) -> dict[str, 
     return {name: oof[src == name] for name in names}
 
 
+def source_bars(scores: dict[str, np.ndarray], target_fpr: float) -> dict[str, float]:
+    """Each calibration source's own bar: the lowest threshold at which it, scored out of fold, flags <= target_fpr."""
+    return {k: float(np.quantile(v, 1.0 - target_fpr)) for k, v in scores.items()}
+
+
+def threshold_from(bars: dict[str, float]) -> float:
+    """Lowest threshold (>= 0.5) that a share :data:`SOURCE_QUANTILE` of the sources' own bars allows (1.0: every
+    source; 0.9: a new source stays under the target with probability 0.9, as far as these sources tell)."""
+    return max(0.5, float(np.quantile(list(bars.values()), SOURCE_QUANTILE, method="higher"))) if bars else 0.5
+
+
 def threshold_for(scores: dict[str, np.ndarray], target_fpr: float) -> float:
-    """Lowest threshold (>= 0.5) at which a share :data:`SOURCE_QUANTILE` of the calibration sources, each scored
-    out of fold, flags <= target_fpr (1.0: every source; 0.9: a new source stays under the target with probability
-    0.9, as far as these sources tell)."""
-    each = [float(np.quantile(v, 1.0 - target_fpr)) for v in scores.values()]
-    return max(0.5, float(np.quantile(each, SOURCE_QUANTILE, method="higher")) if each else 0.5)
+    """:func:`threshold_from` the sources' own bars (:func:`source_bars`)."""
+    return threshold_from(source_bars(scores, target_fpr))
 
 
 def expand(rows: list[dict], rng: random.Random) -> list[dict]:
@@ -584,16 +592,13 @@ def train(
         scores = left_out_scores(rows, x, y, calibration_sources(rows))
     elif calibrate:
         scores = by_source(rows, oof_scores(rows, x, y), calibration_sources(rows))
-    threshold = threshold_for(scores, target_fpr)
+    bars = source_bars(scores, target_fpr)
+    threshold = threshold_from(bars)
     if calibration is not None:  # what each calibration source flags out of fold at that threshold, and its own bar
         calibration.update(
             {
                 k: {"n": len(v), "flagged": round(float(np.mean(v >= threshold)), 4)}
-                | (
-                    {"own_threshold": round(float(np.quantile(v, 1.0 - target_fpr)), 4)}
-                    if SOURCE_QUANTILE != 1.0
-                    else {}
-                )
+                | ({"own_threshold": round(bars[k], 4)} if SOURCE_QUANTILE != 1.0 else {})
                 for k, v in scores.items()
             }
         )
