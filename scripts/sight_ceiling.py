@@ -11,7 +11,9 @@ calibration or composer rule over these readings can name more subjects, whateve
     python scripts/sight_ceiling.py [--features var/sight/features.jsonl] [--floor 0.05] [--top 5]
 
 ``--floor`` is the least raw mass (or probability, or box score) a candidate needs; ``--top`` keeps
-only each source's k most confident candidates (the "top-k" ceiling), 0 for all of them.
+only each source's k most confident candidates (the "top-k" ceiling), 0 for all of them; WordNet
+hypernyms are a diagnostic and always all listed. Training figures read the shipped probe and kind
+model, which were fitted on most training images: only validation figures bound unseen images.
 """
 
 from __future__ import annotations
@@ -70,7 +72,7 @@ def candidates(item, floor: float, top: int) -> dict[str, list[tuple[str, float]
             node = hierarchy.nodes[i]
             out[source].append((f"{node.noun} {node.plural}", float(masses[i])))
     offsets, matrix = wordnet_matrix()
-    lex = hedging.hierarchy().lexicon
+    lex = hierarchy.lexicon
     masses = matrix @ np.asarray(f.probs, dtype=np.float32)
     for i in masses.argsort()[::-1]:
         if masses[i] < floor:
@@ -78,7 +80,6 @@ def candidates(item, floor: float, top: int) -> dict[str, list[tuple[str, float]
         out["wordnet"].append(
             (" / ".join(w.replace("_", " ") for w in lex.words.get(offsets[i], ())), float(masses[i]))
         )
-    out["wordnet"].sort(key=lambda c: c[1])  # most specific (least mass) first: top-k keeps the specific end
     for d in sorted(f.detections, key=lambda d: -d.score):
         if d.score >= floor:
             out["detector"].append((d.label, float(d.score)))
@@ -89,7 +90,7 @@ def candidates(item, floor: float, top: int) -> dict[str, list[tuple[str, float]
             if p >= floor:
                 c = BY_NAME[name]
                 out["concept"].append((f"{c.phrase} {c.name}", p))
-    reading = evidence_of(item).kind  # cross-fitted for training images, as the trainers read it
+    reading = evidence_of(item).kind  # cross-fitted for training images where the trainers' files match
     if reading is not None:
         for kind, p in sorted(reading.probs.items(), key=lambda kv: -kv[1]):
             if p >= floor:
