@@ -18,14 +18,13 @@ It reads cross-fitted readings, so first refit the kind model and the probe (the
 
 from __future__ import annotations
 
-import math
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from eval_devset import hallucinated_nouns, names_subject, score_image
+from eval_devset import score_image
 from sight_data import _oof_concepts, evidence_of, folds_by_package, load_items
 from train_sight import fit_logistic
 
@@ -33,6 +32,7 @@ from snapscribe import hedging
 from snapscribe.caption import compose_with_rule
 from snapscribe.concepts import BY_NAME
 from snapscribe.grammar import with_article
+from snapscribe.hedging import _logit
 from snapscribe.zoom import agreed
 
 SOURCES = ("hedge", "zoom", "detector", "concept", "pipeline")
@@ -41,13 +41,8 @@ LOW_BAR = 0.3  # the hedged node a candidate may offer: well under the shipped b
 PRICE = 3.0  # one absent object costs three named subjects, as everywhere in sight
 
 
-def _logit(p: float) -> float:
-    p = min(max(p, 1e-4), 1 - 1e-4)
-    return math.log(p / (1 - p))
-
-
 def candidates(item, concepts: dict[str, dict[str, float]]):
-    """[(source, caption text, features)] for one image, and the pipeline's (rule, named, absent)."""
+    """[(source, caption text, features)] for one image, the pipeline's caption last, and the composer's rule."""
     ev = evidence_of(item)
     text, rule = compose_with_rule(ev)
     f = item.features
@@ -83,13 +78,10 @@ def main() -> int:
     rows, base = [], []
     for k, item in enumerate(items):
         cands, rule = candidates(item, concepts)
-        subject, present = item.label.get("subject") or [], item.label.get("present") or []
-        for source, caption, x in cands:
-            rows.append(
-                (k, source, x, bool(names_subject(caption, subject)), bool(hallucinated_nouns(caption, present)))
-            )
-        r = score_image(item.label, {"caption": cands[-1][1], "status": "ok"})
-        base.append((rule, r.subject_hit, bool(r.hallucinated)))
+        for source, caption, x in cands:  # scored as the evaluator scores a caption (the pipeline's comes last)
+            r = score_image(item.label, {"caption": caption, "status": "ok"})
+            rows.append((k, source, x, bool(r.subject_hit), bool(r.hallucinated)))
+        base.append((rule, rows[-1][3], rows[-1][4]))
     x = np.array([r[2] for r in rows])
     named = np.array([r[3] for r in rows], float)
     absent = np.array([r[4] for r in rows], float)
