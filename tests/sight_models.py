@@ -1,10 +1,21 @@
-"""Pin sight's fitted models to fixed, documented values, so mechanism tests do not move when models are refitted."""
+"""Shared for sight mechanism tests: fitted models pinned to fixed, documented values (so tests do not move when models
+are refitted), and plain pixel statistics of a green and brown photo."""
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 from snapscribe import evidence, reading
+from snapscribe.attributes import PixelStats
 from snapscribe.hedging import hedge_model
+
+STATS = PixelStats(
+    brightness=0.5,
+    contrast=0.2,
+    colourfulness=40.0,
+    sharpness=300.0,
+    dominant_colours=[("green", 0.6), ("brown", 0.3)],
+    flat_fraction=0.05,
+)
 
 # Raw classifier mass as the confidence; the support rule decides box-or-node.
 RAW_HEDGE = {"weights": [1.0, 0.0, 0.0], "bias": 0.0, "bar": 0.5, "box_support": 0.1, "box_model": None}

@@ -3,26 +3,16 @@
 import re
 
 import pytest
-from sight_models import pinned
+from sight_models import STATS, pinned
 
 from snapscribe import caption_options
 from snapscribe.alt_text import alt_text
-from snapscribe.attributes import PixelStats
 from snapscribe.caption import compose_with_rule
 from snapscribe.caption_options import FAMILIES, TONES, _phrase, family, fill, options, templates
 from snapscribe.evidence import Evidence, Subject
 from snapscribe.grounding import GroundingGuard
 from snapscribe.kinds import KindReading
 from snapscribe.scene import SceneCues
-
-STATS = PixelStats(
-    brightness=0.5,
-    contrast=0.2,
-    colourfulness=40.0,
-    sharpness=300.0,
-    dominant_colours=[("green", 0.6), ("brown", 0.3)],
-    flat_fraction=0.05,
-)
 
 
 @pytest.fixture(autouse=True)

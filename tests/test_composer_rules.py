@@ -2,22 +2,12 @@
 
 import numpy as np
 import pytest
-from sight_models import pinned
+from sight_models import STATS, pinned
 
-from snapscribe.attributes import PixelStats
 from snapscribe.caption import compose
 from snapscribe.engines.base import Detection
 from snapscribe.evidence import Evidence, Subject, close_up, fuse
 from snapscribe.scene import SceneCues
-
-STATS = PixelStats(
-    brightness=0.5,
-    contrast=0.2,
-    colourfulness=40.0,
-    sharpness=300.0,
-    dominant_colours=[("green", 0.6), ("brown", 0.3)],
-    flat_fraction=0.05,
-)
 
 
 @pytest.fixture(autouse=True)

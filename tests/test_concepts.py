@@ -1,10 +1,12 @@
 """The scene-concept probe: the embedding the classifier returns, the probe's reading, and how fusion,
 the composer and the grounding guard use a held concept."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+from sight_models import STATS as SIGHT_STATS
 
-from snapscribe.attributes import PixelStats
 from snapscribe.caption import compose_with_rule
 from snapscribe.concepts import (
     CONCEPTS,
@@ -20,14 +22,7 @@ from snapscribe.neighbours import vote
 from snapscribe.scene import SceneCues
 from snapscribe.understand import Features
 
-STATS = PixelStats(
-    brightness=0.5,
-    contrast=0.2,
-    colourfulness=40.0,
-    sharpness=300.0,
-    dominant_colours=[("grey", 0.6), ("white", 0.3)],
-    flat_fraction=0.05,
-)
+STATS = replace(SIGHT_STATS, dominant_colours=[("grey", 0.6), ("white", 0.3)])
 D = 1280
 
 

@@ -1,10 +1,12 @@
 """Hedged naming, the composer's rule table (one test per rule) and caption grammar."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
+from sight_models import STATS as SIGHT_STATS
 from sight_models import pinned
 
-from snapscribe.attributes import PixelStats
 from snapscribe.caption import RULES, compose, compose_with_rule
 from snapscribe.concepts import ConceptReading
 from snapscribe.evidence import CONCEPT_SOURCE, Evidence, Subject, fuse, rendered_probability
@@ -13,14 +15,7 @@ from snapscribe.hedging import hedge, hierarchy
 from snapscribe.kinds import KindReading
 from snapscribe.scene import SceneCues
 
-STATS = PixelStats(
-    brightness=0.5,
-    contrast=0.2,
-    colourfulness=40.0,
-    sharpness=300.0,
-    dominant_colours=[("pink", 0.6), ("white", 0.3)],
-    flat_fraction=0.05,
-)
+STATS = replace(SIGHT_STATS, dominant_colours=[("pink", 0.6), ("white", 0.3)])
 
 
 @pytest.fixture(autouse=True)

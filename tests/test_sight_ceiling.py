@@ -2,20 +2,11 @@
 
 import numpy as np
 from scripts_support import load_script
+from sight_models import STATS
 
-from snapscribe.attributes import PixelStats
 from snapscribe.engines.base import Detection
 from snapscribe.scene import SceneCues
 from snapscribe.understand import Features
-
-STATS = PixelStats(
-    brightness=0.5,
-    contrast=0.2,
-    colourfulness=40.0,
-    sharpness=300.0,
-    dominant_colours=[("green", 0.6), ("brown", 0.3)],
-    flat_fraction=0.05,
-)
 
 
 def _item(subject: list[str], split: str = "validation"):
